@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
-import fcntl
 import io
 import json
 import os
@@ -12,10 +10,12 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
+from flows.lock import Busy
+
 EXIT_OK = 0
 EXIT_ERROR = 1          # a crash or bad input (message on stderr)
 EXIT_USAGE = 2
-EXIT_FEEDS_FAILED = 3   # the run finished but some feeds failed (named in the summary)
+EXIT_FEEDS_FAILED = 3   # the run finished but some feeds failed or are in backoff (named in the summary)
 EXIT_BUSY = 75          # another ingest holds the data directory
 
 DEMO_QUERIES = {
@@ -28,34 +28,6 @@ DEMO_QUERIES = {
         FROM story_quotes WHERE speaker_resolved IS NOT NULL
         GROUP BY 1 ORDER BY quotes DESC, stories DESC, speaker LIMIT 5""",
 }
-
-
-class Busy(RuntimeError):
-    pass
-
-
-@contextlib.contextmanager
-def data_lock(data_dir: Path):
-    """Hold an exclusive lock on the data directory (two ingests must never interleave writes)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / ".newsflow.lock"
-    fh = open(path, "a+")
-    try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        fh.seek(0)
-        holder = fh.read().strip() or "?"
-        fh.close()
-        raise Busy(f"another newsflow run (pid {holder}) is using {data_dir}; try again when it has finished")
-    fh.seek(0)
-    fh.truncate()
-    fh.write(str(os.getpid()))
-    fh.flush()
-    try:
-        yield
-    finally:
-        fcntl.flock(fh, fcntl.LOCK_UN)
-        fh.close()
 
 
 def prefect_env(data_dir: Path) -> None:
@@ -126,12 +98,37 @@ def cmd_ingest(args) -> int:
         return EXIT_USAGE
     overrides = {"allow_private": True if args.allow_private else None, "model": args.model,
                  "n_process": args.n_process, "obey_robots": False if args.ignore_robots else None}
-    with data_lock(data_dir):
-        from flows.ingest import ingest_flow
+    from flows.ingest import ingest_flow
 
-        summary = ingest_flow(str(Path(args.feeds).resolve()), str(data_dir.resolve()), overrides)
+    summary = ingest_flow(str(Path(args.feeds).resolve()), str(data_dir.resolve()), overrides)
     print_summary(summary)
-    return EXIT_FEEDS_FAILED if summary["feeds_failed"] else EXIT_OK
+    return EXIT_FEEDS_FAILED if summary["failed_feeds"] else EXIT_OK
+
+
+def cmd_backfill(args) -> int:
+    data_dir = Path(args.data)
+    prefect_env(data_dir)
+    if not (args.since or args.until or args.warc):
+        print("newsflow: give --since/--until (a window of raw captures) and/or --warc FILE...", file=sys.stderr)
+        return EXIT_USAGE
+    for d in (args.since, args.until):
+        if d:
+            try:
+                date.fromisoformat(d)
+            except ValueError:
+                print(f"newsflow: {d!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
+                return EXIT_USAGE
+    for w in args.warc or ():
+        if not Path(w).is_file():
+            print(f"newsflow: WARC file {w} does not exist", file=sys.stderr)
+            return EXIT_USAGE
+    from flows.backfill import backfill_flow
+
+    summary = backfill_flow(str(data_dir.resolve()), args.since, args.until,
+                            [str(Path(w).resolve()) for w in args.warc or ()],
+                            {"model": args.model, "n_process": args.n_process})
+    print_summary(summary)
+    return EXIT_OK
 
 
 def cmd_sql(args) -> int:
@@ -150,13 +147,31 @@ def cmd_catalog(args) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args) -> int:
+    from flows.serve import serve
+
+    data_dir = Path(args.data)
+    prefect_env(data_dir)
+    if not Path(args.feeds).is_file():
+        print(f"newsflow: feed list {args.feeds} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    if bool(args.cron) == bool(args.interval):
+        print("newsflow: give exactly one of --cron and --interval", file=sys.stderr)
+        return EXIT_USAGE
+    overrides = {"allow_private": True} if args.allow_private else {}
+    serve(args.feeds, str(data_dir), cron=args.cron, interval=args.interval, overrides=overrides)
+    return EXIT_OK
+
+
 def cmd_demo(args) -> int:
     from flows.sample_server import SampleServer
 
     data_dir = Path(args.data)
     prefect_env(data_dir)
     sample = Path(args.sample)
-    with data_lock(data_dir), SampleServer(sample) as server:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # A fixed port keeps the sample's URLs, and so its article ids, the same from one demo to the next.
+    with SampleServer(sample / "sites", port=args.port) as server:
         feeds = data_dir / "feeds.txt"
         feeds.write_text(server.render((sample / "feeds.txt").read_text(encoding="utf-8")), encoding="utf-8")
         print(f"serving {sample} at {server.base_url}; ingesting {feeds} into {data_dir}", flush=True)
@@ -169,7 +184,7 @@ def cmd_demo(args) -> int:
         print(f"\n-- {title}\n{' '.join(q.split())}\n")
         print(run_sql(data_dir, q), end="")
     print(f"\nQuery it yourself: newsflow sql --data {data_dir} \"SELECT * FROM stories LIMIT 5\"")
-    return EXIT_FEEDS_FAILED if summary["feeds_failed"] else EXIT_OK
+    return EXIT_FEEDS_FAILED if summary["failed_feeds"] else EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -186,6 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--n-process", type=int, help="NLP worker processes (default 2)")
     s.set_defaults(func=cmd_ingest)
 
+    s = sub.add_parser("backfill", help="re-derive the tables from raw captures (offline) or import WARC files")
+    s.add_argument("--data", required=True)
+    s.add_argument("--since", help="first capture day (YYYY-MM-DD, UTC)")
+    s.add_argument("--until", help="last capture day (YYYY-MM-DD, UTC), inclusive")
+    s.add_argument("--warc", nargs="+", help="WARC files to import (e.g. Common Crawl news archives)")
+    s.add_argument("--model")
+    s.add_argument("--n-process", type=int)
+    s.set_defaults(func=cmd_backfill)
+
     s = sub.add_parser("sql", help="run a read-only SQL query against the catalog")
     s.add_argument("--data", required=True)
     s.add_argument("--format", choices=("table", "csv", "json"), default="table")
@@ -196,9 +220,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", required=True)
     s.set_defaults(func=cmd_catalog)
 
+    s = sub.add_parser("serve", help="run the ingest flow on a schedule (Prefect deployment)")
+    s.add_argument("--feeds", required=True)
+    s.add_argument("--data", required=True)
+    s.add_argument("--cron", help='cron schedule, e.g. "*/30 * * * *"')
+    s.add_argument("--interval", type=float, help="seconds between runs (instead of --cron)")
+    s.add_argument("--allow-private", action="store_true")
+    s.set_defaults(func=cmd_serve)
+
     s = sub.add_parser("demo", help="serve the bundled sample sites on loopback and ingest them")
     s.add_argument("--data", default="data/demo")
     s.add_argument("--sample", default=str(Path(__file__).resolve().parent.parent / "data" / "sample"))
+    s.add_argument("--port", type=int, default=8765, help="loopback port for the sample sites (default 8765)")
     s.add_argument("--model")
     s.add_argument("--n-process", type=int)
     s.set_defaults(func=cmd_demo)

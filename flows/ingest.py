@@ -15,6 +15,7 @@ import pyarrow as pa
 from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
 
+from flows.lock import data_lock
 from flows.settings import Settings, load_settings
 from schemas.tables import ARTICLES, CAPTURES, FEEDS, FETCHES, NLP_DOCS, RUNS, SITE_FURNITURE, Column, TableSpec
 from tasks import pipeline as P
@@ -86,36 +87,39 @@ def clean_and_group(lake: Lake, raws: list[P.RawArticle], run_id: str, versions:
     if furniture_t is not None:
         for site, line in zip(furniture_t.column("site").to_pylist(), furniture_t.column("line").to_pylist()):
             furniture[site].add(line)
-    by_site: dict[str, list[str]] = defaultdict(list)
+    by_site: dict[str, list[P.RawArticle]] = defaultdict(list)
     for r in raws:
-        by_site[r.candidate.site].append(r.text)
-    for site, texts in by_site.items():
-        furniture[site] |= site_furniture(texts)
+        by_site[r.candidate.site].append(r)
+    for site, group in by_site.items():
+        furniture[site] |= site_furniture([r.text for r in group], [r.title for r in group])
     arts = P.clean_articles(raws, {k: frozenset(v) for k, v in furniture.items()})
 
     index_t = lake.read_table("story_index", schema=INDEX_SCHEMA)
-    indexed: dict[str, str] = {}
+    indexed: dict[str, tuple[str, str]] = {}
     if index_t is not None:
-        indexed = dict(zip(index_t.column("article_id").to_pylist(), index_t.column("story_id").to_pylist()))
+        indexed = {a: (s, m) for a, s, m in zip(*(index_t.column(c).to_pylist()
+                                                  for c in ("article_id", "story_id", "method")))}
     index = StoryIndex.from_arrow(index_t)
-    # A crash after the index was written but before the articles: those keep their story.
+    # Articles already indexed (re-derived by a backfill, or a crash came between the index and
+    # the articles) keep their story: a story id never changes once given.
     fresh = [a for a in arts if a.article_id not in indexed]
-    stories = {a.article_id: (indexed[a.article_id], "exact") for a in arts if a.article_id in indexed}
-    stories.update(P.assign_stories(index, fresh))
+    stories = {a.article_id: indexed[a.article_id] for a in arts if a.article_id in indexed}
+    assigned = P.assign_stories(index, fresh)
+    stories.update(assigned)
     lake.append(STORY_INDEX, index.new_rows(), name=run_id)
     table, parts = P.articles_table(arts, stories, run_id, versions)
     lake.append(ARTICLES, table, partition_values=parts)
     lake.replace_state(SITE_FURNITURE, pa.Table.from_pylist(
         [{"site": s, "line": line} for s, lines in sorted(furniture.items()) for line in sorted(lines)],
         schema=SITE_FURNITURE.schema))
-    methods = [m for _, m in stories.values()]
+    methods = [m for _, m in assigned.values()]
     return table, {"duplicates": sum(m != "new" for m in methods), "new_stories": sum(m == "new" for m in methods)}
 
 
 @task(name="analyze-texts", cache_policy=NO_CACHE)
 def analyze(lake: Lake, settings: Settings, run_id: str, model: str, write_every: int = 500) -> dict:
     """Entities and quotes for every stored text not analysed yet; written in atomic chunks."""
-    items = P.pending_texts(lake)
+    items = P.pending_texts(lake, model, NLP_VERSION)
     counts = {"texts_analyzed": 0, "entities": 0, "quotes": 0}
     buf = []
 
@@ -150,77 +154,111 @@ def _batches(cands: list[P.Candidate], size: int) -> list[list[P.Candidate]]:
     return out
 
 
-def _write_run(lake: Lake, row: dict) -> None:
-    lake.append(RUNS, pa.Table.from_pylist([row], schema=RUNS.schema), name=row["run_id"])
+@dataclass
+class RunContext:
+    """What every run (ingest or backfill) starts with: ids, lake, versions, its `runs` row."""
+
+    settings: Settings
+    run_id: str
+    lake: Lake
+    versions: dict
+    row: dict
+    t0: float
+
+
+def start_run(settings: Settings, flow_name: str, parameters: dict) -> RunContext:
+    """Open a run: resolve versions and record a `running` row (a crash leaves it visible as such)."""
+    started = utcnow()
+    run_id = f"{started:%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:6]}"
+    lake = Lake(settings.lake_root)
+    model, model_version = resolve_model(settings.model or None)
+    versions = {"extractor": EXTRACTOR_VERSION, "cleaner": CLEANER_VERSION,
+                "model": f"{model}-{model_version}", "nlp": NLP_VERSION}
+    row = {"run_id": run_id, "flow": flow_name, "started_at": started, "status": "running",
+           "parameters": json.dumps({**parameters, "settings": asdict(settings)}, default=str),
+           "versions": json.dumps(versions)}
+    ctx = RunContext(settings, run_id, lake, versions, row, time.monotonic())
+    _write_run(ctx)
+    return ctx
+
+
+def _write_run(ctx: RunContext) -> None:
+    ctx.lake.append(RUNS, pa.Table.from_pylist([ctx.row], schema=RUNS.schema), name=ctx.run_id)
+
+
+def write_captures(ctx: RunContext, captures: list[dict]) -> None:
+    if captures:
+        ctx.lake.append(CAPTURES, pa.Table.from_pylist([{**c, "run_id": ctx.run_id} for c in captures],
+                                                       schema=CAPTURES.schema),
+                        partition_values=[c["fetched_at"].date().isoformat() for c in captures], name=ctx.run_id)
+
+
+def derive(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary) -> None:
+    """Clean, group into stories, write articles, then analyse every text not analysed yet."""
+    if raws:
+        _, counts = clean_and_group(ctx.lake, raws, ctx.run_id, ctx.versions)
+        summary.duplicates, summary.new_stories = counts["duplicates"], counts["new_stories"]
+    for k, v in analyze(ctx.lake, ctx.settings, ctx.run_id, ctx.versions["model"]).items():
+        setattr(summary, k, v)
+
+
+def finish_run(ctx: RunContext, summary: RunSummary) -> dict:
+    """Record the run's final row and rebuild the catalog; returns the summary as a dict."""
+    summary.seconds = round(time.monotonic() - ctx.t0, 2)
+    ctx.row.update({k: v for k, v in asdict(summary).items() if k in RUNS.column_names and k != "run_id"})
+    ctx.row.update(finished_at=utcnow(), status=summary.status)
+    _write_run(ctx)
+    refresh_catalog(ctx.lake, ctx.settings.catalog_path)
+    return asdict(summary)
 
 
 @flow(name="newsflow-ingest")
 def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -> dict:
     """Ingest the feeds listed in `feeds_file` into the lake and catalog under `data_dir`."""
-    settings = load_settings(data_dir, overrides)
-    started = utcnow()
-    t0 = time.monotonic()
-    run_id = f"{started:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-    lake = Lake(settings.lake_root)
-    model, model_version = resolve_model(settings.model or None)
-    versions = {"extractor": EXTRACTOR_VERSION, "cleaner": CLEANER_VERSION,
-                "model": f"{model}-{model_version}", "nlp": NLP_VERSION}
-    feed_urls = read_feed_list(Path(feeds_file).read_text(encoding="utf-8"))
-    run_row = {"run_id": run_id, "flow": "ingest", "started_at": started, "status": "running",
-               "parameters": json.dumps({"feeds_file": str(Path(feeds_file).resolve()), "data_dir": settings.data_dir,
-                                         "settings": {k: v for k, v in asdict(settings).items()}}, default=str),
-               "versions": json.dumps(versions)}
-    _write_run(lake, run_row)
-    summary = RunSummary(run_id, "running", feeds_total=len(feed_urls))
+    with data_lock(data_dir):
+        settings = load_settings(data_dir, overrides)
+        feed_urls = read_feed_list(Path(feeds_file).read_text(encoding="utf-8"))
+        ctx = start_run(settings, "ingest", {"feeds_file": str(Path(feeds_file).resolve()), "data_dir": data_dir})
+        summary = RunSummary(ctx.run_id, "running", feeds_total=len(feed_urls))
+        lake = ctx.lake
+        prev_t = lake.read_table("feeds", schema=FEEDS.schema)
+        prev = {r["feed_url"]: r for r in prev_t.to_pylist()} if prev_t is not None else {}
 
-    prev_t = lake.read_table("feeds", schema=FEEDS.schema)
-    prev = {r["feed_url"]: r for r in prev_t.to_pylist()} if prev_t is not None else {}
+        with Fetcher(settings.fetch_policy()) as fetcher:
+            polls = [f.result() for f in poll_feed.map(unmapped(fetcher), unmapped(lake), feed_urls,
+                                                       [prev.get(u) for u in feed_urls], unmapped(settings))]
+            known = P.known_article_ids(lake)
+            cands, summary.entries = P.select_new_entries(polls, known)
+            batches = _batches(cands, settings.page_batch)
+            results = []
+            for i, fut in enumerate(get_articles.map(unmapped(fetcher), unmapped(lake), batches)):
+                results.extend(fut.result())
+                if len(batches) > 4:
+                    progress("article batches", i + 1, len(batches))
+            fetch_log = fetcher.fetch_log()
 
-    with Fetcher(settings.fetch_policy()) as fetcher:
-        polls = [f.result() for f in poll_feed.map(unmapped(fetcher), unmapped(lake), feed_urls,
-                                                   [prev.get(u) for u in feed_urls], unmapped(settings))]
-        known = P.known_article_ids(lake)
-        cands, summary.entries = P.select_new_entries(polls, known)
-        batches = _batches(cands, settings.page_batch)
-        results = []
-        for i, fut in enumerate(get_articles.map(unmapped(fetcher), unmapped(lake), batches)):
-            results.extend(fut.result())
-            if len(batches) > 4:
-                progress("article batches", i + 1, len(batches))
-        fetch_log = fetcher.fetch_log()
+        got = [r for r in results if isinstance(r, P.RawArticle)]
+        # The manifest goes first: a backfill must find every capture even if this run dies later.
+        write_captures(ctx, [p.capture for p in polls if p.capture] + [r.capture for r in got if r.capture])
+        raws = P.dedupe_by_canonical(got, known)
+        summary.pages_fetched = sum(1 for r in got if r.text_source == "page")
+        summary.pages_failed = sum(1 for r in results if isinstance(r, P.ArticleFailure))
+        summary.new_articles = len(raws)
+        derive(ctx, raws, summary)
 
-    raws = P.dedupe_by_canonical([r for r in results if isinstance(r, P.RawArticle)], known)
-    failures = [r for r in results if isinstance(r, P.ArticleFailure)]
-    summary.pages_fetched = sum(1 for r in results if isinstance(r, P.RawArticle) and r.text_source == "page")
-    summary.pages_failed = len(failures)
-    summary.new_articles = len(raws)
-    if raws:
-        _, counts = clean_and_group(lake, raws, run_id, versions)
-        summary.duplicates, summary.new_stories = counts["duplicates"], counts["new_stories"]
-    nlp_counts = analyze(lake, settings, run_id, versions["model"])
-    for k, v in nlp_counts.items():
-        setattr(summary, k, v)
-
-    now = utcnow()
-    lake.append(FETCHES, pa.Table.from_pylist([{**row, "run_id": run_id, "seq": i} for i, row in enumerate(fetch_log)],
-                                              schema=FETCHES.schema),
-                partition_values=[now.date().isoformat()] * len(fetch_log), name=run_id)
-    captures = [p.capture for p in polls if p.capture] + [r.capture for r in raws if r.capture]
-    if captures:
-        lake.append(CAPTURES, pa.Table.from_pylist([{**c, "run_id": run_id} for c in captures], schema=CAPTURES.schema),
-                    partition_values=[c["fetched_at"].date().isoformat() for c in captures], name=run_id)
-    states = {**prev, **{p.feed_url: p.state for p in polls}}
-    lake.replace_state(FEEDS, pa.Table.from_pylist(list(states.values()), schema=FEEDS.schema))
-
-    for p in polls:
-        attr = {"ok": "feeds_ok", "unchanged": "feeds_unchanged", "failed": "feeds_failed", "skipped": "feeds_skipped"}[p.status]
-        setattr(summary, attr, getattr(summary, attr) + 1)
-    summary.failed_feeds = tuple((p.feed_url, p.state["last_error_class"], p.state["last_error"])
-                                 for p in polls if p.status == "failed")
-    summary.status = "ok" if not summary.feeds_failed else "partial"
-    summary.seconds = round(time.monotonic() - t0, 2)
-    run_row.update({k: v for k, v in asdict(summary).items() if k in RUNS.column_names and k != "run_id"})
-    run_row.update(finished_at=utcnow(), status=summary.status)
-    _write_run(lake, run_row)
-    refresh_catalog(lake, settings.catalog_path)
-    return asdict(summary)
+        now = utcnow()
+        lake.append(FETCHES, pa.Table.from_pylist([{**row, "run_id": ctx.run_id, "seq": i}
+                                                   for i, row in enumerate(fetch_log)], schema=FETCHES.schema),
+                    partition_values=[now.date().isoformat()] * len(fetch_log), name=ctx.run_id)
+        states = {**prev, **{p.feed_url: p.state for p in polls}}
+        lake.replace_state(FEEDS, pa.Table.from_pylist(list(states.values()), schema=FEEDS.schema))
+        for p in polls:
+            attr = f"feeds_{'ok' if p.status == 'ok' else p.status}"
+            setattr(summary, attr, getattr(summary, attr) + 1)
+        # A feed waiting out its backoff is still failing: it is named, and the run is partial.
+        summary.failed_feeds = tuple(
+            (p.feed_url, p.state["last_error_class"],
+             p.state["last_error"] if p.status == "failed" else f"not retried before {p.state['next_fetch_at']:%Y-%m-%d %H:%M} UTC")
+            for p in polls if p.status in ("failed", "skipped"))
+        summary.status = "partial" if summary.failed_feeds else "ok"
+        return finish_run(ctx, summary)

@@ -2,9 +2,18 @@
 from __future__ import annotations
 
 # `{articles}` etc. are replaced by a table expression reading that table's Parquet files.
+# The lake is append-only: a backfill re-derives an article or a text's analysis by adding a
+# newer version of its row (run ids sort by time), and the views show the latest version only.
+# Writers never rewrite a file in place, so every state a reader can see is consistent.
 VIEWS: dict[str, str] = {
+    "nlp_docs": """
+SELECT * FROM {nlp_docs}
+QUALIFY row_number() OVER (PARTITION BY content_hash ORDER BY run_id DESC) = 1
+""",
     "articles": """
-WITH a AS (SELECT * FROM {articles}),
+WITH a AS (
+  SELECT * FROM {articles}
+  QUALIFY row_number() OVER (PARTITION BY article_id ORDER BY run_id DESC) = 1),
 s AS (
   SELECT story_id, mode(wire_agency_detected) AS story_agency
   FROM a WHERE wire_agency_detected IS NOT NULL GROUP BY story_id)
@@ -32,7 +41,7 @@ SELECT story_id,
 FROM articles GROUP BY story_id
 """,
     "entities": """
-WITH e AS (SELECT content_hash, run_id, unnest(entities, recursive := true) FROM {nlp_docs})
+WITH e AS (SELECT content_hash, run_id, unnest(entities, recursive := true) FROM nlp_docs)
 SELECT a.article_id, a.story_id, e.text, e.norm, e.label, e.start_char, e.end_char,
   a.site, a.published_at, a.published_date, e.run_id AS nlp_run_id
 FROM e JOIN articles a USING (content_hash)
@@ -41,7 +50,7 @@ FROM e JOIN articles a USING (content_hash)
 SELECT substr(md5(a.article_id || ':' || q.start_char || ':' || q.end_char), 1, 16) AS quote_id,
   a.article_id, a.story_id, q.text, q.speaker, q.speaker_resolved, q.speaker_entity, q.cue, q.kind,
   q.start_char, q.end_char, a.site, a.published_at, a.published_date, q.run_id AS nlp_run_id
-FROM (SELECT content_hash, run_id, unnest(quotes, recursive := true) FROM {nlp_docs}) q
+FROM (SELECT content_hash, run_id, unnest(quotes, recursive := true) FROM nlp_docs) q
 JOIN articles a USING (content_hash)
 """,
     "story_quotes": """
@@ -67,5 +76,4 @@ GROUP BY story_id, norm, label
     "runs": "SELECT * FROM {runs}",
     "fetches": "SELECT * FROM {fetches}",
     "captures": "SELECT * FROM {captures}",
-    "nlp_docs": "SELECT * EXCLUDE (entities, quotes) FROM {nlp_docs}",
 }

@@ -66,7 +66,8 @@ def analyze_docs(nlp, items: Sequence[tuple[str, str]], batch_size: int = 64) ->
     texts = (t for _, t in items)
     for (key, _), doc in zip(items, nlp.pipe(texts, batch_size=batch_size)):
         n_words = sum(1 for t in doc if not (t.is_punct or t.is_space))
-        out.append(Analysis(key, n_words, extract_entities(doc), extract_quotes(doc)))
+        entities = extract_entities(doc)
+        out.append(Analysis(key, n_words, entities, extract_quotes(doc, entities)))
     return out
 
 

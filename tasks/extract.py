@@ -1,0 +1,352 @@
+"""Get an article's main text and metadata out of a page or a feed's HTML content."""
+from __future__ import annotations
+
+import copy
+import email.utils
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, time, timezone
+from urllib.parse import urljoin, urlsplit
+
+import lxml.etree
+import lxml.html
+import trafilatura
+
+
+# Bump when extraction output changes; trafilatura's own version is part of it.
+EXTRACTOR_VERSION = f"extract-1+trafilatura-{trafilatura.__version__}"
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """The main text of an article page and the metadata found around it."""
+
+    text: str  # body, one paragraph per line, dateline kept
+    title: str | None
+    author: str | None
+    published_at: datetime | None  # timezone-aware UTC
+    canonical_url: str | None  # rel=canonical, else og:url (absolute)
+    language: str | None  # primary language subtag, e.g. "en"
+
+
+class ExtractionError(ValueError):
+    """A page holds no article text that trafilatura can find."""
+
+
+# Meta names/properties that carry the publication time, most specific first.
+_PUBLISHED_META = (
+    "article:published_time", "og:article:published_time", "datepublished",
+    "publish-date", "publishdate", "pubdate", "parsely-pub-date",
+    "sailthru.date", "dc.date.issued", "dcterms.issued", "dc.date", "date",
+)
+_AUTHOR_META = ("author", "article:author", "dc.creator", "parsely-author", "sailthru.author")
+_LANGUAGE_META = ("content-language", "language", "dc.language", "og:locale")
+_WORD = re.compile(r"\w+")
+_SPACES = re.compile(r"\s+")
+_LANGUAGE_TAG = re.compile(r"^\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*\s*$")
+
+# Page regions that are usually not the article: link boxes, teasers, widgets
+# and comment areas, by the class or id names templates give them. When the
+# article is one short paragraph, trafilatura may take a "more from this site"
+# box of lead sentences for it; the page is then extracted again without these
+# regions. They are not pruned always: real pages put such names on wrappers of
+# the article too (pruning every page cost 0.07 F1 on the Scrapinghub benchmark).
+# Plain element names only: _boilerplate_regions() filters these by size.
+_BOILERPLATE_CLASSES = (
+    "related", "related-posts", "related-articles", "jp-relatedposts", "more-from", "most-read", "most-popular",
+    "recommended", "teaser", "teasers", "widget", "widget-area", "newsletter", "share-buttons", "sharing",
+    "social-share", "comments", "comments-area", "comment-respond", "read-next", "trending", "outbrain", "taboola",
+)
+# Whole class tokens only: "penci_sidebar" or "l-sidebar-fixed" wrap real articles.
+_BOILERPLATE_XPATH = [
+    "//aside",
+    "//*[self::section or self::div or self::ul or self::ol]["
+    + " or ".join(f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')" for name in _BOILERPLATE_CLASSES)
+    + "]",
+]
+
+# Elements that end a line of text: paragraphs, list items, headings, captions.
+_BLOCK_TAGS = frozenset(
+    "p div li ul ol h1 h2 h3 h4 h5 h6 figcaption figure blockquote pre tr table "
+    "thead tbody dt dd dl section article header footer aside address hr".split()
+)
+# Elements whose text is never reading text.
+_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "form", "button", "svg", "object", "embed")
+
+
+def extract_article(html: bytes | str, url: str) -> Extracted:
+    """Extract the main text and metadata of one article page.
+
+    Takes the page as fetched (bytes are decoded from the page's declared or
+    sniffed encoding) and the URL it was fetched from (used to resolve
+    relative canonical links). The text comes from trafilatura without
+    comments, one paragraph per line; metadata comes from the page head
+    (canonical link, Open Graph, article meta tags, JSON-LD), falling back to
+    trafilatura's guesses.
+
+    Returns an Extracted record. Raises ExtractionError naming the URL when
+    the page cannot be parsed or holds no article text.
+    """
+    tree = trafilatura.load_html(html)
+    if tree is None:
+        raise ExtractionError(f"cannot parse HTML of {url!r}")
+    options = dict(url=url, with_metadata=True, include_comments=False, include_tables=True, deduplicate=False)
+    document = trafilatura.bare_extraction(html, **options)
+    text = _normalize_lines(document.text) if document is not None and document.text else ""
+    regions = _boilerplate_regions(tree)
+    if text and regions and _mostly_inside(text, regions):
+        pruned_tree = copy.deepcopy(tree)
+        for element in _boilerplate_regions(pruned_tree):
+            element.drop_tree()
+        pruned = trafilatura.bare_extraction(pruned_tree, **options)
+        pruned_text = _normalize_lines(pruned.text) if pruned is not None and pruned.text else ""
+        if pruned_text:
+            document, text = pruned, pruned_text
+    if not text:
+        raise ExtractionError(f"no article text found in {url!r}")
+    metas = _meta_values(tree)
+    ld = list(_json_ld_objects(tree))
+    return Extracted(
+        text=text,
+        title=_first(metas.get("og:title"), _ld_value(ld, "headline"), document.title, _title_element(tree)),
+        author=_first(_author_from_meta(metas), _ld_author(ld), document.author),
+        published_at=_published_at(tree, metas, ld, document.date),
+        canonical_url=_canonical_url(tree, metas, url),
+        language=_language(tree, metas, document.language),
+    )
+
+
+def _boilerplate_regions(tree: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """Link boxes, teasers and widgets of the page, outermost only.
+
+    A region holding the headline, the article element or nearly all of the
+    page's text is a layout wrapper that merely carries such a name, not a
+    box, and is left out.
+    """
+    body = tree.find(".//body")
+    total = len((body if body is not None else tree).text_content())
+    try:
+        found = [element for xpath in _BOILERPLATE_XPATH for element in tree.xpath(xpath)]
+    except lxml.etree.XPathError:
+        return []
+    # A box never holds the headline or the article element; a layout
+    # wrapper with a box-like class does.
+    small = [element for element in found if len(element.text_content()) < 0.8 * total
+             and not element.xpath(".//h1 | .//article | .//main")]
+    chosen = set(small)
+    return [element for element in small
+            if not any(ancestor in chosen for ancestor in element.iterancestors())]
+
+
+def _mostly_inside(text: str, regions: list[lxml.html.HtmlElement]) -> bool:
+    """Whether most of the extracted text lies inside the given regions."""
+    # Compare word sequences: markup joins "headline" and "lead" without a space.
+    boxed = " | ".join(" ".join(_WORD.findall(" ".join(element.itertext()))) for element in regions)
+    # Short lines (a headline, "Share") occur in link boxes by chance.
+    lines = [" ".join(_WORD.findall(line)) for line in text.split("\n")]
+    lines = [line for line in lines if line.count(" ") >= 4]
+    inside = sum(len(line) for line in lines if line in boxed)
+    return bool(lines) and inside >= 0.5 * sum(len(line) for line in lines)
+
+
+def html_fragment_to_text(html: str) -> str:
+    """Turn a feed's HTML content (RSS content:encoded, Atom content) into text.
+
+    Takes an HTML fragment (plain text without tags is accepted too). Every
+    block element (paragraph, list item, heading, caption, table row) and
+    every <br> ends a line; scripts, styles and forms are dropped; whitespace
+    inside a line is collapsed and empty lines are removed. Wrapper lines are
+    kept: removing them is the cleaner's job, so that feed text and page text
+    of the same article go through the same rules.
+
+    Returns the paragraphs joined by "\\n" ("" for an empty fragment).
+    """
+    if not html or not html.strip():
+        return ""
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        # lxml refuses fragments that are only a comment or declaration.
+        return ""
+    for element in list(root.iter(*_DROP_TAGS)):
+        element.drop_tree()
+    pieces: list[str] = []
+    _collect_text(root, pieces)
+    return _normalize_lines("".join(pieces))
+
+
+def _collect_text(element: lxml.html.HtmlElement, pieces: list[str]) -> None:
+    """Append the text of `element` to `pieces`, with "\n" around blocks.
+
+    Whitespace in the source (newlines included) is only spacing; lines end
+    at block elements and <br>.
+    """
+    tag = element.tag.lower() if isinstance(element.tag, str) else ""
+    block = tag in _BLOCK_TAGS
+    if tag == "br":
+        pieces.append("\n")
+    if block:
+        pieces.append("\n")
+    if element.text and tag:  # comments and processing instructions have no str tag
+        pieces.append(_SPACES.sub(" ", element.text))
+    for child in element:
+        _collect_text(child, pieces)
+        if child.tail:
+            pieces.append(_SPACES.sub(" ", child.tail))
+    if block:
+        pieces.append("\n")
+
+
+def _normalize_lines(text: str) -> str:
+    """Collapse whitespace inside lines and drop empty lines."""
+    lines = (" ".join(line.split()) for line in text.replace("\r", "\n").split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _first(*values: str | None) -> str | None:
+    """The first value that is a non-blank string, whitespace-collapsed."""
+    for value in values:
+        if isinstance(value, str) and value.strip():
+            return " ".join(value.split())
+    return None
+
+
+def _meta_values(tree: lxml.html.HtmlElement) -> dict[str, str]:
+    """Map lower-cased meta name/property/itemprop/http-equiv to the first content."""
+    values: dict[str, str] = {}
+    for meta in tree.iter("meta"):
+        content = meta.get("content")
+        if content is None:
+            continue
+        for attribute in ("property", "name", "itemprop", "http-equiv"):
+            key = (meta.get(attribute) or "").strip().lower()
+            if key:
+                values.setdefault(key, content.strip())
+    return values
+
+
+def _json_ld_objects(tree: lxml.html.HtmlElement) -> Iterator[dict]:
+    """Every JSON object in the page's JSON-LD scripts, @graph members included."""
+    for script in tree.iter("script"):
+        if (script.get("type") or "").strip().lower() != "application/ld+json":
+            continue
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue  # broken JSON-LD is common; the other sources still count
+        stack = [data]
+        while stack:
+            item = stack.pop(0)
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                yield item
+                stack.extend(v for k, v in item.items() if k == "@graph")
+
+
+def _ld_value(objects: list[dict], key: str) -> str | None:
+    """The first string value of `key` among JSON-LD objects."""
+    for item in objects:
+        value = item.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
+def _ld_author(objects: list[dict]) -> str | None:
+    """Author name(s) from JSON-LD (a string, a Person, or a list of them)."""
+    for item in objects:
+        author = item.get("author")
+        people = author if isinstance(author, list) else [author]
+        names = [p if isinstance(p, str) else p.get("name") for p in people if isinstance(p, (str, dict))]
+        names = [n.strip() for n in names if isinstance(n, str) and n.strip()]
+        if names:
+            return ", ".join(names)
+    return None
+
+
+def _author_from_meta(metas: dict[str, str]) -> str | None:
+    """The author meta tag, unless it is a URL (article:author often is)."""
+    for key in _AUTHOR_META:
+        value = metas.get(key)
+        if value and not value.startswith(("http://", "https://")):
+            return value
+    return None
+
+
+def _title_element(tree: lxml.html.HtmlElement) -> str | None:
+    """Text of the <title> element."""
+    title = tree.find(".//title")
+    return title.text_content() if title is not None else None
+
+
+def _parse_time(value: str) -> datetime | None:
+    """Parse an ISO 8601 or RFC 822 timestamp; naive values are taken as UTC."""
+    value = value.strip()
+    if not value:
+        return None
+    moment = None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        try:
+            moment = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def _published_at(tree: lxml.html.HtmlElement, metas: dict[str, str], ld: list[dict],
+                  fallback_date: str | None) -> datetime | None:
+    """Publication time in UTC: meta tags, JSON-LD, <time>, then trafilatura's date."""
+    candidates = [metas.get(key) for key in _PUBLISHED_META]
+    candidates.append(_ld_value(ld, "datePublished"))
+    times = [t for t in tree.iter("time") if t.get("datetime")]
+    times.sort(key=lambda t: 0 if re.search(r"publish|pubdate", " ".join(
+        (t.get("class") or "", t.get("itemprop") or "", t.get("pubdate") or "")), re.I) else 1)
+    candidates.extend(t.get("datetime") for t in times)
+    for candidate in candidates:
+        moment = _parse_time(candidate) if candidate else None
+        if moment is not None:
+            return moment
+    if fallback_date:
+        # trafilatura only knows the day; midnight UTC keeps the date right.
+        try:
+            day = datetime.strptime(fallback_date[:10], "%Y-%m-%d").date()
+        except ValueError:
+            return None
+        return datetime.combine(day, time(0, 0), tzinfo=timezone.utc)
+    return None
+
+
+def _canonical_url(tree: lxml.html.HtmlElement, metas: dict[str, str], url: str) -> str | None:
+    """The rel=canonical link, else og:url, made absolute; None if neither is http(s)."""
+    hrefs = [link.get("href") for link in tree.iter("link")
+             if "canonical" in (link.get("rel") or "").lower().split()]
+    hrefs.append(metas.get("og:url"))
+    for href in hrefs:
+        if href and href.strip():
+            absolute = urljoin(url, href.strip())
+            if urlsplit(absolute).scheme in ("http", "https"):
+                return absolute
+    return None
+
+
+def _language(tree: lxml.html.HtmlElement, metas: dict[str, str], fallback: str | None) -> str | None:
+    """Primary language subtag from <html lang>, meta tags or trafilatura."""
+    root = tree.getroottree().getroot()
+    candidates = [root.get("lang"), root.get("xml:lang"), root.get("{http://www.w3.org/XML/1998/namespace}lang")]
+    candidates += [metas.get(key) for key in _LANGUAGE_META]
+    candidates.append(fallback)
+    for candidate in candidates:
+        if not candidate:
+            continue
+        # "en-US", "en_GB"; a list like "en, fr" names its first language first.
+        match = _LANGUAGE_TAG.match(candidate.split(",")[0])
+        if match:
+            return match.group(1).lower()
+    return None

@@ -1,0 +1,769 @@
+"""Direct and partial quotes from a parsed article, with speaker as written, resolved and linked."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Any
+
+from spacy.tokens import Doc, Token
+
+from tasks.entities import extract_entities, normalize_name
+
+# The model runs without its lemmatizer (1.8x faster), so cue lemmas come from this table.
+_CUE_FORMS: dict[str, tuple[str, ...]] = {
+    "say": ("say", "says", "said", "saying"),
+    "tell": ("tell", "tells", "told", "telling"),
+    "add": ("add", "adds", "added", "adding"),
+    "state": ("state", "states", "stated"),
+    "declare": ("declare", "declares", "declared"),
+    "explain": ("explain", "explains", "explained"),
+    "note": ("note", "notes", "noted"),
+    "insist": ("insist", "insists", "insisted"),
+    "warn": ("warn", "warns", "warned"),
+    "claim": ("claim", "claims", "claimed"),
+    "argue": ("argue", "argues", "argued"),
+    "write": ("write", "writes", "wrote", "written"),
+    "ask": ("ask", "asks", "asked"),
+    "reply": ("reply", "replies", "replied"),
+    "respond": ("respond", "responds", "responded"),
+    "recall": ("recall", "recalls", "recalled"),
+    "acknowledge": ("acknowledge", "acknowledges", "acknowledged"),
+    "admit": ("admit", "admits", "admitted"),
+    "announce": ("announce", "announces", "announced"),
+    "tweet": ("tweet", "tweets", "tweeted"),
+    "post": ("posted",),
+    "continue": ("continued", "continues"),
+    "concede": ("concede", "concedes", "conceded"),
+    "stress": ("stress", "stresses", "stressed"),
+    "emphasize": ("emphasize", "emphasizes", "emphasized", "emphasise", "emphasises", "emphasised"),
+    "predict": ("predict", "predicts", "predicted"),
+    "vow": ("vow", "vows", "vowed"),
+    "complain": ("complain", "complains", "complained"),
+    "suggest": ("suggest", "suggests", "suggested"),
+    "confirm": ("confirm", "confirms", "confirmed"),
+    "deny": ("deny", "denies", "denied"),
+    "maintain": ("maintain", "maintains", "maintained"),
+    "quip": ("quip", "quips", "quipped"),
+    "joke": ("joke", "jokes", "joked"),
+    "shout": ("shout", "shouts", "shouted"),
+    "conclude": ("conclude", "concludes", "concluded"),
+    "observe": ("observe", "observes", "observed"),
+    "remark": ("remark", "remarks", "remarked"),
+    "comment": ("comment", "comments", "commented"),
+    "assert": ("assert", "asserts", "asserted"),
+    "promise": ("promise", "promises", "promised"),
+    "pledge": ("pledge", "pledges", "pledged"),
+    "report": ("report", "reports", "reported"),
+    "describe": ("describe", "describes", "described"),
+    "call": ("call", "calls", "called"),
+    "urge": ("urge", "urges", "urged"),
+    "agree": ("agree", "agrees", "agreed"),
+    "cry": ("cried",),
+    "plead": ("pleaded", "pled"),
+    "boast": ("boast", "boasts", "boasted"),
+    "caution": ("caution", "cautions", "cautioned"),
+    "charge": ("charged",),
+    "counter": ("countered",),
+    "demand": ("demand", "demands", "demanded"),
+    "murmur": ("murmured",),
+    "whisper": ("whispered",),
+    "scream": ("screamed",),
+    "yell": ("yelled",),
+    "sigh": ("sighed",),
+    "laugh": ("laughed",),
+    "accuse": ("accuse", "accuses", "accused", "accusing"),
+    "praise": ("praise", "praises", "praised", "praising"),
+    "dismiss": ("dismiss", "dismisses", "dismissed", "dismissing"),
+    "criticize": ("criticize", "criticizes", "criticized", "criticise", "criticises", "criticised"),
+    "condemn": ("condemn", "condemns", "condemned"),
+    "hail": ("hail", "hails", "hailed"),
+    "denounce": ("denounce", "denounces", "denounced"),
+    "brand": ("branded",),
+    "term": ("termed",),
+}
+CUE_LEMMA: dict[str, str] = {form: lemma for lemma, forms in _CUE_FORMS.items() for form in forms}
+# Verbs of judging and naming take a quoted complement ("called it 'a farce'", "accused them of
+# 'lying'") but do not introduce a quote standing on its own, so they count only inside a sentence.
+_EMBED_ONLY_CUES = frozenset(
+    {"describe", "call", "urge", "agree", "demand", "accuse", "praise", "dismiss", "criticize",
+     "condemn", "hail", "denounce", "brand", "term"}
+)
+
+OPEN_MARKS = "“«„‟"
+CLOSE_MARKS = "”»"
+STRAIGHT_MARK = '"'
+_ALL_MARKS = OPEN_MARKS + CLOSE_MARKS + STRAIGHT_MARK
+_INNER_STRIP = " \t\u00a0\u202f\u2009"
+_SENT_END = frozenset({".", "?", "!"})
+_SUBJ_DEPS = frozenset({"nsubj", "nsubjpass"})
+PRONOUNS = frozenset({"he", "she", "they", "we", "i", "it", "you"})
+# Words before a quoted span that make it a name, title or label, not somebody's words.
+_LABEL_CUES = frozenset(
+    {
+        "so-called", "dubbed", "titled", "entitled", "nicknamed", "called", "named", "known",
+        "book", "novel", "film", "movie", "song", "album", "series", "show", "play", "documentary",
+        "memoir", "poem", "opera", "musical", "exhibition", "campaign", "operation", "slogan",
+        "hashtag", "magazine", "newspaper", "programme", "program", "podcast", "anthem", "word",
+        "term", "phrase", "label", "brand", "motto", "headline", "byline", "banner", "sign",
+    }
+)
+_NAMING_CUES = frozenset(
+    {"call", "calls", "called", "calling", "dub", "dubs", "dubbed", "nickname", "nicknamed", "name",
+     "named", "names", "title", "titled", "entitled", "label", "labelled", "labeled"}
+)
+_FEMALE_WORDS = frozenset(
+    {"she", "her", "ms", "mrs", "miss", "madam", "spokeswoman", "chairwoman", "congresswoman",
+     "businesswoman", "woman", "mother", "daughter", "sister", "wife", "queen", "princess", "dame"}
+)
+_MALE_WORDS = frozenset(
+    {"he", "his", "him", "mr", "sir", "spokesman", "chairman", "congressman", "businessman", "man",
+     "father", "son", "brother", "husband", "king", "prince"}
+)
+
+
+@dataclass
+class _Span:
+    """One pair of quote marks, possibly running over several paragraphs."""
+
+    open_char: int  # position of the opening mark
+    close_char: int  # position of the closing mark
+    start: int  # quote text start (inside the marks, whitespace trimmed)
+    end: int  # quote text end
+    continuation_marks: list[int] = field(default_factory=list)
+
+
+def _find_mark_spans(text: str) -> list[_Span]:
+    """Pair quote marks paragraph by paragraph; an unclosed paragraph continues into the next
+    one when that opens with a quote mark (the news convention for multi-paragraph quotes)."""
+    spans: list[_Span] = []
+    paragraphs: list[tuple[int, int]] = []
+    offset = 0
+    for line in text.split("\n"):
+        paragraphs.append((offset, offset + len(line)))
+        offset += len(line) + 1
+
+    open_at: int | None = None
+    continuation: list[int] = []
+    for p_start, p_end in paragraphs:
+        i = p_start
+        if open_at is not None:
+            # The previous paragraph left a quote open; it carries on only if this one re-opens.
+            first = p_start
+            while first < p_end and text[first] in _INNER_STRIP:
+                first += 1
+            if first < p_end and text[first] in OPEN_MARKS + STRAIGHT_MARK:
+                continuation.append(first)
+                i = first + 1
+            else:
+                open_at, continuation = None, []
+        nested: str | None = None
+        while i < p_end:
+            ch = text[i]
+            if nested is not None:
+                # Inside « … “…” … » the inner pair belongs to the quote.
+                if ch == nested:
+                    nested = None
+                i += 1
+                continue
+            is_open = ch in OPEN_MARKS
+            is_close = ch in CLOSE_MARKS
+            if ch == STRAIGHT_MARK:
+                is_open = open_at is None
+                is_close = not is_open
+            elif ch == "“" and open_at is not None and text[open_at] == "„":
+                is_open, is_close = False, True  # German-style „…“
+            elif is_open and open_at is not None and text[open_at] == "«" and ch != "«":
+                nested = "”"
+                i += 1
+                continue
+            elif ch == "»" and open_at is not None and text[open_at] != "«":
+                is_close = False  # a stray guillemet cannot close a curly quote
+            if is_open:
+                # A second opening mark means the first one was never closed: restart.
+                open_at, continuation = i, []
+            elif is_close and open_at is not None:
+                span = _make_span(text, open_at, i, continuation)
+                if span is not None:
+                    spans.append(span)
+                open_at, continuation = None, []
+            i += 1
+    return spans
+
+
+def _make_span(text: str, open_char: int, close_char: int, continuation: list[int]) -> _Span | None:
+    start, end = open_char + 1, close_char
+    while start < end and text[start] in _INNER_STRIP:
+        start += 1
+    while end > start and text[end - 1] in _INNER_STRIP + ",":
+        end -= 1
+    if end <= start:
+        return None
+    return _Span(open_char, close_char, start, end, list(continuation))
+
+
+class _TokenIndex:
+    """Character offset -> token lookup."""
+
+    def __init__(self, doc: Doc) -> None:
+        self.doc = doc
+        self.starts = [t.idx for t in doc]
+
+    def at(self, char: int) -> Token:
+        i = bisect.bisect_right(self.starts, char) - 1
+        return self.doc[max(i, 0)]
+
+
+def _is_cue(token: Token, *, embedded: bool = False) -> str | None:
+    lemma = CUE_LEMMA.get(token.lower_)
+    if lemma is None or not token.tag_.startswith("VB"):
+        return None
+    if lemma in _EMBED_ONLY_CUES and not embedded:
+        return None
+    return lemma
+
+
+def _subject(verb: Token) -> Token | None:
+    for child in verb.children:
+        if child.dep_ in _SUBJ_DEPS:
+            return child
+    # "X has said" / "X was quoted as saying": the subject hangs on the governing verb.
+    if verb.dep_ in ("xcomp", "pcomp", "advcl", "conj") and verb.head is not verb:
+        for child in verb.head.children:
+            if child.dep_ in _SUBJ_DEPS:
+                return child
+    return None
+
+
+def _np_bounds(head: Token, lo: int, hi: int) -> tuple[int, int]:
+    """Token bounds [start, end) of the noun phrase headed by ``head`` within [lo, hi),
+    appositives and parentheticals after a comma cut off."""
+    left = max(head.left_edge.i, lo)
+    right = min(head.right_edge.i + 1, hi)
+    doc = head.doc
+    for i in range(head.i + 1, right):
+        tok = doc[i]
+        spaced_hyphen = tok.text == "-" and bool(doc[i - 1].whitespace_)  # " - " as a dash, not "Asante-Boateng"
+        if tok.text in {",", "(", "—", "–", ";", ":"} or spaced_hyphen or tok.is_space or tok.text in _ALL_MARKS:
+            right = i
+            break
+    for i in range(head.i - 1, left - 1, -1):
+        tok = doc[i]
+        if tok.text in {",", "(", ")", "—", "–", ";", ":"} or tok.is_space or tok.text in _ALL_MARKS:
+            left = i + 1
+            break
+    return left, right
+
+
+@dataclass
+class _Attribution:
+    speaker_start: int  # token index
+    speaker_end: int
+    cue: str
+    pattern: str  # "after", "before" or "embedded"
+
+
+def _paragraph_token_end(doc: Doc, i: int) -> int:
+    while i < len(doc) and "\n" not in doc[i].text:
+        i += 1
+    return i
+
+
+def _attribution_after(doc: Doc, close_tok: int, quote_text: str, limit_tok: int) -> _Attribution | None:
+    """“…,” X said. / “…,” said X. / “…” (X told AFP) / “…,” according to X."""
+    i = close_tok + 1
+    end = min(limit_tok, close_tok + 45)
+    if i >= end:
+        return None
+    follows_punct = doc[i].text in {",", "(", "—", "–"}
+    ends_punct = quote_text[-1:] in {",", ".", "?", "!", "…", "—", "-"} or doc[close_tok - 1].text in {",", "?", "!", "."}
+    while i < end and doc[i].text in {",", "(", "—", "–"}:
+        i += 1
+    if i >= end:
+        return None
+    # "according to X"
+    if doc[i].lower_ == "according" and i + 1 < end and doc[i + 1].lower_ == "to":
+        obj = next((c for c in doc[i + 1].children if c.dep_ == "pobj"), None)
+        if obj is not None:
+            s, e = _np_bounds(obj, i + 2, end)
+            return _Attribution(s, e, "according to", "after")
+        return None
+    window_end = min(end, i + 25)
+    for j in range(i, window_end):
+        tok = doc[j]
+        if tok.text in _SENT_END or tok.text in OPEN_MARKS or tok.is_space:
+            break
+        cue = _is_cue(tok)
+        if cue is None:
+            continue
+        subj = _subject(tok)
+        if subj is not None and subj.i > j:
+            # Inverted: “…,” said the official.
+            if j != i and not all(doc[k].dep_ in ("advmod", "aux", "neg") for k in range(i, j)):
+                return None
+            s, e = _np_bounds(subj, j + 1, end)
+            if not (follows_punct or ends_punct):
+                return None
+            return _Attribution(s, e, cue, "after")
+        if not (follows_punct or ends_punct or len(quote_text.split()) >= 3):
+            return None
+        if subj is not None and i <= subj.i < j:
+            s, e = _np_bounds(subj, i, j)
+            # Everything between the mark and the verb must be the subject (appositive included)
+            # or verb helpers; otherwise the quoted words are part of a longer clause
+            # ("“X” won the prize, the jury said").
+            lo, hi = subj.left_edge.i, subj.right_edge.i
+            if all(lo <= k <= hi or doc[k].dep_ in ("aux", "auxpass", "neg", "advmod") or doc[k].is_punct
+                   for k in range(i, j)):
+                return _Attribution(s, e, cue, "after")
+        # The parser sometimes breaks "the regional company X said" apart; a verbless,
+        # noun-phrase-shaped stretch between the mark and the cue is still the speaker.
+        stretch = doc[i:j]
+        if 0 < len(stretch) <= 12 and stretch[-1].pos_ in ("PROPN", "NOUN", "PRON") and all(
+            t.pos_ in _NP_POS and t.text not in {",", "(", ")"} for t in stretch
+        ):
+            return _Attribution(i, j, cue, "after")
+        return None
+    return None
+
+
+_NP_POS = frozenset({"DET", "ADJ", "NOUN", "PROPN", "NUM", "PART", "PRON", "ADP", "CCONJ", "PUNCT"})
+
+
+def _attribution_before(doc: Doc, open_tok: int, lower_tok: int) -> _Attribution | None:
+    """X said: “…” / X told reporters, “…”"""
+    j = open_tok - 1
+    while j >= lower_tok and doc[j].is_space:
+        j -= 1
+    if j < lower_tok or doc[j].text not in {":", ","}:
+        return None
+    for k in range(j - 1, max(lower_tok, j - 30) - 1, -1):
+        tok = doc[k]
+        if tok.text in _SENT_END or tok.text in CLOSE_MARKS or tok.is_space:
+            return None
+        cue = _is_cue(tok)
+        if cue is None:
+            continue
+        subj = _subject(tok)
+        if subj is None:
+            return None
+        s, e = _np_bounds(subj, lower_tok, open_tok)
+        return _Attribution(s, e, cue, "before")
+    return None
+
+
+def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int, close_tok: int) -> _Attribution | None:
+    """A quoted fragment inside reported speech: X said the talks were “a good start”."""
+    tok = doc[first_tok]
+    seen = 0
+    while tok.head is not tok and seen < 12:
+        tok = tok.head
+        seen += 1
+        if first_tok <= tok.i <= last_tok:
+            continue
+        cue = _is_cue(tok, embedded=True)
+        if cue is None:
+            continue
+        subj = _subject(tok)
+        if subj is None or open_tok <= subj.i <= close_tok:
+            return None
+        lo = doc[tok.i].sent.start
+        hi = doc[tok.i].sent.end
+        s, e = _np_bounds(subj, lo, hi)
+        return _Attribution(s, e, cue, "embedded")
+    return None
+
+
+def _looks_like_label(doc: Doc, quote: str, open_tok: int, close_tok: int) -> bool:
+    """Titles, nicknames and scare quotes: a word or a few title-cased words, or introduced
+    by 'so-called', 'dubbed', 'the film', ..."""
+    words = quote.split()
+    prev = [doc[k].lower_ for k in range(max(0, open_tok - 3), open_tok)]
+    inner = [t for t in doc[open_tok + 1:close_tok] if not t.is_punct]
+    outside_heads = {t.head.lower_ for t in inner if not open_tok < t.head.i < close_tok}
+    if len(words) < 2:
+        return True
+    if prev and prev[-1] in _LABEL_CUES - _NAMING_CUES:
+        return True
+    if (prev and prev[-1] in _NAMING_CUES) or outside_heads & _NAMING_CUES:
+        # "locals call it “the wound”" gives a name: short, definite or capitalized. "called it
+        # “a judicial coup”" or "“deeply puzzling”" is the speaker's judgement.
+        first = inner[0] if inner else None
+        return (
+            first is not None
+            and len(words) <= 4
+            and (first.lower_ == "the" or (prev and prev[-1] == "the") or first.text[:1].isupper())
+        )
+    if len(prev) > 1 and prev[-2] in {"known", "dubbed", "described", "seen"} and prev[-1] == "as":
+        return True
+    after = doc[close_tok + 1] if close_tok + 1 < len(doc) else None
+    modifies_noun = after is not None and after.pos_ in ("NOUN", "PROPN")
+    if len(prev) > 1 and prev[-1] in ("the", "a", "an") and prev[-2] in _LABEL_CUES and len(words) <= 4 and not modifies_noun:
+        # "tabloids called the “boiler war”" names a thing; "what it called a “predictable”
+        # framework" quotes the speaker's adjectives.
+        return True
+    if len(words) < 2:
+        return True
+    alpha = [w for w in words if w[:1].isalpha()]
+    if len(words) <= 7 and alpha and all(w[0].isupper() or len(w) <= 3 for w in alpha):
+        return True
+    return False
+
+
+def _gender_of(words: list[str] | set[str]) -> str | None:
+    lowered = {w.lower().strip(".") for w in words}
+    if lowered & _FEMALE_WORDS:
+        return "f"
+    if lowered & _MALE_WORDS:
+        return "m"
+    return None
+
+
+# Heads of descriptions that name a human or institutional source ("a senior official").
+HUMAN_NOUNS = frozenset(
+    """
+    official spokesman spokeswoman spokesperson minister president leader lawyer diplomat source
+    mediator negotiator envoy ambassador analyst expert economist researcher scientist director
+    chairman chairwoman chair chief head manager officer commander witness resident activist
+    organiser organizer ranger doctor nurse teacher student worker farmer owner governor mayor
+    senator lawmaker engineer captain judge prosecutor governor secretary commissioner inspector
+    editor author professor survivor victim mother father man woman passenger driver coach player
+    """.split()
+)
+INSTITUTION_NOUNS = frozenset(
+    """
+    ministry government company agency police army military union association federation council
+    commission committee court group party firm bank office department service institute university
+    board authority administration parliament cabinet regime embassy council league club team
+    airline carrier operator publisher studio network channel newspaper broadcaster coalition
+    organisation organization foundation charity alliance federation office
+    """.split()
+)
+ROLE_NOUNS = HUMAN_NOUNS | INSTITUTION_NOUNS
+_SALIENT_PRONOUNS = frozenset({"he", "she", "it", "they"})
+
+
+@dataclass
+class _Mention:
+    tok: int
+    text: str
+    resolved: str
+    entity: str | None
+    kind: str  # "person", "org" or "desc"
+    head: str
+    words: frozenset[str]
+
+
+class _Resolver:
+    """Walks the article's subjects in text order so that pronouns and short descriptions
+    resolve to the closest compatible earlier source, quoted or not."""
+
+    def __init__(self, doc: Doc, entities: list[dict[str, Any]], quoted: list[tuple[int, int]]) -> None:
+        self.doc = doc
+        self.entities = entities
+        self.gender: dict[str, str] = {}
+        self.history: list[_Mention] = []
+        self.done: dict[int, tuple[str, str | None]] = {}
+        starts = [s for s, _ in quoted]
+
+        def inside_quote(char: int) -> bool:
+            i = bisect.bisect_right(starts, char) - 1
+            return i >= 0 and quoted[i][0] <= char < quoted[i][1]
+
+        self.pending = [
+            t.i for t in doc
+            if t.dep_ in _SUBJ_DEPS and t.pos_ in ("PROPN", "NOUN", "PRON", "NUM") and not inside_quote(t.idx)
+        ]
+        self.cursor = 0
+
+    def advance(self, upto_tok: int) -> None:
+        while self.cursor < len(self.pending) and self.pending[self.cursor] < upto_tok:
+            i = self.pending[self.cursor]
+            self.cursor += 1
+            if i in self.done:
+                continue
+            tok = self.doc[i]
+            if tok.pos_ == "PRON":
+                if tok.lower_ in _SALIENT_PRONOUNS:
+                    self.done[i] = self._pronoun(tok.lower_)
+                continue
+            sent = tok.sent
+            s, e = _np_bounds(tok, sent.start, sent.end)
+            is_cue_subject = _is_cue(tok.head, embedded=True) is not None
+            mention = self._describe(tok, s, e, remember=False)
+            if mention.kind in ("desc", "group") and not (is_cue_subject or tok.lower_ in ROLE_NOUNS):
+                continue
+            self._remember(mention)
+            self.done[i] = (mention.resolved, mention.entity)
+
+    def speaker(self, s: int, e: int) -> tuple[str, str | None]:
+        """Resolve the speaker phrase doc[s:e]; returns (resolved, entity or None)."""
+        head = self.doc[s:e].root
+        self.advance(head.i)
+        if head.i in self.done:
+            resolved, entity = self.done[head.i]
+            if head.pos_ != "PRON":
+                # Re-mention: the speaker becomes the most salient source again.
+                match = next((m for m in reversed(self.history) if m.resolved == resolved), None)
+                if match is not None:
+                    self.history.append(match)
+            return resolved, entity
+        if head.pos_ == "PRON" or head.lower_ in PRONOUNS:
+            result = self._pronoun(head.lower_)
+        else:
+            mention = self._describe(head, s, e, remember=True)
+            result = (mention.resolved, mention.entity)
+        self.done[head.i] = result
+        return result
+
+    def _remember(self, mention: _Mention) -> None:
+        gender = _gender_of(mention.words)
+        if gender and mention.resolved not in self.gender:
+            self.gender[mention.resolved] = gender
+        self.history.append(mention)
+
+    def _pronoun(self, pronoun: str) -> tuple[str, str | None]:
+        wanted = {"she": "f", "he": "m"}.get(pronoun)
+        for cand in reversed(self.history):
+            if wanted and cand.kind in ("org", "group"):
+                continue
+            if pronoun == "it" and cand.kind in ("person", "group"):
+                continue
+            known = self.gender.get(cand.resolved)
+            if wanted and known and known != wanted:
+                continue
+            if wanted and not known:
+                self.gender[cand.resolved] = wanted
+            self.history.append(cand)
+            return cand.resolved, cand.entity
+        return pronoun if pronoun not in _SALIENT_PRONOUNS else pronoun, None
+
+    def _entity_for(self, tok: Token) -> dict[str, Any] | None:
+        labels = frozenset({"PERSON", "ORG", "NORP"}) if tok.pos_ in ("PROPN", "NOUN") else frozenset({"PERSON", "ORG"})
+        return _entity_in(self.entities, 0, len(self.doc.text) + 1, labels, containing=tok.idx)
+
+    def _describe(self, head: Token, s: int, e: int, *, remember: bool) -> _Mention:
+        doc = self.doc
+        text = doc[s:e].text.strip()
+        words = frozenset(t.lower_ for t in doc[s:e])
+        ent = self._entity_for(head)
+        if ent is None and e - s > 1 and doc[e - 1].pos_ == "PROPN" and not any(
+            t.pos_ in ("VERB", "AUX", "ADP", "PRON", "SCONJ") for t in doc[s:e]
+        ):
+            # A name closing the phrase the parser split apart: "the energy company Enerhoservis".
+            ent = self._entity_for(doc[e - 1])
+        if ent is None:
+            # "The chief negotiator for Vardia, Helene Sarrot, said": the name is an appositive
+            # (which the parser may hang on any word of the phrase).
+            for tok in head.subtree:
+                if tok.dep_ == "appos" and tok.i != head.i:
+                    ent = self._entity_for(tok)
+                    if ent is not None:
+                        break
+        mention: _Mention | None = None
+        if ent is not None:
+            # The small model swaps PERSON and ORG often; a role word in the phrase decides.
+            # Only the words before the name count ("Union organiser Shirin Akter"), not a
+            # trailing "of the National Institute".
+            left = {t.lower_ for t in doc[s:head.i]}
+            kind = "person" if ent["label"] == "PERSON" else "org"
+            if left & INSTITUTION_NOUNS and not left & HUMAN_NOUNS:
+                kind = "org"
+            elif left & HUMAN_NOUNS or _gender_of(left):
+                kind = "person"
+            mention = _Mention(head.i, text, ent["norm"], ent["norm"], kind, head.lower_,
+                               words | frozenset(ent["norm"].lower().split()))
+        elif head.pos_ == "PROPN" and e - s == 1:
+            # A surname NER missed: the person named in full earlier.
+            people = [c for c in reversed(self.history) if c.kind == "person"]
+            # Surname last (Western order) first, then surname first ("Park Seo-yeon" -> "Park").
+            mention = next((c for c in people if c.resolved.split()[-1] == head.text), None) or next(
+                (c for c in people if len(c.resolved.split()) > 1 and c.resolved.split()[0] == head.text), None
+            )
+        if mention is None and _is_short_description(doc[s:e], head):
+            for cand in reversed(self.history):
+                if cand.head == head.lower_ or head.lower_ in cand.words:
+                    mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
+                    break
+            if mention is None:
+                earlier = _earlier_description(doc, head, s, self.entities)
+                if earlier is not None:
+                    resolved, entity = earlier
+                    kind = "desc" if entity is None else "org"
+                    mention = _Mention(head.i, text, resolved, entity, kind, head.lower_,
+                                       frozenset(resolved.lower().split()))
+        if mention is None and head.pos_ == "PROPN" and head.text[:1].isupper() and all(
+            t.pos_ == "PROPN" or t.is_punct for t in doc[s:e]
+        ):
+            # A name NER missed ("Mayor Ana Ruiz"): the name without its title.
+            name = normalize_name(text, strip_titles=True)
+            kind = "org" if words & INSTITUTION_NOUNS else "person"
+            mention = _Mention(head.i, text, name, None, kind, head.lower_, words | frozenset(name.lower().split()))
+        if mention is None:
+            if head.lower_ in INSTITUTION_NOUNS:
+                kind = "org"
+            elif head.tag_ in ("NNS", "NNPS") or any(t.dep_ == "conj" for t in head.children):
+                kind = "group"
+            else:
+                kind = "desc"
+            mention = _Mention(head.i, text, text, None, kind, head.lower_, words)
+        if remember:
+            self._remember(mention)
+        return mention
+
+
+def _is_short_description(span, head: Token) -> bool:
+    words = [t.lower_ for t in span]
+    return (
+        0 < len(words) <= 4
+        and words[0] in ("the", "this", "that")
+        # After a closing mark the tagger often calls "minister" a PROPN; the case tells.
+        and (head.pos_ != "PROPN" or head.text[:1].islower())
+    )
+
+
+def _entity_in(entities: list[dict[str, Any]], start: int, end: int, labels: frozenset[str],
+               containing: int | None = None) -> dict[str, Any] | None:
+    for ent in entities:
+        if ent["label"] in labels and ent["start_char"] >= start and ent["end_char"] <= end:
+            if containing is None or ent["start_char"] <= containing < ent["end_char"]:
+                return ent
+    return None
+
+
+def _earlier_description(doc: Doc, head: Token, before_tok: int, entities: list[dict[str, Any]]) -> tuple[str, str | None] | None:
+    """The closest earlier noun phrase with the same head ("a US official") or a person
+    introduced with that title ("Health Minister Jonas Rell")."""
+    head_text = head.lower_
+    for tok in reversed(doc[:before_tok]):
+        if tok.lower_ != head_text:
+            continue
+        if tok.dep_ == "compound" and tok.head.pos_ == "PROPN":
+            ent = _entity_in(entities, 0, len(doc.text) + 1, frozenset({"PERSON", "ORG"}), containing=tok.head.idx)
+            if ent is not None:
+                return ent["norm"], ent["norm"]
+            continue
+        if tok.pos_ not in ("NOUN", "PROPN"):
+            continue
+        sent = tok.sent
+        s, e = _np_bounds(tok, sent.start, sent.end)
+        desc = doc[s:e].text.strip()
+        if len(desc.split()) < 2:
+            continue
+        ent = _entity_in(entities, 0, len(doc.text) + 1, frozenset({"ORG"}), containing=tok.idx)
+        if ent is not None:
+            return ent["norm"], ent["norm"]
+        return desc, None
+    return None
+
+
+def _starts_lower(quote: str) -> bool:
+    first = quote.lstrip("'‘.… ")[:1]
+    return first.islower()
+
+
+def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Quotes in one cleaned article, with speakers.
+
+    Takes a spaCy Doc parsed with tagger, parser and NER (the lemmatizer may be disabled: cue
+    lemmas come from a built-in table). Paragraphs are separated by "\\n". Handles curly,
+    straight and « » marks; “…,” X said / X said: “…” / “…,” said X / “…” (X told AFP) /
+    “…,” according to X; quotes over several sentences and paragraphs; partial quotes inside
+    reported speech. Titles, nicknames and one-word scare quotes are skipped.
+
+    Returns a list (text order) of dicts: ``text`` (the quote without its marks; the
+    re-opening marks of a multi-paragraph quote removed), ``speaker`` (noun phrase as written,
+    determiner and restrictive modifiers kept, appositives dropped; for an unattributed
+    follow-on quote the previous quote's speaker; None if unknown), ``speaker_resolved``
+    (pronouns and short descriptions such as "the official" resolved to the earlier source;
+    named speakers to the full name given in the article), ``speaker_entity`` (normalized
+    PERSON/ORG name or None), ``cue`` (verb lemma, e.g. "say"), ``kind`` ("direct" or
+    "partial"), ``start_char`` and ``end_char`` (the quote text's span in ``doc.text``).
+    ``entities`` is the output of ``tasks.entities.extract_entities(doc)`` when the caller has
+    it already (computed here otherwise). Raises nothing for well-formed Docs.
+    """
+    text = doc.text
+    if not text:
+        return []
+    index = _TokenIndex(doc)
+    if entities is None:
+        entities = extract_entities(doc)
+    results: list[dict[str, Any]] = []
+    spans = _find_mark_spans(text)
+    resolver = _Resolver(doc, entities, [(sp.open_char, sp.close_char + 1) for sp in spans])
+    last_attr_para: int | None = None
+    last_result: dict[str, Any] | None = None
+    para_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+
+    def para_of(char: int) -> int:
+        return bisect.bisect_right(para_starts, char) - 1
+
+    for span in spans:
+        open_tok = index.at(span.open_char).i
+        close_tok = index.at(span.close_char).i
+        first_tok = index.at(span.start).i
+        last_tok = index.at(span.end - 1).i
+        quote = text[span.start:span.end]
+        for mark in sorted(span.continuation_marks, reverse=True):
+            rel = mark - span.start
+            quote = quote[:rel] + quote[rel + 1:]
+        para_start_char = para_starts[para_of(span.open_char)]
+        para_lo_tok = index.at(para_start_char).i
+        limit = _paragraph_token_end(doc, close_tok + 1)
+        prefix = text[para_start_char:span.open_char].rstrip(_INNER_STRIP)
+        after_sentence = prefix == "" or prefix[-1] in ".?!" or prefix[-1] in CLOSE_MARKS + STRAIGHT_MARK
+        label_like = _looks_like_label(doc, quote, open_tok, close_tok)
+
+        attr = _attribution_after(doc, close_tok, text[span.start:span.close_char].rstrip(_INNER_STRIP), limit)
+        if attr is None:
+            attr = _attribution_before(doc, open_tok, para_lo_tok)
+        if attr is None and not after_sentence and not label_like:
+            attr = _attribution_embedded(doc, first_tok, last_tok, open_tok, close_tok)
+        if attr is None and not after_sentence:
+            continue
+        if attr is not None and not after_sentence and attr.pattern != "before" and label_like and len(quote.split()) < 2:
+            # A single quoted word mid-sentence is a scare quote or a name, even next to "said".
+            continue
+        if attr is None:
+            # A whole quoted sentence with no verb of its own continues the previous speaker
+            # when that spoke in this or the previous paragraph.
+            para = para_of(span.open_char)
+            full_sentence = quote[:1].isupper() and len(quote.split()) >= 3
+            if not (full_sentence and last_result is not None and last_attr_para is not None
+                    and para - last_attr_para <= 1):
+                continue
+            result = dict(last_result)
+            result.update(text=quote, kind="direct", start_char=span.start, end_char=span.end)
+            results.append(result)
+            last_attr_para = para_of(span.close_char)
+            continue
+
+        speaker = doc[attr.speaker_start:attr.speaker_end].text.strip() or None
+        resolved, entity = (None, None)
+        if speaker is not None:
+            resolved, entity = resolver.speaker(attr.speaker_start, attr.speaker_end)
+        if attr.pattern == "before":
+            # X said: “…” — and the second half of “…,” X said, “but …”.
+            kind = "direct"
+        elif after_sentence and attr.pattern != "embedded" and not _starts_lower(quote):
+            kind = "direct"
+        else:
+            kind = "partial"
+        end = span.end
+        if kind == "partial" and quote.endswith(".") and not quote.endswith(".."):
+            # “…the facts.” closing a sentence: the full stop is the reporter's, not the speaker's.
+            quote, end = quote[:-1], end - 1
+        result = {
+            "text": quote,
+            "speaker": speaker,
+            "speaker_resolved": resolved,
+            "speaker_entity": entity,
+            "cue": attr.cue,
+            "kind": kind,
+            "start_char": span.start,
+            "end_char": end,
+        }
+        results.append(result)
+        last_result = result
+        last_attr_para = para_of(span.close_char)
+    return results

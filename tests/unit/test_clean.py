@@ -1,0 +1,331 @@
+"""Unit tests for tasks.clean: wrapper removal, dateline, wire agency, site furniture."""
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from tasks.clean import Cleaned, clean_site_batch, clean_text, find_dateline, site_furniture
+
+LEAD = ("OSLO (AFP) – Norway's fisheries ministry on Thursday halved the spring quota for coastal cod, "
+        "saying stocks off the Lofoten islands had fallen to their lowest level in two decades.")
+BODY = [
+    "The cut, which takes effect next month, was sharper than the industry had expected and drew an angry "
+    "response from fishing cooperatives in the far north.",
+    "\u201cThis is a hard day for small boats,\u201d said Ingrid Solheim, who heads a cooperative in Svolvaer. "
+    "\u201cBut without fish there is no fishing.\u201d",
+    "Researchers at the marine institute have warned for three years that warmer water was pushing young cod "
+    "further offshore, where trawlers catch them before they can spawn.",
+]
+STORY = [LEAD, *BODY]
+
+
+def cleaned(*wrapped: str, **kwargs) -> Cleaned:
+    return clean_text("\n".join(wrapped), **kwargs)
+
+
+# --------------------------------------------------------------------------
+# Captions, credits, trailers
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "caption",
+    [
+        "Fishing boats in Svolvaer harbour © AFP/File Lars Eide |",
+        "Ingrid Solheim © AFP Tove Berg |",
+        "A trawler off Lofoten. Photo: Reuters/Kari Holm",
+        "Cod drying on racks (AP Photo/Erik Lund) |",
+        "The harbour at dusk (Photo by Nils Dahl / AFP)",
+        "Coastal cod | Credit: AFP/Mette Strand",
+        "Fish market in Bergen. Photograph: Sigrid Aas/AFP via Getty Images",
+        "Media caption, The quay in Henningsvaer",
+    ],
+)
+def test_photo_captions_with_credits_are_removed(caption):
+    result = cleaned(caption, *STORY)
+    assert result.text == "\n".join(STORY)
+    assert result.removed == (caption,)
+
+
+@pytest.mark.parametrize(
+    "trailer",
+    [
+        "© AFP — Published at Northern Fjord Post with license",
+        "Copyright Agence France-Presse",
+        "Copyright 2024 Agence France-Presse. All rights reserved.",
+        "Source: AFP",
+        "This article was originally published by Agence France-Presse.",
+        "Editor's note: This story was republished here with permission.",
+        "— AFP",
+        "linkwithin_text=’Related Articles:’",
+        "[ad_slot id=\"after-article\"]",
+        "Be the first to comment on \"Norway halves coastal cod quota\"",
+        "Leave a comment",
+        "3 thoughts on \"Norway halves coastal cod quota\"",
+        "Share this:",
+        "Click to share on Facebook (Opens in new window)",
+        "Sign up for the Fjord Post Morning Briefing to get the day's top stories in your inbox.",
+        "Follow Fjord Post on Facebook and X for the latest updates.",
+        "Read more: Whalers in Tromso fear a quiet season",
+        "Advertisement",
+    ],
+)
+def test_trailers_and_site_lines_are_removed(trailer):
+    result = cleaned(*STORY, trailer)
+    assert result.text == "\n".join(STORY)
+    assert result.removed == (trailer,)
+
+
+def test_seed_like_repost_keeps_only_the_story_in_order():
+    wrapped = [
+        "Ingrid Solheim in a file picture © AFP/File Tove Berg |",
+        *STORY,
+        "© AFP — Published at Northern Fjord Post with license",
+        "linkwithin_text=’Related Articles:’",
+        'Be the first to comment on "Norway halves coastal cod quota"',
+    ]
+    result = cleaned(*wrapped, title="Norway halves coastal cod quota")
+    assert result.text.split("\n") == STORY
+    assert result.removed == (wrapped[0], *wrapped[-3:])
+    assert result.wire_agency == "AFP"
+    assert result.dateline == "OSLO (AFP) –"
+
+
+@pytest.mark.parametrize(
+    ("credit", "agency"),
+    [
+        ("Reporting by Kari Holm; Editing by Per Vik", "Reuters"),
+        ("(Reporting by Kari Holm in Oslo; Additional reporting by Nils Dahl; Editing by Per Vik)", "Reuters"),
+        ("Copyright 2024 The Associated Press. All rights reserved.", "AP"),
+        ("Associated Press writer Sigrid Aas contributed to this report.", "AP"),
+        ("Copyright Agence France-Presse", "AFP"),
+        ("© Reuters — Published at Fjord Post with license", "Reuters"),
+    ],
+)
+def test_agency_from_credit_line_when_dateline_lacks_tag(credit, agency):
+    untagged = LEAD.replace("OSLO (AFP) –", "OSLO –")
+    result = cleaned(untagged, *BODY, credit)
+    assert result.wire_agency == agency
+    assert result.dateline == "OSLO –"
+    assert result.removed == (credit,)
+    assert result.text.split("\n")[0] == untagged
+
+
+@pytest.mark.parametrize(
+    ("byline", "agency"),
+    [("AFP", "AFP"), ("Reuters Staff", "Reuters"), ("Kari Holm, Associated Press", "AP"),
+     ("Nils Dahl with AFP", "AFP"), ("Kari Holm", None), ("News Desk", None)],
+)
+def test_agency_from_byline(byline, agency):
+    untagged = LEAD.replace("OSLO (AFP) –", "OSLO –")
+    assert cleaned(untagged, *BODY, byline=byline).wire_agency == agency
+
+
+def test_photo_credit_names_agency_only_as_last_resort():
+    untagged = LEAD.replace("OSLO (AFP) –", "OSLO –")
+    assert cleaned("Cod racks (AP Photo/Erik Lund) |", untagged, *BODY).wire_agency == "AP"
+    # A Reuters credit line outranks an AP photo on the same page.
+    result = cleaned("Cod racks (AP Photo/Erik Lund) |", untagged, *BODY, "Reporting by Kari Holm; Editing by Per Vik")
+    assert result.wire_agency == "Reuters"
+
+
+# --------------------------------------------------------------------------
+# Datelines
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("lead", "dateline", "agency"),
+    [
+        ("WASHINGTON (AFP) – Senators agreed late on Monday to extend the border program.", "WASHINGTON (AFP) –", "AFP"),
+        ("SAO PAULO (AFP) -- Senators agreed late on Monday to extend the border program.", "SAO PAULO (AFP) --", "AFP"),
+        ("LONDON (Reuters) - Senators agreed late on Monday to extend the border program.", "LONDON (Reuters) -", "Reuters"),
+        ("NEW YORK (AP) — Senators agreed late on Monday to extend the border program.", "NEW YORK (AP) —", "AP"),
+        ("HAYWARD, Calif. (AP) — Senators agreed late on Monday to extend the border program.",
+         "HAYWARD, Calif. (AP) —", "AP"),
+        ("BRUSSELS, May 3 (Reuters) - Senators agreed late on Monday to extend the border program.",
+         "BRUSSELS, May 3 (Reuters) -", "Reuters"),
+        ("(Reuters) - Senators agreed late on Monday to extend the border program.", "(Reuters) -", "Reuters"),
+        ("BERLIN — Senators agreed late on Monday to extend the border program.", "BERLIN —", None),
+        ("PORT ELLISON – Senators agreed late on Monday to extend the border program.", "PORT ELLISON –", None),
+    ],
+)
+def test_dateline_forms_are_found_and_kept_in_text(lead, dateline, agency):
+    result = cleaned(lead, *BODY)
+    assert result.dateline == dateline
+    assert result.wire_agency == agency
+    assert result.text.startswith(lead)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["AI - the future of work is already here for many", "Senators agreed late on Monday to extend it.",
+     "NATO - what next"],
+)
+def test_lines_that_are_not_datelines(line):
+    assert find_dateline(line) is None
+
+
+def test_short_lines_above_the_dateline_are_not_story():
+    result = cleaned("Ingrid Solheim at the harbour", "By Tove Berg", *STORY)
+    assert result.text.split("\n") == STORY
+    assert result.removed == ("Ingrid Solheim at the harbour", "By Tove Berg")
+
+
+# --------------------------------------------------------------------------
+# Precision: body text stays
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Solheim told AFP that the cooperative would appeal the decision in court.",
+        "A Reuters tally of official figures showed landings down by a third.",
+        "The ministry declined to comment on the figures, according to the Associated Press.",
+        "Copyright law does not protect the names of fishing grounds, the court ruled.",
+        "The report was shared with the fisheries committee on Wednesday evening.",
+        "Landings first appeared in official statistics in 1866, the institute said.",
+        "| Year | Tonnes | Change |",
+    ],
+)
+def test_body_sentences_that_mention_agencies_or_credits_are_kept(sentence):
+    own = LEAD.replace("OSLO (AFP) – ", "")
+    result = cleaned(own, sentence, *BODY)
+    assert sentence in result.text.split("\n")
+    assert result.removed == ()
+    assert result.wire_agency is None
+
+
+def test_title_repeated_as_first_line_is_removed():
+    title = "Norway halves coastal cod quota"
+    for first in (title, "NORWAY HALVES COASTAL COD QUOTA", f"UPDATE: {title} | Fjord Post"):
+        result = cleaned(first, *STORY, title=title)
+        assert result.text.split("\n") == STORY
+        assert result.removed == (first,)
+
+
+def test_related_heading_takes_its_list_with_it():
+    related = ["Related Articles:", "Whalers in Tromso fear a quiet season", "Ferry strike ends in Bodo"]
+    result = cleaned(*STORY, *related)
+    assert result.text.split("\n") == STORY
+    assert result.removed == tuple(related)
+
+
+def test_subheading_inside_story_is_kept():
+    result = cleaned(LEAD, "Warmer water", *BODY)
+    assert "Warmer water" in result.text.split("\n")
+
+
+def test_nothing_but_wrappers_returns_the_text_unchanged():
+    result = cleaned("Share this:", "Advertisement")
+    assert result.text == "Share this:\nAdvertisement"
+    assert result.removed == ()
+
+
+# --------------------------------------------------------------------------
+# Unicode and whitespace
+# --------------------------------------------------------------------------
+
+def test_unicode_is_nfc_and_whitespace_normalized():
+    decomposed = unicodedata.normalize("NFD", "Tromsø café owners said the quota was “brutal”.")
+    text = f"  {LEAD}  \r\n\n{decomposed}\u00a0\u200b\n\t\n"
+    result = clean_text(text)
+    assert result.text.split("\n") == [LEAD, "Tromsø café owners said the quota was “brutal”."]
+    assert unicodedata.is_normalized("NFC", result.text)
+
+
+def test_typography_is_kept_as_written():
+    lead = 'OSLO (AFP) -- The minister said it was "painful but needed" -- and final.'
+    assert cleaned(lead).text == lead
+
+
+# --------------------------------------------------------------------------
+# Site furniture
+# --------------------------------------------------------------------------
+
+SITE_STORIES = [
+    ("Ferry strike ends in Bodo", [
+        "BODO – Ferry crews returned to work on Friday after a four-day strike over rest periods.",
+        "The operator said all routes to the islands would run normally by the weekend.",
+    ]),
+    ("Whalers fear a quiet season", [
+        "TROMSO – Whalers in northern Norway expect their quietest season in a decade this summer.",
+        "Fewer than twenty boats have registered for the hunt, the directorate said.",
+    ]),
+    ("Salmon farm fined over escapes", [
+        "ALESUND – A salmon farm was fined two million crowns after thousands of fish escaped.",
+        "Inspectors said a storm had torn nets that should have been replaced last year.",
+    ]),
+    ("Snow closes mountain pass", [
+        "GEILO – Heavy snow closed the mountain pass between Oslo and Bergen for a second day.",
+        "Road crews said the road could reopen on Sunday if the wind eased.",
+    ]),
+]
+FURNITURE = [
+    "Printed on recycled pixels by the Fjord Post team.",  # no shape rule knows this line
+    'Be the first to comment on "{title}"',
+]
+
+
+def site_texts() -> tuple[list[str], list[str]]:
+    texts, titles = [], []
+    for title, paragraphs in SITE_STORIES:
+        lines = [*paragraphs, *(line.format(title=title) for line in FURNITURE)]
+        texts.append("\n".join(lines))
+        titles.append(title)
+    return texts, titles
+
+
+def test_site_furniture_finds_recurring_lines_including_templated_ones():
+    texts, titles = site_texts()
+    furniture = site_furniture(texts, titles)
+    assert "printed on recycled pixels by the fjord post team." in furniture
+    assert 'be the first to comment on "<title>"' in furniture
+    assert not any("ferry" in key or "snow" in key for key in furniture)
+
+
+def test_clean_site_batch_removes_furniture_and_keeps_stories():
+    texts, titles = site_texts()
+    results = clean_site_batch(texts, titles)
+    for result, (title, paragraphs) in zip(results, SITE_STORIES):
+        assert result.text.split("\n") == paragraphs
+        assert result.removed[0] == FURNITURE[0]
+        assert result.wire_agency is None
+
+
+def test_known_furniture_applies_to_a_lone_article():
+    texts, titles = site_texts()
+    known = site_furniture(texts, titles)
+    extra = "NARVIK – The iron ore port handled record volumes in April.\n" + FURNITURE[0]
+    [result] = clean_site_batch([extra], ["Narvik ore record"], known_furniture=known)
+    assert result.text == "NARVIK – The iron ore port handled record volumes in April."
+    assert result.removed == (FURNITURE[0],)
+
+
+def test_a_line_on_two_articles_is_not_furniture():
+    texts, titles = site_texts()
+    shared = "Prime Minister Kari Nord visited the harbour on Monday and promised support."
+    texts[0] += "\n" + shared
+    texts[1] += "\n" + shared
+    assert shared in clean_site_batch(texts, titles)[0].text
+
+
+def test_furniture_needs_enough_articles():
+    assert site_furniture(["Share the love.", "Share the love."]) == frozenset()
+
+
+@pytest.mark.parametrize("bad", [["only one title"], ["a", "b", "c"]])
+def test_batch_lengths_must_match(bad):
+    with pytest.raises(ValueError, match=r"clean_site_batch: 2 texts but \d titles"):
+        clean_site_batch(["a", "b"], bad)
+
+
+def test_teasers_of_other_stories_below_the_body_are_removed():
+    teasers = [
+        "More from Fjord Post",
+        "- Ferry strike ends in Bodo BODO – Ferry crews returned to work on Friday after a four-day strike.",
+    ]
+    bare_leads = ["BERGEN (Reuters) - Fish prices at the Bergen exchange rose for a fifth straight week on Monday."]
+    assert cleaned(*STORY, *teasers).text.split("\n") == STORY
+    result = cleaned(*STORY, *bare_leads)
+    assert result.text.split("\n") == STORY
+    assert result.wire_agency == "AFP"

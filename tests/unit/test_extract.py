@@ -1,0 +1,137 @@
+"""Unit tests for tasks.extract: page extraction and feed HTML to text."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from tasks.extract import Extracted, ExtractionError, extract_article, html_fragment_to_text
+
+PARAGRAPHS = [
+    "LISBON (AFP) – Harbour pilots on the Tagus estuary walked off the job on Tuesday, stranding a dozen cargo "
+    "ships at anchor as talks over night-shift pay collapsed for the third time this month.",
+    "The pilots' union said its members would stay off the water until the port authority tabled a written offer, "
+    "and warned that cruise arrivals planned for the weekend could also be turned away.",
+    "\u201cWe have been patient for a year,\u201d said union spokeswoman Marta Quintela, standing by the empty "
+    "pilot launches moored at the Alcantara dock.",
+    "The port authority said in a statement that it regretted the walkout and remained open to dialogue, "
+    "adding that emergency movements of fuel tankers would still be guided in.",
+]
+
+
+def page(head: str = "", body_extra: str = "", lang: str = "en-GB") -> str:
+    """A fictional article page around PARAGRAPHS."""
+    paragraphs = "\n".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return f"""<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<title>Lisbon pilots strike | Estuary Times</title>
+{head}
+</head><body>
+<header><nav><a href="/">Home</a> <a href="/world/">World</a></nav></header>
+<main><article>
+<h1>Lisbon harbour pilots strand cargo ships</h1>
+<div class="body">{paragraphs}{body_extra}</div>
+</article></main>
+<footer><p>© 2024 Estuary Times. All rights reserved.</p></footer>
+</body></html>"""
+
+
+FULL_HEAD = """
+<link rel="canonical" href="/2024/05/lisbon-pilots-strike.html">
+<meta property="og:title" content="Lisbon harbour pilots strand cargo ships">
+<meta property="og:url" content="https://estuary.example/og-url.html">
+<meta property="article:published_time" content="2024-05-07T16:45:00+02:00">
+<meta name="author" content="Ana Ribeiro">
+"""
+
+
+def test_extract_article_returns_text_and_head_metadata():
+    result = extract_article(page(FULL_HEAD), "https://estuary.example/2024/05/lisbon-pilots-strike.html?utm_source=rss")
+    assert isinstance(result, Extracted)
+    lines = result.text.split("\n")
+    # trafilatura may keep the <h1> of the article element; the cleaner drops a repeated title.
+    assert lines[-len(PARAGRAPHS):] == PARAGRAPHS
+    assert lines[:-len(PARAGRAPHS)] in ([], ["Lisbon harbour pilots strand cargo ships"])
+    assert result.title == "Lisbon harbour pilots strand cargo ships"
+    assert result.author == "Ana Ribeiro"
+    assert result.published_at == datetime(2024, 5, 7, 14, 45, tzinfo=timezone.utc)
+    assert result.canonical_url == "https://estuary.example/2024/05/lisbon-pilots-strike.html"
+    assert result.language == "en"
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        pytest.param('<meta property="og:url" content="https://estuary.example/a.html">',
+                     "https://estuary.example/a.html", id="og-url-when-no-canonical"),
+        pytest.param('<link rel="canonical" href="https://other.example/b.html">',
+                     "https://other.example/b.html", id="absolute-canonical"),
+        pytest.param('<link rel="canonical" href="javascript:void(0)">', None, id="non-http-canonical-ignored"),
+        pytest.param("", None, id="none"),
+    ],
+)
+def test_canonical_url_sources(head, expected):
+    assert extract_article(page(head), "https://estuary.example/x.html").canonical_url == expected
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        pytest.param('<meta property="article:published_time" content="2024-05-07T09:00:00Z">',
+                     datetime(2024, 5, 7, 9, 0, tzinfo=timezone.utc), id="meta-zulu"),
+        pytest.param('<script type="application/ld+json">{"@context": "https://schema.org", "@graph": '
+                     '[{"@type": "NewsArticle", "datePublished": "2024-05-07T10:30:00-04:00"}]}</script>',
+                     datetime(2024, 5, 7, 14, 30, tzinfo=timezone.utc), id="json-ld-graph"),
+        pytest.param('<meta name="pubdate" content="2024-05-07T08:15:00">',
+                     datetime(2024, 5, 7, 8, 15, tzinfo=timezone.utc), id="naive-taken-as-utc"),
+    ],
+)
+def test_published_at_is_utc(head, expected):
+    published = extract_article(page(head), "https://estuary.example/x.html").published_at
+    assert published == expected
+    assert published.utcoffset().total_seconds() == 0
+
+
+def test_published_at_from_time_element():
+    extra = '<p><time class="published" datetime="2024-05-07T18:00:00+01:00">7 May</time></p>'
+    result = extract_article(page(body_extra=extra), "https://estuary.example/x.html")
+    assert result.published_at == datetime(2024, 5, 7, 17, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("en-GB", "en"), ("pt_PT", "pt"), ("FR", "fr")])
+def test_language_primary_subtag(lang, expected):
+    assert extract_article(page(lang=lang), "https://estuary.example/x.html").language == expected
+
+
+def test_latin1_bytes_are_decoded_from_the_declared_charset():
+    html = page().replace('<meta charset="utf-8">',
+                          '<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">')
+    html = html.replace("Alcantara", "Alcântara")
+    result = extract_article(html.encode("iso-8859-1", "xmlcharrefreplace"), "https://estuary.example/x.html")
+    assert "Alcântara dock" in result.text
+
+
+def test_page_without_article_text_raises_with_url():
+    empty = "<html><head><title>Nothing</title></head><body><script>var a = 1;</script></body></html>"
+    with pytest.raises(ExtractionError, match=r"no article text found in 'https://estuary.example/empty'"):
+        extract_article(empty, "https://estuary.example/empty")
+
+
+@pytest.mark.parametrize(
+    ("fragment", "expected"),
+    [
+        pytest.param("<p>One <b>bold</b> line.</p><p>Two.</p>", "One bold line.\nTwo.", id="paragraphs"),
+        pytest.param("First<br>Second<br/>Third", "First\nSecond\nThird", id="br"),
+        pytest.param("<ul><li>alpha</li><li>beta</li></ul>", "alpha\nbeta", id="list"),
+        pytest.param('<figure><img src="a.jpg"><figcaption>Quay at dawn © AFP |</figcaption></figure><p>Body.</p>',
+                     "Quay at dawn © AFP |\nBody.", id="caption-kept-for-cleaner"),
+        pytest.param("<p>Kept</p><script>var x = 1;</script><style>p{}</style>", "Kept", id="script-style-dropped"),
+        pytest.param("Plain text without tags", "Plain text without tags", id="plain-text"),
+        pytest.param("<p>  spaced \n  out\u00a0text </p>", "spaced out text", id="whitespace"),
+        pytest.param("<p>A &amp; B &#8211; C</p>", "A & B – C", id="entities"),
+        pytest.param("", "", id="empty"),
+        pytest.param("<!-- only a comment -->", "", id="comment-only"),
+    ],
+)
+def test_html_fragment_to_text(fragment, expected):
+    assert html_fragment_to_text(fragment) == expected

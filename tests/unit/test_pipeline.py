@@ -1,0 +1,47 @@
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tasks import pipeline as P
+from tasks.feeds import FeedEntry
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("url,site", [
+    ("https://www.example.com/feed.xml", "example.com"),
+    ("https://example.com/", "example.com"),
+    ("http://127.0.0.1:8765/harbor-gazette/feed.xml", "127.0.0.1:8765/harbor-gazette"),
+    ("http://127.0.0.1:8765/harbor-gazette/", "127.0.0.1:8765/harbor-gazette"),
+    ("https://news.example.org/rss/world.xml", "news.example.org"),
+])
+def test_site_key(url, site):
+    assert P.site_key(url) == site
+
+
+@pytest.mark.parametrize("page,feed,want", [
+    (NOW - timedelta(hours=3), NOW - timedelta(hours=2), "page"),
+    (None, NOW - timedelta(hours=2), "feed"),
+    (NOW + timedelta(days=3), NOW - timedelta(hours=2), "feed"),    # a page date far in the future is not believed
+    (None, NOW + timedelta(days=2), "fetch"),
+    (None, None, "fetch"),
+])
+def test_published_at_source(page, feed, want):
+    value, source = P.pick_published(page, feed, NOW)
+    assert source == want
+    assert value <= NOW + timedelta(days=1)
+
+
+def entry(url):
+    return FeedEntry(url=url, guid=None, title="t", author=None, published_at=None, summary_html=None,
+                     content_html=None, language=None)
+
+
+def test_select_new_entries_skips_known_and_repeated_articles():
+    polls = [P.FeedPoll("http://a/feed", "ok", {}, "a", [entry("http://a/1?utm_source=rss"), entry("http://a/2")]),
+             P.FeedPoll("http://b/feed", "ok", {}, "b", [entry("http://a/1"), entry("http://b/3#top")])]
+    known = {P.article_id_for("http://a/2")}
+    cands, n = P.select_new_entries(polls, known)
+    assert n == 4
+    assert [(c.canonical_url, c.site) for c in cands] == [("http://a/1", "a"), ("http://b/3", "b")]
+    assert cands[0].article_id == P.article_id_for("http://a/1")
