@@ -5,7 +5,7 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit, urlunsplit
@@ -487,7 +487,7 @@ class StoryIndex:
         Takes: a table with INDEX_SCHEMA's columns (extra columns are ignored), or None or an
         empty table for a fresh index; rows may come in any order (they are replayed by seq).
         Returns: the index. Raises: IndexFormatError when a column is missing, a row was
-        written by another signature version, or an article id appears twice.
+        written by another signature version, or an article appears in two stories.
         """
         index = cls(policy)
         if table is None or table.num_rows == 0:
@@ -508,8 +508,14 @@ class StoryIndex:
         samples = _list_arrays(table.column("sample_hashes"))
         leads = _list_arrays(table.column("lead_hashes"))
         for i, article_id in enumerate(cols["article_id"]):
-            if article_id in index._by_article:
-                raise IndexFormatError(f"article {article_id!r} appears twice in the story index rows")
+            known = index._by_article.get(article_id)
+            if known is not None:
+                # A row appended twice (a retried write) is harmless; two stories are not.
+                if index._stories[known[0]].story_id != cols["story_id"][i]:
+                    raise IndexFormatError(
+                        f"article {article_id!r} is in stories {index._stories[known[0]].story_id!r} "
+                        f"and {cols['story_id'][i]!r} in the story index rows")
+                continue
             story = index._story_index(cols["story_id"][i])
             s = index._stories[story]
             s.agencies.append(cols["wire_agency"][i])
