@@ -32,7 +32,9 @@ DEMO_QUERIES = {
 
 def prefect_env(data_dir: Path) -> None:
     """Point Prefect at a home under the data directory, quietly and offline, before it is imported."""
-    os.environ.setdefault("PREFECT_HOME", str(data_dir.resolve() / ".prefect"))
+    home = data_dir.resolve() / ".prefect"
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PREFECT_HOME", str(home))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -159,7 +161,10 @@ def cmd_serve(args) -> int:
         print("newsflow: give exactly one of --cron and --interval", file=sys.stderr)
         return EXIT_USAGE
     overrides = {"allow_private": True} if args.allow_private else {}
-    serve(args.feeds, str(data_dir), cron=args.cron, interval=args.interval, overrides=overrides)
+    try:
+        serve(args.feeds, str(data_dir), cron=args.cron, interval=args.interval, overrides=overrides)
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
     return EXIT_OK
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -37,7 +38,7 @@ def prefect_server(data_dir: Path, timeout: float = 180.0):
     log = open(data_dir / "prefect-server.log", "ab")
     proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
                              "--port", str(port), "--no-ui", "--analytics-off"],
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                            stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -63,12 +64,18 @@ def prefect_server(data_dir: Path, timeout: float = 180.0):
         log.close()
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def serve(feeds_file: str, data_dir: str, *, cron: str | None = None, interval: float | None = None,
           overrides: dict | None = None, name: str = "scheduled") -> None:
     """Register the ingest flow as deployment `newsflow-ingest/<name>` on a schedule and run it until stopped."""
     from flows.ingest import ingest_flow
 
     data = Path(data_dir).resolve()
+    # SIGTERM (a service manager stopping us) must unwind like Ctrl-C, so the local server stops too.
+    signal.signal(signal.SIGTERM, _interrupt)
     with prefect_server(data) as api:
         print(f"prefect API at {api}; serving newsflow-ingest/{name} "
               f"({'cron ' + cron if cron else f'every {interval:g} s'}); Ctrl-C stops", flush=True)

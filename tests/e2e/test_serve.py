@@ -15,6 +15,20 @@ from tests.conftest import ROOT, SAMPLE
 pytestmark = pytest.mark.slow
 
 
+def stop(proc: subprocess.Popen) -> None:
+    """Stop serve and everything it started (its Prefect server, flow-run subprocesses)."""
+    for sig, wait in ((signal.SIGTERM, 60), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
 def test_scheduled_run_fires_and_lands_data(tmp_path, sample_server):
     data = tmp_path / "data"
     feeds = tmp_path / "feeds.txt"
@@ -38,10 +52,6 @@ def test_scheduled_run_fires_and_lands_data(tmp_path, sample_server):
         articles = Lake(str(data / "lake")).read_table("articles")
         assert articles is not None and articles.num_rows >= 30
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop(proc)
         log.close()
     assert not list((data).glob("**/.tmp-*"))
