@@ -49,7 +49,8 @@ def print_summary(s: dict, out=sys.stdout) -> None:
     print(f"  entries    {s['entries']} seen, {s['new_articles']} new articles "
           f"({s['pages_fetched']} pages fetched, {s['pages_failed']} failed)", file=out)
     print(f"  stories    {s['new_stories']} new, {s['duplicates']} articles joined a story", file=out)
-    print(f"  nlp        {s['texts_analyzed']} texts analysed: {s['entities']} entities, {s['quotes']} quotes", file=out)
+    print(f"  nlp        {s['texts_analyzed']} texts analysed, {s['texts_mapped']} mapped from another copy: "
+          f"{s['entities']} entities, {s['quotes']} quotes", file=out)
     for url, cls, err in s.get("failed_feeds") or ():
         print(f"  FAILED     {url}: {cls}: {err}", file=out)
 

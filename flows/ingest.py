@@ -25,7 +25,7 @@ from tasks.dedup import INDEX_SCHEMA, StoryIndex
 from tasks.extract import EXTRACTOR_VERSION
 from tasks.feeds import read_feed_list
 from tasks.fetch import Fetcher
-from tasks.nlp import NLP_VERSION, analyze_texts, resolve_model
+from tasks.nlp import NLP_VERSION, Analysis, analyze_texts, map_analysis, plan_reuse, resolve_model
 from tasks.storage import Lake
 
 
@@ -58,6 +58,7 @@ class RunSummary:
     duplicates: int = 0
     new_stories: int = 0
     texts_analyzed: int = 0
+    texts_mapped: int = 0
     entities: int = 0
     quotes: int = 0
     seconds: float = 0.0
@@ -118,26 +119,42 @@ def clean_and_group(lake: Lake, raws: list[P.RawArticle], run_id: str, versions:
 
 @task(name="analyze-texts", cache_policy=NO_CACHE)
 def analyze(lake: Lake, settings: Settings, run_id: str, model: str, write_every: int = 500) -> dict:
-    """Entities and quotes for every stored text not analysed yet; written in atomic chunks."""
+    """Entities and quotes for every stored text not analysed yet, written in atomic chunks.
+
+    The model runs once per distinct text; a copy whose paragraphs all occur in another copy
+    of its story (a short or retypeset repost) gets that copy's analysis mapped onto it.
+    """
     items = P.pending_texts(lake, model, NLP_VERSION)
-    counts = {"texts_analyzed": 0, "entities": 0, "quotes": 0}
-    buf = []
+    sources, source_analyses = P.analysed_sources(lake, {s for _, _, s in items}, model, NLP_VERSION)
+    to_analyse, to_map = plan_reuse(items, sources)
+    needed = {src for _, _, src, _ in to_map}
+    counts = {"texts_analyzed": 0, "texts_mapped": 0, "entities": 0, "quotes": 0}
+    buf: list[Analysis] = []
+    derived: dict[str, str] = {}
 
-    def flush():
-        if buf:
-            t = P.nlp_table(buf, model, NLP_VERSION, run_id)
-            lake.append(NLP_DOCS, t)
-            buf.clear()
-
-    for a in analyze_texts(items, model_name=settings.model or None, n_process=settings.n_process,
-                           batch_size=settings.batch_size,
-                           progress=lambda d, n: progress("nlp texts", d, n) if n > 50 else None):
+    def add(a: Analysis) -> None:
         buf.append(a)
-        counts["texts_analyzed"] += 1
         counts["entities"] += len(a.entities)
         counts["quotes"] += len(a.quotes)
         if len(buf) >= write_every:
             flush()
+
+    def flush() -> None:
+        if buf:
+            lake.append(NLP_DOCS, P.nlp_table(buf, model, NLP_VERSION, run_id, derived))
+            buf.clear()
+
+    for a in analyze_texts(to_analyse, model_name=settings.model or None, n_process=settings.n_process,
+                           batch_size=settings.batch_size,
+                           progress=lambda d, n: progress("nlp texts", d, n) if n > 50 else None):
+        counts["texts_analyzed"] += 1
+        if a.key in needed:
+            source_analyses[a.key] = a
+        add(a)
+    for key, text, src, segments in to_map:
+        derived[key] = src
+        counts["texts_mapped"] += 1
+        add(map_analysis(source_analyses[src], key, text, segments))
     flush()
     return counts
 

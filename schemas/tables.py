@@ -104,6 +104,7 @@ NLP_DOCS = _t(
         ("quotes", pa.list_(QUOTE), "Quotes: text without marks, speaker as written, speaker_resolved, speaker_entity, cue lemma, kind, start_char, end_char"),
         ("model", pa.string(), "spaCy model name and version"),
         ("nlp_version", pa.string(), "newsflow entity/quote extractor version"),
+        ("derived_from", pa.string(), "Null when the model analysed this text; else the content_hash of the copy of the same story whose analysis was mapped onto it (all its paragraphs occur there)"),
         *LINEAGE,
     ])
 
@@ -178,6 +179,7 @@ RUNS = _t(
         ("duplicates", pa.int32(), "New articles that joined an existing story"),
         ("new_stories", pa.int32(), "Stories created"),
         ("texts_analyzed", pa.int32(), "Distinct texts run through spaCy"),
+        ("texts_mapped", pa.int32(), "Texts given the mapped analysis of another copy of their story (no spaCy run)"),
         ("entities", pa.int32(), "Entity mentions found"),
         ("quotes", pa.int32(), "Quotes found"),
         ("seconds", pa.float64(), "Wall time"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import os
+import re
 import multiprocessing as mp
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -130,3 +131,104 @@ def analyze_texts(items: Sequence[tuple[str, str]], *, model_name: str | None = 
             if progress:
                 progress(done, len(items))
             yield from res
+
+
+# -- reuse across copies ----------------------------------------------------------------------
+# Typography that reposting sites change (curly/straight quotes, dashes, non-breaking spaces),
+# folded one character for one so that offsets stay valid in both texts.
+_FOLD = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00ab": '"', "\u00bb": '"',
+                       "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u00a0": " ", "\u2009": " ", "\u202f": " "})
+
+
+_DATELINE_CUT = re.compile(r"^.{2,60}?\s[-\u2013\u2014]{1,2}\s+")
+
+
+def _fold(text: str) -> str:
+    return text.translate(_FOLD).lower()
+
+
+def alignment(source: str, copy: str) -> list[tuple[int, int, int]] | None:
+    """How `copy` is made of `source`'s paragraphs: [(copy_start, source_start, length)], or None.
+
+    Every non-empty paragraph of the copy must occur in the source (typography folded), in
+    order: then the copy's mentions can be read off the source's analysis instead of running
+    the model again. A copy with a paragraph of its own (a write-through's new paragraph) gets
+    None and is analysed itself.
+    """
+    src = _fold(source)
+    segments = []
+    pos = 0
+    start = 0
+    for para in copy.split("\n"):
+        if para.strip():
+            at = src.find(_fold(para), pos)
+            cut = 0
+            if at < 0 and not segments:
+                # A dateline that lost its agency tag ("GENEVA -" for "GENEVA (Reuters) -"):
+                # align the lead after it; only the dateline's own mentions are lost.
+                m = _DATELINE_CUT.match(para)
+                if m:
+                    cut = m.end()
+                    at = src.find(_fold(para[cut:]), pos)
+            if at < 0:
+                return None
+            segments.append((start + cut, at, len(para) - cut))
+            pos = at + len(para) - cut
+        start += len(para) + 1
+    return segments or None
+
+
+def map_analysis(source: Analysis, copy_key: str, copy_text: str, segments: list[tuple[int, int, int]]) -> Analysis:
+    """The copy's Analysis derived from its source's: mentions shifted into the copy's offsets.
+
+    A mention is kept when it lies within one aligned run (consecutive paragraphs that are
+    consecutive in the source too); mention text is re-read from the copy, as written there.
+    """
+    runs: list[list[int]] = []   # [copy_start, source_start, length]
+    for c, s, n in segments:
+        if runs and c == runs[-1][0] + runs[-1][2] + 1 and s == runs[-1][1] + runs[-1][2] + 1:
+            runs[-1][2] += n + 1
+        else:
+            runs.append([c, s, n])
+
+    def shift(item: dict) -> dict | None:
+        for c, s, n in runs:
+            if s <= item["start_char"] and item["end_char"] <= s + n:
+                d = c - s
+                return {**item, "start_char": item["start_char"] + d, "end_char": item["end_char"] + d}
+        return None
+
+    entities = []
+    for e in source.entities:
+        m = shift(e)
+        if m is not None:
+            m["text"] = copy_text[m["start_char"]:m["end_char"]]
+            entities.append(m)
+    quotes = [m for m in map(shift, source.quotes) if m is not None]
+    return Analysis(copy_key, len(copy_text.split()), entities, quotes)
+
+
+def plan_reuse(items: Sequence[tuple[str, str, str]], analysed: dict[str, list[tuple[str, str]]]
+               ) -> tuple[list[tuple[str, str]], list[tuple[str, str, str, list]]]:
+    """Split pending texts into those the model must analyse and those derived from another copy.
+
+    `items` are (key, text, story_id); `analysed` maps a story_id to (key, text) already
+    analysed. Within a story the longest texts go first, so short copies map onto full ones.
+    Returns (to_analyse [(key, text)], to_map [(key, text, source_key, segments)]).
+    """
+    by_story: dict[str, list[tuple[str, str]]] = {}
+    for key, text, story in items:
+        by_story.setdefault(story, []).append((key, text))
+    to_analyse, to_map = [], []
+    for story in sorted(by_story):
+        sources = list(analysed.get(story, ()))
+        for key, text in sorted(by_story[story], key=lambda kt: (-len(kt[1]), kt[0])):
+            for src_key, src_text in sources:
+                segs = alignment(src_text, text)
+                if segs is not None:
+                    to_map.append((key, text, src_key, segs))
+                    break
+            else:
+                to_analyse.append((key, text))
+                sources.append((key, text))
+    return to_analyse, to_map

@@ -15,6 +15,7 @@ from tasks.dedup import StoryDoc, StoryIndex, canonicalize_url, content_hash
 from tasks.extract import ExtractionError, extract_article, html_fragment_to_text
 from tasks.feeds import FeedEntry, FeedParseError, parse_feed
 from tasks.fetch import Fetcher, next_fetch_at
+from tasks.nlp import Analysis
 from tasks.raw import put_raw
 from tasks.storage import Lake
 
@@ -297,40 +298,76 @@ def known_article_ids(lake: Lake) -> set[str]:
     return ids
 
 
-def pending_texts(lake: Lake, model: str, nlp_version: str) -> list[tuple[str, str]]:
-    """(content_hash, text) of every stored text not yet analysed by this model and extractor version.
+def pending_texts(lake: Lake, model: str, nlp_version: str) -> list[tuple[str, str, str]]:
+    """(content_hash, text, story_id) of every stored text not yet analysed by this model and version.
 
-    Each text once, sorted by hash.
-
-    Looking at all stored texts rather than this run's makes the stage self-healing: texts
-    whose analysis a crash interrupted are picked up by the next run.
+    Each text once, sorted by hash. Looking at all stored texts rather than this run's makes
+    the stage self-healing: texts whose analysis a crash interrupted are picked up next run.
     """
     import pyarrow.compute as pc
 
     arts = lake.read_table("articles", schema=ARTICLES.schema, columns=["content_hash"])
     if arts is None:
         return []
-    done = lake.read_table("nlp_docs", schema=NLP_DOCS.schema, columns=["content_hash", "model", "nlp_version"])
-    todo = set(arts.column("content_hash").to_pylist())
-    if done is not None:
-        todo -= {h for h, m, v in zip(*(done.column(c).to_pylist() for c in ("content_hash", "model", "nlp_version")))
-                 if m == model and v == nlp_version}
+    todo = set(arts.column("content_hash").to_pylist()) - analysed_hashes(lake, model, nlp_version)
     if not todo:
         return []
-    t = lake.read_table("articles", schema=ARTICLES.schema, columns=["content_hash", "text"],
+    t = lake.read_table("articles", schema=ARTICLES.schema, columns=["content_hash", "text", "story_id"],
                         filter=pc.field("content_hash").isin(sorted(todo)))
-    texts = dict(zip(t.column("content_hash").to_pylist(), t.column("text").to_pylist()))
-    return sorted(texts.items())
+    rows = {h: (h, text, story) for h, text, story in zip(*(t.column(c).to_pylist()
+                                                            for c in ("content_hash", "text", "story_id")))}
+    return [rows[h] for h in sorted(rows)]
 
 
-def nlp_table(analyses: Sequence, model: str, nlp_version: str, run_id: str) -> pa.Table:
-    """`nlp_docs` rows for a batch of tasks.nlp.Analysis results."""
+def analysed_hashes(lake: Lake, model: str, nlp_version: str) -> set[str]:
+    done = lake.read_table("nlp_docs", schema=NLP_DOCS.schema, columns=["content_hash", "model", "nlp_version"])
+    if done is None:
+        return set()
+    return {h for h, m, v in zip(*(done.column(c).to_pylist() for c in ("content_hash", "model", "nlp_version")))
+            if m == model and v == nlp_version}
+
+
+def analysed_sources(lake: Lake, story_ids: set[str], model: str, nlp_version: str
+                     ) -> tuple[dict[str, list[tuple[str, str]]], dict[str, Analysis]]:
+    """Texts of these stories analysed by the model itself in earlier runs, and their analyses.
+
+    Returns ({story_id: [(content_hash, text)]}, {content_hash: Analysis}): the sources that
+    later copies of a story can be mapped onto instead of being analysed again.
+    """
+    import pyarrow.compute as pc
+
+    if not story_ids:
+        return {}, {}
+    docs = lake.read_table("nlp_docs", schema=NLP_DOCS.schema,
+                           filter=(pc.field("model") == model) & (pc.field("nlp_version") == nlp_version)
+                           & pc.field("derived_from").is_null())
+    if docs is None or docs.num_rows == 0:
+        return {}, {}
+    arts = lake.read_table("articles", schema=ARTICLES.schema, columns=["content_hash", "text", "story_id"],
+                           filter=pc.field("story_id").isin(sorted(story_ids))
+                           & pc.field("content_hash").isin(docs.column("content_hash")))
+    if arts is None or arts.num_rows == 0:
+        return {}, {}
+    sources: dict[str, dict[str, str]] = {}
+    for h, text, story in zip(*(arts.column(c).to_pylist() for c in ("content_hash", "text", "story_id"))):
+        sources.setdefault(story, {})[h] = text
+    wanted = {h for texts in sources.values() for h in texts}
+    analyses = {}
+    for row in docs.filter(pc.field("content_hash").isin(sorted(wanted))).to_pylist():
+        analyses[row["content_hash"]] = Analysis(row["content_hash"], row["n_words"], row["entities"], row["quotes"])
+    return {s: sorted(t.items()) for s, t in sources.items()}, analyses
+
+
+def nlp_table(analyses: Sequence[Analysis], model: str, nlp_version: str, run_id: str,
+              derived_from: dict[str, str] | None = None) -> pa.Table:
+    """`nlp_docs` rows for a batch of Analysis results (`derived_from`: copy key -> source key)."""
+    derived_from = derived_from or {}
     ent_fields = [f.name for f in NLP_DOCS.schema.field("entities").type.value_type]
     quote_fields = [f.name for f in NLP_DOCS.schema.field("quotes").type.value_type]
     rows = [{
         "content_hash": a.key, "n_words": a.n_words, "n_entities": len(a.entities), "n_quotes": len(a.quotes),
         "entities": [{k: e.get(k) for k in ent_fields} for e in a.entities],
         "quotes": [{k: q.get(k) for k in quote_fields} for q in a.quotes],
-        "model": model, "nlp_version": nlp_version, "run_id": run_id,
+        "model": model, "nlp_version": nlp_version, "derived_from": derived_from.get(a.key), "run_id": run_id,
     } for a in analyses]
     return pa.Table.from_pylist(rows, schema=NLP_DOCS.schema)

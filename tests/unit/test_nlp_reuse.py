@@ -1,0 +1,46 @@
+"""Reposts reuse the analysis of another copy of their story instead of running the model again."""
+from tasks.nlp import Analysis, alignment, map_analysis, plan_reuse
+
+FULL = ("GENEVA (Reuters) - Alpine states agreed on a fund, officials said.\n"
+        "\u201cWe cannot wait,\u201d said minister Lea Brandt.\n"
+        "The fund opens in March.")
+SOURCE = Analysis("full", 20,
+                  entities=[{"text": "GENEVA", "norm": "Geneva", "label": "GPE", "start_char": 0, "end_char": 6},
+                            {"text": "Lea Brandt", "norm": "Lea Brandt", "label": "PERSON",
+                             "start_char": FULL.index("Lea"), "end_char": FULL.index("Lea") + 10}],
+                  quotes=[{"text": "We cannot wait", "speaker": "minister Lea Brandt", "start_char": FULL.index("We"),
+                           "end_char": FULL.index("We") + 14}])
+
+
+def test_short_retypeset_copy_maps_onto_the_full_text():
+    copy = FULL.split("\n", 1)[0] + "\n" + '"We cannot wait," said minister Lea Brandt.'
+    segs = alignment(FULL, copy)
+    assert segs is not None
+    mapped = map_analysis(SOURCE, "short", copy, segs)
+    assert [(e["text"], copy[e["start_char"]:e["end_char"]]) for e in mapped.entities] == [
+        ("GENEVA", "GENEVA"), ("Lea Brandt", "Lea Brandt")]
+    assert copy[mapped.quotes[0]["start_char"]:mapped.quotes[0]["end_char"]] == "We cannot wait"
+
+
+def test_dateline_without_agency_tag_still_maps_and_loses_only_the_dateline():
+    copy = FULL.replace("GENEVA (Reuters) -", "GENEVA -")
+    mapped = map_analysis(SOURCE, "copy", copy, alignment(FULL, copy))
+    assert [e["text"] for e in mapped.entities] == ["Lea Brandt"]
+    assert copy[mapped.entities[0]["start_char"]:mapped.entities[0]["end_char"]] == "Lea Brandt"
+
+
+def test_copy_with_a_paragraph_of_its_own_is_analysed():
+    assert alignment(FULL, FULL + "\nA new paragraph the source never had.") is None
+
+
+def test_plan_analyses_the_longest_copy_and_maps_the_others():
+    short = FULL.split("\n", 1)[0]
+    other_story = "PARIS (AFP) - Something else entirely."
+    to_analyse, to_map = plan_reuse([("s", short, "st1"), ("f", FULL, "st1"), ("o", other_story, "st2")], {})
+    assert [k for k, _ in to_analyse] == ["f", "o"]
+    assert [(k, src) for k, _, src, _ in to_map] == [("s", "f")]
+
+
+def test_plan_uses_copies_analysed_in_earlier_runs():
+    to_analyse, to_map = plan_reuse([("s", FULL.split("\n", 1)[0], "st1")], {"st1": [("f", FULL)]})
+    assert to_analyse == [] and to_map[0][2] == "f"
