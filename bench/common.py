@@ -51,5 +51,7 @@ def sql_rows(data: Path, query: str) -> list[dict]:
 
 
 def make_testbed(out: Path, base_url: str, *extra: str) -> None:
-    subprocess.run([sys.executable, str(TESTBED), "--base", str(BASE_TEXTS), "--out", str(out),
-                    "--base-url", base_url, "--overwrite", *extra], check=True, capture_output=True)
+    res = subprocess.run([sys.executable, str(TESTBED), "--base", str(BASE_TEXTS), "--out", str(out),
+                          "--base-url", base_url, "--overwrite", *extra], capture_output=True, text=True)
+    if res.returncode:
+        raise SystemExit(f"make_testbed.py failed: {res.stderr.strip()}")

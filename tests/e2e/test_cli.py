@@ -154,3 +154,22 @@ def test_warc_import(two_runs, tmp_path):
     row = json.loads(got.stdout)
     assert row["title"] == "Library reopens with a new reading room"
     assert row["feed_url"] == "warc:news.warc.gz"
+
+
+def test_backfill_needs_no_network(tmp_path):
+    """Ingest from a server, stop the server, then backfill: the same articles come back from raw captures."""
+    from flows.sample_server import SampleServer
+    from tests.conftest import FIXTURE_SITES
+
+    data = tmp_path / "data"
+    with SampleServer(FIXTURE_SITES) as server:
+        feeds = tmp_path / "feeds.txt"
+        feeds.write_text(f"{server.base_url}/riverside-courier/feed.xml\n")
+        assert newsflow("ingest", "--feeds", str(feeds), "--data", str(data), "--allow-private").returncode == 0
+    before = snapshot(data)["articles"]
+    day = json.loads(newsflow("sql", "--data", str(data), "--format", "json",
+                              "SELECT max(fetched_at)::DATE::VARCHAR AS d FROM captures").stdout)["d"]
+    res = newsflow("backfill", "--data", str(data), "--since", day, "--until", day)   # the server is gone
+    assert res.returncode == 0, res.stderr
+    assert "2 new articles" in res.stdout
+    assert snapshot(data)["articles"] == before and len(before) == 2
