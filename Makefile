@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast bench bench-syndication quotes-eval clean
+.PHONY: install demo test test-fast bench-perf bench-syndication quotes-eval clean
 
 install: $(STAMP)
 
@@ -24,6 +24,16 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
+
+# Measurements (not tests). The first two need ../shared (the testbed generator) and say so without it.
+bench-perf: $(STAMP)
+	$(BIN)/python -m bench.perf
+
+bench-syndication: $(STAMP)
+	$(BIN)/python -m bench.syndication
+
+quotes-eval: $(STAMP)
+	$(BIN)/python bench/quotes_eval.py
 
 clean:
 	rm -rf data/demo .pytest_cache

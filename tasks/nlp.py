@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import bisect
 import os
 import re
 import multiprocessing as mp
@@ -58,7 +59,7 @@ class Analysis:
     quotes: list[dict] = field(default_factory=list)
 
 
-def analyze_docs(nlp, items: Sequence[tuple[str, str]], batch_size: int = 64) -> list[Analysis]:
+def analyze_docs(nlp, items: Sequence[tuple[str, str]], batch_size: int = 16) -> list[Analysis]:
     """Run `nlp.pipe` over (key, text) items in this process and extract entities and quotes."""
     from tasks.entities import extract_entities
     from tasks.quotes import extract_quotes
@@ -90,7 +91,7 @@ def _chunks(items: Sequence, size: int) -> Iterator[list]:
 
 
 def analyze_texts(items: Sequence[tuple[str, str]], *, model_name: str | None = None, n_process: int = 1,
-                  batch_size: int = 64, chunk_words: int = 20_000,
+                  batch_size: int = 16, chunk_words: int = 5_000,
                   progress: Callable[[int, int], None] | None = None) -> Iterator[Analysis]:
     """Analyse (key, text) items; yields one Analysis per item, in completion order.
 
@@ -136,44 +137,78 @@ def analyze_texts(items: Sequence[tuple[str, str]], *, model_name: str | None = 
 # -- reuse across copies ----------------------------------------------------------------------
 # Typography that reposting sites change (curly/straight quotes, dashes, non-breaking spaces),
 # folded one character for one so that offsets stay valid in both texts.
+# Paragraph breaks fold to spaces too: sites split and join the agency's paragraphs.
 _FOLD = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00ab": '"', "\u00bb": '"',
-                       "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u00a0": " ", "\u2009": " ", "\u202f": " "})
+                       "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u00a0": " ", "\u2009": " ", "\u202f": " ",
+                       "\n": " "})
 
 
 _DATELINE_CUT = re.compile(r"^.{2,60}?\s[-\u2013\u2014]{1,2}\s+")
+_DASH_RUN = re.compile(r"-{2,}")
 
 
-def _fold(text: str) -> str:
-    return text.translate(_FOLD).lower()
+class _Folded:
+    """A text with its typography folded (a run of hyphens counts as one dash), and the way back.
+
+    `breaks` lists (folded_pos, original_pos) pairs from which folded and original offsets
+    differ by a new constant.
+    """
+
+    def __init__(self, text: str):
+        t = text.translate(_FOLD).lower()
+        self.breaks = [(0, 0)]
+        if "--" in t:
+            parts, last, f = [], 0, 0
+            for m in _DASH_RUN.finditer(t):
+                parts.append(t[last:m.start() + 1])
+                f += m.start() + 1 - last
+                last = m.end()
+                self.breaks.append((f, last))
+            parts.append(t[last:])
+            t = "".join(parts)
+        self.text = t
+
+    def orig(self, f: int) -> int:
+        fp, op = self.breaks[bisect.bisect_right(self.breaks, (f, float("inf"))) - 1]
+        return op + f - fp
+
+    def cuts(self, lo: int, hi: int, shift: int = 0) -> set[int]:
+        return {fp - shift for fp, _ in self.breaks if lo < fp - shift < hi}
 
 
 def alignment(source: str, copy: str) -> list[tuple[int, int, int]] | None:
-    """How `copy` is made of `source`'s paragraphs: [(copy_start, source_start, length)], or None.
+    """How `copy` is made of `source`'s text: [(copy_start, source_start, length)], or None.
 
-    Every non-empty paragraph of the copy must occur in the source (typography folded), in
-    order: then the copy's mentions can be read off the source's analysis instead of running
-    the model again. A copy with a paragraph of its own (a write-through's new paragraph) gets
-    None and is analysed itself.
+    Every non-empty paragraph of the copy must occur in the source, in order, once quotes,
+    dashes, spaces, case and paragraph breaks are folded (sites retypeset, split and join the
+    agency's paragraphs): then the copy's mentions can be read off the source's analysis
+    instead of running the model again. A copy with a paragraph of its own (a write-through's
+    new paragraph, a leftover line) gets None and is analysed itself.
     """
-    src = _fold(source)
-    segments = []
+    src = _Folded(source)
+    segments: list[tuple[int, int, int]] = []
     pos = 0
     start = 0
     for para in copy.split("\n"):
         if para.strip():
-            at = src.find(_fold(para), pos)
             cut = 0
+            fp = _Folded(para)
+            at = src.text.find(fp.text, pos)
             if at < 0 and not segments:
                 # A dateline that lost its agency tag ("GENEVA -" for "GENEVA (Reuters) -"):
                 # align the lead after it; only the dateline's own mentions are lost.
                 m = _DATELINE_CUT.match(para)
                 if m:
                     cut = m.end()
-                    at = src.find(_fold(para[cut:]), pos)
+                    fp = _Folded(para[cut:])
+                    at = src.text.find(fp.text, pos)
             if at < 0:
                 return None
-            segments.append((start + cut, at, len(para) - cut))
-            pos = at + len(para) - cut
+            n = len(fp.text)
+            edges = sorted({0, n} | fp.cuts(0, n) | src.cuts(0, n, shift=at))
+            for a, b in zip(edges, edges[1:]):
+                segments.append((start + cut + fp.orig(a), src.orig(at + a), b - a))
+            pos = at + n
         start += len(para) + 1
     return segments or None
 

@@ -44,3 +44,16 @@ def test_plan_analyses_the_longest_copy_and_maps_the_others():
 def test_plan_uses_copies_analysed_in_earlier_runs():
     to_analyse, to_map = plan_reuse([("s", FULL.split("\n", 1)[0], "st1")], {"st1": [("f", FULL)]})
     assert to_analyse == [] and to_map[0][2] == "f"
+
+
+def test_double_hyphens_and_joined_paragraphs_still_map():
+    src = "PARIS (AFP) \u2014 The mayor \u2014 Anne Vidal \u2014 spoke.\nShe said \u201cno\u201d to the plan."
+    copy = 'PARIS (AFP) -- The mayor -- Anne Vidal -- spoke. She said "no" to the plan.'
+    a = Analysis("src", 12, entities=[{"text": "Anne Vidal", "norm": "Anne Vidal", "label": "PERSON",
+                                       "start_char": src.index("Anne"), "end_char": src.index("Anne") + 10}],
+                 quotes=[{"text": "no", "start_char": src.index("no"), "end_char": src.index("no") + 2}])
+    segs = alignment(src, copy)
+    assert segs is not None
+    m = map_analysis(a, "copy", copy, segs)
+    assert [copy[e["start_char"]:e["end_char"]] for e in m.entities] == ["Anne Vidal"]
+    assert copy[m.quotes[0]["start_char"]:m.quotes[0]["end_char"]] == "no"

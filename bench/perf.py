@@ -1,0 +1,701 @@
+"""Performance benchmark: the pipeline against the NLP floor and a naive loop, at several sizes.
+
+Usage: python -m bench.perf [--sizes 2000,10000,30000] [--work DIR] [--quick]
+                            [--naive-sample 1000] [--keep]
+
+For each size (target number of articles) it generates a testbed with ../shared/tools/make_testbed.py,
+serves it on loopback and measures, in this order:
+  T_pipeline  `newsflow ingest` end to end, cold (new data directory): wall time, peak RSS of the
+              process tree (the CLI, the temporary Prefect server, the NLP workers), CPU time;
+  no-op       the same ingest again with every feed unchanged: wall time;
+  queries     two DuckDB analysis queries on the catalog, read-only, best of 3;
+  T_limit     bare `nlp.pipe` over the distinct texts the run analysed, 2 processes, the pipeline's
+              components (tasks.nlp.load_model: lemmatizer off), spaCy import and model load included;
+  T_naive     one `nlp(text)` per article, full default pipeline, one process, on a sample of the
+              articles, extrapolated linearly by word count (model load added once).
+It prints one Markdown table (and a stage breakdown per size) and writes WORK/perf.json and
+WORK/perf.md. `--quick` runs only the smallest size (a smoke test).
+
+Needs ../shared (testbed generator and base texts); says so and exits 0 without it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import random
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench.common import BASE_TEXTS, ROOT, SHARED, TESTBED, free_port
+
+# Testbed shape. The generator makes N*K stories (plus ~13% siblings) and posts each on a few of
+# the sites: ~3.3 articles per base story with its default repost mix, whatever the number of
+# sites (measured on seeds 1..3). 50 sites = the 50 feeds of the no-op target.
+BASE_STORIES = 100
+SITES = 50
+ARTICLES_PER_STORY = 3.3
+SEED = 1
+
+# Targets from issue 6.
+TARGET_LIMIT_RATIO = 1.5
+STRETCH_LIMIT_RATIO = 1.25
+TARGET_NAIVE_RATIO = 0.35
+TARGET_RSS_MB = 2048
+TARGET_RSS_AT = 30_000
+TARGET_NOOP_S = 20.0
+TARGET_NOOP_FEEDS = 50
+TARGET_QUERY_S = 1.0
+
+QUERIES = {
+    "top entities per day": """
+        SELECT a.published_date, e.label, e.entity, count(*) AS stories
+        FROM story_entities e JOIN articles a ON a.story_id = e.story_id AND a.is_canonical
+        GROUP BY a.published_date, e.label, e.entity
+        QUALIFY row_number() OVER (PARTITION BY a.published_date ORDER BY count(*) DESC, e.entity) <= 10
+        ORDER BY a.published_date, stories DESC, e.entity""",
+    "stories by number of sites": """
+        SELECT n_sites, count(*) AS stories, sum(n_articles) AS articles
+        FROM stories GROUP BY n_sites ORDER BY n_sites""",
+}
+
+PROGRESS = re.compile(r"^\s+(?P<stage>[a-z ]+): (?P<done>\d+)/(?P<total>\d+)\s*$")
+
+
+# -- machine -----------------------------------------------------------------------------------
+def machine_info() -> dict:
+    """nproc, RAM, CPU model, load average, versions and date of this run."""
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_kb = 0
+    try:
+        m = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())
+        mem_kb = int(m.group(1)) if m else 0
+    except OSError:
+        pass
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+        commit = commit + ("+dirty" if dirty else "") if commit else "?"
+    except OSError:
+        commit = "?"
+    from tasks.nlp import resolve_model
+    model, model_version = resolve_model(None)
+    import spacy
+    return {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "ram_gb": round(mem_kb / 1024 / 1024, 1),
+        "cpu": cpu,
+        "loadavg_start": os.getloadavg()[0],
+        "python": platform.python_version(),
+        "spacy": spacy.__version__,
+        "model": f"{model}-{model_version}",
+        "commit": commit,
+    }
+
+
+# -- running a measured process ------------------------------------------------------------------
+def _children_map() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry.name}/stat").read_text()
+        except OSError:
+            continue
+        # The command name may hold spaces and parentheses: the fields after the last ')' are safe.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        kids.setdefault(ppid, []).append(int(entry.name))
+    return kids
+
+
+def _proc_kb(pid: int, path: str, key: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/{path}").read_text().splitlines():
+            if line.startswith(key):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _proc_name(pid: int) -> str:
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "?"
+    words = [a.decode(errors="replace") for a in argv if a]
+    # "python -m flows.cli ingest", "python -c from multiprocessing.spawn ...", "python -m uvicorn ..."
+    for i, w in enumerate(words):
+        if w == "-m" and i + 1 < len(words):
+            return " ".join(words[i + 1:i + 3])
+        if w == "-c" and i + 1 < len(words):
+            return "python -c " + words[i + 1][:40].replace("\n", " ")
+    return " ".join(Path(w).name if j == 0 else w for j, w in enumerate(words[:3]))
+
+
+class TreeSampler(threading.Thread):
+    """Polls /proc every `interval` seconds and keeps the peak summed RSS (and PSS) of a process tree.
+
+    RSS counts pages shared between processes once per process (the spawned NLP workers share
+    little); PSS splits them, so the PSS sum is the tree's real footprint.
+    """
+
+    def __init__(self, root_pid: int, interval: float = 0.2):
+        super().__init__(daemon=True)
+        self.root_pid = root_pid
+        self.interval = interval
+        self.peak_rss_kb = 0
+        self.peak_pss_kb = 0
+        self.peak_procs: list[tuple[str, int]] = []
+        self.max_procs = 0
+        self.samples = 0
+        self._halt = threading.Event()
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+    def sample(self) -> None:
+        kids = _children_map()
+        tree, todo = [], [self.root_pid]
+        while todo:
+            pid = todo.pop()
+            tree.append(pid)
+            todo.extend(kids.get(pid, ()))
+        rss = {pid: _proc_kb(pid, "status", "VmRSS:") for pid in tree}
+        rss = {pid: kb for pid, kb in rss.items() if kb}
+        total = sum(rss.values())
+        self.samples += 1
+        self.max_procs = max(self.max_procs, len(rss))
+        if total > self.peak_rss_kb:
+            self.peak_rss_kb = total
+            self.peak_procs = sorted(((_proc_name(p), kb) for p, kb in rss.items()), key=lambda x: -x[1])
+        pss = sum(_proc_kb(pid, "smaps_rollup", "Pss:") for pid in rss)
+        self.peak_pss_kb = max(self.peak_pss_kb, pss)
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            self.sample()
+            self._halt.wait(self.interval)
+
+
+def run_measured(cmd: list[str], *, env: dict | None = None, cwd: Path = ROOT) -> dict:
+    """Run `cmd`, sampling its process tree; returns wall time, memory, CPU time and timestamped output.
+
+    Peak RSS comes two ways: `tree_rss_mb`, the largest sum over the tree seen by polling /proc,
+    and `max_process_rss_mb`, the kernel's high-water mark of the largest single process in the
+    tree (wait4's ru_maxrss, which covers children the process reaped).
+    """
+    load_before = os.getloadavg()[0]
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         bufsize=1)
+    sampler = TreeSampler(p.pid)
+    sampler.start()
+    out: list[str] = []
+    err: list[tuple[float, str]] = []
+
+    def read_err():
+        for line in p.stderr:
+            err.append((time.monotonic() - t0, line.rstrip("\n")))
+
+    readers = [threading.Thread(target=lambda: out.extend(p.stdout), daemon=True),
+               threading.Thread(target=read_err, daemon=True)]
+    for r in readers:
+        r.start()
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.monotonic() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    sampler.stop()
+    for r in readers:
+        r.join()
+    return {
+        "returncode": p.returncode, "wall_s": wall, "stdout": "".join(out), "stderr": err,
+        "tree_rss_mb": sampler.peak_rss_kb / 1024, "tree_pss_mb": sampler.peak_pss_kb / 1024,
+        "max_process_rss_mb": ru.ru_maxrss / 1024, "cpu_s": ru.ru_utime + ru.ru_stime,
+        "peak_procs": [(n, round(kb / 1024)) for n, kb in sampler.peak_procs],
+        "max_procs": sampler.max_procs,
+        # 1-minute load average before and after: other work on the machine shows up here.
+        "load": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    }
+
+
+def cli_env() -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def ingest(feeds: Path, data: Path) -> dict:
+    res = run_measured([sys.executable, "-m", "flows.cli", "ingest", "--feeds", str(feeds), "--data", str(data),
+                        "--allow-private"], env=cli_env())
+    if res["returncode"] not in (0, 3):
+        sys.stderr.write(res["stdout"] + "\n".join(line for _, line in res["stderr"]) + "\n")
+        raise SystemExit(f"newsflow ingest failed with exit code {res['returncode']}")
+    return res
+
+
+# -- stage timing --------------------------------------------------------------------------------
+def progress_spans(stderr: list[tuple[float, str]]) -> dict[str, tuple[float, float]]:
+    """First and last time (seconds since the process started) each progress stage printed a line."""
+    spans: dict[str, tuple[float, float]] = {}
+    for t, line in stderr:
+        m = PROGRESS.match(line)
+        if m:
+            first = spans.get(m["stage"], (t, t))[0]
+            spans[m["stage"]] = (first, t)
+    return spans
+
+
+def prefect_task_spans(data: Path, started_epoch: float) -> dict:
+    """Per Prefect task name: runs, summed run time, span (seconds since the process started).
+
+    Read from the temporary server's SQLite database under DATA/.prefect; empty when it is not there.
+    """
+    db = data / ".prefect" / "prefect.db"
+    if not db.exists():
+        return {}
+    out: dict = {}
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        rows = con.execute("SELECT task_key, start_time, end_time FROM task_run WHERE start_time IS NOT NULL "
+                           "AND flow_run_id = (SELECT id FROM flow_run ORDER BY start_time DESC LIMIT 1)").fetchall()
+        flows = con.execute("SELECT name, start_time, end_time FROM flow_run WHERE start_time IS NOT NULL "
+                            "ORDER BY start_time").fetchall()
+        con.close()
+    except sqlite3.Error:
+        return {}
+
+    def rel(ts: str | None) -> float | None:
+        if not ts:
+            return None
+        t = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+        # Prefect stores UTC, without an offset in SQLite.
+        return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).timestamp() - started_epoch
+
+    for key, start, end in rows:
+        base = key.rsplit("-", 1)[0]            # task_key "poll_feed-4c048811" -> "poll_feed"
+        s, e = rel(start), rel(end)
+        if s is None or e is None:
+            continue
+        d = out.setdefault(base, {"runs": 0, "busy_s": 0.0, "first": s, "last": e})
+        d["runs"] += 1
+        d["busy_s"] += e - s
+        d["first"], d["last"] = min(d["first"], s), max(d["last"], e)
+    if flows:
+        _, start, end = flows[-1]
+        out["(flow)"] = {"runs": 1, "busy_s": (rel(end) or 0) - (rel(start) or 0), "first": rel(start),
+                         "last": rel(end)}
+    return out
+
+
+# -- catalog reads ---------------------------------------------------------------------------------
+def catalog_path(data: Path) -> str:
+    return str(data / "news.duckdb")
+
+
+def read_rows(data: Path, sql: str) -> list[dict]:
+    from tasks.catalog import open_catalog
+
+    con = open_catalog(catalog_path(data))
+    try:
+        cur = con.execute(sql)
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r)) for r in cur.fetchall()]
+    finally:
+        con.close()
+
+
+def time_query(data: Path, sql: str, repeat: int = 3) -> dict:
+    """Open the catalog read-only, run `sql`, fetch every row, close: best and first of `repeat` times."""
+    from tasks.catalog import open_catalog
+
+    times, n = [], 0
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        con = open_catalog(catalog_path(data))
+        try:
+            n = len(con.execute(sql).fetchall())
+        finally:
+            con.close()
+        times.append(time.perf_counter() - t0)
+    return {"best_s": min(times), "first_s": times[0], "rows": n}
+
+
+# -- the NLP measurements (run in their own processes) --------------------------------------------
+def measure_limit(texts: list[str], n_process: int, batch_size: int) -> dict:
+    """Bare nlp.pipe with the pipeline's components; the clock starts before spaCy is imported."""
+    t0 = time.perf_counter()
+    from tasks.nlp import load_model
+
+    nlp = load_model(None)
+    t_load = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    n = sum(1 for _ in nlp.pipe(texts, n_process=n_process, batch_size=batch_size))
+    t_pipe = time.perf_counter() - t1
+    return {"load_s": t_load, "pipe_s": t_pipe, "docs": n, "components": list(nlp.pipe_names)}
+
+
+def measure_naive(texts: list[str]) -> dict:
+    """One nlp(text) per article with every component of the model, in this process."""
+    t0 = time.perf_counter()
+    from tasks.nlp import load_model
+
+    nlp = load_model(None, disable=())
+    t_load = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    for text in texts:
+        nlp(text)
+    return {"load_s": t_load, "loop_s": time.perf_counter() - t1, "docs": len(texts),
+            "components": list(nlp.pipe_names)}
+
+
+def run_nlp_measure(kind: str, texts: list[str], work: Path, **kw) -> dict:
+    """Run measure_limit / measure_naive in a fresh interpreter (so no import or model is warm)."""
+    inp, outp = work / f"{kind}-input.json", work / f"{kind}-result.json"
+    inp.write_text(json.dumps({"texts": texts, **kw}), encoding="utf-8")
+    res = run_measured([sys.executable, "-m", "bench.perf", "--measure", kind, "--input", str(inp),
+                        "--output", str(outp)], env=cli_env())
+    if res["returncode"] != 0:
+        sys.stderr.write("\n".join(line for _, line in res["stderr"]) + "\n")
+        raise SystemExit(f"{kind} measurement failed with exit code {res['returncode']}")
+    result = json.loads(outp.read_text(encoding="utf-8"))
+    inp.unlink()
+    result.update(tree_rss_mb=res["tree_rss_mb"], max_process_rss_mb=res["max_process_rss_mb"],
+                  process_wall_s=res["wall_s"], cpu_s=res["cpu_s"], load=res["load"])
+    return result
+
+
+def words(text: str) -> int:
+    return len(text.split())     # the definition of articles.word_count
+
+
+def derived_hashes(data: Path) -> set[str]:
+    """content_hashes whose analysis was mapped from another copy's (nlp_docs.derived_from), not run
+    through the model; empty when the catalog has no such column."""
+    import duckdb
+
+    try:
+        rows = read_rows(data, "SELECT content_hash FROM nlp_docs WHERE derived_from IS NOT NULL")
+    except duckdb.Error:
+        return set()
+    return {r["content_hash"] for r in rows}
+
+
+# -- one size ------------------------------------------------------------------------------------------
+def testbed_shape(size: int) -> tuple[int, int]:
+    """(base stories N, scale K) for about `size` articles."""
+    per_base = ARTICLES_PER_STORY
+    if size < BASE_STORIES * per_base:
+        return max(10, round(size / per_base)), 1
+    return BASE_STORIES, max(1, min(BASE_STORIES, round(size / (BASE_STORIES * per_base))))
+
+
+def log(msg: str) -> None:
+    print(f"[perf {datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
+
+
+def bench_size(size: int, work: Path, naive_sample: int) -> dict:
+    """Every measurement for one testbed size; returns a JSON-able dict."""
+    sw = work / f"size-{size}"
+    phase = ingest_phase(size, sw)
+    # Kept beside the data, so the later measurements can be re-run on it alone.
+    (sw / "ingest.json").write_text(json.dumps(phase, default=str), encoding="utf-8")
+    return measure_phase(size, sw, phase, naive_sample)
+
+
+def ingest_phase(size: int, sw: Path) -> dict:
+    """Generate and serve the testbed in `sw`; a cold ingest and a no-op re-run, both measured."""
+    n_base, scale = testbed_shape(size)
+    shutil.rmtree(sw, ignore_errors=True)
+    sw.mkdir(parents=True)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log(f"size {size}: generating testbed (--stories {n_base} --scale {scale} --sites {SITES})")
+    t0 = time.monotonic()
+    subprocess.run([sys.executable, str(TESTBED), "--base", str(BASE_TEXTS), "--out", str(sw / "testbed"),
+                    "--base-url", base_url, "--overwrite", "--stories", str(n_base), "--scale", str(scale),
+                    "--sites", str(SITES), "--seed", str(SEED)], check=True, capture_output=True)
+    gen_s = time.monotonic() - t0
+    truth = json.loads((sw / "testbed" / "truth.json").read_text(encoding="utf-8"))
+    feeds_file = sw / "testbed" / "feeds.txt"
+    n_feeds = sum(1 for ln in feeds_file.read_text().splitlines() if ln.strip())
+    data = sw / "data"
+
+    from flows.sample_server import SampleServer
+
+    with SampleServer(sw / "testbed", port=port):
+        log(f"size {size}: cold ingest of {len(truth['articles'])} pages from {n_feeds} feeds")
+        started_epoch = time.time()
+        cold = ingest(feeds_file, data)
+        tasks = prefect_task_spans(data, started_epoch)
+        log(f"size {size}: cold ingest {cold['wall_s']:.1f} s; no-op re-run")
+        noop = ingest(feeds_file, data)
+    return {"testbed": {"stories_arg": n_base, "scale": scale, "sites": SITES, "seed": SEED,
+                        "pages": len(truth["articles"]), "stories": len(truth["stories"]),
+                        "generate_s": round(gen_s, 1)},
+            "feeds": n_feeds, "cold": cold, "noop": noop, "tasks": tasks}
+
+
+def measure_phase(size: int, sw: Path, phase: dict, naive_sample: int) -> dict:
+    """Queries, T_limit and T_naive on the data the ingest phase left in `sw`; the size's result."""
+    data = sw / "data"
+    cold, noop, tasks = phase["cold"], phase["noop"], phase["tasks"]
+    runs = read_rows(data, "SELECT * FROM runs ORDER BY started_at")
+    cold_run, noop_run = runs[0], runs[-1]
+
+    log(f"size {size}: queries")
+    queries = {name: time_query(data, sql) for name, sql in QUERIES.items()}
+
+    # One text per content_hash, as the pipeline analyses them: copies whose texts differ only in
+    # what the hash normalizes away (typography) share a hash, so DISTINCT (hash, text) would
+    # count them again.
+    distinct = read_rows(data, "SELECT content_hash, arg_min(text, article_id) AS text FROM articles "
+                               "GROUP BY content_hash ORDER BY content_hash")
+    arts = read_rows(data, "SELECT article_id, text FROM articles ORDER BY article_id")
+    n_nlp_docs = read_rows(data, "SELECT count(*) AS n FROM nlp_docs")[0]["n"]
+    distinct_texts = [r["text"] for r in distinct]
+    distinct_words = sum(words(t) for t in distinct_texts)
+    derived = derived_hashes(data)
+    model_words = sum(words(r["text"]) for r in distinct if r["content_hash"] not in derived)
+    total_words = sum(words(r["text"]) for r in arts)
+
+    # The NLP settings the pipeline ran with, as its `runs` row recorded them.
+    settings = json.loads(cold_run["parameters"])["settings"]
+    log(f"size {size}: T_limit over {len(distinct_texts)} distinct texts ({distinct_words} words)")
+    limit = run_nlp_measure("limit", distinct_texts, sw, n_process=settings["n_process"],
+                            batch_size=settings["batch_size"])
+    rng = random.Random(SEED)
+    sample = rng.sample(arts, min(naive_sample, len(arts)))
+    sample_texts = [r["text"] for r in sample]
+    sample_words = sum(words(t) for t in sample_texts)
+    log(f"size {size}: T_naive on {len(sample)} of {len(arts)} articles ({sample_words} of {total_words} words)")
+    naive = run_nlp_measure("naive", sample_texts, sw)
+    naive_est = naive["load_s"] + naive["loop_s"] * (total_words / sample_words if sample_words else 0)
+
+    t_limit = limit["load_s"] + limit["pipe_s"]
+    # The floor for the texts the model actually ran on, scaled by words (not measured separately).
+    t_limit_ran = limit["load_s"] + limit["pipe_s"] * (model_words / distinct_words if distinct_words else 1)
+    return {
+        "size": size, "testbed": phase["testbed"], "feeds": phase["feeds"],
+        "articles": len(arts),
+        "distinct_texts": len(distinct_texts),
+        "nlp_docs": n_nlp_docs,
+        "texts_analyzed": cold_run.get("texts_analyzed"),
+        "words_all_articles": total_words,
+        "words_distinct": distinct_words,
+        "words_model_ran": model_words,
+        "texts_mapped": cold_run.get("texts_mapped"),
+        "pipeline": {
+            "wall_s": cold["wall_s"], "run_seconds": cold_run.get("seconds"), "cpu_s": cold["cpu_s"],
+            "tree_rss_mb": cold["tree_rss_mb"], "tree_pss_mb": cold["tree_pss_mb"],
+            "max_process_rss_mb": cold["max_process_rss_mb"], "peak_procs": cold["peak_procs"],
+            "max_procs": cold["max_procs"], "new_articles": cold_run.get("new_articles"),
+            "pages_fetched": cold_run.get("pages_fetched"), "pages_failed": cold_run.get("pages_failed"),
+            "feeds_failed": cold_run.get("feeds_failed"), "status": cold_run.get("status"), "load": cold["load"],
+            "progress_spans": progress_spans(cold["stderr"]), "prefect_tasks": tasks,
+        },
+        "noop": {"wall_s": noop["wall_s"], "run_seconds": noop_run.get("seconds"),
+                 "feeds_total": noop_run.get("feeds_total"), "feeds_unchanged": noop_run.get("feeds_unchanged"),
+                 "new_articles": noop_run.get("new_articles"), "texts_analyzed": noop_run.get("texts_analyzed"),
+                 "tree_rss_mb": noop["tree_rss_mb"], "load": noop["load"]},
+        "queries": queries,
+        "limit": {**limit, "t_s": t_limit, "t_model_ran_s": t_limit_ran, "words_per_s": distinct_words / limit["pipe_s"] if limit["pipe_s"] else None},
+        "naive": {**naive, "sample_articles": len(sample), "sample_words": sample_words,
+                  "t_s": naive_est, "extrapolated": len(sample) < len(arts),
+                  "words_per_s": sample_words / naive["loop_s"] if naive["loop_s"] else None},
+        "ratios": {"pipeline_over_limit": cold["wall_s"] / t_limit, "pipeline_over_naive": cold["wall_s"] / naive_est,
+                   "pipeline_over_limit_model_ran": cold["wall_s"] / t_limit_ran},
+    }
+
+
+# -- report ------------------------------------------------------------------------------------------
+def _mark(ok: bool | None) -> str:
+    return "" if ok is None else (" ✓" if ok else " ✗")
+
+
+def _miss(value: float, target: float) -> str:
+    return f" (+{(value / target - 1) * 100:.0f}%)" if value > target else ""
+
+
+def growth_exponent(results: list[dict], key) -> float | None:
+    """b in value ∝ articles^b between the smallest and the largest size (b < 1: sub-linear)."""
+    if len(results) < 2:
+        return None
+    a, z = results[0], results[-1]
+    if a["articles"] == z["articles"] or key(a) <= 0 or key(z) <= 0:
+        return None
+    return math.log(key(z) / key(a)) / math.log(z["articles"] / a["articles"])
+
+
+def render(machine: dict, results: list[dict]) -> str:
+    """The Markdown report: machine, one table of measurements against targets, stage breakdowns."""
+    heads = [f"{r['articles']:,} articles" for r in results]
+    rows: list[tuple[str, str, list[str]]] = []
+
+    def row(name, target, fmt):
+        rows.append((name, target, [fmt(r) for r in results]))
+
+    row("feeds / stories (truth) / distinct texts / run through the model", "",
+        lambda r: f"{r['feeds']} / {r['testbed']['stories']:,} / {r['distinct_texts']:,} / "
+                  f"{r['texts_analyzed'] if r['texts_analyzed'] is not None else '?'}")
+    row("words: all articles / distinct texts", "", lambda r: f"{r['words_all_articles']:,} / {r['words_distinct']:,}")
+    row("T_pipeline (cold ingest, wall)", "", lambda r: f"{r['pipeline']['wall_s']:.1f} s")
+    row("T_limit (nlp.pipe, 2 proc, load incl.)", "",
+        lambda r: f"{r['limit']['t_s']:.1f} s ({r['limit']['load_s']:.1f} load + {r['limit']['pipe_s']:.1f}; "
+                  f"{r['limit']['words_per_s']:,.0f} w/s)")
+    row("T_naive (nlp(text) per article, 1 proc)", "",
+        lambda r: f"{r['naive']['t_s']:.1f} s" + (f" (est. from {r['naive']['sample_articles']:,}; "
+                                                   if r["naive"]["extrapolated"] else " (") +
+        f"{r['naive']['words_per_s']:,.0f} w/s)")
+    row("T_pipeline / T_limit", f"≤ {TARGET_LIMIT_RATIO} (stretch {STRETCH_LIMIT_RATIO})",
+        lambda r: f"{r['ratios']['pipeline_over_limit']:.2f}"
+                  f"{_mark(r['ratios']['pipeline_over_limit'] <= TARGET_LIMIT_RATIO)}"
+                  f"{_miss(r['ratios']['pipeline_over_limit'], TARGET_LIMIT_RATIO)}")
+    if any(r["words_model_ran"] < r["words_distinct"] for r in results):
+        row("T_pipeline / floor for the texts the model ran on (est.)", "",
+            lambda r: f"{r['ratios']['pipeline_over_limit_model_ran']:.2f} ({r['words_model_ran']:,} words; "
+                      f"{r['texts_mapped'] or 0:,} texts mapped)")
+    row("T_pipeline / T_naive", f"≤ {TARGET_NAIVE_RATIO}",
+        lambda r: f"{r['ratios']['pipeline_over_naive']:.2f}"
+                  f"{_mark(r['ratios']['pipeline_over_naive'] <= TARGET_NAIVE_RATIO)}"
+                  f"{_miss(r['ratios']['pipeline_over_naive'], TARGET_NAIVE_RATIO)}")
+
+    def rss(r):
+        p = r["pipeline"]
+        at_target = r["articles"] >= TARGET_RSS_AT * 0.9
+        return (f"{p['tree_rss_mb']:,.0f} MB (PSS {p['tree_pss_mb']:,.0f}; largest process "
+                f"{p['max_process_rss_mb']:,.0f})" + (_mark(p["tree_rss_mb"] <= TARGET_RSS_MB) if at_target else ""))
+    row("peak RSS, ingest process tree", f"≤ {TARGET_RSS_MB:,} MB at {TARGET_RSS_AT:,}, sub-linear", rss)
+    row("no-op re-run (all feeds unchanged)", f"≤ {TARGET_NOOP_S:.0f} s for {TARGET_NOOP_FEEDS} feeds",
+        lambda r: f"{r['noop']['wall_s']:.1f} s, {r['noop']['feeds_unchanged']}/{r['noop']['feeds_total']} "
+                  f"unchanged{_mark(r['noop']['wall_s'] <= TARGET_NOOP_S)}{_miss(r['noop']['wall_s'], TARGET_NOOP_S)}")
+    for name in QUERIES:
+        row(f"query: {name} (best of 3)", f"≤ {TARGET_QUERY_S:.0f} s",
+            lambda r, n=name: f"{r['queries'][n]['best_s'] * 1000:.0f} ms ({r['queries'][n]['rows']} rows)"
+                              f"{_mark(r['queries'][n]['best_s'] <= TARGET_QUERY_S)}")
+
+    lines = [
+        f"Machine: {machine['nproc']} CPUs ({machine['cpu']}), {machine['ram_gb']} GB RAM; "
+        f"load average {machine['loadavg_start']:.2f} at start; {machine['date']}; Python {machine['python']}, "
+        f"spaCy {machine['spacy']}, {machine['model']}; commit {machine['commit']}.",
+        "",
+        "| measure | target | " + " | ".join(heads) + " |",
+        "|---|---|" + "---|" * len(heads),
+    ]
+    lines += [f"| {name} | {target} | " + " | ".join(cells) + " |" for name, target, cells in rows]
+    b_time = growth_exponent(results, lambda r: r["pipeline"]["wall_s"])
+    b_rss = growth_exponent(results, lambda r: r["pipeline"]["tree_rss_mb"])
+    if b_time is not None:
+        lines += ["", f"Growth from the smallest to the largest size: time ∝ articles^{b_time:.2f}, "
+                      f"peak RSS ∝ articles^{b_rss:.2f} (an exponent below 1 is sub-linear)."]
+    lines += ["", "1-minute load average before / after each measurement (above the number of CPUs, other work "
+                  "was competing and the times are inflated): " + "; ".join(
+        f"{r['articles']:,} articles: pipeline {r['pipeline']['load'][0]:.1f}/{r['pipeline']['load'][1]:.1f}, "
+        f"T_limit {r['limit']['load'][0]:.1f}/{r['limit']['load'][1]:.1f}, "
+        f"T_naive {r['naive']['load'][0]:.1f}/{r['naive']['load'][1]:.1f}" for r in results) + "."]
+    if any(r["naive"]["extrapolated"] for r in results):
+        lines += ["", "T_naive is measured on a random sample of articles and extrapolated linearly by word "
+                      "count (model load counted once)."]
+    for r in results:
+        lines += ["", f"Stages of the cold ingest at {r['articles']:,} articles (seconds since the process "
+                      "started; Prefect task runs from the run's Prefect database, progress lines from stderr):", ""]
+        lines += ["| stage | runs | busy (summed) | from | to |", "|---|---|---|---|---|"]
+        tasks = r["pipeline"]["prefect_tasks"]
+        for name, d in sorted(tasks.items(), key=lambda kv: kv[1]["first"] or 0):
+            lines.append(f"| {name} | {d['runs']} | {d['busy_s']:.1f} | {d['first']:.1f} | {d['last']:.1f} |")
+        for stage, (a, z) in r["pipeline"]["progress_spans"].items():
+            lines.append(f"| progress: {stage} | | | {a:.1f} | {z:.1f} |")
+        lines.append(f"| process exit | | | | {r['pipeline']['wall_s']:.1f} |")
+        procs = ", ".join(f"{n} {mb} MB" for n, mb in r["pipeline"]["peak_procs"][:6])
+        lines += ["", f"CPU time of the ingest tree {r['pipeline']['cpu_s']:.0f} s over {r['pipeline']['wall_s']:.0f} s "
+                      f"wall; at peak memory: {procs}."]
+    return "\n".join(lines) + "\n"
+
+
+# -- main ------------------------------------------------------------------------------------------
+def _measure_main(kind: str, inp: str, outp: str) -> int:
+    spec = json.loads(Path(inp).read_text(encoding="utf-8"))
+    texts = spec.pop("texts")
+    result = measure_limit(texts, **spec) if kind == "limit" else measure_naive(texts)
+    Path(outp).write_text(json.dumps(result), encoding="utf-8")
+    return 0
+
+
+def parse_sizes(s: str) -> list[int]:
+    try:
+        sizes = sorted({int(x) for x in s.split(",") if x.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--sizes wants integers separated by commas, got {s!r}") from None
+    if not sizes or sizes[0] < 30:
+        raise argparse.ArgumentTypeError(f"--sizes wants article counts of 30 or more, got {s!r}")
+    return sizes
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.perf", description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=parse_sizes, default=parse_sizes("2000,10000,30000"),
+                    help="target article counts, comma-separated (default 2000,10000,30000)")
+    ap.add_argument("--work", help="work directory (default: a new temporary one; its testbeds and data "
+                                   "directories are removed at the end, perf.json and perf.md are kept)")
+    ap.add_argument("--quick", action="store_true", help="only the smallest size (a smoke test)")
+    ap.add_argument("--naive-sample", type=int, default=1000,
+                    help="articles T_naive is measured on before extrapolating (default 1000)")
+    ap.add_argument("--keep", action="store_true", help="keep testbeds and data directories")
+    ap.add_argument("--measure", choices=("limit", "naive"), help=argparse.SUPPRESS)
+    ap.add_argument("--input", help=argparse.SUPPRESS)
+    ap.add_argument("--output", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.measure:
+        return _measure_main(args.measure, args.input, args.output)
+    if not (TESTBED.exists() and BASE_TEXTS.exists()):
+        print(f"bench.perf needs {SHARED} (the testbed generator tools/make_testbed.py and its base texts), "
+              "which is not here; nothing measured. (A generator of our own, for clones without it, is a "
+              "possible later addition.)")
+        return 0
+    sizes = args.sizes[:1] if args.quick else args.sizes
+    work = Path(args.work).resolve() if args.work else Path(tempfile.mkdtemp(prefix="newsflow-perf-"))
+    work.mkdir(parents=True, exist_ok=True)
+    keep = args.keep or bool(args.work)
+    machine = machine_info()
+    results = []
+    for size in sizes:
+        results.append(bench_size(size, work, args.naive_sample))
+        if not keep:
+            shutil.rmtree(work / f"size-{size}", ignore_errors=True)
+    machine["loadavg_end"] = os.getloadavg()[0]
+    report = render(machine, results)
+    print(report, end="")
+    (work / "perf.md").write_text(report, encoding="utf-8")
+    (work / "perf.json").write_text(json.dumps({"machine": machine, "results": results, "targets": {
+        "pipeline_over_limit": TARGET_LIMIT_RATIO, "pipeline_over_limit_stretch": STRETCH_LIMIT_RATIO,
+        "pipeline_over_naive": TARGET_NAIVE_RATIO, "rss_mb": TARGET_RSS_MB, "rss_at_articles": TARGET_RSS_AT,
+        "noop_s": TARGET_NOOP_S, "noop_feeds": TARGET_NOOP_FEEDS, "query_s": TARGET_QUERY_S}},
+        indent=1, default=str), encoding="utf-8")
+    print(f"\nwritten: {work / 'perf.json'} and {work / 'perf.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
