@@ -483,8 +483,12 @@ def measure_phase(size: int, sw: Path, phase: dict, naive_sample: int) -> dict:
 
     # The NLP settings the pipeline ran with, as its `runs` row recorded them.
     settings = json.loads(cold_run["parameters"])["settings"]
-    log(f"size {size}: T_limit over {len(distinct_texts)} distinct texts ({distinct_words} words)")
-    limit = run_nlp_measure("limit", distinct_texts, sw, n_process=settings["n_process"],
+    # The floor is bare nlp.pipe over the texts the pipeline ran the model on: every distinct
+    # text except those whose analysis it mapped from another copy of their story.
+    model_texts = [r["text"] for r in distinct if r["content_hash"] not in derived]
+    log(f"size {size}: T_limit over the {len(model_texts)} texts the model ran on ({model_words} words; "
+        f"{len(distinct_texts)} distinct texts, {distinct_words} words)")
+    limit = run_nlp_measure("limit", model_texts, sw, n_process=settings["n_process"],
                             batch_size=settings["batch_size"])
     rng = random.Random(SEED)
     sample = rng.sample(arts, min(naive_sample, len(arts)))
@@ -496,7 +500,7 @@ def measure_phase(size: int, sw: Path, phase: dict, naive_sample: int) -> dict:
 
     t_limit = limit["load_s"] + limit["pipe_s"]
     # The floor for the texts the model actually ran on, scaled by words (not measured separately).
-    t_limit_ran = limit["load_s"] + limit["pipe_s"] * (model_words / distinct_words if distinct_words else 1)
+    t_limit_ran = t_limit
     return {
         "size": size, "testbed": phase["testbed"], "feeds": phase["feeds"],
         "articles": len(arts),
@@ -521,7 +525,7 @@ def measure_phase(size: int, sw: Path, phase: dict, naive_sample: int) -> dict:
                  "new_articles": noop_run.get("new_articles"), "texts_analyzed": noop_run.get("texts_analyzed"),
                  "tree_rss_mb": noop["tree_rss_mb"], "load": noop["load"]},
         "queries": queries,
-        "limit": {**limit, "t_s": t_limit, "t_model_ran_s": t_limit_ran, "words_per_s": distinct_words / limit["pipe_s"] if limit["pipe_s"] else None},
+        "limit": {**limit, "t_s": t_limit, "t_model_ran_s": t_limit_ran, "words_per_s": model_words / limit["pipe_s"] if limit["pipe_s"] else None},
         "naive": {**naive, "sample_articles": len(sample), "sample_words": sample_words,
                   "t_s": naive_est, "extrapolated": len(sample) < len(arts),
                   "words_per_s": sample_words / naive["loop_s"] if naive["loop_s"] else None},
@@ -562,7 +566,7 @@ def render(machine: dict, results: list[dict]) -> str:
                   f"{r['texts_analyzed'] if r['texts_analyzed'] is not None else '?'}")
     row("words: all articles / distinct texts", "", lambda r: f"{r['words_all_articles']:,} / {r['words_distinct']:,}")
     row("T_pipeline (cold ingest, wall)", "", lambda r: f"{r['pipeline']['wall_s']:.1f} s")
-    row("T_limit (nlp.pipe, 2 proc, load incl.)", "",
+    row("T_limit (nlp.pipe over the texts the model ran on, 2 proc, load incl.)", "",
         lambda r: f"{r['limit']['t_s']:.1f} s ({r['limit']['load_s']:.1f} load + {r['limit']['pipe_s']:.1f}; "
                   f"{r['limit']['words_per_s']:,.0f} w/s)")
     row("T_naive (nlp(text) per article, 1 proc)", "",
@@ -573,10 +577,6 @@ def render(machine: dict, results: list[dict]) -> str:
         lambda r: f"{r['ratios']['pipeline_over_limit']:.2f}"
                   f"{_mark(r['ratios']['pipeline_over_limit'] <= TARGET_LIMIT_RATIO)}"
                   f"{_miss(r['ratios']['pipeline_over_limit'], TARGET_LIMIT_RATIO)}")
-    if any(r["words_model_ran"] < r["words_distinct"] for r in results):
-        row("T_pipeline / floor for the texts the model ran on (est.)", "",
-            lambda r: f"{r['ratios']['pipeline_over_limit_model_ran']:.2f} ({r['words_model_ran']:,} words; "
-                      f"{r['texts_mapped'] or 0:,} texts mapped)")
     row("T_pipeline / T_naive", f"≤ {TARGET_NAIVE_RATIO}",
         lambda r: f"{r['ratios']['pipeline_over_naive']:.2f}"
                   f"{_mark(r['ratios']['pipeline_over_naive'] <= TARGET_NAIVE_RATIO)}"
