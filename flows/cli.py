@@ -30,6 +30,15 @@ DEMO_QUERIES = {
 }
 
 
+class UsageError(ValueError):
+    """The command line asks for something impossible (exit code 2)."""
+
+
+def require_file(path: str, what: str) -> None:
+    if not Path(path).is_file():
+        raise UsageError(f"{what} {path} does not exist")
+
+
 def prefect_env(data_dir: Path) -> None:
     """Point Prefect at a home under the data directory, quietly and offline, before it is imported."""
     home = data_dir.resolve() / ".prefect"
@@ -94,11 +103,9 @@ def run_sql(data_dir: Path, query: str, fmt: str = "table") -> str:
 
 
 def cmd_ingest(args) -> int:
+    require_file(args.feeds, "feed list")
     data_dir = Path(args.data)
     prefect_env(data_dir)
-    if not Path(args.feeds).is_file():
-        print(f"newsflow: feed list {args.feeds} does not exist", file=sys.stderr)
-        return EXIT_USAGE
     overrides = {"allow_private": True if args.allow_private else None, "model": args.model,
                  "n_process": args.n_process, "obey_robots": False if args.ignore_robots else None}
     from flows.ingest import ingest_flow
@@ -112,19 +119,15 @@ def cmd_backfill(args) -> int:
     data_dir = Path(args.data)
     prefect_env(data_dir)
     if not (args.since or args.until or args.warc):
-        print("newsflow: give --since/--until (a window of raw captures) and/or --warc FILE...", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError("give --since/--until (a window of raw captures) and/or --warc FILE...")
     for d in (args.since, args.until):
         if d:
             try:
                 date.fromisoformat(d)
             except ValueError:
-                print(f"newsflow: {d!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
-                return EXIT_USAGE
+                raise UsageError(f"{d!r} is not a date (YYYY-MM-DD)")
     for w in args.warc or ():
-        if not Path(w).is_file():
-            print(f"newsflow: WARC file {w} does not exist", file=sys.stderr)
-            return EXIT_USAGE
+        require_file(w, "WARC file")
     from flows.backfill import backfill_flow
 
     summary = backfill_flow(str(data_dir.resolve()), args.since, args.until,
@@ -153,14 +156,11 @@ def cmd_catalog(args) -> int:
 def cmd_serve(args) -> int:
     from flows.serve import serve
 
+    require_file(args.feeds, "feed list")
     data_dir = Path(args.data)
     prefect_env(data_dir)
-    if not Path(args.feeds).is_file():
-        print(f"newsflow: feed list {args.feeds} does not exist", file=sys.stderr)
-        return EXIT_USAGE
     if bool(args.cron) == bool(args.interval):
-        print("newsflow: give exactly one of --cron and --interval", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError("give exactly one of --cron and --interval")
     overrides = {"allow_private": True} if args.allow_private else {}
     try:
         serve(args.feeds, str(data_dir), cron=args.cron, interval=args.interval, overrides=overrides)
@@ -251,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     except Busy as e:
         print(f"newsflow: {e}", file=sys.stderr)
         return EXIT_BUSY
+    except UsageError as e:
+        print(f"newsflow: {e}", file=sys.stderr)
+        return EXIT_USAGE
     except Exception as e:  # noqa: BLE001 - the CLI's last line of defence: a clear message, no traceback
         if os.environ.get("NEWSFLOW_DEBUG"):
             raise
