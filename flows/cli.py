@@ -10,7 +10,7 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
-from flows.lock import Busy
+from flows.lock import Busy, ensure_unlocked
 
 EXIT_OK = 0
 EXIT_ERROR = 1          # a crash or bad input (message on stderr)
@@ -108,6 +108,7 @@ def cmd_ingest(args) -> int:
     prefect_env(data_dir)
     overrides = {"allow_private": True if args.allow_private else None, "model": args.model,
                  "n_process": args.n_process, "obey_robots": False if args.ignore_robots else None}
+    ensure_unlocked(data_dir)   # fail fast, before a Prefect server is started for nothing
     from flows.ingest import ingest_flow
 
     summary = ingest_flow(str(Path(args.feeds).resolve()), str(data_dir.resolve()), overrides)
@@ -128,6 +129,7 @@ def cmd_backfill(args) -> int:
                 raise UsageError(f"{d!r} is not a date (YYYY-MM-DD)")
     for w in args.warc or ():
         require_file(w, "WARC file")
+    ensure_unlocked(data_dir)
     from flows.backfill import backfill_flow
 
     summary = backfill_flow(str(data_dir.resolve()), args.since, args.until,

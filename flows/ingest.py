@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pyarrow as pa
 from prefect import flow, task, unmapped
+from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.cache_policies import NO_CACHE
 
 from flows.lock import data_lock
@@ -229,7 +230,9 @@ def finish_run(ctx: RunContext, summary: RunSummary) -> dict:
     return asdict(summary)
 
 
-@flow(name="newsflow-ingest")
+# Feed polls and page batches are I/O-bound tasks: threads overlap them. Per-host politeness
+# lives in the shared Fetcher, so more threads never means more load on one host.
+@flow(name="newsflow-ingest", task_runner=ThreadPoolTaskRunner(max_workers=8))
 def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -> dict:
     """Ingest the feeds listed in `feeds_file` into the lake and catalog under `data_dir`."""
     with data_lock(data_dir):

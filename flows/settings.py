@@ -27,7 +27,6 @@ class Settings:
     per_host_concurrency: int = 2
     per_host_interval: float = 0.0
     obey_robots: bool = True
-    fetch_workers: int = 8               # threads fetching feeds and pages
     page_batch: int = 25                 # pages per Prefect task
     retry_base_minutes: float = 30.0     # first backoff for a failing feed
     retry_cap_hours: float = 24.0        # longest backoff for a failing feed

@@ -70,7 +70,9 @@ def refresh_catalog(lake: Lake, db_path: str) -> None:
     absolute, so the views work whatever the reader's current directory.
     """
     db_path = os.path.abspath(db_path)
-    tmp = f"{db_path}.{uuid.uuid4().hex}.tmp"
+    folder, name = os.path.split(db_path)
+    # Hidden, like the lake's temporaries: a crash before the rename leaves nothing in sight.
+    tmp = os.path.join(folder, f".{name}.{uuid.uuid4().hex}.tmp")
     con = connect(tmp)
     try:
         for stmt in view_statements(lake):
