@@ -55,7 +55,8 @@ def prefect_server(data_dir: Path, timeout: float = 180.0):
         os.environ["PREFECT_API_URL"] = api
         yield api
     finally:
-        os.environ.pop("PREFECT_API_URL", None) if os.environ.get("PREFECT_API_URL") == api else None
+        if os.environ.get("PREFECT_API_URL") == api:
+            del os.environ["PREFECT_API_URL"]
         proc.terminate()
         try:
             proc.wait(20)
