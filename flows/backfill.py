@@ -35,6 +35,7 @@ def replay_window(lake, since: str, until: str) -> tuple[list[P.RawArticle], int
     rows = sorted(caps.to_pylist(), key=lambda r: r["fetched_at"])
     window_shas = {r["sha256"] for r in rows}
     pages = {r["url"]: r for r in rows if r["kind"] == "page"}       # latest capture of each page wins
+    feed_at = {r["sha256"]: r["fetched_at"] for r in rows if r["kind"] == "feed"}
     polls = [P.replay_feed(lake, r) for r in reversed(rows) if r["kind"] == "feed"]   # newest listing first
     cands, n_entries = P.select_new_entries(polls, set())
     stored_t = lake.read_table("articles", schema=ARTICLES.schema, columns=["article_id", "raw_sha256", "run_id"])
@@ -46,7 +47,8 @@ def replay_window(lake, since: str, until: str) -> tuple[list[P.RawArticle], int
     out, failures = [], 0
     with ReplayFetcher(lake, pages) as replay:
         for cand in cands:
-            when = (pages.get(cand.entry.url) or {}).get("fetched_at") or lo
+            # The time the text was originally obtained: the page's capture, else the listing feed's.
+            when = (pages.get(cand.entry.url) or {}).get("fetched_at") or feed_at[cand.feed_sha256]
             r = P.get_article(replay, lake, cand, when)
             if isinstance(r, P.ArticleFailure):
                 failures += r.error_class != "not_captured"
@@ -95,12 +97,14 @@ def backfill_flow(data_dir: str, since: str | None = None, until: str | None = N
             got, summary.entries, summary.pages_failed = replay_window(ctx.lake, since or "1970-01-01",
                                                                        until or utcnow().date().isoformat())
             raws += got
+        warc_captures: list[dict] = []
         for path in warc_files or []:
             got, captures, failed = import_warc(ctx.lake, path)
-            write_captures(ctx, captures)
+            warc_captures += captures
             raws += got
             summary.entries += len(captures)
             summary.pages_failed += failed
+        write_captures(ctx, warc_captures)   # one manifest file per run and day: written once
         raws = P.dedupe_by_canonical(raws, set())
         summary.new_articles = len(raws)
         derive(ctx, raws, summary)

@@ -1,11 +1,16 @@
 """The ingest flow: feeds -> articles -> clean -> stories -> NLP -> Parquet lake -> DuckDB catalog."""
 from __future__ import annotations
 
+import concurrent.futures as cf
+import contextlib
+import functools
 import json
+import multiprocessing as mp
 import sys
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -78,11 +83,13 @@ def poll_feed(fetcher: Fetcher, lake: Lake, feed_url: str, previous: dict | None
 
 @task(name="get-articles", cache_policy=NO_CACHE)
 def get_articles(fetcher: Fetcher, lake: Lake, batch: list[P.Candidate]) -> list:
-    return [P.get_article(fetcher, lake, c, utcnow()) for c in batch]
+    """Feed full texts as articles, other entries' pages fetched and captured (extracted later)."""
+    return [P.fetch_article(fetcher, lake, c, utcnow()) for c in batch]
 
 
 @task(name="clean-and-group", cache_policy=NO_CACHE)
-def clean_and_group(lake: Lake, raws: list[P.RawArticle], run_id: str, versions: dict) -> tuple[pa.Table, dict]:
+def clean_and_group(lake: Lake, raws: list[P.RawArticle], run_id: str, versions: dict,
+                    map_fn: Callable = map) -> tuple[pa.Table, dict]:
     """Clean per site, assign stories against the persistent index, write index rows and articles."""
     furniture_t = lake.read_table("site_furniture", schema=SITE_FURNITURE.schema)
     furniture: dict[str, set[str]] = defaultdict(set)
@@ -94,7 +101,7 @@ def clean_and_group(lake: Lake, raws: list[P.RawArticle], run_id: str, versions:
         by_site[r.candidate.site].append(r)
     for site, group in by_site.items():
         furniture[site] |= site_furniture([r.text for r in group], [r.title for r in group])
-    arts = P.clean_articles(raws, {k: frozenset(v) for k, v in furniture.items()})
+    arts = P.clean_articles(raws, {k: frozenset(v) for k, v in furniture.items()}, map_fn)
 
     index_t = lake.read_table("story_index", schema=INDEX_SCHEMA)
     indexed: dict[str, tuple[str, str]] = {}
@@ -211,13 +218,36 @@ def write_captures(ctx: RunContext, captures: list[dict]) -> None:
                         partition_values=[c["fetched_at"].date().isoformat() for c in captures], name=ctx.run_id)
 
 
-def derive(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary) -> None:
+def derive(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, map_fn: Callable = map) -> None:
     """Clean, group into stories, write articles, then analyse every text not analysed yet."""
+    group(ctx, raws, summary, map_fn)
+    analyse(ctx, summary)
+
+
+def group(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, map_fn: Callable = map) -> None:
+    """Clean (per site, through `map_fn`), assign stories and write the articles."""
     if raws:
-        _, counts = clean_and_group(ctx.lake, raws, ctx.run_id, ctx.versions)
+        _, counts = clean_and_group(ctx.lake, raws, ctx.run_id, ctx.versions, map_fn)
         summary.duplicates, summary.new_stories = counts["duplicates"], counts["new_stories"]
+
+
+def analyse(ctx: RunContext, summary: RunSummary) -> None:
     for k, v in analyze(ctx.lake, ctx.settings, ctx.run_id, ctx.versions["model"]).items():
         setattr(summary, k, v)
+
+
+@contextlib.contextmanager
+def cpu_pool(n_process: int) -> Iterator[Callable]:
+    """A map over worker processes for the CPU-bound stages before NLP (extraction, cleaning).
+
+    Spawned, not forked (Prefect runs threads); closed before the NLP stage starts its own
+    workers, so the two never compete for the cores or hold memory at once.
+    """
+    if n_process <= 1:
+        yield map
+        return
+    with cf.ProcessPoolExecutor(n_process, mp_context=mp.get_context("spawn")) as pool:
+        yield functools.partial(pool.map, chunksize=4)
 
 
 def finish_run(ctx: RunContext, summary: RunSummary) -> dict:
@@ -244,27 +274,32 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
         prev_t = lake.read_table("feeds", schema=FEEDS.schema)
         prev = {r["feed_url"]: r for r in prev_t.to_pylist()} if prev_t is not None else {}
 
-        with Fetcher(settings.fetch_policy()) as fetcher:
+        with Fetcher(settings.fetch_policy()) as fetcher, cpu_pool(settings.n_process) as cpu_map:
             polls = [f.result() for f in poll_feed.map(unmapped(fetcher), unmapped(lake), feed_urls,
                                                        [prev.get(u) for u in feed_urls], unmapped(settings))]
             known = P.known_article_ids(lake)
             cands, summary.entries = P.select_new_entries(polls, known)
             batches = _batches(cands, settings.page_batch)
-            results = []
+            fetched, extracting = [], []
             for i, fut in enumerate(get_articles.map(unmapped(fetcher), unmapped(lake), batches)):
-                results.extend(fut.result())
+                batch = fut.result()
+                fetched.extend(batch)
+                # Pages are extracted in the worker processes while later batches are still fetched.
+                extracting.append(cpu_map(P.extract_fetched, [r for r in batch if isinstance(r, P.FetchedPage)]))
                 if len(batches) > 4:
                     progress("article batches", i + 1, len(batches))
+            pages = [r for r in fetched if isinstance(r, P.FetchedPage)]
+            results = [r for r in fetched if not isinstance(r, P.FetchedPage)] + [r for it in extracting for r in it]
             fetch_log = fetcher.fetch_log()
-
-        got = [r for r in results if isinstance(r, P.RawArticle)]
-        # The manifest goes first: a backfill must find every capture even if this run dies later.
-        write_captures(ctx, [p.capture for p in polls if p.capture] + [r.capture for r in got if r.capture])
-        raws = P.dedupe_by_canonical(got, known)
-        summary.pages_fetched = sum(1 for r in got if r.text_source == "page")
-        summary.pages_failed = sum(1 for r in results if isinstance(r, P.ArticleFailure))
-        summary.new_articles = len(raws)
-        derive(ctx, raws, summary)
+            # The manifest goes first: a backfill must find every capture even if this run dies later.
+            write_captures(ctx, [p.capture for p in polls if p.capture] + [p.capture for p in pages])
+            got = [r for r in results if isinstance(r, P.RawArticle)]
+            raws = P.dedupe_by_canonical(got, known)
+            summary.pages_fetched = len(pages)
+            summary.pages_failed = sum(1 for r in results if isinstance(r, P.ArticleFailure))
+            summary.new_articles = len(raws)
+            group(ctx, raws, summary, cpu_map)
+        analyse(ctx, summary)
 
         now = utcnow()
         lake.append(FETCHES, pa.Table.from_pylist([{**row, "run_id": ctx.run_id, "seq": i}

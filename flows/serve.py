@@ -72,12 +72,13 @@ def _interrupt(signum, frame):
 def serve(feeds_file: str, data_dir: str, *, cron: str | None = None, interval: float | None = None,
           overrides: dict | None = None, name: str = "scheduled") -> None:
     """Register the ingest flow as deployment `newsflow-ingest/<name>` on a schedule and run it until stopped."""
-    from flows.ingest import ingest_flow
-
     data = Path(data_dir).resolve()
     # SIGTERM (a service manager stopping us) must unwind like Ctrl-C, so the local server stops too.
     signal.signal(signal.SIGTERM, _interrupt)
     with prefect_server(data) as api:
+        # Prefect reads its settings when first imported: only now does PREFECT_API_URL hold the server.
+        from flows.ingest import ingest_flow
+
         print(f"prefect API at {api}; serving newsflow-ingest/{name} "
               f"({'cron ' + cron if cron else f'every {interval:g} s'}); Ctrl-C stops", flush=True)
         ingest_flow.serve(name=name, cron=cron, interval=interval,

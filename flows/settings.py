@@ -88,4 +88,7 @@ def load_settings(data_dir: str, overrides: dict[str, Any] | None = None,
         if v is not None:
             values[k] = v
     values = {k: _coerce(k, v, types[k]) for k, v in values.items()}
+    lake = values.get("lake")
+    if lake and "://" not in lake and not Path(lake).is_absolute():
+        values["lake"] = str(Path(data_dir).resolve() / lake)   # relative to the data directory, not the cwd
     return replace(Settings(data_dir=str(Path(data_dir).resolve())), **values)

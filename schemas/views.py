@@ -54,7 +54,7 @@ FROM (SELECT content_hash, run_id, unnest(quotes, recursive := true) FROM nlp_do
 JOIN articles a USING (content_hash)
 """,
     "story_quotes": """
-SELECT story_id, lower(regexp_replace(text, '\\W+', ' ', 'g')) AS quote_key,
+SELECT story_id, trim(lower(regexp_replace(text, '\\W+', ' ', 'g'))) AS quote_key,
   arg_max(text, length(text)) AS text,
   mode(speaker_resolved) AS speaker_resolved,
   mode(speaker_entity) AS speaker_entity,

@@ -155,7 +155,8 @@ class _Folded:
     """
 
     def __init__(self, text: str):
-        t = text.translate(_FOLD).lower()
+        # lower() must not change lengths: "İ" lowers to two characters.
+        t = text.translate(_FOLD).replace("\u0130", "i").lower()
         self.breaks = [(0, 0)]
         if "--" in t:
             parts, last, f = [], 0, 0

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -145,7 +145,10 @@ def select_new_entries(polls: Sequence[FeedPoll], known_ids: set[str]) -> tuple[
     for poll in polls:
         for entry in poll.entries:
             n += 1
-            canon = canonicalize_url(entry.url)
+            try:
+                canon = canonicalize_url(entry.url)
+            except ValueError:   # e.g. a port out of range: one bad link must not stop the run
+                continue
             aid = article_id_for(canon)
             if aid in seen:
                 continue
@@ -191,8 +194,20 @@ def pick_published(page: datetime | None, feed: datetime | None, fetched: dateti
     return fetched, "fetch"
 
 
-def get_article(fetcher: Fetcher, lake: Lake, cand: Candidate, now: datetime) -> RawArticle | ArticleFailure:
-    """The article's text: the feed's full content when it has it, else the page fetched and extracted."""
+@dataclass
+class FetchedPage:
+    """An article page fetched and captured, not yet extracted (extraction is CPU work for a pool)."""
+
+    candidate: Candidate
+    url: str
+    body: bytes
+    fetched_at: datetime
+    capture: dict
+
+
+def fetch_article(fetcher: Fetcher, lake: Lake, cand: Candidate, now: datetime
+                  ) -> RawArticle | FetchedPage | ArticleFailure:
+    """The feed's full content as an article when the entry has it, else the page fetched and captured."""
     e = cand.entry
     if e.content_html:
         text = html_fragment_to_text(e.content_html)
@@ -204,19 +219,34 @@ def get_article(fetcher: Fetcher, lake: Lake, cand: Candidate, now: datetime) ->
     if res.error_class:
         return ArticleFailure(e.url, cand.feed_url, res.error_class, res.error or res.error_class)
     body = res.body or b""
-    try:
-        ex = extract_article(body, res.final_url or e.url)
-    except ExtractionError as err:
-        return ArticleFailure(e.url, cand.feed_url, "extract_error", str(err))
     sha = put_raw(lake, body)
     capture = {"sha256": sha, "url": e.url, "kind": "page", "feed_url": cand.feed_url,
                "content_type": res.headers.get("content-type"), "n_bytes": len(body), "fetched_at": now}
+    return FetchedPage(cand, res.final_url or e.url, body, now, capture)
+
+
+def extract_fetched(page: FetchedPage) -> RawArticle | ArticleFailure:
+    """The article in a fetched page (trafilatura), with canonical URL and dates resolved."""
+    cand, e = page.candidate, page.candidate.entry
+    try:
+        ex = extract_article(page.body, page.url)
+    except ExtractionError as err:
+        return ArticleFailure(e.url, cand.feed_url, "extract_error", str(err))
+    except Exception as err:  # noqa: BLE001 - a page that breaks the extractor is recorded, not fatal
+        return ArticleFailure(e.url, cand.feed_url, "extract_error", f"{type(err).__name__}: {err}")
     canonical = cand.canonical_url
     if ex.canonical_url and same_site(ex.canonical_url, e.url):
         canonical = canonicalize_url(ex.canonical_url)
-    published, source = pick_published(ex.published_at, e.published_at, now)
+    published, source = pick_published(ex.published_at, e.published_at, page.fetched_at)
     return RawArticle(cand, e.url, canonical, ex.text, ex.title or e.title, ex.author or e.author, published,
-                      source, ex.language or e.language, "page", now, sha, capture)
+                      source, ex.language or e.language, "page", page.fetched_at, page.capture["sha256"],
+                      page.capture)
+
+
+def get_article(fetcher: Fetcher, lake: Lake, cand: Candidate, now: datetime) -> RawArticle | ArticleFailure:
+    """fetch_article then extract_fetched, in this process."""
+    got = fetch_article(fetcher, lake, cand, now)
+    return extract_fetched(got) if isinstance(got, FetchedPage) else got
 
 
 # -- clean + stories -------------------------------------------------------------------------
@@ -228,18 +258,26 @@ class CleanArticle:
     article_id: str
 
 
-def clean_articles(raws: Sequence[RawArticle], furniture: dict[str, frozenset[str]]) -> list[CleanArticle]:
-    """Clean articles site by site (a site's furniture is learned from its own articles)."""
+def _clean_group(args: tuple) -> list[Cleaned]:
+    texts, titles, furniture, bylines = args
+    return clean_site_batch(texts, titles, known_furniture=furniture, bylines=bylines)
+
+
+def clean_articles(raws: Sequence[RawArticle], furniture: dict[str, frozenset[str]],
+                   map_fn: Callable = map) -> list[CleanArticle]:
+    """Clean articles site by site (a site's furniture is learned from its own articles).
+
+    `map_fn` maps the per-site work (e.g. a process pool's map); sites are independent.
+    """
     by_site: dict[str, list[RawArticle]] = {}
     for r in raws:
         by_site.setdefault(r.candidate.site, []).append(r)
+    sites = sorted(by_site)
+    work = [([r.text for r in by_site[s]], [r.title for r in by_site[s]], furniture.get(s, frozenset()),
+             [r.author for r in by_site[s]]) for s in sites]
     out = []
-    for site in sorted(by_site):
-        group = by_site[site]
-        cleaned = clean_site_batch([r.text for r in group], [r.title for r in group],
-                                   known_furniture=furniture.get(site, frozenset()),
-                                   bylines=[r.author for r in group])
-        for r, c in zip(group, cleaned):
+    for site, cleaned in zip(sites, map_fn(_clean_group, work)):
+        for r, c in zip(by_site[site], cleaned):
             out.append(CleanArticle(r, c, content_hash(c.text), article_id_for(r.canonical_url)))
     return out
 

@@ -57,3 +57,13 @@ def test_double_hyphens_and_joined_paragraphs_still_map():
     m = map_analysis(a, "copy", copy, segs)
     assert [copy[e["start_char"]:e["end_char"]] for e in m.entities] == ["Anne Vidal"]
     assert copy[m.quotes[0]["start_char"]:m.quotes[0]["end_char"]] == "no"
+
+
+def test_letters_that_lowercase_to_two_characters_do_not_shift_offsets():
+    src = "Talks opened in \u0130stanbul on Monday.\nPresident Erdogan said the talks would go on."
+    copy = "President Erdogan said the talks would go on."
+    a = Analysis("src", 14, entities=[{"text": "Erdogan", "norm": "Erdogan", "label": "PERSON",
+                                       "start_char": src.index("Erdogan"), "end_char": src.index("Erdogan") + 7}],
+                 quotes=[])
+    m = map_analysis(a, "copy", copy, alignment(src, copy))
+    assert [copy[e["start_char"]:e["end_char"]] for e in m.entities] == ["Erdogan"]

@@ -45,3 +45,9 @@ def test_select_new_entries_skips_known_and_repeated_articles():
     assert n == 4
     assert [(c.canonical_url, c.site) for c in cands] == [("http://a/1", "a"), ("http://b/3", "b")]
     assert cands[0].article_id == P.article_id_for("http://a/1")
+
+
+def test_a_link_that_cannot_be_canonicalized_is_skipped_not_fatal():
+    polls = [P.FeedPoll("http://a/feed", "ok", {}, "a", [entry("http://news.example:99999/a2"), entry("http://a/ok")])]
+    cands, n = P.select_new_entries(polls, set())
+    assert n == 2 and [c.canonical_url for c in cands] == ["http://a/ok"]
