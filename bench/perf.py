@@ -392,15 +392,15 @@ def words(text: str) -> int:
 
 
 def derived_hashes(data: Path) -> set[str]:
-    """content_hashes whose analysis was mapped from another copy's (nlp_docs.derived_from), not run
+    """text_hashes whose analysis was mapped from another copy's (nlp_docs.derived_from), not run
     through the model; empty when the catalog has no such column."""
     import duckdb
 
     try:
-        rows = read_rows(data, "SELECT content_hash FROM nlp_docs WHERE derived_from IS NOT NULL")
+        rows = read_rows(data, "SELECT text_hash FROM nlp_docs WHERE derived_from IS NOT NULL")
     except duckdb.Error:
         return set()
-    return {r["content_hash"] for r in rows}
+    return {r["text_hash"] for r in rows}
 
 
 # -- one size ------------------------------------------------------------------------------------------
@@ -468,24 +468,22 @@ def measure_phase(size: int, sw: Path, phase: dict, naive_sample: int) -> dict:
     log(f"size {size}: queries")
     queries = {name: time_query(data, sql) for name, sql in QUERIES.items()}
 
-    # One text per content_hash, as the pipeline analyses them: copies whose texts differ only in
-    # what the hash normalizes away (typography) share a hash, so DISTINCT (hash, text) would
-    # count them again.
-    distinct = read_rows(data, "SELECT content_hash, arg_min(text, article_id) AS text FROM articles "
-                               "GROUP BY content_hash ORDER BY content_hash")
+    # One text per text_hash (the exact text), as the pipeline keys its analyses.
+    distinct = read_rows(data, "SELECT text_hash, arg_min(text, article_id) AS text FROM articles "
+                               "GROUP BY text_hash ORDER BY text_hash")
     arts = read_rows(data, "SELECT article_id, text FROM articles ORDER BY article_id")
     n_nlp_docs = read_rows(data, "SELECT count(*) AS n FROM nlp_docs")[0]["n"]
     distinct_texts = [r["text"] for r in distinct]
     distinct_words = sum(words(t) for t in distinct_texts)
     derived = derived_hashes(data)
-    model_words = sum(words(r["text"]) for r in distinct if r["content_hash"] not in derived)
+    model_words = sum(words(r["text"]) for r in distinct if r["text_hash"] not in derived)
     total_words = sum(words(r["text"]) for r in arts)
 
     # The NLP settings the pipeline ran with, as its `runs` row recorded them.
     settings = json.loads(cold_run["parameters"])["settings"]
     # The floor is bare nlp.pipe over the texts the pipeline ran the model on: every distinct
     # text except those whose analysis it mapped from another copy of their story.
-    model_texts = [r["text"] for r in distinct if r["content_hash"] not in derived]
+    model_texts = [r["text"] for r in distinct if r["text_hash"] not in derived]
     log(f"size {size}: T_limit over the {len(model_texts)} texts the model ran on ({model_words} words; "
         f"{len(distinct_texts)} distinct texts, {distinct_words} words)")
     limit = run_nlp_measure("limit", model_texts, sw, n_process=settings["n_process"],

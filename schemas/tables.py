@@ -69,7 +69,8 @@ ARTICLES = _t(
         ("text", pa.string(), "Clean article text, one paragraph per line"),
         ("removed", pa.list_(pa.string()), "Wrapper lines the cleaner removed from this copy, in order"),
         ("word_count", pa.int32(), "Words in text"),
-        ("content_hash", pa.string(), "Hash of the normalized clean text: identical copies share it"),
+        ("content_hash", pa.string(), "Hash of the normalized clean text (case, typography, spacing folded): identical copies share it"),
+        ("text_hash", pa.string(), "Hash of the exact text: the key of its analysis in nlp_docs, whose offsets point into this text"),
         ("story_id", pa.string(), "Story the copy belongs to (stable across runs)"),
         ("dedup_method", pa.string(), "How the story was found: new, url, exact or near"),
         ("text_source", pa.string(), "Where the text came from: feed (full content) or page (extracted)"),
@@ -95,8 +96,8 @@ QUOTE = pa.struct([
 # analysis: a crash can never leave mentions without the row that marks the text analysed.
 NLP_DOCS = _t(
     "nlp_docs", "One row per distinct text analysed by spaCy (reposts share it), with its mentions.",
-    ("content_hash",), [
-        ("content_hash", pa.string(), "Text analysed (articles.content_hash)"),
+    ("text_hash",), [
+        ("text_hash", pa.string(), "Text analysed (articles.text_hash)"),
         ("n_words", pa.int32(), "Words analysed"),
         ("n_entities", pa.int32(), "Entity mentions found"),
         ("n_quotes", pa.int32(), "Quotes found"),
@@ -104,7 +105,7 @@ NLP_DOCS = _t(
         ("quotes", pa.list_(QUOTE), "Quotes: text without marks, speaker as written, speaker_resolved, speaker_entity, cue lemma, kind, start_char, end_char"),
         ("model", pa.string(), "spaCy model name and version"),
         ("nlp_version", pa.string(), "newsflow entity/quote extractor version"),
-        ("derived_from", pa.string(), "Null when the model analysed this text; else the content_hash of the copy of the same story whose analysis was mapped onto it (all its paragraphs occur there)"),
+        ("derived_from", pa.string(), "Null when the model analysed this text; else the text_hash of the copy of the same story whose analysis was mapped onto it (all its paragraphs occur there)"),
         *LINEAGE,
     ])
 

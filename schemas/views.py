@@ -8,7 +8,7 @@ from __future__ import annotations
 VIEWS: dict[str, str] = {
     "nlp_docs": """
 SELECT * FROM {nlp_docs}
-QUALIFY row_number() OVER (PARTITION BY content_hash ORDER BY run_id DESC) = 1
+QUALIFY row_number() OVER (PARTITION BY text_hash ORDER BY run_id DESC) = 1
 """,
     "articles": """
 WITH a AS (
@@ -20,7 +20,7 @@ s AS (
 SELECT a.article_id, a.url, a.canonical_url, a.site, a.feed_url, a.title, a.author,
   a.published_at, a.published_source, a.published_date, a.fetched_at, a.language,
   s.story_agency AS wire_agency, a.wire_agency_detected, a.dateline, a.text, a.removed,
-  a.word_count, a.content_hash, a.story_id, a.dedup_method,
+  a.word_count, a.content_hash, a.text_hash, a.story_id, a.dedup_method,
   row_number() OVER (PARTITION BY a.story_id
     ORDER BY a.word_count DESC, (a.wire_agency_detected IS NOT NULL) DESC, len(a.removed),
              a.published_at NULLS LAST, a.article_id) = 1 AS is_canonical,
@@ -41,17 +41,17 @@ SELECT story_id,
 FROM articles GROUP BY story_id
 """,
     "entities": """
-WITH e AS (SELECT content_hash, run_id, unnest(entities, recursive := true) FROM nlp_docs)
+WITH e AS (SELECT text_hash, run_id, unnest(entities, recursive := true) FROM nlp_docs)
 SELECT a.article_id, a.story_id, e.text, e.norm, e.label, e.start_char, e.end_char,
   a.site, a.published_at, a.published_date, e.run_id AS nlp_run_id
-FROM e JOIN articles a USING (content_hash)
+FROM e JOIN articles a USING (text_hash)
 """,
     "quotes": """
 SELECT substr(md5(a.article_id || ':' || q.start_char || ':' || q.end_char), 1, 16) AS quote_id,
   a.article_id, a.story_id, q.text, q.speaker, q.speaker_resolved, q.speaker_entity, q.cue, q.kind,
   q.start_char, q.end_char, a.site, a.published_at, a.published_date, q.run_id AS nlp_run_id
-FROM (SELECT content_hash, run_id, unnest(quotes, recursive := true) FROM nlp_docs) q
-JOIN articles a USING (content_hash)
+FROM (SELECT text_hash, run_id, unnest(quotes, recursive := true) FROM nlp_docs) q
+JOIN articles a USING (text_hash)
 """,
     "story_quotes": """
 SELECT story_id, trim(lower(regexp_replace(text, '\\W+', ' ', 'g'))) AS quote_key,

@@ -22,6 +22,11 @@ from tasks.storage import Lake
 FUTURE_SLACK = timedelta(days=1)
 
 
+def text_hash(text: str) -> str:
+    """Hash of the exact text (NLP offsets are only valid for the very text they were computed on)."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:32]
+
+
 def article_id_for(canonical_url: str) -> str:
     return hashlib.sha1(canonical_url.encode("utf-8")).hexdigest()[:16]
 
@@ -303,7 +308,8 @@ def articles_table(arts: Sequence[CleanArticle], stories: dict[str, tuple[str, s
             "published_at": r.published_at, "published_source": r.published_source, "fetched_at": r.fetched_at,
             "language": r.language, "wire_agency_detected": a.cleaned.wire_agency, "dateline": a.cleaned.dateline,
             "text": a.cleaned.text, "removed": list(a.cleaned.removed),
-            "word_count": len(a.cleaned.text.split()), "content_hash": a.content_hash, "story_id": story_id,
+            "word_count": len(a.cleaned.text.split()), "content_hash": a.content_hash,
+            "text_hash": text_hash(a.cleaned.text), "story_id": story_id,
             "dedup_method": method, "text_source": r.text_source, "raw_sha256": r.raw_sha256,
             "extractor_version": versions["extractor"], "cleaner_version": versions["cleaner"], "run_id": run_id,
         })
@@ -337,31 +343,31 @@ def known_article_ids(lake: Lake) -> set[str]:
 
 
 def pending_texts(lake: Lake, model: str, nlp_version: str) -> list[tuple[str, str, str]]:
-    """(content_hash, text, story_id) of every stored text not yet analysed by this model and version.
+    """(text_hash, text, story_id) of every stored text not yet analysed by this model and version.
 
     Each text once, sorted by hash. Looking at all stored texts rather than this run's makes
     the stage self-healing: texts whose analysis a crash interrupted are picked up next run.
     """
     import pyarrow.compute as pc
 
-    arts = lake.read_table("articles", schema=ARTICLES.schema, columns=["content_hash"])
+    arts = lake.read_table("articles", schema=ARTICLES.schema, columns=["text_hash"])
     if arts is None:
         return []
-    todo = set(arts.column("content_hash").to_pylist()) - analysed_hashes(lake, model, nlp_version)
+    todo = set(arts.column("text_hash").to_pylist()) - analysed_hashes(lake, model, nlp_version)
     if not todo:
         return []
-    t = lake.read_table("articles", schema=ARTICLES.schema, columns=["content_hash", "text", "story_id"],
-                        filter=pc.field("content_hash").isin(sorted(todo)))
+    t = lake.read_table("articles", schema=ARTICLES.schema, columns=["text_hash", "text", "story_id"],
+                        filter=pc.field("text_hash").isin(sorted(todo)))
     rows = {h: (h, text, story) for h, text, story in zip(*(t.column(c).to_pylist()
-                                                            for c in ("content_hash", "text", "story_id")))}
+                                                            for c in ("text_hash", "text", "story_id")))}
     return [rows[h] for h in sorted(rows)]
 
 
 def analysed_hashes(lake: Lake, model: str, nlp_version: str) -> set[str]:
-    done = lake.read_table("nlp_docs", schema=NLP_DOCS.schema, columns=["content_hash", "model", "nlp_version"])
+    done = lake.read_table("nlp_docs", schema=NLP_DOCS.schema, columns=["text_hash", "model", "nlp_version"])
     if done is None:
         return set()
-    return {h for h, m, v in zip(*(done.column(c).to_pylist() for c in ("content_hash", "model", "nlp_version")))
+    return {h for h, m, v in zip(*(done.column(c).to_pylist() for c in ("text_hash", "model", "nlp_version")))
             if m == model and v == nlp_version}
 
 
@@ -369,7 +375,7 @@ def analysed_sources(lake: Lake, story_ids: set[str], model: str, nlp_version: s
                      ) -> tuple[dict[str, list[tuple[str, str]]], dict[str, Analysis]]:
     """Texts of these stories analysed by the model itself in earlier runs, and their analyses.
 
-    Returns ({story_id: [(content_hash, text)]}, {content_hash: Analysis}): the sources that
+    Returns ({story_id: [(text_hash, text)]}, {text_hash: Analysis}): the sources that
     later copies of a story can be mapped onto instead of being analysed again.
     """
     import pyarrow.compute as pc
@@ -381,18 +387,18 @@ def analysed_sources(lake: Lake, story_ids: set[str], model: str, nlp_version: s
                            & pc.field("derived_from").is_null())
     if docs is None or docs.num_rows == 0:
         return {}, {}
-    arts = lake.read_table("articles", schema=ARTICLES.schema, columns=["content_hash", "text", "story_id"],
+    arts = lake.read_table("articles", schema=ARTICLES.schema, columns=["text_hash", "text", "story_id"],
                            filter=pc.field("story_id").isin(sorted(story_ids))
-                           & pc.field("content_hash").isin(docs.column("content_hash")))
+                           & pc.field("text_hash").isin(docs.column("text_hash")))
     if arts is None or arts.num_rows == 0:
         return {}, {}
     sources: dict[str, dict[str, str]] = {}
-    for h, text, story in zip(*(arts.column(c).to_pylist() for c in ("content_hash", "text", "story_id"))):
+    for h, text, story in zip(*(arts.column(c).to_pylist() for c in ("text_hash", "text", "story_id"))):
         sources.setdefault(story, {})[h] = text
     wanted = {h for texts in sources.values() for h in texts}
     analyses = {}
-    for row in docs.filter(pc.field("content_hash").isin(sorted(wanted))).to_pylist():
-        analyses[row["content_hash"]] = Analysis(row["content_hash"], row["n_words"], row["entities"], row["quotes"])
+    for row in docs.filter(pc.field("text_hash").isin(sorted(wanted))).to_pylist():
+        analyses[row["text_hash"]] = Analysis(row["text_hash"], row["n_words"], row["entities"], row["quotes"])
     return {s: sorted(t.items()) for s, t in sources.items()}, analyses
 
 
@@ -403,7 +409,7 @@ def nlp_table(analyses: Sequence[Analysis], model: str, nlp_version: str, run_id
     ent_fields = [f.name for f in NLP_DOCS.schema.field("entities").type.value_type]
     quote_fields = [f.name for f in NLP_DOCS.schema.field("quotes").type.value_type]
     rows = [{
-        "content_hash": a.key, "n_words": a.n_words, "n_entities": len(a.entities), "n_quotes": len(a.quotes),
+        "text_hash": a.key, "n_words": a.n_words, "n_entities": len(a.entities), "n_quotes": len(a.quotes),
         "entities": [{k: e.get(k) for k in ent_fields} for e in a.entities],
         "quotes": [{k: q.get(k) for k in quote_fields} for q in a.quotes],
         "model": model, "nlp_version": nlp_version, "derived_from": derived_from.get(a.key), "run_id": run_id,

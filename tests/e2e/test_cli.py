@@ -63,6 +63,15 @@ def test_first_run_lands_every_stage(two_runs):
     assert any(q["speaker"] for q in snap["quotes"])
 
 
+def test_entity_offsets_point_into_each_copy(two_runs):
+    data = two_runs[0]
+    res = newsflow("sql", "--data", str(data), "--format", "json",
+                   "SELECT count(*) AS n, count(*) FILTER (WHERE substr(a.text, e.start_char + 1, "
+                   "e.end_char - e.start_char) <> e.text) AS bad FROM entities e JOIN articles a USING (article_id)")
+    row = json.loads(res.stdout)
+    assert row["n"] > 100 and row["bad"] == 0
+
+
 def test_second_run_changes_no_table(two_runs):
     _, _, snap1, second, snap2 = two_runs
     assert second.returncode == 3, second.stderr

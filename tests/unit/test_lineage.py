@@ -9,7 +9,7 @@ from tasks.storage import Lake
 
 
 def seed(lake: Lake) -> None:
-    rows = [{"article_id": f"a{i}", "url": f"http://x/{i}", "content_hash": f"h{i}", "story_id": "s1",
+    rows = [{"article_id": f"a{i}", "url": f"http://x/{i}", "content_hash": f"c{i}", "text_hash": f"h{i}", "story_id": "s1",
              "text": f"Text number {i}.", "removed": [], "run_id": "r1"} for i in range(3)]
     lake.append(ARTICLES, pa.Table.from_pylist(rows, schema=ARTICLES.schema), partition_values=["2026-11-20"] * 3)
     old = [Analysis(f"h{i}", 3, [{"text": "Old", "norm": "Old", "label": "ORG", "start_char": 0, "end_char": 3}], [])
