@@ -28,7 +28,7 @@ DERIVED = {
         "label": "spaCy label: PERSON, ORG, GPE, LOC, NORP, DATE, ...",
         "start_char": "Offset in articles.text", "end_char": "End offset (exclusive)",
         "site": "Site of the article", "published_at": "Article publication time", "published_date": "Its UTC date",
-        "nlp_run_id": "Run that analysed the text",
+        "nlp_run_id": "Run that analysed the text", "model": "spaCy model (name-version) that produced the mention",
     },
     "quotes": {
         "quote_id": "Stable id: hash of article_id and offsets", "article_id": "Article", "story_id": "Story",
@@ -38,7 +38,7 @@ DERIVED = {
         "cue": "Lemma of the cue verb (say, tell, add, ...)", "kind": "direct, partial or indirect",
         "start_char": "Offset of the quoted words in articles.text", "end_char": "End offset (exclusive)",
         "site": "Site of the article", "published_at": "Article publication time", "published_date": "Its UTC date",
-        "nlp_run_id": "Run that analysed the text",
+        "nlp_run_id": "Run that analysed the text", "model": "spaCy model (name-version) that produced the quote",
     },
     "story_quotes": {
         "story_id": "Story", "quote_key": "Quote text lower-cased with punctuation folded (the grouping key)",

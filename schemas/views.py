@@ -41,16 +41,16 @@ SELECT story_id,
 FROM articles GROUP BY story_id
 """,
     "entities": """
-WITH e AS (SELECT text_hash, run_id, unnest(entities, recursive := true) FROM nlp_docs)
+WITH e AS (SELECT text_hash, run_id, model, unnest(entities, recursive := true) FROM nlp_docs)
 SELECT a.article_id, a.story_id, e.text, e.norm, e.label, e.start_char, e.end_char,
-  a.site, a.published_at, a.published_date, e.run_id AS nlp_run_id
+  a.site, a.published_at, a.published_date, e.run_id AS nlp_run_id, e.model
 FROM e JOIN articles a USING (text_hash)
 """,
     "quotes": """
 SELECT substr(md5(a.article_id || ':' || q.start_char || ':' || q.end_char), 1, 16) AS quote_id,
   a.article_id, a.story_id, q.text, q.speaker, q.speaker_resolved, q.speaker_entity, q.cue, q.kind,
-  q.start_char, q.end_char, a.site, a.published_at, a.published_date, q.run_id AS nlp_run_id
-FROM (SELECT text_hash, run_id, unnest(quotes, recursive := true) FROM nlp_docs) q
+  q.start_char, q.end_char, a.site, a.published_at, a.published_date, q.run_id AS nlp_run_id, q.model
+FROM (SELECT text_hash, run_id, model, unnest(quotes, recursive := true) FROM nlp_docs) q
 JOIN articles a USING (text_hash)
 """,
     "story_quotes": """
