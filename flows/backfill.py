@@ -39,11 +39,10 @@ def replay_window(lake, since: str, until: str) -> tuple[list[P.RawArticle], int
     polls = [P.replay_feed(lake, r) for r in reversed(rows) if r["kind"] == "feed"]   # newest listing first
     cands, n_entries = P.select_new_entries(polls, set())
     stored_t = lake.read_table("articles", schema=ARTICLES.schema, columns=["article_id", "raw_sha256", "run_id"])
-    stored: dict[str, str | None] = {}
+    stored: dict[str, str | None] = {}   # article_id -> raw capture of its latest version
     if stored_t is not None:
-        for aid, sha, run in sorted(zip(*(stored_t.column(c).to_pylist() for c in ("article_id", "raw_sha256", "run_id"))),
-                                    key=lambda t: t[2]):
-            stored[aid] = sha
+        for row in sorted(stored_t.to_pylist(), key=lambda r: r["run_id"]):
+            stored[row["article_id"]] = row["raw_sha256"]
     out, failures = [], 0
     with ReplayFetcher(lake, pages) as replay:
         for cand in cands:

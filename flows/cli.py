@@ -127,7 +127,7 @@ def cmd_backfill(args) -> int:
             try:
                 date.fromisoformat(d)
             except ValueError:
-                raise UsageError(f"{d!r} is not a date (YYYY-MM-DD)")
+                raise UsageError(f"{d!r} is not a date (YYYY-MM-DD)") from None
     for w in args.warc or ():
         require_file(w, "WARC file")
     ensure_unlocked(data_dir)

@@ -221,7 +221,7 @@ def write_captures(ctx: RunContext, captures: list[dict]) -> None:
 def derive(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, map_fn: Callable = map) -> None:
     """Clean, group into stories, write articles, then analyse every text not analysed yet."""
     group(ctx, raws, summary, map_fn)
-    analyse(ctx, summary)
+    analyse_pending(ctx, summary)
 
 
 def group(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, map_fn: Callable = map) -> None:
@@ -231,7 +231,8 @@ def group(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, map_fn
         summary.duplicates, summary.new_stories = counts["duplicates"], counts["new_stories"]
 
 
-def analyse(ctx: RunContext, summary: RunSummary) -> None:
+def analyse_pending(ctx: RunContext, summary: RunSummary) -> None:
+    """Run the NLP stage (the `analyze` task) and add its counts to the summary."""
     for k, v in analyze(ctx.lake, ctx.settings, ctx.run_id, ctx.versions["model"]).items():
         setattr(summary, k, v)
 
@@ -299,7 +300,7 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
             summary.pages_failed = sum(1 for r in results if isinstance(r, P.ArticleFailure))
             summary.new_articles = len(raws)
             group(ctx, raws, summary, cpu_map)
-        analyse(ctx, summary)
+        analyse_pending(ctx, summary)
 
         now = utcnow()
         lake.append(FETCHES, pa.Table.from_pylist([{**row, "run_id": ctx.run_id, "seq": i}
