@@ -4,7 +4,8 @@ Usage: python -m bench.perf [--sizes 2000,10000,30000] [--work DIR] [--quick]
                             [--naive-sample 1000] [--keep]
 
 For each size (target number of articles) it generates a testbed with ../shared/tools/make_testbed.py,
-serves it on loopback and measures, in this order:
+serves it on loopback, each site on its own address (127.0.0.2, 127.0.0.3, ...: the fetcher's per-host
+politeness then applies per site, as with real sites) and measures, in this order:
   T_pipeline  `newsflow ingest` end to end, cold (new data directory): wall time, peak RSS of the
               process tree (the CLI, the temporary Prefect server, the NLP workers), CPU time;
   no-op       the same ingest again with every feed unchanged: wall time;
@@ -21,6 +22,8 @@ Needs ../shared (testbed generator and base texts); says so and exits 0 without 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ipaddress
 import json
 import math
 import os
@@ -34,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -425,27 +429,128 @@ def bench_size(size: int, work: Path, naive_sample: int) -> dict:
     return measure_phase(size, sw, phase, naive_sample)
 
 
+def site_hosts(site_dirs: Iterable[str], first: str = "127.0.0.2") -> dict[str, str]:
+    """One loopback address per site directory: the i-th in sorted order gets `first` + i.
+
+    Takes the testbed's site directory names and the first address; returns {site dir: address}.
+    Raises ValueError when an address would fall outside 127.0.0.0/8 (too many sites).
+    """
+    start = ipaddress.IPv4Address(first)
+    hosts = {}
+    for i, site in enumerate(sorted(set(site_dirs))):
+        address = start + i
+        if not address.is_loopback:
+            raise ValueError(f"site {i} ({site!r}) would get {address}, outside loopback 127.0.0.0/8")
+        hosts[site] = str(address)
+    return hosts
+
+
+def rehost_urls(text: str, base_url: str, site_bases: Mapping[str, str]) -> str:
+    """Point every URL `base_url/<site>/...` in `text` at `site_bases[<site>]/<site>/...`.
+
+    Takes the text of a testbed file, the base URL it was generated with (`http://127.0.0.1:PORT`)
+    and {site dir: new base URL, such as `http://127.0.0.2:PORT`}; returns the text with those URLs
+    rewritten. The path is kept, so each site's files are still found under its directory. URLs
+    whose first path segment is not a site directory, and `base_url` alone, are left as they are.
+    """
+    # The site directory is a whole path segment: `site-a` must not match inside `site-ab`, nor
+    # port 80 inside port 8000 (hence the required slash after base_url).
+    pattern = re.compile(re.escape(base_url.rstrip("/")) + r"/([A-Za-z0-9._~%-]+)")
+
+    def swap(m: re.Match) -> str:
+        new = site_bases.get(m[1])
+        return m[0] if new is None else f"{new.rstrip('/')}/{m[1]}"
+
+    return pattern.sub(swap, text)
+
+
+def rehost_testbed(testbed: Path, base_url: str, site_bases: Mapping[str, str]) -> int:
+    """Apply rehost_urls to every file of a generated testbed in place; returns the files changed.
+
+    Files are read and written as Latin-1, which maps each byte to one character and back: the
+    testbed's pages come in several encodings (UTF-8, ISO-8859-1), the URLs are ASCII, and every
+    other byte must come out exactly as it went in.
+    """
+    changed = 0
+    for path in testbed.rglob("*"):
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="latin-1")
+        new = rehost_urls(text, base_url, site_bases)
+        if new != text:
+            path.write_text(new, encoding="latin-1")
+            changed += 1
+    return changed
+
+
+def _stop_all(servers: list) -> None:
+    # Each stop waits up to the server loop's poll interval (0.5 s): stop them side by side, not
+    # one after another (50 sites would take half a minute).
+    threads = [threading.Thread(target=server.stop) for server in servers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def serve_sites(stack: contextlib.ExitStack, root: Path, hosts: Iterable[str], attempts: int = 20) -> int:
+    """Start one SampleServer per loopback address in `hosts`, all serving `root` on one port.
+
+    The servers are stopped when `stack` closes. The port is one found free on 127.0.0.1; if it is
+    taken on any of the other addresses, the servers started so far are stopped and another port
+    is tried. Returns the port; raises OSError when `attempts` ports all failed.
+    """
+    from flows.sample_server import SampleServer
+
+    hosts = list(hosts)
+    last: OSError | None = None
+    for _ in range(attempts):
+        port = free_port()
+        servers: list[SampleServer] = []
+        try:
+            for host in hosts:
+                servers.append(SampleServer(root, port=port, host=host).start())
+        except OSError as exc:
+            _stop_all(servers)
+            last = exc
+            continue
+        stack.callback(_stop_all, servers)
+        return port
+    raise OSError(f"no port free on all of {len(hosts)} loopback addresses after {attempts} tries: {last}")
+
+
 def ingest_phase(size: int, sw: Path) -> dict:
-    """Generate and serve the testbed in `sw`; a cold ingest and a no-op re-run, both measured."""
+    """Generate and serve the testbed in `sw`; a cold ingest and a no-op re-run, both measured.
+
+    Each site is served on its own loopback address (127.0.0.2, 127.0.0.3, ...; one port), so the
+    fetcher's per-host politeness applies per site, as it would with that many real sites.
+    """
     n_base, scale = testbed_shape(size)
     shutil.rmtree(sw, ignore_errors=True)
     sw.mkdir(parents=True)
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
+    testbed = sw / "testbed"
+    # The generator writes absolute URLs on this base; they are rewritten below, one host per site,
+    # on the port the servers actually got.
+    gen_base = f"http://127.0.0.1:{free_port()}"
     log(f"size {size}: generating testbed (--stories {n_base} --scale {scale} --sites {SITES})")
     t0 = time.monotonic()
-    subprocess.run([sys.executable, str(TESTBED), "--base", str(BASE_TEXTS), "--out", str(sw / "testbed"),
-                    "--base-url", base_url, "--overwrite", "--stories", str(n_base), "--scale", str(scale),
+    subprocess.run([sys.executable, str(TESTBED), "--base", str(BASE_TEXTS), "--out", str(testbed),
+                    "--base-url", gen_base, "--overwrite", "--stories", str(n_base), "--scale", str(scale),
                     "--sites", str(SITES), "--seed", str(SEED)], check=True, capture_output=True)
     gen_s = time.monotonic() - t0
-    truth = json.loads((sw / "testbed" / "truth.json").read_text(encoding="utf-8"))
-    feeds_file = sw / "testbed" / "feeds.txt"
-    n_feeds = sum(1 for ln in feeds_file.read_text().splitlines() if ln.strip())
+    hosts = site_hosts(p.name for p in testbed.iterdir() if p.is_dir())
+    feeds_file = testbed / "feeds.txt"
     data = sw / "data"
 
-    from flows.sample_server import SampleServer
-
-    with SampleServer(sw / "testbed", port=port):
+    with contextlib.ExitStack() as stack:
+        port = serve_sites(stack, testbed, hosts.values())
+        t0 = time.monotonic()
+        changed = rehost_testbed(testbed, gen_base, {site: f"http://{h}:{port}" for site, h in hosts.items()})
+        addresses = list(hosts.values())
+        log(f"size {size}: {len(hosts)} sites on {addresses[0]}..{addresses[-1]}, port {port} "
+            f"({changed} files rewritten in {time.monotonic() - t0:.1f} s)")
+        truth = json.loads((testbed / "truth.json").read_text(encoding="utf-8"))
+        n_feeds = sum(1 for ln in feeds_file.read_text().splitlines() if ln.strip())
         log(f"size {size}: cold ingest of {len(truth['articles'])} pages from {n_feeds} feeds")
         started_epoch = time.time()
         cold = ingest(feeds_file, data)
@@ -454,7 +559,7 @@ def ingest_phase(size: int, sw: Path) -> dict:
         noop = ingest(feeds_file, data)
     return {"testbed": {"stories_arg": n_base, "scale": scale, "sites": SITES, "seed": SEED,
                         "pages": len(truth["articles"]), "stories": len(truth["stories"]),
-                        "generate_s": round(gen_s, 1)},
+                        "generate_s": round(gen_s, 1), "hosts": len(hosts), "port": port},
             "feeds": n_feeds, "cold": cold, "noop": noop, "tasks": tasks}
 
 

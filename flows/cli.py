@@ -11,6 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from flows.lock import Busy, ensure_unlocked
+from flows.prefect_api import prefect_api
 
 EXIT_OK = 0
 EXIT_ERROR = 1          # a crash or bad input (message on stderr)
@@ -110,9 +111,11 @@ def cmd_ingest(args) -> int:
     overrides = {"allow_private": True if args.allow_private else None, "model": args.model,
                  "n_process": args.n_process, "obey_robots": False if args.ignore_robots else None}
     ensure_unlocked(data_dir)   # fail fast, before a Prefect server is started for nothing
-    from flows.ingest import ingest_flow
+    with prefect_api(data_dir) as ready:
+        from flows.ingest import ingest_flow   # the slow imports overlap the server's start-up
 
-    summary = ingest_flow(str(Path(args.feeds).resolve()), str(data_dir.resolve()), overrides)
+        ready()
+        summary = ingest_flow(str(Path(args.feeds).resolve()), str(data_dir.resolve()), overrides)
     print_summary(summary)
     return EXIT_FEEDS_FAILED if summary["failed_feeds"] else EXIT_OK
 
@@ -131,11 +134,13 @@ def cmd_backfill(args) -> int:
     for w in args.warc or ():
         require_file(w, "WARC file")
     ensure_unlocked(data_dir)
-    from flows.backfill import backfill_flow
+    with prefect_api(data_dir) as ready:
+        from flows.backfill import backfill_flow
 
-    summary = backfill_flow(str(data_dir.resolve()), args.since, args.until,
-                            [str(Path(w).resolve()) for w in args.warc or ()],
-                            {"model": args.model, "n_process": args.n_process})
+        ready()
+        summary = backfill_flow(str(data_dir.resolve()), args.since, args.until,
+                                [str(Path(w).resolve()) for w in args.warc or ()],
+                                {"model": args.model, "n_process": args.n_process})
     print_summary(summary)
     return EXIT_OK
 
@@ -180,12 +185,13 @@ def cmd_demo(args) -> int:
     sample = Path(args.sample)
     data_dir.mkdir(parents=True, exist_ok=True)
     # A fixed port keeps the sample's URLs, and so its article ids, the same from one demo to the next.
-    with SampleServer(sample / "sites", port=args.port) as server:
+    with prefect_api(data_dir) as ready, SampleServer(sample / "sites", port=args.port) as server:
         feeds = data_dir / "feeds.txt"
         feeds.write_text(server.render((sample / "feeds.txt").read_text(encoding="utf-8")), encoding="utf-8")
         print(f"serving {sample} at {server.base_url}; ingesting {feeds} into {data_dir}", flush=True)
         from flows.ingest import ingest_flow
 
+        ready()
         summary = ingest_flow(str(feeds.resolve()), str(data_dir.resolve()),
                               {"allow_private": True, "model": args.model, "n_process": args.n_process})
     print_summary(summary)

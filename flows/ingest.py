@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
-import contextlib
 import functools
 import json
-import multiprocessing as mp
 import sys
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,7 +29,7 @@ from tasks.dedup import INDEX_SCHEMA, StoryIndex
 from tasks.extract import EXTRACTOR_VERSION
 from tasks.feeds import read_feed_list
 from tasks.fetch import Fetcher
-from tasks.nlp import NLP_VERSION, Analysis, analyze_texts, map_analysis, plan_reuse, resolve_model
+from tasks.nlp import NLP_VERSION, Analysis, analyze_texts, map_analysis, plan_reuse, resolve_model, worker_pool
 from tasks.storage import Lake
 
 
@@ -126,7 +124,8 @@ def clean_and_group(lake: Lake, raws: list[P.RawArticle], run_id: str, versions:
 
 
 @task(name="analyze-texts", cache_policy=NO_CACHE)
-def analyze(lake: Lake, settings: Settings, run_id: str, model: str, write_every: int = 500) -> dict:
+def analyze(lake: Lake, settings: Settings, run_id: str, model: str, pool: cf.Executor | None = None,
+            write_every: int = 500) -> dict:
     """Entities and quotes for every stored text not analysed yet, written in atomic chunks.
 
     The model runs once per distinct text; a copy whose paragraphs all occur in another copy
@@ -153,7 +152,7 @@ def analyze(lake: Lake, settings: Settings, run_id: str, model: str, write_every
             buf.clear()
 
     for a in analyze_texts(to_analyse, model_name=settings.model or None, n_process=settings.n_process,
-                           batch_size=settings.batch_size,
+                           batch_size=settings.batch_size, pool=pool,
                            progress=lambda d, n: progress("nlp texts", d, n) if n > 50 else None):
         counts["texts_analyzed"] += 1
         if a.key in needed:
@@ -231,24 +230,10 @@ def group(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, map_fn
         summary.duplicates, summary.new_stories = counts["duplicates"], counts["new_stories"]
 
 
-def analyse_pending(ctx: RunContext, summary: RunSummary) -> None:
-    """Run the NLP stage (the `analyze` task) and add its counts to the summary."""
-    for k, v in analyze(ctx.lake, ctx.settings, ctx.run_id, ctx.versions["model"]).items():
+def analyse_pending(ctx: RunContext, summary: RunSummary, pool: cf.Executor | None = None) -> None:
+    """Run the NLP stage (the `analyze` task; in `pool`'s workers if given) and add its counts to the summary."""
+    for k, v in analyze(ctx.lake, ctx.settings, ctx.run_id, ctx.versions["model"], pool).items():
         setattr(summary, k, v)
-
-
-@contextlib.contextmanager
-def cpu_pool(n_process: int) -> Iterator[Callable]:
-    """A map over worker processes for the CPU-bound stages before NLP (extraction, cleaning).
-
-    Spawned, not forked (Prefect runs threads); closed before the NLP stage starts its own
-    workers, so the two never compete for the cores or hold memory at once.
-    """
-    if n_process <= 1:
-        yield map
-        return
-    with cf.ProcessPoolExecutor(n_process, mp_context=mp.get_context("spawn")) as pool:
-        yield functools.partial(pool.map, chunksize=4)
 
 
 def finish_run(ctx: RunContext, summary: RunSummary) -> dict:
@@ -275,32 +260,37 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
         prev_t = lake.read_table("feeds", schema=FEEDS.schema)
         prev = {r["feed_url"]: r for r in prev_t.to_pylist()} if prev_t is not None else {}
 
-        with Fetcher(settings.fetch_policy()) as fetcher, cpu_pool(settings.n_process) as cpu_map:
-            polls = [f.result() for f in poll_feed.map(unmapped(fetcher), unmapped(lake), feed_urls,
-                                                       [prev.get(u) for u in feed_urls], unmapped(settings))]
-            known = P.known_article_ids(lake)
-            cands, summary.entries = P.select_new_entries(polls, known)
-            batches = _batches(cands, settings.page_batch)
-            fetched, extracting = [], []
-            for i, fut in enumerate(get_articles.map(unmapped(fetcher), unmapped(lake), batches)):
-                batch = fut.result()
-                fetched.extend(batch)
-                # Pages are extracted in the worker processes while later batches are still fetched.
-                extracting.append(cpu_map(P.extract_fetched, [r for r in batch if isinstance(r, P.FetchedPage)]))
-                if len(batches) > 4:
-                    progress("article batches", i + 1, len(batches))
-            pages = [r for r in fetched if isinstance(r, P.FetchedPage)]
-            results = [r for r in fetched if not isinstance(r, P.FetchedPage)] + [r for it in extracting for r in it]
-            fetch_log = fetcher.fetch_log()
-            # The manifest goes first: a backfill must find every capture even if this run dies later.
-            write_captures(ctx, [p.capture for p in polls if p.capture] + [p.capture for p in pages])
-            got = [r for r in results if isinstance(r, P.RawArticle)]
-            raws = P.dedupe_by_canonical(got, known)
-            summary.pages_fetched = len(pages)
-            summary.pages_failed = sum(1 for r in results if isinstance(r, P.ArticleFailure))
-            summary.new_articles = len(raws)
-            group(ctx, raws, summary, cpu_map)
-        analyse_pending(ctx, summary)
+        # One set of worker processes for the CPU-bound stages: extraction and cleaning run in them
+        # while they load the model, and NLP finds them ready.
+        with worker_pool(settings.n_process, settings.model or None) as pool:
+            cpu_map = functools.partial(pool.map, chunksize=4) if pool else map
+            with Fetcher(settings.fetch_policy()) as fetcher:
+                polls = [f.result() for f in poll_feed.map(unmapped(fetcher), unmapped(lake), feed_urls,
+                                                           [prev.get(u) for u in feed_urls], unmapped(settings))]
+                known = P.known_article_ids(lake)
+                cands, summary.entries = P.select_new_entries(polls, known)
+                batches = _batches(cands, settings.page_batch)
+                fetched, extracting = [], []
+                for i, fut in enumerate(get_articles.map(unmapped(fetcher), unmapped(lake), batches)):
+                    batch = fut.result()
+                    fetched.extend(batch)
+                    # Pages are extracted in the worker processes while later batches are still fetched.
+                    to_extract = [r for r in batch if isinstance(r, P.FetchedPage)]
+                    extracting.append(cpu_map(P.extract_fetched, to_extract))
+                    if len(batches) > 4:
+                        progress("article batches", i + 1, len(batches))
+                pages = [r for r in fetched if isinstance(r, P.FetchedPage)]
+                results = [r for r in fetched if not isinstance(r, P.FetchedPage)] + [r for it in extracting for r in it]
+                fetch_log = fetcher.fetch_log()
+                # The manifest goes first: a backfill must find every capture even if this run dies later.
+                write_captures(ctx, [p.capture for p in polls if p.capture] + [p.capture for p in pages])
+                got = [r for r in results if isinstance(r, P.RawArticle)]
+                raws = P.dedupe_by_canonical(got, known)
+                summary.pages_fetched = len(pages)
+                summary.pages_failed = sum(1 for r in results if isinstance(r, P.ArticleFailure))
+                summary.new_articles = len(raws)
+                group(ctx, raws, summary, cpu_map)
+            analyse_pending(ctx, summary, pool)
 
         now = utcnow()
         lake.append(FETCHES, pa.Table.from_pylist([{**row, "run_id": ctx.run_id, "seq": i}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import http.server
+import ipaddress
 import os
 import sys
 import threading
@@ -15,14 +16,32 @@ TEXT_TYPES = {".xml": "application/xml", ".rss": "application/rss+xml", ".atom":
               ".opml": "text/x-opml", ".json": "application/json", ".rdf": "application/rdf+xml"}
 
 
-class SampleServer:
-    """Serves `root` on 127.0.0.1 with {{BASE_URL}} replaced, ETag/Last-Modified and 304s.
+def loopback_host(host: str) -> str:
+    """Check that `host` is an IPv4 loopback address (127.0.0.0/8); returns it normalized.
 
-    Use as a context manager; `base_url` is known once started. Only loopback is bound.
+    Raises ValueError for anything else, names such as "localhost" included: the server never
+    listens beyond loopback, and a name could resolve elsewhere.
+    """
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"sample server host must be an IPv4 loopback address, got {host!r}") from None
+    if ip.version != 4 or not ip.is_loopback:
+        raise ValueError(f"sample server host must be an IPv4 loopback address (127.0.0.0/8), got {host!r}")
+    return str(ip)
+
+
+class SampleServer:
+    """Serves `root` on a loopback address with {{BASE_URL}} replaced, ETag/Last-Modified and 304s.
+
+    Use as a context manager; `base_url` is known once started. `host` must be an IPv4 loopback
+    address (127.0.0.1 by default; any of 127.0.0.0/8 works on Linux, so several servers can
+    share a port as distinct hosts); anything else raises ValueError.
     """
 
-    def __init__(self, root: str | os.PathLike, port: int = 0):
+    def __init__(self, root: str | os.PathLike, port: int = 0, host: str = "127.0.0.1"):
         self.root = Path(root).resolve()
+        self.host = loopback_host(host)
         self.port = port
         self._httpd: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -30,7 +49,7 @@ class SampleServer:
     @property
     def base_url(self) -> str:
         assert self._httpd is not None, "server not started"
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        return f"http://{self.host}:{self._httpd.server_address[1]}"
 
     def render(self, text: str) -> str:
         return text.replace(PLACEHOLDER.decode(), self.base_url)
@@ -82,7 +101,7 @@ class SampleServer:
                 if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
                     super().handle_error(request, client_address)
 
-        self._httpd = Server(("127.0.0.1", self.port), Handler)
+        self._httpd = Server((self.host, self.port), Handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
         return self

@@ -1,11 +1,13 @@
 """spaCy once per distinct text: batched through nlp.pipe, optionally in worker processes."""
 from __future__ import annotations
 
-import concurrent.futures as cf
 import bisect
+import concurrent.futures as cf
+import contextlib
 import os
 import re
 import multiprocessing as mp
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -74,15 +76,53 @@ def analyze_docs(nlp, items: Sequence[tuple[str, str]], batch_size: int = 16) ->
 
 
 _WORKER_NLP = None
+_WORKER_LOAD: threading.Thread | None = None
+_WORKER_ERROR: BaseException | None = None
 
 
 def _init_worker(model_name: str | None) -> None:
-    global _WORKER_NLP
-    _WORKER_NLP = load_model(model_name)
+    """Start loading the model in the background: the worker takes other jobs meanwhile."""
+    global _WORKER_LOAD
+
+    def load() -> None:
+        global _WORKER_NLP, _WORKER_ERROR
+        try:
+            _WORKER_NLP = load_model(model_name)
+        except BaseException as e:  # noqa: BLE001 - re-raised by the first NLP job
+            _WORKER_ERROR = e
+
+    _WORKER_LOAD = threading.Thread(target=load, name="newsflow-model-load", daemon=True)
+    _WORKER_LOAD.start()
 
 
 def _work(items: list[tuple[str, str]], batch_size: int) -> list[Analysis]:
+    assert _WORKER_LOAD is not None, "not a worker_pool process"
+    _WORKER_LOAD.join()
+    if _WORKER_ERROR is not None:
+        raise _WORKER_ERROR
     return analyze_docs(_WORKER_NLP, items, batch_size)
+
+
+def _started() -> None:
+    """A no-op job: submitting one per worker starts them all at once."""
+
+
+@contextlib.contextmanager
+def worker_pool(n_process: int, model_name: str | None = None) -> Iterator[cf.ProcessPoolExecutor | None]:
+    """Worker processes that each load spaCy model `model_name` once; None when n_process <= 1.
+
+    The workers start at once and load the model in the background, so the CPU-bound stages
+    before NLP (extraction, cleaning) can run in them meanwhile and the NLP stage finds them
+    ready. Spawned, not forked: the caller may run threads (Prefect does).
+    """
+    if n_process <= 1:
+        yield None
+        return
+    with cf.ProcessPoolExecutor(n_process, mp_context=mp.get_context("spawn"), initializer=_init_worker,
+                                initargs=(model_name,)) as pool:
+        for _ in range(n_process):
+            pool.submit(_started)
+        yield pool
 
 
 def _chunks(items: Sequence, size: int) -> Iterator[list]:
@@ -92,17 +132,18 @@ def _chunks(items: Sequence, size: int) -> Iterator[list]:
 
 def analyze_texts(items: Sequence[tuple[str, str]], *, model_name: str | None = None, n_process: int = 1,
                   batch_size: int = 16, chunk_words: int = 5_000,
-                  progress: Callable[[int, int], None] | None = None) -> Iterator[Analysis]:
+                  progress: Callable[[int, int], None] | None = None,
+                  pool: cf.Executor | None = None) -> Iterator[Analysis]:
     """Analyse (key, text) items; yields one Analysis per item, in completion order.
 
-    With n_process > 1 the texts go in chunks of about `chunk_words` words to worker processes
-    that each load the model once (spawned, not forked: the caller may run threads).
+    With a `pool` from worker_pool() (loading the same model), or n_process > 1, the texts go
+    in chunks of about `chunk_words` words to worker processes that each load the model once.
     """
     items = list(items)
     if not items:
         return
     done = 0
-    if n_process <= 1 or len(items) < 2 * batch_size:
+    if pool is None and (n_process <= 1 or len(items) < 2 * batch_size):
         nlp = load_model(model_name)
         for chunk in _chunks(items, batch_size * 4):
             for a in analyze_docs(nlp, chunk, batch_size):
@@ -122,9 +163,9 @@ def analyze_texts(items: Sequence[tuple[str, str]], *, model_name: str | None = 
             cur, words = [], 0
     if cur:
         chunks.append(cur)
-    ctx = mp.get_context("spawn")
-    with cf.ProcessPoolExecutor(n_process, mp_context=ctx, initializer=_init_worker,
-                                initargs=(model_name,)) as pool:
+    with contextlib.ExitStack() as stack:
+        if pool is None:
+            pool = stack.enter_context(worker_pool(n_process, model_name))
         futures = [pool.submit(_work, c, batch_size) for c in chunks]
         for fut in cf.as_completed(futures):
             res = fut.result()
