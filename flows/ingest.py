@@ -24,7 +24,7 @@ from flows.settings import Settings, load_settings
 from schemas.tables import ARTICLES, CAPTURES, FEEDS, FETCHES, NLP_DOCS, RUNS, SITE_FURNITURE, Column, TableSpec
 from tasks import pipeline as P
 from tasks.catalog import refresh_catalog
-from tasks.clean import CLEANER_VERSION, site_furniture
+from tasks.clean import CLEANER_VERSION
 from tasks.dedup import INDEX_SCHEMA, StoryIndex
 from tasks.extract import EXTRACTOR_VERSION
 from tasks.feeds import read_feed_list
@@ -94,12 +94,8 @@ def clean_and_group(lake: Lake, raws: list[P.RawArticle], run_id: str, versions:
     if furniture_t is not None:
         for site, line in zip(furniture_t.column("site").to_pylist(), furniture_t.column("line").to_pylist()):
             furniture[site].add(line)
-    by_site: dict[str, list[P.RawArticle]] = defaultdict(list)
-    for r in raws:
-        by_site[r.candidate.site].append(r)
-    for site, group in by_site.items():
-        furniture[site] |= site_furniture([r.text for r in group], [r.title for r in group])
-    arts = P.clean_articles(raws, {k: frozenset(v) for k, v in furniture.items()}, map_fn)
+    arts, learned = P.clean_articles(raws, {k: frozenset(v) for k, v in furniture.items()}, map_fn)
+    furniture.update(learned)
 
     index_t = lake.read_table("story_index", schema=INDEX_SCHEMA)
     indexed: dict[str, tuple[str, str]] = {}

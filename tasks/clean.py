@@ -718,11 +718,21 @@ def clean_site_batch(texts: Sequence[str], titles: Sequence[str | None], *,
     Returns one Cleaned per text, in order. Raises ValueError when titles
     (or bylines) and texts differ in length.
     """
+    _check_lengths(texts, titles, bylines)
+    return clean_with_furniture(texts, titles, known_furniture | site_furniture(texts, titles), bylines)
+
+
+def clean_with_furniture(texts: Sequence[str], titles: Sequence[str | None], furniture: frozenset[str],
+                         bylines: Sequence[str | None] | None = None) -> list[Cleaned]:
+    """Clean one site's articles with its furniture already learned (see clean_site_batch)."""
+    _check_lengths(texts, titles, bylines)
+    title_keys = frozenset(filter(None, map(_title_key, filter(None, titles))))
+    return [_clean(text, titles[index], furniture, bylines[index] if bylines is not None else None, title_keys)
+            for index, text in enumerate(texts)]
+
+
+def _check_lengths(texts: Sequence[str], titles: Sequence[str | None], bylines: Sequence[str | None] | None) -> None:
     if len(titles) != len(texts):
         raise ValueError(f"clean_site_batch: {len(texts)} texts but {len(titles)} titles")
     if bylines is not None and len(bylines) != len(texts):
         raise ValueError(f"clean_site_batch: {len(texts)} texts but {len(bylines)} bylines")
-    furniture = known_furniture | site_furniture(texts, titles)
-    title_keys = frozenset(filter(None, map(_title_key, filter(None, titles))))
-    return [_clean(text, titles[index], furniture, bylines[index] if bylines is not None else None, title_keys)
-            for index, text in enumerate(texts)]

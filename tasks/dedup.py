@@ -339,6 +339,7 @@ class StoryDoc:
     published_at: datetime | None = None
     wire_agency: str | None = None
     dateline: str | None = None
+    content_hash: str | None = None   # content_hash(text) when the caller has it already
 
 
 @dataclass(frozen=True)
@@ -568,7 +569,7 @@ class StoryIndex:
         known = self._by_article.get(doc.article_id)
         if known is not None:
             return StoryAssignment(doc.article_id, self._stories[known[0]].story_id, False, "exact")
-        chash = content_hash(doc.text)
+        chash = doc.content_hash or content_hash(doc.text)
         agency = _norm_agency(doc.wire_agency)
         city = _dateline_city(doc.dateline)
         published = _utc(doc.published_at)

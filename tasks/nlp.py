@@ -4,6 +4,7 @@ from __future__ import annotations
 import bisect
 import concurrent.futures as cf
 import contextlib
+import importlib.metadata
 import os
 import re
 import multiprocessing as mp
@@ -39,12 +40,15 @@ def load_model(name: str | None = None, disable: Sequence[str] = DISABLED):
 
 
 def resolve_model(name: str | None = None) -> tuple[str, str]:
-    """(package name, version) of the model load_model(name) would load, without loading it."""
-    import spacy.util
+    """(package name, version) of the model load_model(name) would load, without loading it.
 
+    Reads package metadata only: spaCy is not imported in the process that calls this.
+    """
     for n in ([name] if name else list(PREFERRED_MODELS)):
-        if spacy.util.is_package(n):
-            return n, spacy.util.get_package_version(n) or "?"
+        try:
+            return n, importlib.metadata.version(n) or "?"
+        except importlib.metadata.PackageNotFoundError:
+            pass
         if name and os.path.isdir(n):
             return n, "local"
     raise ModelNotFound(f"no spaCy model found (tried {name or ', '.join(PREFERRED_MODELS)}); "

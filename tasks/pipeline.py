@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pyarrow as pa
 
 from schemas.tables import ARTICLES, NLP_DOCS
-from tasks.clean import Cleaned, clean_site_batch
+from tasks.clean import Cleaned, clean_with_furniture, site_furniture
 from tasks.dedup import StoryDoc, StoryIndex, canonicalize_url, content_hash
 from tasks.extract import ExtractionError, extract_article, html_fragment_to_text
 from tasks.feeds import FeedEntry, FeedParseError, parse_feed
@@ -263,16 +263,20 @@ class CleanArticle:
     article_id: str
 
 
-def _clean_group(args: tuple) -> list[Cleaned]:
-    texts, titles, furniture, bylines = args
-    return clean_site_batch(texts, titles, known_furniture=furniture, bylines=bylines)
+def _clean_site(args: tuple) -> tuple[frozenset[str], list[tuple[Cleaned, str]]]:
+    """One site's work, run in a worker: learn its furniture, clean, hash the cleaned texts."""
+    texts, titles, known, bylines = args
+    furniture = known | site_furniture(texts, titles)
+    return furniture, [(c, content_hash(c.text)) for c in clean_with_furniture(texts, titles, furniture, bylines)]
 
 
 def clean_articles(raws: Sequence[RawArticle], furniture: dict[str, frozenset[str]],
-                   map_fn: Callable = map) -> list[CleanArticle]:
-    """Clean articles site by site (a site's furniture is learned from its own articles).
+                   map_fn: Callable = map) -> tuple[list[CleanArticle], dict[str, frozenset[str]]]:
+    """Clean articles site by site; returns them and each site's furniture, known plus learned.
 
-    `map_fn` maps the per-site work (e.g. a process pool's map); sites are independent.
+    A site's furniture (lines that recur across its articles) is learned from its own articles
+    in this batch, added to what `furniture` knew. `map_fn` maps the per-site work (e.g. a
+    process pool's map); sites are independent.
     """
     by_site: dict[str, list[RawArticle]] = {}
     for r in raws:
@@ -281,16 +285,18 @@ def clean_articles(raws: Sequence[RawArticle], furniture: dict[str, frozenset[st
     work = [([r.text for r in by_site[s]], [r.title for r in by_site[s]], furniture.get(s, frozenset()),
              [r.author for r in by_site[s]]) for s in sites]
     out = []
-    for site, cleaned in zip(sites, map_fn(_clean_group, work)):
-        for r, c in zip(by_site[site], cleaned):
-            out.append(CleanArticle(r, c, content_hash(c.text), article_id_for(r.canonical_url)))
-    return out
+    learned = {}
+    for site, (site_furniture_keys, cleaned) in zip(sites, map_fn(_clean_site, work)):
+        learned[site] = site_furniture_keys
+        for r, (c, chash) in zip(by_site[site], cleaned):
+            out.append(CleanArticle(r, c, chash, article_id_for(r.canonical_url)))
+    return out, learned
 
 
 def assign_stories(index: StoryIndex, arts: Sequence[CleanArticle]) -> dict[str, tuple[str, str]]:
     """story_id and dedup method per article_id (articles with no text become their own story)."""
     docs = [StoryDoc(a.article_id, a.raw.candidate.site, a.cleaned.text, a.raw.title, a.raw.published_at,
-                     a.cleaned.wire_agency, a.cleaned.dateline) for a in arts]
+                     a.cleaned.wire_agency, a.cleaned.dateline, a.content_hash) for a in arts]
     return {s.article_id: (s.story_id, s.method) for s in index.assign(docs)}
 
 

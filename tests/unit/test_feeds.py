@@ -168,7 +168,8 @@ def test_rss20_full_content_relative_links_and_dropped_entries():
     assert storm.author == "Ana Lima"
     assert storm.published_at == datetime(2025, 1, 7, 14, 15, tzinfo=timezone.utc)
     assert storm.summary_html == "The port closed at dawn."
-    assert 'href="https://courier.example/photos/1"' in storm.content_html
+    # Entry links are made absolute; the content's HTML is kept as published (only its text is used).
+    assert 'href="/photos/1"' in storm.content_html
 
 
 def test_atom_content_html_title_and_multiple_authors():
