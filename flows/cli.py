@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import signal
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ EXIT_ERROR = 1          # a crash or bad input (message on stderr)
 EXIT_USAGE = 2
 EXIT_FEEDS_FAILED = 3   # the run finished but some feeds failed or are in backoff (named in the summary)
 EXIT_BUSY = 75          # another ingest holds the data directory
+EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM
 
 DEMO_QUERIES = {
     "Stories carried by the most sites": """
@@ -253,10 +255,20 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # SIGTERM (a service manager, a scheduler's timeout) unwinds like Ctrl-C: locks are released
+    # and the local Prefect server is stopped at exit.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        print("newsflow: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except Busy as e:
         print(f"newsflow: {e}", file=sys.stderr)
         return EXIT_BUSY

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
+import dataclasses
 import functools
 import json
 import sys
@@ -130,7 +132,9 @@ def analyze(lake: Lake, settings: Settings, run_id: str, model: str, pool: cf.Ex
     items = P.pending_texts(lake, model, NLP_VERSION)
     sources, source_analyses = P.analysed_sources(lake, {s for _, _, s in items}, model, NLP_VERSION)
     to_analyse, to_map = plan_reuse(items, sources)
-    needed = {src for _, _, src, _ in to_map}
+    copies: dict[str, list[tuple[str, str, list]]] = defaultdict(list)   # source key -> copies mapped from it
+    for key, text, src, segments in to_map:
+        copies[src].append((key, text, segments))
     counts = {"texts_analyzed": 0, "texts_mapped": 0, "entities": 0, "quotes": 0}
     buf: list[Analysis] = []
     derived: dict[str, str] = {}
@@ -142,22 +146,33 @@ def analyze(lake: Lake, settings: Settings, run_id: str, model: str, pool: cf.Ex
         if len(buf) >= write_every:
             flush()
 
+    def add_copies(source: Analysis) -> None:
+        for key, text, segments in copies.pop(source.key, ()):
+            derived[key] = source.key
+            counts["texts_mapped"] += 1
+            add(map_analysis(source, key, text, segments))
+
     def flush() -> None:
         if buf:
             lake.append(NLP_DOCS, P.nlp_table(buf, model, NLP_VERSION, run_id, derived))
             buf.clear()
 
+    # Copies are mapped as their source's analysis arrives (in this process, while the workers
+    # run the model on later texts), so no analysis is held longer than its copies need it.
     for a in analyze_texts(to_analyse, model_name=settings.model or None, n_process=settings.n_process,
                            batch_size=settings.batch_size, pool=pool,
                            progress=lambda d, n: progress("nlp texts", d, n) if n > 50 else None):
         counts["texts_analyzed"] += 1
-        if a.key in needed:
-            source_analyses[a.key] = a
         add(a)
-    for key, text, src, segments in to_map:
-        derived[key] = src
-        counts["texts_mapped"] += 1
-        add(map_analysis(source_analyses[src], key, text, segments))
+        add_copies(a)
+    for source in list(source_analyses.values()):   # sources analysed by earlier runs
+        add_copies(source)
+    # A copy whose source could not be had is analysed itself rather than left pending.
+    for a in analyze_texts([(key, text) for group in copies.values() for key, text, _ in group],
+                           model_name=settings.model or None, n_process=settings.n_process,
+                           batch_size=settings.batch_size, pool=pool):
+        counts["texts_analyzed"] += 1
+        add(a)
     flush()
     return counts
 
@@ -242,6 +257,33 @@ def finish_run(ctx: RunContext, summary: RunSummary) -> dict:
     return asdict(summary)
 
 
+def fetch_articles(ctx: RunContext, fetcher: Fetcher, polls: list[P.FeedPoll], cands: list[P.Candidate],
+                   known: set[str], summary: RunSummary, cpu_map: Callable) -> list[P.RawArticle]:
+    """The new articles: feed full texts as they are, other pages fetched, captured and extracted.
+
+    Pages are extracted through `cpu_map` (the worker processes) while later batches are still
+    fetched; the captures manifest is written before anything else of the run.
+    """
+    batches = _batches(cands, ctx.settings.page_batch)
+    results, extracting, page_captures = [], [], []
+    for i, fut in enumerate(get_articles.map(unmapped(fetcher), unmapped(ctx.lake), batches)):
+        batch = fut.result()
+        pages = [r for r in batch if isinstance(r, P.FetchedPage)]
+        results.extend(r for r in batch if not isinstance(r, P.FetchedPage))
+        page_captures.extend(p.capture for p in pages)   # a page that fails extraction is captured too
+        extracting.append(cpu_map(P.extract_fetched, pages))
+        if len(batches) > 4:
+            progress("article batches", i + 1, len(batches))
+    results += [r for it in extracting for r in it]
+    # The manifest goes first: a backfill must find every capture even if this run dies later.
+    write_captures(ctx, [p.capture for p in polls if p.capture] + page_captures)
+    raws = P.dedupe_by_canonical([r for r in results if isinstance(r, P.RawArticle)], known)
+    summary.pages_fetched = len(page_captures)
+    summary.pages_failed = sum(1 for r in results if isinstance(r, P.ArticleFailure))
+    summary.new_articles = len(raws)
+    return raws
+
+
 # Feed polls and page batches are I/O-bound tasks: threads overlap them. Per-host politeness
 # lives in the shared Fetcher, so more threads never means more load on one host.
 @flow(name="newsflow-ingest", task_runner=ThreadPoolTaskRunner(max_workers=8))
@@ -256,36 +298,22 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
         prev_t = lake.read_table("feeds", schema=FEEDS.schema)
         prev = {r["feed_url"]: r for r in prev_t.to_pylist()} if prev_t is not None else {}
 
-        # One set of worker processes for the CPU-bound stages: extraction and cleaning run in them
-        # while they load the model, and NLP finds them ready.
-        with worker_pool(settings.n_process, settings.model or None) as pool:
+        with Fetcher(settings.fetch_policy()) as fetcher, contextlib.ExitStack() as stack:
+            polls = [f.result() for f in poll_feed.map(unmapped(fetcher), unmapped(lake), feed_urls,
+                                                       [prev.get(u) for u in feed_urls], unmapped(settings))]
+            known = P.known_article_ids(lake)
+            cands, summary.entries = P.select_new_entries(polls, known)
+            # Polls keep only what the end of the run needs (states, captures): entries are in `cands`.
+            polls = [dataclasses.replace(p, entries=[]) for p in polls]
+            # One set of worker processes for the CPU-bound stages, started only when there is
+            # work: extraction and cleaning run in them while they load the model, and the NLP
+            # stage finds them ready.
+            pool = stack.enter_context(worker_pool(settings.n_process, settings.model or None)) if cands else None
             cpu_map = functools.partial(pool.map, chunksize=4) if pool else map
-            with Fetcher(settings.fetch_policy()) as fetcher:
-                polls = [f.result() for f in poll_feed.map(unmapped(fetcher), unmapped(lake), feed_urls,
-                                                           [prev.get(u) for u in feed_urls], unmapped(settings))]
-                known = P.known_article_ids(lake)
-                cands, summary.entries = P.select_new_entries(polls, known)
-                batches = _batches(cands, settings.page_batch)
-                fetched, extracting = [], []
-                for i, fut in enumerate(get_articles.map(unmapped(fetcher), unmapped(lake), batches)):
-                    batch = fut.result()
-                    fetched.extend(batch)
-                    # Pages are extracted in the worker processes while later batches are still fetched.
-                    to_extract = [r for r in batch if isinstance(r, P.FetchedPage)]
-                    extracting.append(cpu_map(P.extract_fetched, to_extract))
-                    if len(batches) > 4:
-                        progress("article batches", i + 1, len(batches))
-                pages = [r for r in fetched if isinstance(r, P.FetchedPage)]
-                results = [r for r in fetched if not isinstance(r, P.FetchedPage)] + [r for it in extracting for r in it]
-                fetch_log = fetcher.fetch_log()
-                # The manifest goes first: a backfill must find every capture even if this run dies later.
-                write_captures(ctx, [p.capture for p in polls if p.capture] + [p.capture for p in pages])
-                got = [r for r in results if isinstance(r, P.RawArticle)]
-                raws = P.dedupe_by_canonical(got, known)
-                summary.pages_fetched = len(pages)
-                summary.pages_failed = sum(1 for r in results if isinstance(r, P.ArticleFailure))
-                summary.new_articles = len(raws)
-                group(ctx, raws, summary, cpu_map)
+            raws = fetch_articles(ctx, fetcher, polls, cands, known, summary, cpu_map)
+            fetch_log = fetcher.fetch_log()
+            group(ctx, raws, summary, cpu_map)
+            del cands, raws   # the run's texts are in the lake now; the NLP stage reads them from there
             analyse_pending(ctx, summary, pool)
 
         now = utcnow()

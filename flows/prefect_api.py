@@ -1,17 +1,21 @@
 """A Prefect API on loopback for runs without PREFECT_API_URL, started before anything heavy is imported.
 
 Prefect 3 has no server-less mode: a flow run without an API starts Prefect's temporary server
-and waits for it (about 10 s here, 20 s on a new database). newsflow starts the same server
-itself, first thing, so that it comes up while the CLI imports spaCy, pyarrow and the flows;
-its SQLite database lives under DATA/.prefect. A new data directory gets a copy of an empty,
-already migrated database (one per Prefect version, cached under ~/.cache/newsflow) instead of
-running Prefect's migrations again. With PREFECT_API_URL set (a shared server, as with Dask or
-Ray runners) none of this happens.
+and waits for it (about 10 s here, 20 s on a new database). newsflow starts the same server app
+itself, first thing, so that it comes up while the CLI imports pyarrow, trafilatura and the
+flows; its SQLite database lives under DATA/.prefect. A new data directory gets a copy of an
+empty, already migrated database (one per Prefect version, cached under ~/.cache/newsflow)
+instead of running Prefect's migrations again. With PREFECT_API_URL set in the environment (a
+shared server, as with Dask or Ray runners) none of this happens.
+
+Like Prefect's own temporary server, the server is stopped at interpreter exit, after Prefect
+has flushed its queued events and logs to it.
 
 This module must stay cheap to import: no Prefect, no httpx.
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib.metadata
 import os
@@ -26,6 +30,8 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+DB_NAME = "prefect.db"
+
 
 class ServerError(RuntimeError):
     """The local Prefect server did not come up."""
@@ -37,85 +43,129 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def template_dir() -> Path:
-    """Where migrated empty Prefect databases are cached ($NEWSFLOW_CACHE, else ~/.cache/newsflow)."""
+def template_path() -> Path:
+    """The cached empty database for the installed Prefect ($NEWSFLOW_CACHE, else ~/.cache/newsflow)."""
     if os.environ.get("NEWSFLOW_CACHE"):
-        return Path(os.environ["NEWSFLOW_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsflow"
-
-
-def _template_paths() -> tuple[Path, Path]:
-    version = importlib.metadata.version("prefect")
-    d = template_dir()
-    return d / f"prefect-{version}.db", d / f"prefect-{version}.memo_store.toml"
+        base = Path(os.environ["NEWSFLOW_CACHE"]).expanduser()
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsflow"
+    return base / f"prefect-{importlib.metadata.version('prefect')}.db"
 
 
 def seed_home(home: Path) -> bool:
-    """Copy the cached empty database into a Prefect home that has none; True if it did."""
-    db, memo = _template_paths()
-    target = home / "prefect.db"
-    if target.exists() or not (db.is_file() and memo.is_file()):
+    """Copy the cached empty database into a Prefect home that has none; True if it did.
+
+    Never replaces a database: the copy is linked into place only if the name is still free,
+    so two runs starting on one new data directory cannot swap a file the other has open.
+    """
+    template = template_path()
+    target = home / DB_NAME
+    if target.exists() or not template.is_file():
         return False
-    home.mkdir(parents=True, exist_ok=True)
-    for src, dst in ((memo, home / "memo_store.toml"), (db, target)):   # the database last: it marks completion
-        tmp = dst.with_name(f".tmp-{dst.name}-{os.getpid()}")
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
+    tmp = home / f".tmp-{DB_NAME}-{os.getpid()}"
+    try:
+        shutil.copyfile(template, tmp)
+        for stale in (home / f"{DB_NAME}-wal", home / f"{DB_NAME}-shm"):   # left by a deleted database
+            stale.unlink(missing_ok=True)
+        os.link(tmp, target)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def save_template(home: Path) -> bool:
+    """Cache the database of a Prefect home that was just migrated; True if it was saved.
+
+    Only a migrated database with no flow run in it qualifies. sqlite3's backup API copies a
+    consistent snapshot while the server has the file open.
+    """
+    template = template_path()
+    if template.exists():
+        return False
+    with contextlib.closing(sqlite3.connect(f"file:{home / DB_NAME}?mode=ro", uri=True)) as src:
+        tables = {r[0] for r in src.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"alembic_version", "flow_run"} <= tables or src.execute("SELECT count(*) FROM flow_run").fetchone()[0]:
+            return False
+        template.parent.mkdir(parents=True, exist_ok=True)
+        tmp = template.with_name(f".tmp-{template.name}-{os.getpid()}")
+        try:
+            with contextlib.closing(sqlite3.connect(tmp)) as dst:
+                src.backup(dst)
+            os.replace(tmp, template)
+        finally:
+            tmp.unlink(missing_ok=True)
     return True
 
 
-def save_template(home: Path) -> None:
-    """Cache the database of a Prefect home that was just migrated (before any run is written).
-
-    sqlite3's backup API copies a consistent snapshot even while the server has it open.
-    """
-    db, memo = _template_paths()
-    src_memo = home / "memo_store.toml"
-    if db.exists() or not src_memo.is_file():
-        return
-    db.parent.mkdir(parents=True, exist_ok=True)
-    suffix = f".tmp-{os.getpid()}"
-    tmp_db, tmp_memo = db.with_name(db.name + suffix), memo.with_name(memo.name + suffix)
-    with contextlib.closing(sqlite3.connect(home / "prefect.db")) as src, \
-            contextlib.closing(sqlite3.connect(tmp_db)) as dst:
-        src.backup(dst)
-    shutil.copyfile(src_memo, tmp_memo)
-    os.replace(tmp_memo, memo)
-    os.replace(tmp_db, db)
+def drop_template() -> None:
+    template_path().unlink(missing_ok=True)
 
 
 class LocalAPI:
     """A Prefect API server process on 127.0.0.1 (see the module docstring)."""
 
-    def __init__(self, home: Path, *, services: bool, log_path: Path):
+    def __init__(self, home: Path, *, services: bool):
         self.home = home
+        self.services = services
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/api"
-        # Only a database this server creates from nothing is empty enough to become the template.
-        self.fresh = not (home / "prefect.db").exists() and not seed_home(home)
-        env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_UI_ENABLED": "0",
-               "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+        self._log = open(home / "server.log", "ab")
+        self._start()
+        atexit.register(self.stop)
+
+    def _start(self) -> None:
+        existed = (self.home / DB_NAME).exists()
+        try:
+            self.seeded = not existed and seed_home(self.home)
+        except OSError:
+            self.seeded = False   # a cache, never a reason to fail a run
+        # Only a database this server creates from nothing can become the template; a server
+        # with services (serve's scheduler) may write to it at once, so it never does.
+        self.fresh = not existed and not self.seeded and not self.services
+        env = {**os.environ, "PREFECT_HOME": str(self.home), "PREFECT_UI_ENABLED": "0",
+               "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT__SERVER_FINAL": "1"}
         env.pop("PREFECT_API_URL", None)
-        if not services:
+        if not self.services:
             # Prefect's flag for its temporary server: no scheduler or other background services.
             env["PREFECT__SERVER_EPHEMERAL"] = "1"
-        self._log = open(log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
              "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
             env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self._ready = False
 
-    def wait(self, timeout: float = 180.0) -> None:
-        """Block until the server answers /health; raises ServerError if it exits or times out."""
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the server answers /health; raises ServerError if it exits or times out.
+
+        A server that fails on a database copied from the cache is started again on a new
+        database, once, and the cached copy is dropped.
+        """
+        try:
+            self._wait(timeout)
+        except ServerError:
+            if not self.seeded:
+                raise
+            self._stop_process()
+            for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm"):
+                (self.home / name).unlink(missing_ok=True)
+            drop_template()
+            self._start()
+            self._wait(timeout)
+
+    def _wait(self, timeout: float | None) -> None:
         if self._ready:
             return
+        if timeout is None:
+            timeout = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS") or 180)
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # loopback: never a proxy
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
                 raise ServerError(f"Prefect server exited with code {self.proc.returncode}; see {self._log.name}")
             try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as r:
+                with opener.open(f"{self.url}/health", timeout=2) as r:
                     if r.status == 200:
                         break
             except (urllib.error.URLError, OSError):
@@ -128,13 +178,17 @@ class LocalAPI:
             with contextlib.suppress(OSError, sqlite3.Error):   # a cache, never a reason to fail a run
                 save_template(self.home)
 
+    def _stop_process(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        self._stop_process()
         self._log.close()
 
 
@@ -143,26 +197,22 @@ def prefect_api(data_dir: Path, *, services: bool = False) -> Iterator[Callable[
     """For the block, a Prefect API: the configured PREFECT_API_URL, else a local server started now.
 
     Yields `ready()`, which waits until the API answers and returns its URL: call it before the
-    first flow run, after the slow imports, which then overlap the server's start-up. Inside the
-    block PREFECT_API_URL names the server, so import Prefect inside the block too.
-    `services=True` runs Prefect's background services as well (the scheduler, for `serve`).
+    first flow run, after the slow imports, which then overlap the server's start-up. Import
+    Prefect inside the block: it reads PREFECT_API_URL once, when first imported, so one
+    process gets one local server. `services=True` runs Prefect's background services as well
+    (the scheduler, for `serve`). The server stops at interpreter exit.
     """
     configured = os.environ.get("PREFECT_API_URL")
     if configured:
         yield lambda: configured
         return
-    home = Path(os.environ.get("PREFECT_HOME") or data_dir / ".prefect")
+    home = Path(os.environ.get("PREFECT_HOME") or data_dir / ".prefect").expanduser()
     home.mkdir(parents=True, exist_ok=True)
-    api = LocalAPI(home, services=services, log_path=home / "server.log")
+    api = LocalAPI(home, services=services)
     os.environ["PREFECT_API_URL"] = api.url
 
     def ready() -> str:
         api.wait()
         return api.url
 
-    try:
-        yield ready
-    finally:
-        if os.environ.get("PREFECT_API_URL") == api.url:
-            del os.environ["PREFECT_API_URL"]
-        api.stop()
+    yield ready

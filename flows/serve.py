@@ -1,22 +1,15 @@
 """Scheduled ingestion: serve the ingest flow as a Prefect deployment, with a local server when none is set."""
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 
 from flows.prefect_api import prefect_api
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
 
 
 def serve(feeds_file: str, data_dir: str, *, cron: str | None = None, interval: float | None = None,
           overrides: dict | None = None, name: str = "scheduled") -> None:
     """Register the ingest flow as deployment `newsflow-ingest/<name>` on a schedule and run it until stopped."""
     data = Path(data_dir).resolve()
-    # SIGTERM (a service manager stopping us) must unwind like Ctrl-C, so the local server stops too.
-    signal.signal(signal.SIGTERM, _interrupt)
     with prefect_api(data, services=True) as ready:
         # Prefect reads its settings when first imported: only now does PREFECT_API_URL hold the server.
         from flows.ingest import ingest_flow

@@ -16,7 +16,7 @@ import trafilatura
 
 
 # Bump when extraction output changes; trafilatura's own version is part of it.
-EXTRACTOR_VERSION = f"extract-1+trafilatura-{trafilatura.__version__}"
+EXTRACTOR_VERSION = f"extract-2+trafilatura-{trafilatura.__version__}"
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,8 @@ _BLOCK_TAGS = frozenset(
     "thead tbody dt dd dl section article header footer aside address hr".split()
 )
 # Elements whose text is never reading text.
-_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "form", "button", "svg", "object", "embed")
+_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "form", "button", "svg", "object", "embed",
+              "applet")
 
 
 def extract_article(html: bytes | str, url: str) -> Extracted:

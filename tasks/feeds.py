@@ -331,13 +331,33 @@ def _is_xml_error(exc) -> bool:
     )
 
 
+# Elements whose content is never reading text (containers only: a void element such as
+# <embed> has no end tag to close the skip). feedparser's sanitizer is off, so this is where
+# a <style> block in a teaser stops counting as article text.
+_SKIPPED_ELEMENTS = frozenset(("script", "style", "noscript", "template", "iframe", "object", "applet",
+                               "svg", "form", "button", "select", "textarea"))
+
+
 class _TextExtractor(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in _SKIPPED_ELEMENTS:
+            self._skipping += 1
+
+    def handle_startendtag(self, tag: str, attrs) -> None:
+        pass  # <svg/>: opens and closes at once
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIPPED_ELEMENTS and self._skipping:
+            self._skipping -= 1
 
     def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+        if not self._skipping:
+            self.parts.append(data)
 
 
 def _html_to_text(html: str) -> str:

@@ -122,11 +122,18 @@ def worker_pool(n_process: int, model_name: str | None = None) -> Iterator[cf.Pr
     if n_process <= 1:
         yield None
         return
-    with cf.ProcessPoolExecutor(n_process, mp_context=mp.get_context("spawn"), initializer=_init_worker,
-                                initargs=(model_name,)) as pool:
+    pool = cf.ProcessPoolExecutor(n_process, mp_context=mp.get_context("spawn"), initializer=_init_worker,
+                                  initargs=(model_name,))
+    try:
         for _ in range(n_process):
             pool.submit(_started)
         yield pool
+    except BaseException:
+        # Failing or interrupted: drop the queued jobs instead of finishing the whole run's work.
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def _chunks(items: Sequence, size: int) -> Iterator[list]:

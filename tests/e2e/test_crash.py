@@ -26,6 +26,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from flows.lock import ensure_unlocked
 from tests.conftest import ROOT, SAMPLE
 from tests.e2e.test_cli import snapshot
 from tests.integration.faultserver import FaultHandler, FaultServer
@@ -142,6 +143,32 @@ def gated(body: bytes, gate: threading.Event, limit: float = 150.0):
     return handler
 
 
+# Long timeouts, so that a run can wait on a gated feed.
+PATIENT = {"NEWSFLOW_READ_TIMEOUT": "150", "NEWSFLOW_TOTAL_TIMEOUT": "160"}
+
+
+def gated_feed_list(sample_server, server: FaultServer, gate: threading.Event, tmp: Path) -> Path:
+    """The sample feed list with Harbor Gazette's feed served by `server` behind `gate`."""
+    gazette = sample_server.render((SAMPLE / "sites/harbor-gazette/feed.xml").read_text(encoding="utf-8"))
+    server.routes["/harbor-gazette/feed.xml"] = gated(gazette.encode(), gate)
+    lines = sample_server.render((SAMPLE / "feeds.txt").read_text(encoding="utf-8")).splitlines()
+    lines = [server.url("/harbor-gazette/feed.xml") if line.endswith("/harbor-gazette/feed.xml") else line
+             for line in lines]
+    feeds = tmp / "feeds.txt"
+    feeds.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return feeds
+
+
+def wait_for_lock(proc: subprocess.Popen, data: Path, log: Path) -> None:
+    """Wait until `proc` holds the data directory's lock (it is then inside its run)."""
+    lock = data / ".newsflow.lock"
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while not (lock.exists() and lock.read_text().strip() == str(proc.pid)):
+        assert proc.poll() is None, log.with_suffix(".err").read_text()[-3000:]
+        assert time.monotonic() < deadline, "the run never took the lock"
+        time.sleep(0.05)
+
+
 # -- the reference run, with a second ingest refused meanwhile ------------------------------------
 @dataclass
 class TwoAtOnce:
@@ -162,25 +189,13 @@ def two_at_once(sample_server, tmp_path_factory):
     holding the lock while a second is started; then the gate opens and the first finishes."""
     tmp = tmp_path_factory.mktemp("two-at-once")
     gate = threading.Event()
-    gazette = sample_server.render((SAMPLE / "sites/harbor-gazette/feed.xml").read_text(encoding="utf-8"))
     with FaultServer(routes={}, max_seconds=150.0) as server:
-        server.routes["/harbor-gazette/feed.xml"] = gated(gazette.encode(), gate)
-        feeds = tmp / "feeds.txt"
-        lines = sample_server.render((SAMPLE / "feeds.txt").read_text(encoding="utf-8")).splitlines()
-        lines = [server.url("/harbor-gazette/feed.xml") if line.endswith("/harbor-gazette/feed.xml") else line
-                 for line in lines]
-        feeds.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        feeds = gated_feed_list(sample_server, server, gate, tmp)
         data = tmp / "data"
         # Long timeouts for the first run only, so that it can wait on the gate.
-        first = start_ingest(feeds, data, tmp / "first",
-                             env=cli_env(NEWSFLOW_READ_TIMEOUT="150", NEWSFLOW_TOTAL_TIMEOUT="160"))
+        first = start_ingest(feeds, data, tmp / "first", env=cli_env(**PATIENT))
         try:
-            lock = data / ".newsflow.lock"
-            deadline = time.monotonic() + RUN_TIMEOUT
-            while not (lock.exists() and lock.read_text().strip() == str(first.pid)):
-                assert first.poll() is None, (tmp / "first.err").read_text()[-3000:]
-                assert time.monotonic() < deadline, "the first run never took the lock"
-                time.sleep(0.05)
+            wait_for_lock(first, data, tmp / "first")
             started = time.monotonic()
             second = subprocess.run(
                 [*NEWSFLOW, "ingest", "--feeds", str(feeds), "--data", str(data), "--allow-private"],
@@ -264,3 +279,31 @@ def test_a_crash_while_refreshing_the_catalog_leaves_no_visible_temporary(tmp_pa
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == -signal.SIGKILL, res.stderr
     assert visible_temporaries(data) == []
+
+
+def test_sigterm_ends_the_run_cleanly(sample_server, tmp_path):
+    """SIGTERM (a service manager stopping newsflow) mid-run: exit 130, lock released, nothing left running."""
+    gate = threading.Event()
+    tag = uuid.uuid4().hex
+    with FaultServer(routes={}, max_seconds=150.0) as server:
+        feeds = gated_feed_list(sample_server, server, gate, tmp_path)
+        data = tmp_path / "data"
+        # The gated request is in flight when the signal comes: it ends at its read timeout.
+        proc = start_ingest(feeds, data, tmp_path / "run",
+                            env=cli_env(NEWSFLOW_READ_TIMEOUT="10", NEWSFLOW_TOTAL_TIMEOUT="15", **{TAG: tag}))
+        try:
+            wait_for_lock(proc, data, tmp_path / "run")
+            time.sleep(1.0)   # inside the run, waiting on the gated feed
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(timeout=60)
+        finally:
+            gate.set()
+            kill_group(proc)
+    err = (tmp_path / "run.err").read_text()
+    assert code == 130, err[-3000:]
+    assert err.strip().splitlines()[-1] == "newsflow: interrupted"
+    # Its local Prefect server was stopped on the way out; the lock is free for the next run.
+    assert not processes_tagged(tag)
+    ensure_unlocked(data)
+    runs = pq.read_table(data / "lake" / "runs").to_pylist()
+    assert [r["status"] for r in runs] == ["running"]   # recorded as started, never as finished

@@ -126,6 +126,8 @@ def test_page_without_article_text_raises_with_url():
         pytest.param('<figure><img src="a.jpg"><figcaption>Quay at dawn © AFP |</figcaption></figure><p>Body.</p>',
                      "Quay at dawn © AFP |\nBody.", id="caption-kept-for-cleaner"),
         pytest.param("<p>Kept</p><script>var x = 1;</script><style>p{}</style>", "Kept", id="script-style-dropped"),
+        pytest.param('<p>Body.</p><iframe>Watch the video</iframe><applet>Java needed</applet><object>Flash</object>',
+                     "Body.", id="embedded-fallback-text-dropped"),
         pytest.param("Plain text without tags", "Plain text without tags", id="plain-text"),
         pytest.param("<p>  spaced \n  out\u00a0text </p>", "spaced out text", id="whitespace"),
         pytest.param("<p>A &amp; B &#8211; C</p>", "A & B – C", id="entities"),

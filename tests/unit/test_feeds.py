@@ -200,6 +200,26 @@ def test_long_description_counts_as_full_text(words, is_full_text):
     assert (entry.content_html is not None) is is_full_text
 
 
+def test_style_and_script_in_a_teaser_do_not_make_it_full_text():
+    # feedparser does not sanitize here: CSS from a gallery widget must not count as article text.
+    css = "<style>" + ".gallery-item { float: left; margin: 0 auto; } " * 60 + "</style>"
+    description = f"{css}<script>trackTeaser('ferry');</script><p>Short teaser about the ferry.</p>"
+    body = (
+        '<rss version="2.0"><channel><title>T</title><item><title>x</title>'
+        f"<link>https://t.example/1</link><description><![CDATA[{description}]]></description></item></channel></rss>"
+    ).encode()
+    (entry,) = parse_feed(body, BASE).entries
+    assert entry.content_html is None   # the page is fetched for the text
+
+
+def test_script_in_an_html_title_is_not_title_text():
+    body = b"""<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>
+<entry><title type="html">&lt;script&gt;track()&lt;/script&gt;Mayor opens &lt;b&gt;ferry&lt;/b&gt;</title>
+<link href="https://t.example/a"/><id>a</id><updated>2025-01-07T10:00:00Z</updated></entry></feed>"""
+    (entry,) = parse_feed(body, BASE).entries
+    assert entry.title == "Mayor opens ferry"
+
+
 @pytest.mark.parametrize(
     ("author", "expected"),
     [

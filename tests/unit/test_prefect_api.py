@@ -14,43 +14,55 @@ def cache(tmp_path, monkeypatch):
     return tmp_path / "cache"
 
 
-def make_home(path, rows=("migrated",)):
+def make_home(path, version="head", flow_runs=0):
     path.mkdir(parents=True)
     with sqlite3.connect(path / "prefect.db") as con:
         con.execute("PRAGMA journal_mode=WAL")   # as Prefect keeps it: the snapshot must include the WAL
-        con.execute("CREATE TABLE alembic_version (v TEXT)")
-        con.executemany("INSERT INTO alembic_version VALUES (?)", [(r,) for r in rows])
-    (path / "memo_store.toml").write_text('block_auto_registration = "abc"\n')
+        con.execute("CREATE TABLE alembic_version (version_num TEXT)")
+        con.execute("INSERT INTO alembic_version VALUES (?)", (version,))
+        con.execute("CREATE TABLE flow_run (id TEXT)")
+        con.executemany("INSERT INTO flow_run VALUES (?)", [(str(i),) for i in range(flow_runs)])
     return path
 
 
-def rows(db):
+def version(db):
     with sqlite3.connect(db) as con:
-        return [r[0] for r in con.execute("SELECT v FROM alembic_version")]
+        return con.execute("SELECT version_num FROM alembic_version").fetchone()[0]
 
 
 def test_new_home_gets_the_saved_database(tmp_path, cache):
-    prefect_api.save_template(make_home(tmp_path / "first"))
+    assert prefect_api.save_template(make_home(tmp_path / "first")) is True
+    (tmp_path / "new").mkdir()
     assert prefect_api.seed_home(tmp_path / "new") is True
-    assert rows(tmp_path / "new" / "prefect.db") == ["migrated"]
-    assert (tmp_path / "new" / "memo_store.toml").read_text() == 'block_auto_registration = "abc"\n'
-    assert not list(cache.glob("*.tmp-*")) and not list((tmp_path / "new").glob(".tmp-*"))
+    assert version(tmp_path / "new" / "prefect.db") == "head"
+    assert not list(cache.glob(".tmp-*")) and not list((tmp_path / "new").glob(".tmp-*"))
 
 
 def test_existing_database_is_never_replaced(tmp_path, cache):
     prefect_api.save_template(make_home(tmp_path / "first"))
-    home = make_home(tmp_path / "old", rows=("history",))
+    home = make_home(tmp_path / "old", version="older")
     assert prefect_api.seed_home(home) is False
-    assert rows(home / "prefect.db") == ["history"]
+    assert version(home / "prefect.db") == "older"
+
+
+def test_a_database_with_runs_or_without_migrations_is_not_saved(tmp_path, cache):
+    assert prefect_api.save_template(make_home(tmp_path / "used", flow_runs=2)) is False
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    sqlite3.connect(bare / "prefect.db").close()
+    assert prefect_api.save_template(bare) is False
+    assert not prefect_api.template_path().exists()
 
 
 def test_no_template_means_no_copy_and_first_template_wins(tmp_path, cache):
+    (tmp_path / "new").mkdir()
     assert prefect_api.seed_home(tmp_path / "new") is False
     assert not (tmp_path / "new" / "prefect.db").exists()
-    prefect_api.save_template(make_home(tmp_path / "a", rows=("one",)))
-    prefect_api.save_template(make_home(tmp_path / "b", rows=("two",)))
+    prefect_api.save_template(make_home(tmp_path / "a", version="one"))
+    assert prefect_api.save_template(make_home(tmp_path / "b", version="two")) is False
+    (tmp_path / "c").mkdir()
     prefect_api.seed_home(tmp_path / "c")
-    assert rows(tmp_path / "c" / "prefect.db") == ["one"]
+    assert version(tmp_path / "c" / "prefect.db") == "one"
 
 
 def test_configured_api_is_used_as_is(tmp_path, monkeypatch):
