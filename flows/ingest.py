@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import ctypes
 import dataclasses
 import functools
+import gc
 import json
 import sys
 import time
@@ -35,6 +37,7 @@ from tasks.nlp import NLP_VERSION, Analysis, analyze_texts, map_analysis, plan_r
 from tasks.storage import Lake
 
 
+ARTICLES_PER_WRITE = 2_000   # rows per `articles` write (bounds the memory of building them)
 # The index's columns are tasks.dedup's business; the lake only needs a spec to store them.
 STORY_INDEX = TableSpec("story_index", "Near-duplicate index rows (tasks.dedup)",
                         tuple(Column(f.name, f.type, "") for f in INDEX_SCHEMA), ("article_id",))
@@ -89,8 +92,11 @@ def get_articles(fetcher: Fetcher, lake: Lake, batch: list[P.Candidate]) -> list
 
 @task(name="clean-and-group", cache_policy=NO_CACHE)
 def clean_and_group(lake: Lake, raws: list[P.RawArticle], run_id: str, versions: dict,
-                    map_fn: Callable = map) -> tuple[pa.Table, dict]:
-    """Clean per site, assign stories against the persistent index, write index rows and articles."""
+                    map_fn: Callable = map) -> dict:
+    """Clean per site, assign stories against the persistent index, write index rows and articles.
+
+    Returns the counts of articles that joined a story and of new stories.
+    """
     furniture_t = lake.read_table("site_furniture", schema=SITE_FURNITURE.schema)
     furniture: dict[str, set[str]] = defaultdict(set)
     if furniture_t is not None:
@@ -112,13 +118,15 @@ def clean_and_group(lake: Lake, raws: list[P.RawArticle], run_id: str, versions:
     assigned = P.assign_stories(index, fresh)
     stories.update(assigned)
     lake.append(STORY_INDEX, index.new_rows(), name=run_id)
-    table, parts = P.articles_table(arts, stories, run_id, versions)
-    lake.append(ARTICLES, table, partition_values=parts)
+    # In slices: the run's texts are never all held as row dicts and as Arrow tables at once.
+    for i in range(0, len(arts), ARTICLES_PER_WRITE):
+        table, parts = P.articles_table(arts[i:i + ARTICLES_PER_WRITE], stories, run_id, versions)
+        lake.append(ARTICLES, table, partition_values=parts)
     lake.replace_state(SITE_FURNITURE, pa.Table.from_pylist(
         [{"site": s, "line": line} for s, lines in sorted(furniture.items()) for line in sorted(lines)],
         schema=SITE_FURNITURE.schema))
     methods = [m for _, m in assigned.values()]
-    return table, {"duplicates": sum(m != "new" for m in methods), "new_stories": sum(m == "new" for m in methods)}
+    return {"duplicates": sum(m != "new" for m in methods), "new_stories": sum(m == "new" for m in methods)}
 
 
 @task(name="analyze-texts", cache_policy=NO_CACHE)
@@ -175,6 +183,17 @@ def analyze(lake: Lake, settings: Settings, run_id: str, model: str, pool: cf.Ex
         add(a)
     flush()
     return counts
+
+
+def release_memory() -> None:
+    """Collect garbage and give freed heap pages back to the OS (glibc), before the NLP stage.
+
+    The fetch and cleaning stages leave much of the heap free but mapped; without this the
+    process would hold that through the NLP stage, when the workers' memory peaks too.
+    """
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _batches(cands: list[P.Candidate], size: int) -> list[list[P.Candidate]]:
@@ -237,7 +256,7 @@ def derive(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, map_f
 def group(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, map_fn: Callable = map) -> None:
     """Clean (per site, through `map_fn`), assign stories and write the articles."""
     if raws:
-        _, counts = clean_and_group(ctx.lake, raws, ctx.run_id, ctx.versions, map_fn)
+        counts = clean_and_group(ctx.lake, raws, ctx.run_id, ctx.versions, map_fn)
         summary.duplicates, summary.new_stories = counts["duplicates"], counts["new_stories"]
 
 
@@ -314,6 +333,7 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
             fetch_log = fetcher.fetch_log()
             group(ctx, raws, summary, cpu_map)
             del cands, raws   # the run's texts are in the lake now; the NLP stage reads them from there
+            release_memory()
             analyse_pending(ctx, summary, pool)
 
         now = utcnow()
