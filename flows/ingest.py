@@ -173,14 +173,9 @@ def analyze(lake: Lake, settings: Settings, run_id: str, model: str, pool: cf.Ex
         counts["texts_analyzed"] += 1
         add(a)
         add_copies(a)
-    for source in list(source_analyses.values()):   # sources analysed by earlier runs
+    # The other sources were analysed by earlier runs (analysed_sources loads each one's analysis).
+    for source in source_analyses.values():
         add_copies(source)
-    # A copy whose source could not be had is analysed itself rather than left pending.
-    for a in analyze_texts([(key, text) for group in copies.values() for key, text, _ in group],
-                           model_name=settings.model or None, n_process=settings.n_process,
-                           batch_size=settings.batch_size, pool=pool):
-        counts["texts_analyzed"] += 1
-        add(a)
     flush()
     return counts
 
