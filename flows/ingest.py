@@ -7,6 +7,7 @@ import ctypes
 import dataclasses
 import functools
 import gc
+import itertools
 import json
 import sys
 import time
@@ -191,16 +192,19 @@ def release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def _batches(cands: list[P.Candidate], size: int) -> list[list[P.Candidate]]:
-    """Page batches, one host per batch so per-host politeness limits do not stall other hosts."""
+def page_batches(cands: list[P.Candidate], size: int) -> list[list[P.Candidate]]:
+    """Page batches of at most `size`, one host per batch, hosts taken in turn.
+
+    One host per batch keeps a host's politeness limits from stalling other hosts' pages;
+    taking hosts in turn (each host's first batch, then each host's second, ...) lets the
+    threads that run the batches work on different hosts at once.
+    """
     by_host: dict[str, list[P.Candidate]] = defaultdict(list)
     for c in cands:
         by_host[urlsplit(c.entry.url).netloc].append(c)
-    out = []
-    for host in sorted(by_host):
-        group = by_host[host]
-        out.extend(group[i:i + size] for i in range(0, len(group), size))
-    return out
+    per_host = [[group[i:i + size] for i in range(0, len(group), size)]
+                for _, group in sorted(by_host.items())]
+    return [b for wave in itertools.zip_longest(*per_host) for b in wave if b is not None]
 
 
 @dataclass
@@ -278,14 +282,18 @@ def fetch_articles(ctx: RunContext, fetcher: Fetcher, polls: list[P.FeedPoll], c
     Pages are extracted through `cpu_map` (the worker processes) while later batches are still
     fetched; the captures manifest is written before anything else of the run.
     """
-    batches = _batches(cands, ctx.settings.page_batch)
+    batches = page_batches(cands, ctx.settings.page_batch)
     results, extracting, page_captures = [], [], []
-    for i, fut in enumerate(get_articles.map(unmapped(fetcher), unmapped(ctx.lake), batches)):
-        batch = fut.result()
+    futures = get_articles.map(unmapped(fetcher), unmapped(ctx.lake), batches)
+    for i in range(len(futures)):
+        # Each future is dropped once read: a future holds its result, and the page bodies in
+        # it must go as soon as the workers have them, not stay until every page is fetched.
+        batch, futures[i] = futures[i].result(), None
         pages = [r for r in batch if isinstance(r, P.FetchedPage)]
         results.extend(r for r in batch if not isinstance(r, P.FetchedPage))
         page_captures.extend(p.capture for p in pages)   # a page that fails extraction is captured too
         extracting.append(cpu_map(P.extract_fetched, pages))
+        del batch, pages
         if len(batches) > 4:
             progress("article batches", i + 1, len(batches))
     results += [r for it in extracting for r in it]

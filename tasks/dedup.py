@@ -598,8 +598,9 @@ class StoryIndex:
             "content_hash": chash, "site": doc.site, "published_at": published, "wire_agency": agency,
             "dateline_city": city, "is_representative": make_rep,
             "n_shingles": sig.n_shingles if sig is not None else 0,
-            "sample_hashes": sig.samples.tolist() if make_rep else None,
-            "lead_hashes": sig.lead.tolist() if make_rep else None,
+            # The signature's own arrays (kept by its representative anyway), not lists of ints.
+            "sample_hashes": sig.samples if make_rep else None,
+            "lead_hashes": sig.lead if make_rep else None,
             "first_paragraph_hash": (sig.first_paragraph or None) if make_rep else None,
             "first_paragraph_words": sig.first_paragraph_words if make_rep else None,
             "signature_version": SIGNATURE_VERSION,

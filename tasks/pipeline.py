@@ -1,6 +1,7 @@
 """The ingest stages as plain functions over the stage modules (no Prefect, no clock: `now` is passed in)."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -257,7 +258,7 @@ def get_article(fetcher: Fetcher, lake: Lake, cand: Candidate, now: datetime) ->
 # -- clean + stories -------------------------------------------------------------------------
 @dataclass
 class CleanArticle:
-    raw: RawArticle
+    raw: RawArticle          # the article's metadata; its raw text is not kept ("")
     cleaned: Cleaned
     content_hash: str
     article_id: str
@@ -270,25 +271,35 @@ def _clean_site(args: tuple) -> tuple[frozenset[str], list[tuple[Cleaned, str]]]
     return furniture, [(c, content_hash(c.text)) for c in clean_with_furniture(texts, titles, furniture, bylines)]
 
 
-def clean_articles(raws: Sequence[RawArticle], furniture: dict[str, frozenset[str]],
+def clean_articles(raws: list[RawArticle], furniture: dict[str, frozenset[str]],
                    map_fn: Callable = map) -> tuple[list[CleanArticle], dict[str, frozenset[str]]]:
     """Clean articles site by site; returns them and each site's furniture, known plus learned.
 
     A site's furniture (lines that recur across its articles) is learned from its own articles
     in this batch, added to what `furniture` knew. `map_fn` maps the per-site work (e.g. a
     process pool's map); sites are independent.
+
+    `raws` is emptied: each raw text goes to its site's job and the CleanArticle keeps the
+    article's metadata without it, so the raw and cleaned texts of a whole run are never
+    all held at once.
     """
     by_site: dict[str, list[RawArticle]] = {}
     for r in raws:
         by_site.setdefault(r.candidate.site, []).append(r)
+    raws.clear()
     sites = sorted(by_site)
-    work = [([r.text for r in by_site[s]], [r.title for r in by_site[s]], furniture.get(s, frozenset()),
-             [r.author for r in by_site[s]]) for s in sites]
+
+    def work(site: str) -> tuple:
+        rs = by_site[site]
+        args = [r.text for r in rs], [r.title for r in rs], furniture.get(site, frozenset()), [r.author for r in rs]
+        by_site[site] = [dataclasses.replace(r, text="") for r in rs]
+        return args
+
     out = []
     learned = {}
-    for site, (site_furniture_keys, cleaned) in zip(sites, map_fn(_clean_site, work)):
+    for site, (site_furniture_keys, cleaned) in zip(sites, map_fn(_clean_site, (work(s) for s in sites))):
         learned[site] = site_furniture_keys
-        for r, (c, chash) in zip(by_site[site], cleaned):
+        for r, (c, chash) in zip(by_site.pop(site), cleaned):
             out.append(CleanArticle(r, c, chash, article_id_for(r.canonical_url)))
     return out, learned
 

@@ -15,14 +15,14 @@ import ipaddress
 import resource
 import socket
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urlsplit
 
 import pyarrow as pa
 import pytest
 
+from flows.ingest import page_batches
+from flows.settings import Settings
 from schemas.tables import ARTICLES, FEEDS
 from tasks import pipeline as P
 from tasks.dedup import StoryIndex
@@ -55,7 +55,6 @@ POLICY = FetchPolicy(
     max_retry_after=2.0,
 )
 WORKERS = 8            # threads, like the flow's task runner mapping polls and page batches
-PAGE_BATCH = 25        # Settings.page_batch
 N_BIG = 10_000
 # Measured on a 2-core machine: the whole batch takes 8-14 s (the 10,000-entry feed is ~6 s of
 # it, the hanging and rate-limited fetches ~1-2 s each in parallel). The bound leaves room for a
@@ -257,10 +256,7 @@ def run_batch(fetcher: Fetcher, lake: Lake, feed_urls: list[str]) -> tuple[dict,
         polls = list(pool.map(lambda u: P.poll_feed(fetcher, lake, u, None, NOW), feed_urls))
         marks["poll"] = time.monotonic() - t
         cands, _ = P.select_new_entries(polls, P.known_article_ids(lake))
-        by_host: dict[str, list[P.Candidate]] = defaultdict(list)
-        for c in cands:
-            by_host[urlsplit(c.entry.url).netloc].append(c)
-        batches = [g[i:i + PAGE_BATCH] for g in by_host.values() for i in range(0, len(g), PAGE_BATCH)]
+        batches = page_batches(cands, Settings.__dataclass_fields__["page_batch"].default)
         results = [r for batch in pool.map(lambda b: [P.get_article(fetcher, lake, c, NOW) for c in b], batches)
                    for r in batch]
         marks["articles"] = time.monotonic() - t - marks["poll"]

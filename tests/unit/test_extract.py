@@ -45,6 +45,17 @@ FULL_HEAD = """
 """
 
 
+def test_page_without_head_metadata_falls_back_to_trafilatura_guesses():
+    # No meta tags or JSON-LD: the title comes from the headline, the author from the byline,
+    # the day from the URL (midnight UTC, since only the day is known).
+    html = page().replace('<div class="body">', '<p class="byline">By Tomas Ferreira</p><div class="body">')
+    result = extract_article(html, "https://estuary.example/2024/05/07/lisbon-pilots-strike.html")
+    assert result.title == "Lisbon harbour pilots strand cargo ships"
+    assert result.author == "Tomas Ferreira"
+    assert result.published_at == datetime(2024, 5, 7, tzinfo=timezone.utc)
+    assert result.text.split("\n")[-len(PARAGRAPHS):] == PARAGRAPHS
+
+
 def test_extract_article_returns_text_and_head_metadata():
     result = extract_article(page(FULL_HEAD), "https://estuary.example/2024/05/lisbon-pilots-strike.html?utm_source=rss")
     assert isinstance(result, Extracted)
