@@ -333,16 +333,18 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
             pool = stack.enter_context(worker_pool(settings.n_process, settings.model or None)) if cands else None
             cpu_map = functools.partial(pool.map, chunksize=4) if pool else map
             raws = fetch_articles(ctx, fetcher, polls, cands, known, summary, cpu_map)
+            del cands
+            # Every fetch of the run is done: its log goes to the lake now rather than being held.
             fetch_log = fetcher.fetch_log()
-            group(ctx, raws, summary, cpu_map)
-            del cands, raws   # the run's texts are in the lake now; the NLP stage reads them from there
+            lake.append(FETCHES, pa.Table.from_pylist([{**row, "run_id": ctx.run_id, "seq": i}
+                                                       for i, row in enumerate(fetch_log)], schema=FETCHES.schema),
+                        partition_values=[utcnow().date().isoformat()] * len(fetch_log), name=ctx.run_id)
+            del fetch_log
+            group(ctx, raws, summary, functools.partial(pool.map, chunksize=1) if pool else map)
+            del raws   # the run's texts are in the lake now; the NLP stage reads them from there
             release_memory()
             analyse_pending(ctx, summary, pool)
 
-        now = utcnow()
-        lake.append(FETCHES, pa.Table.from_pylist([{**row, "run_id": ctx.run_id, "seq": i}
-                                                   for i, row in enumerate(fetch_log)], schema=FETCHES.schema),
-                    partition_values=[now.date().isoformat()] * len(fetch_log), name=ctx.run_id)
         states = {**prev, **{p.feed_url: p.state for p in polls}}
         lake.replace_state(FEEDS, pa.Table.from_pylist(list(states.values()), schema=FEEDS.schema))
         for p in polls:

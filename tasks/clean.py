@@ -8,6 +8,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from tasks.textutil import translator
+
 # Bump when a rule change alters output, so stored rows can say which cleaner made them.
 CLEANER_VERSION = "clean-1"
 AGENCIES = ("AFP", "Reuters", "AP")  # the values Cleaned.wire_agency takes (or None)
@@ -42,19 +44,21 @@ _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85\x0b\x0c]")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "`": "'",
                          "“": '"', "”": '"', "„": '"', "‟": '"', "«": '"', "»": '"'})
 _DASHES = re.compile(r"\s*(?:--|[‐‑‒–—―−])\s*")
+_drop_invisible = translator(_INVISIBLE)
+_straight_quotes = translator(_QUOTES)
 
 
 def normalize_lines(text: str) -> list[str]:
     """Split text into non-empty lines: NFC, invisible characters dropped,
     every run of whitespace (non-breaking spaces included) made one space."""
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = _drop_invisible(unicodedata.normalize("NFC", text))
     text = _CONTROL.sub(" ", _LINE_BREAKS.sub("\n", text))
     return [line for line in (" ".join(raw.split()) for raw in text.split("\n")) if line]
 
 
 def _fold(text: str) -> str:
     """A comparison key: straight quotes, one dash form, case-folded, spaces collapsed."""
-    text = _DASHES.sub(" - ", text.translate(_QUOTES))
+    text = _DASHES.sub(" - ", _straight_quotes(text))
     return " ".join(text.split()).casefold()
 
 

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 import pyarrow as pa
 
+from tasks.textutil import translator
+
 __all__ = [
     "INDEX_SCHEMA",
     "SIGNATURE_VERSION",
@@ -124,12 +126,13 @@ _QUOTES = str.maketrans({
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
     "\u00ad": None, "\u200b": None, "\u200c": None, "\u200d": None, "\u2060": None, "\ufeff": None,
 })
+_unify_typography = translator(_QUOTES)
 _DASH_RUN = re.compile(r"-{2,}")
 _SPACE_RUN = re.compile(r"\s+")
 
 
 def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
+    return _unify_typography(unicodedata.normalize("NFKC", text)).casefold()
 
 
 def normalize_text(text: str) -> str:

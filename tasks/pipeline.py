@@ -142,6 +142,10 @@ class Candidate:
     site: str
     feed_sha256: str | None = None       # raw capture of the feed document that listed it
 
+    def without_html(self) -> Candidate:
+        """This candidate without its entry's HTML: all that is kept once the text is taken from it."""
+        return dataclasses.replace(self, entry=dataclasses.replace(self.entry, summary_html=None, content_html=None))
+
 
 def select_new_entries(polls: Sequence[FeedPoll], known_ids: set[str]) -> tuple[list[Candidate], int]:
     """New entries across all polls, each article once (first feed wins). Returns (candidates, entries seen)."""
@@ -213,14 +217,17 @@ class FetchedPage:
 
 def fetch_article(fetcher: Fetcher, lake: Lake, cand: Candidate, now: datetime
                   ) -> RawArticle | FetchedPage | ArticleFailure:
-    """The feed's full content as an article when the entry has it, else the page fetched and captured."""
+    """The feed's full content as an article when the entry has it, else the page fetched and captured.
+
+    What it returns holds the candidate without its entry's HTML (a run holds thousands).
+    """
     e = cand.entry
-    if e.content_html:
-        text = html_fragment_to_text(e.content_html)
-        if text.strip():
-            published, source = pick_published(None, e.published_at, now)
-            return RawArticle(cand, e.url, cand.canonical_url, text, e.title, e.author, published, source,
-                              e.language, "feed", now, cand.feed_sha256)
+    text = html_fragment_to_text(e.content_html) if e.content_html else ""
+    cand = cand.without_html()
+    if text.strip():
+        published, source = pick_published(None, e.published_at, now)
+        return RawArticle(cand, e.url, cand.canonical_url, text, e.title, e.author, published, source,
+                          e.language, "feed", now, cand.feed_sha256)
     res = fetcher.fetch(e.url, kind="page")
     if res.error_class:
         return ArticleFailure(e.url, cand.feed_url, res.error_class, res.error or res.error_class)
