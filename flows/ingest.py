@@ -7,7 +7,6 @@ import ctypes
 import dataclasses
 import functools
 import gc
-import itertools
 import json
 import sys
 import time
@@ -17,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pyarrow as pa
 from prefect import flow, task, unmapped
@@ -96,7 +94,7 @@ def clean_and_group(lake: Lake, raws: list[P.RawArticle], run_id: str, versions:
                     map_fn: Callable = map) -> dict:
     """Clean per site, assign stories against the persistent index, write index rows and articles.
 
-    Returns the counts of articles that joined a story and of new stories.
+    `raws` is emptied (see tasks.pipeline.clean_articles). Returns the counts of articles that joined a story and of new stories.
     """
     furniture_t = lake.read_table("site_furniture", schema=SITE_FURNITURE.schema)
     furniture: dict[str, set[str]] = defaultdict(set)
@@ -192,21 +190,6 @@ def release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def page_batches(cands: list[P.Candidate], size: int) -> list[list[P.Candidate]]:
-    """Page batches of at most `size`, one host per batch, hosts taken in turn.
-
-    One host per batch keeps a host's politeness limits from stalling other hosts' pages;
-    taking hosts in turn (each host's first batch, then each host's second, ...) lets the
-    threads that run the batches work on different hosts at once.
-    """
-    by_host: dict[str, list[P.Candidate]] = defaultdict(list)
-    for c in cands:
-        by_host[urlsplit(c.entry.url).netloc].append(c)
-    per_host = [[group[i:i + size] for i in range(0, len(group), size)]
-                for _, group in sorted(by_host.items())]
-    return [b for wave in itertools.zip_longest(*per_host) for b in wave if b is not None]
-
-
 @dataclass
 class RunContext:
     """What every run (ingest or backfill) starts with: ids, lake, versions, its `runs` row."""
@@ -247,13 +230,13 @@ def write_captures(ctx: RunContext, captures: list[dict]) -> None:
 
 
 def derive(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, map_fn: Callable = map) -> None:
-    """Clean, group into stories, write articles, then analyse every text not analysed yet."""
+    """Clean, group into stories, write articles, then analyse every text not analysed yet (empties `raws`)."""
     group(ctx, raws, summary, map_fn)
     analyse_pending(ctx, summary)
 
 
 def group(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, map_fn: Callable = map) -> None:
-    """Clean (per site, through `map_fn`), assign stories and write the articles."""
+    """Clean (per site, through `map_fn`), assign stories and write the articles (empties `raws`)."""
     if raws:
         counts = clean_and_group(ctx.lake, raws, ctx.run_id, ctx.versions, map_fn)
         summary.duplicates, summary.new_stories = counts["duplicates"], counts["new_stories"]
@@ -282,7 +265,7 @@ def fetch_articles(ctx: RunContext, fetcher: Fetcher, polls: list[P.FeedPoll], c
     Pages are extracted through `cpu_map` (the worker processes) while later batches are still
     fetched; the captures manifest is written before anything else of the run.
     """
-    batches = page_batches(cands, ctx.settings.page_batch)
+    batches = P.page_batches(cands, ctx.settings.page_batch, ctx.settings.per_host_concurrency)
     results, extracting, page_captures = [], [], []
     futures = get_articles.map(unmapped(fetcher), unmapped(ctx.lake), batches)
     for i in range(len(futures)):
@@ -299,7 +282,11 @@ def fetch_articles(ctx: RunContext, fetcher: Fetcher, polls: list[P.FeedPoll], c
     results += [r for it in extracting for r in it]
     # The manifest goes first: a backfill must find every capture even if this run dies later.
     write_captures(ctx, [p.capture for p in polls if p.capture] + page_captures)
-    raws = P.dedupe_by_canonical([r for r in results if isinstance(r, P.RawArticle)], known)
+    # In the feeds' order, whatever the batching: of two pages naming one canonical URL, the
+    # first listed is kept.
+    position = {c.article_id: i for i, c in enumerate(cands)}
+    raws = sorted((r for r in results if isinstance(r, P.RawArticle)), key=lambda r: position[r.candidate.article_id])
+    raws = P.dedupe_by_canonical(raws, known)
     summary.pages_fetched = len(page_captures)
     summary.pages_failed = sum(1 for r in results if isinstance(r, P.ArticleFailure))
     summary.new_articles = len(raws)
@@ -334,7 +321,8 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
             cpu_map = functools.partial(pool.map, chunksize=4) if pool else map
             raws = fetch_articles(ctx, fetcher, polls, cands, known, summary, cpu_map)
             del cands
-            # Every fetch of the run is done: its log goes to the lake now rather than being held.
+            # Every fetch of the run is done: its log is stored now, so a run that dies later
+            # still leaves it.
             fetch_log = fetcher.fetch_log()
             lake.append(FETCHES, pa.Table.from_pylist([{**row, "run_id": ctx.run_id, "seq": i}
                                                        for i, row in enumerate(fetch_log)], schema=FETCHES.schema),

@@ -27,7 +27,7 @@ class Settings:
     per_host_concurrency: int = 2
     per_host_interval: float = 0.0
     obey_robots: bool = True
-    page_batch: int = 100                # pages per Prefect task (each task run costs the Prefect server too)
+    page_batch: int = 100                # most pages per Prefect task (each task run costs the Prefect server too)
     retry_base_minutes: float = 30.0     # first backoff for a failing feed
     retry_cap_hours: float = 24.0        # longest backoff for a failing feed
 

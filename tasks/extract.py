@@ -93,16 +93,15 @@ def extract_article(html: bytes | str, url: str) -> Extracted:
     tree = trafilatura.load_html(html)
     if tree is None:
         raise ExtractionError(f"cannot parse HTML of {url!r}")
-    text, meta_tree = _main_text(copy.deepcopy(tree), url), tree
+    text, meta_tree = _main_text(tree, url), tree
     regions = _boilerplate_regions(tree)
     if text and regions and _mostly_inside(text, regions):
         pruned_tree = copy.deepcopy(tree)
         for element in _boilerplate_regions(pruned_tree):
             element.drop_tree()
-        pruned_copy = copy.deepcopy(pruned_tree)
         pruned_text = _main_text(pruned_tree, url)
         if pruned_text:
-            text, meta_tree = pruned_text, pruned_copy
+            text, meta_tree = pruned_text, pruned_tree
     if not text:
         raise ExtractionError(f"no article text found in {url!r}")
     metas = _meta_values(tree)
@@ -119,10 +118,13 @@ def extract_article(html: bytes | str, url: str) -> Extracted:
 
 
 def _main_text(tree: lxml.html.HtmlElement, url: str) -> str:
-    """trafilatura's main text of `tree` (which it alters), one paragraph per line; "" if none."""
+    """trafilatura's main text of `tree` (it works on a copy), one paragraph per line; "" if none."""
     document = trafilatura.bare_extraction(tree, url=url, include_comments=False, include_tables=True,
                                            deduplicate=False)
     return _normalize_lines(document.text) if document is not None and document.text else ""
+
+
+_NO_GUESSES = object()
 
 
 class _Guessed:
@@ -141,7 +143,11 @@ class _Guessed:
             from trafilatura.settings import DEFAULT_CONFIG, set_date_params
 
             extensive = DEFAULT_CONFIG.getboolean("DEFAULT", "EXTENSIVE_DATE_SEARCH")
-            self._document = extract_metadata(copy.deepcopy(self._tree), self._url, set_date_params(extensive))
+            try:
+                # On a copy: the page's tree is read again after this.
+                self._document = extract_metadata(copy.deepcopy(self._tree), self._url, set_date_params(extensive))
+            except (TypeError, ValueError):   # trafilatura's own guard around this step: no guesses
+                self._document = _NO_GUESSES
         return getattr(self._document, name, None)
 
     title = property(lambda self: self._get("title"))

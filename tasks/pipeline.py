@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -166,6 +167,24 @@ def select_new_entries(polls: Sequence[FeedPoll], known_ids: set[str]) -> tuple[
             out.append(Candidate(aid, canon, entry, poll.feed_url, poll.site,
                                  poll.capture["sha256"] if poll.capture else None))
     return out, n
+
+
+def page_batches(cands: Sequence[Candidate], size: int, per_host: int = 1) -> list[list[Candidate]]:
+    """The candidates in batches, one host per batch, hosts taken in turn.
+
+    Each host's candidates are split into at least `per_host` batches (the connections its
+    politeness limit allows at once, which separate threads can then use) of at most `size`.
+    Hosts are taken in turn (each host's first batch, then each host's second, ...), so that
+    threads running the batches work on different hosts at once.
+    """
+    by_host: dict[str, list[Candidate]] = {}
+    for c in cands:
+        by_host.setdefault(urlsplit(c.entry.url).netloc, []).append(c)
+    per_host_batches = []
+    for _, group in sorted(by_host.items()):
+        n = min(size, max(1, -(-len(group) // max(1, per_host))))
+        per_host_batches.append([group[i:i + n] for i in range(0, len(group), n)])
+    return [b for wave in itertools.zip_longest(*per_host_batches) for b in wave if b is not None]
 
 
 # -- article text --------------------------------------------------------------------------

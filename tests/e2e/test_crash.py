@@ -37,8 +37,8 @@ NEWSFLOW = [sys.executable, "-m", "flows.cli"]
 SEED = int(os.environ.get("NEWSFLOW_TEST_CRASH_SEED", "20261123"))
 KILLS = 3
 # Once a run has recorded itself in lake/runs, the sample ingest's own work takes about 2 s on a
-# 2-core machine: polls ~0.1 s, pages and captures until ~0.6 s, articles and stories ~0.7 s,
-# NLP until ~2.0 s, then fetches, feed states, the final runs row and the catalog. Kills are
+# 2-core machine: polls ~0.1 s, pages, captures and fetches until ~0.6 s, articles and stories
+# ~0.7 s, NLP until ~2.0 s, then feed states, the final runs row and the catalog. Kills are
 # spread over that span (before it, the run is still starting its temporary Prefect server).
 KILL_WINDOW = 2.5
 RUN_TIMEOUT = 300

@@ -21,7 +21,6 @@ from datetime import datetime, timedelta, timezone
 import pyarrow as pa
 import pytest
 
-from flows.ingest import page_batches
 from flows.settings import Settings
 from schemas.tables import ARTICLES, FEEDS
 from tasks import pipeline as P
@@ -256,7 +255,7 @@ def run_batch(fetcher: Fetcher, lake: Lake, feed_urls: list[str]) -> tuple[dict,
         polls = list(pool.map(lambda u: P.poll_feed(fetcher, lake, u, None, NOW), feed_urls))
         marks["poll"] = time.monotonic() - t
         cands, _ = P.select_new_entries(polls, P.known_article_ids(lake))
-        batches = page_batches(cands, Settings.__dataclass_fields__["page_batch"].default)
+        batches = P.page_batches(cands, Settings.page_batch, Settings.per_host_concurrency)
         results = [r for batch in pool.map(lambda b: [P.get_article(fetcher, lake, c, NOW) for c in b], batches)
                    for r in batch]
         marks["articles"] = time.monotonic() - t - marks["poll"]

@@ -56,6 +56,20 @@ def test_page_without_head_metadata_falls_back_to_trafilatura_guesses():
     assert result.text.split("\n")[-len(PARAGRAPHS):] == PARAGRAPHS
 
 
+def test_a_failing_metadata_guess_leaves_the_text_and_the_pages_own_fields(monkeypatch):
+    import trafilatura.metadata
+
+    def broken(*args, **kwargs):
+        raise ValueError("bug in a metadata heuristic")
+
+    monkeypatch.setattr(trafilatura.metadata, "extract_metadata", broken)
+    result = extract_article(page('<meta property="og:title" content="Pilots strike">'),
+                             "https://estuary.example/lisbon-pilots-strike.html")
+    assert result.title == "Pilots strike"
+    assert result.author is None and result.published_at is None   # nothing to guess them from
+    assert result.text.split("\n")[-len(PARAGRAPHS):] == PARAGRAPHS
+
+
 def test_extract_article_returns_text_and_head_metadata():
     result = extract_article(page(FULL_HEAD), "https://estuary.example/2024/05/lisbon-pilots-strike.html?utm_source=rss")
     assert isinstance(result, Extracted)

@@ -54,14 +54,14 @@ def test_a_link_that_cannot_be_canonicalized_is_skipped_not_fatal():
 
 
 def test_page_batches_take_hosts_in_turn_one_host_per_batch():
-    from flows.ingest import page_batches
-
     def cand(url: str) -> P.Candidate:
         return P.Candidate(url, url, FeedEntry(url, None, None, None, None, None, None, None), "f", "s")
 
     cands = [cand(f"http://a.test/{i}") for i in range(5)] + [cand(f"http://b.test/{i}") for i in range(2)]
-    batches = page_batches(cands, 2)
+    batches = P.page_batches(cands, 2)
     hosts = [{c.entry.url.split("/")[2] for c in b} for b in batches]
     assert hosts == [{"a.test"}, {"b.test"}, {"a.test"}, {"a.test"}]   # a's second batch waits for b's first
     assert [len(b) for b in batches] == [2, 2, 2, 1]
     assert sorted(c.article_id for b in batches for c in b) == sorted(c.article_id for c in cands)
+    # A host gets as many batches as connections it may use at once, even when `size` would fit it in one.
+    assert [len(b) for b in P.page_batches(cands, 100, per_host=2)] == [3, 1, 2, 1]
