@@ -180,10 +180,11 @@ def analyze(lake: Lake, settings: Settings, run_id: str, model: str, pool: cf.Ex
 
 
 def release_memory() -> None:
-    """Collect garbage and give freed heap pages back to the OS (glibc), before the NLP stage.
+    """Collect garbage and give freed heap pages back to the OS (glibc), after a stage.
 
-    The fetch and cleaning stages leave much of the heap free but mapped; without this the
-    process would hold that through the NLP stage, when the workers' memory peaks too.
+    Feed parsing, fetching and cleaning leave much of the heap free but mapped (threads
+    allocate from heaps of their own); without this the process would hold that through the
+    later stages, when the workers' memory peaks too.
     """
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):
@@ -308,16 +309,21 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
         prev = {r["feed_url"]: r for r in prev_t.to_pylist()} if prev_t is not None else {}
 
         with Fetcher(settings.fetch_policy()) as fetcher, contextlib.ExitStack() as stack:
+            # One set of worker processes for the CPU-bound stages, started before the polls so
+            # that they have loaded the model by the time pages come in: extraction and cleaning
+            # run in them, and the NLP stage finds them ready. A run with nothing new stops them
+            # after the polls (they cost it under a second).
+            pool = stack.enter_context(worker_pool(settings.n_process, settings.model or None))
             polls = [f.result() for f in poll_feed.map(unmapped(fetcher), unmapped(lake), feed_urls,
                                                        [prev.get(u) for u in feed_urls], unmapped(settings))]
             known = P.known_article_ids(lake)
             cands, summary.entries = P.select_new_entries(polls, known)
             # Polls keep only what the end of the run needs (states, captures): entries are in `cands`.
             polls = [dataclasses.replace(p, entries=[]) for p in polls]
-            # One set of worker processes for the CPU-bound stages, started only when there is
-            # work: extraction and cleaning run in them while they load the model, and the NLP
-            # stage finds them ready.
-            pool = stack.enter_context(worker_pool(settings.n_process, settings.model or None)) if cands else None
+            release_memory()   # the feeds' parse trees, freed in the poll threads' heaps
+            if not cands:
+                stack.close()
+                pool = None
             cpu_map = functools.partial(pool.map, chunksize=4) if pool else map
             raws = fetch_articles(ctx, fetcher, polls, cands, known, summary, cpu_map)
             del cands

@@ -9,7 +9,8 @@ instead of running Prefect's migrations again. With PREFECT_API_URL set in the e
 shared server, as with Dask or Ray runners) none of this happens.
 
 Like Prefect's own temporary server, the server is stopped at interpreter exit, after Prefect
-has flushed its queued events and logs to it.
+has flushed its queued events and logs to it. It runs in a session of its own (a signal to the
+CLI's process group does not reach it) and Linux stops it if the CLI is killed.
 
 This module must stay cheap to import: no Prefect, no httpx.
 """
@@ -103,6 +104,15 @@ def drop_template() -> None:
     template_path().unlink(missing_ok=True)
 
 
+def _die_with_parent() -> None:
+    """In the server's process before it runs: have Linux send it SIGTERM when the CLI dies."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+
+
 class LocalAPI:
     """A Prefect API server process on 127.0.0.1 (see the module docstring)."""
 
@@ -133,7 +143,12 @@ class LocalAPI:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
              "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
-            env=env, stdout=self._log, stderr=subprocess.STDOUT)
+            env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            # Out of the CLI's process group, so that a signal to the whole group (Ctrl-C, a
+            # service manager's SIGTERM) cannot stop the server before the interrupted run has
+            # reported to it: that left the CLI retrying a dead API for minutes. The server
+            # still goes with the CLI: stopped at its exit, or by the kernel if it is killed.
+            start_new_session=True, preexec_fn=_die_with_parent)
         self._ready = False
 
     def wait(self, timeout: float | None = None) -> None:

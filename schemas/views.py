@@ -63,14 +63,16 @@ SELECT story_id, trim(lower(regexp_replace(text, '\\W+', ' ', 'g'))) AS quote_ke
   min(published_at) AS first_seen_at
 FROM quotes GROUP BY story_id, quote_key
 """,
+    # Mentions are counted per text before the join: every copy of a text has the same ones.
     "story_entities": """
-SELECT story_id, norm AS entity, label,
-  count(DISTINCT article_id) AS n_articles,
-  max(per_article) AS n_mentions,
-  min(published_at) AS first_seen_at
-FROM (SELECT story_id, article_id, norm, label, min(published_at) AS published_at, count(*) AS per_article
-      FROM entities GROUP BY ALL)
-GROUP BY story_id, norm, label
+SELECT a.story_id, t.norm AS entity, t.label,
+  count(*) AS n_articles,
+  max(t.n) AS n_mentions,
+  min(a.published_at) AS first_seen_at
+FROM (SELECT text_hash, e.norm, e.label, count(*) AS n
+      FROM nlp_docs, unnest(entities) AS u(e) GROUP BY ALL) t
+JOIN articles a USING (text_hash)
+GROUP BY a.story_id, t.norm, t.label
 """,
     "feeds": "SELECT * FROM {feeds}",
     "runs": "SELECT * FROM {runs}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import io
 import re
+import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -174,6 +175,11 @@ def _local_name(tag: str) -> str:
 # -- feeds --------------------------------------------------------------------------------
 
 
+# Feeds parsed at once in one process. Parsing holds the GIL, so more threads do not parse
+# faster; they only hold more parse trees at once (a 5 MB full-text feed takes tens of MB).
+_PARSING = threading.BoundedSemaphore(2)
+
+
 def parse_feed(body: bytes, url: str, *, content_type: str | None = None) -> ParsedFeed:
     """Parse an RSS 0.9x/1.0/2.0 or Atom document.
 
@@ -195,24 +201,25 @@ def parse_feed(body: bytes, url: str, *, content_type: str | None = None) -> Par
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
-    try:
-        # A stream, never bytes or str: feedparser opens a str that looks like a URL, and
-        # bytes that name an existing file, itself. No sanitizing and no URI rewriting inside
-        # content: the HTML is never rendered, only reduced to text (scripts, styles and forms
-        # dropped, tasks.extract.html_fragment_to_text), and the two took 2/3 of parse time.
-        parsed = feedparser.parse(
-            io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
-        )
-    except Exception as exc:  # feedparser is a large lenient parser; contain whatever it throws
-        raise FeedParseError("parse_error", f"feedparser failed on {url}: {type(exc).__name__}: {exc}") from exc
+    with _PARSING:
+        try:
+            # A stream, never bytes or str: feedparser opens a str that looks like a URL, and
+            # bytes that name an existing file, itself. No sanitizing and no URI rewriting inside
+            # content: the HTML is never rendered, only reduced to text (scripts, styles and forms
+            # dropped, tasks.extract.html_fragment_to_text), and the two took 2/3 of parse time.
+            parsed = feedparser.parse(
+                io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+            )
+        except Exception as exc:  # feedparser is a large lenient parser; contain whatever it throws
+            raise FeedParseError("parse_error", f"feedparser failed on {url}: {type(exc).__name__}: {exc}") from exc
 
-    version = parsed.get("version") or ""
-    root = _root_element(body)
-    feed = parsed.get("feed", {})
-    feed_language = _language(feed.get("language"))
-    entries = tuple(
-        entry for entry in (_entry(raw, url, feed_language) for raw in parsed.entries) if entry is not None
-    )
+        version = parsed.get("version") or ""
+        root = _root_element(body)
+        feed = parsed.get("feed", {})
+        feed_language = _language(feed.get("language"))
+        entries = tuple(
+            entry for entry in (_entry(raw, url, feed_language) for raw in parsed.entries) if entry is not None
+        )
     if root == "html" or (not version and root not in _FEED_ROOTS):
         what = "an HTML page" if root == "html" else (f"a <{root}> document" if root else "no XML document")
         raise FeedParseError("not_a_feed", f"{url} is {what}, not RSS or Atom{_advertised_feed(body, url)}")

@@ -48,3 +48,32 @@ def test_catalog_is_read_only(tmp_path):
     else:
         raise AssertionError("write succeeded on a read-only catalog")
     assert not [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]
+
+
+def test_story_entities_counts_articles_and_mentions_per_story(tmp_path):
+    from datetime import datetime, timezone
+
+    lake = Lake(str(tmp_path / "lake"))
+    spec = TABLES["articles"]
+
+    def art(aid: str, story: str, text_hash: str, day: int) -> dict:
+        return {**ARTICLE, "article_id": aid, "story_id": story, "text_hash": text_hash,
+                "published_at": datetime(2026, 11, day, 9, tzinfo=timezone.utc)}
+
+    # Two copies of one text and a third copy with another text in story s1; one article in s2.
+    rows = [art("a1", "s1", "t1", 20), art("a2", "s1", "t1", 21), art("a3", "s1", "t2", 22), art("b1", "s2", "t3", 23)]
+    lake.append(spec, pa.Table.from_pylist(rows, schema=spec.schema), partition_values=["2026-11-20"] * 4)
+
+    def ent(norm: str, label: str = "GPE") -> dict:
+        return {"text": norm, "norm": norm, "label": label, "start_char": 0, "end_char": len(norm)}
+
+    docs = [{"text_hash": "t1", "entities": [ent("Geneva"), ent("Geneva"), ent("WHO", "ORG")], "run_id": "r"},
+            {"text_hash": "t2", "entities": [ent("Geneva")], "run_id": "r"},
+            {"text_hash": "t3", "entities": [ent("Geneva")], "run_id": "r"}]
+    nlp = TABLES["nlp_docs"]
+    lake.append(nlp, pa.Table.from_pylist(docs, schema=nlp.schema), name="r")
+    refresh_catalog(lake, str(tmp_path / "news.duckdb"))
+    con = open_catalog(str(tmp_path / "news.duckdb"))
+    got = con.execute("SELECT story_id, entity, label, n_articles, n_mentions, day(first_seen_at) "
+                      "FROM story_entities ORDER BY ALL").fetchall()
+    assert got == [("s1", "Geneva", "GPE", 3, 2, 20), ("s1", "WHO", "ORG", 2, 1, 20), ("s2", "Geneva", "GPE", 1, 1, 23)]
