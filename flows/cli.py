@@ -106,6 +106,14 @@ def run_sql(data_dir: Path, query: str, fmt: str = "table") -> str:
         con.close()
 
 
+def early_workers(data_dir: Path, overrides: dict):
+    """flows.workers.early_workers for the settings of this data directory and command line."""
+    from flows.settings import load_settings
+    from flows.workers import early_workers as start
+
+    return start(load_settings(str(data_dir), overrides))
+
+
 def cmd_ingest(args) -> int:
     require_file(args.feeds, "feed list")
     data_dir = Path(args.data)
@@ -116,8 +124,9 @@ def cmd_ingest(args) -> int:
     with prefect_api(data_dir) as ready:
         from flows.ingest import ingest_flow   # the slow imports overlap the server's start-up
 
-        ready()
-        summary = ingest_flow(str(Path(args.feeds).resolve()), str(data_dir.resolve()), overrides)
+        with early_workers(data_dir, overrides):
+            ready()
+            summary = ingest_flow(str(Path(args.feeds).resolve()), str(data_dir.resolve()), overrides)
     print_summary(summary)
     return EXIT_FEEDS_FAILED if summary["failed_feeds"] else EXIT_OK
 
@@ -193,9 +202,10 @@ def cmd_demo(args) -> int:
         print(f"serving {sample} at {server.base_url}; ingesting {feeds} into {data_dir}", flush=True)
         from flows.ingest import ingest_flow
 
-        ready()
-        summary = ingest_flow(str(feeds.resolve()), str(data_dir.resolve()),
-                              {"allow_private": True, "model": args.model, "n_process": args.n_process})
+        overrides = {"allow_private": True, "model": args.model, "n_process": args.n_process}
+        with early_workers(data_dir, overrides):
+            ready()
+            summary = ingest_flow(str(feeds.resolve()), str(data_dir.resolve()), overrides)
     print_summary(summary)
     for title, q in DEMO_QUERIES.items():
         print(f"\n-- {title}\n{' '.join(q.split())}\n")

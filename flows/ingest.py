@@ -22,6 +22,7 @@ from prefect import flow, task, unmapped
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.cache_policies import NO_CACHE
 
+from flows import workers
 from flows.lock import data_lock
 from flows.settings import Settings, load_settings
 from schemas.tables import ARTICLES, CAPTURES, FEEDS, FETCHES, NLP_DOCS, RUNS, SITE_FURNITURE, Column, TableSpec
@@ -299,7 +300,10 @@ def fetch_articles(ctx: RunContext, fetcher: Fetcher, polls: list[P.FeedPoll], c
 # lives in the shared Fetcher, so more threads never means more load on one host.
 @flow(name="newsflow-ingest", task_runner=ThreadPoolTaskRunner(max_workers=8))
 def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -> dict:
-    """Ingest the feeds listed in `feeds_file` into the lake and catalog under `data_dir`."""
+    """Ingest the feeds listed in `feeds_file` into the lake and catalog under `data_dir`.
+
+    Uses the worker processes the caller started (flows.workers), else starts its own.
+    """
     with data_lock(data_dir):
         settings = load_settings(data_dir, overrides)
         feed_urls = read_feed_list(Path(feeds_file).read_text(encoding="utf-8"))
@@ -314,7 +318,9 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
             # that they have loaded the model by the time pages come in: extraction and cleaning
             # run in them, and the NLP stage finds them ready. A run with nothing new stops them
             # after the polls (its no-op re-run measured 11.0 s at 2k, within earlier runs' range).
-            pool = stack.enter_context(worker_pool(settings.n_process, settings.model or None))
+            pool = workers.EARLY_WORKERS.get()
+            if pool is None:
+                pool = stack.enter_context(worker_pool(settings.n_process, settings.model or None))
             polls = [f.result() for f in poll_feed.map(unmapped(fetcher), unmapped(lake), feed_urls,
                                                        [prev.get(u) for u in feed_urls], unmapped(settings))]
             known = P.known_article_ids(lake)
@@ -323,7 +329,7 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
             polls = [dataclasses.replace(p, entries=[]) for p in polls]
             release_memory()   # the feeds' parse trees, freed in the poll threads' heaps
             if not cands:
-                stack.close()
+                stack.close()   # stops the workers if the flow started them
                 pool = None
             cpu_map = functools.partial(pool.map, chunksize=4) if pool else map
             raws = fetch_articles(ctx, fetcher, polls, cands, known, summary, cpu_map)

@@ -70,3 +70,21 @@ def test_configured_api_is_used_as_is(tmp_path, monkeypatch):
     with prefect_api.prefect_api(tmp_path) as ready:
         assert ready() == "http://127.0.0.1:4200/api"
     assert not (tmp_path / ".prefect").exists()
+
+
+def test_a_database_is_set_up_only_for_the_prefect_that_marked_it(tmp_path, monkeypatch):
+    home = make_home(tmp_path / "home")
+    assert prefect_api.is_set_up(home) is False            # never marked: the server sets it up
+    prefect_api.mark_set_up(home)
+    assert prefect_api.is_set_up(home) is True             # the next start skips migrations and blocks
+    monkeypatch.setattr(prefect_api, "setup_key", lambda: "prefect==99.0")
+    assert prefect_api.is_set_up(home) is False            # an upgraded Prefect migrates again
+    (home / "prefect.db").unlink()
+    prefect_api.mark_set_up(home)
+    assert prefect_api.is_set_up(home) is False            # a mark without its database means nothing
+
+
+def test_the_cached_database_is_per_prefect_and_collections(tmp_path, cache, monkeypatch):
+    first = prefect_api.template_path()
+    monkeypatch.setattr(prefect_api, "setup_key", lambda: "prefect==3.9.1;prefect-aws==0.5")
+    assert prefect_api.template_path() != first and prefect_api.template_path().parent == first.parent
