@@ -66,8 +66,8 @@ QUERIES = {
         SELECT a.published_date, e.label, e.entity, count(*) AS stories
         FROM story_entities e JOIN articles a ON a.story_id = e.story_id AND a.is_canonical
         GROUP BY a.published_date, e.label, e.entity
-        QUALIFY row_number() OVER (PARTITION BY a.published_date ORDER BY count(*) DESC, e.entity) <= 10
-        ORDER BY a.published_date, stories DESC, e.entity""",
+        QUALIFY row_number() OVER (PARTITION BY a.published_date ORDER BY count(*) DESC, e.entity, e.label) <= 10
+        ORDER BY a.published_date, stories DESC, e.entity, e.label""",
     "stories by number of sites": """
         SELECT n_sites, count(*) AS stories, sum(n_articles) AS articles
         FROM stories GROUP BY n_sites ORDER BY n_sites""",

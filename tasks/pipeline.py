@@ -337,9 +337,14 @@ def assign_stories(index: StoryIndex, arts: Sequence[CleanArticle]) -> dict[str,
     return {s.article_id: (s.story_id, s.method) for s in index.assign(docs)}
 
 
+def article_partition(a: CleanArticle) -> str:
+    """The `articles` partition value of `a`: its publication date (UTC), as YYYY-MM-DD."""
+    return a.raw.published_at.date().isoformat()
+
+
 def articles_table(arts: Sequence[CleanArticle], stories: dict[str, tuple[str, str]], run_id: str,
                    versions: dict[str, str]) -> tuple[pa.Table, list[str]]:
-    """The `articles` rows for `arts` and their partition values (published date)."""
+    """The `articles` rows for `arts` and their partition values (article_partition)."""
     rows = []
     parts = []
     for a in arts:
@@ -356,7 +361,7 @@ def articles_table(arts: Sequence[CleanArticle], stories: dict[str, tuple[str, s
             "dedup_method": method, "text_source": r.text_source, "raw_sha256": r.raw_sha256,
             "extractor_version": versions["extractor"], "cleaner_version": versions["cleaner"], "run_id": run_id,
         })
-        parts.append(r.published_at.date().isoformat())
+        parts.append(article_partition(a))
     return pa.Table.from_pylist(rows, schema=ARTICLES.schema), parts
 
 

@@ -1,0 +1,33 @@
+"""The grouping stage's writes: every article lands, each publication date in as few files as possible."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from flows import ingest
+from tasks import pipeline as P
+from tasks.feeds import FeedEntry
+from tasks.storage import Lake
+
+START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+VERSIONS = {"extractor": "x", "cleaner": "c", "model": "m", "nlp": "n"}
+
+
+def raw(i: int, day: int) -> P.RawArticle:
+    url = f"http://site{i % 3}.test/news/{i}"
+    text = (f"Article {i} opens on the harbour board's decision number {i} about ferry {i * 7}.\n\n"
+            f"Its second paragraph, {i}, quotes nobody and mentions pier {i * 11} once.")
+    cand = P.Candidate(P.article_id_for(url), url, FeedEntry(url, None, None, None, None, None, None, None),
+                       f"http://site{i % 3}.test/feed.xml", f"site{i % 3}.test")
+    return P.RawArticle(cand, url, url, text, f"Title {i}", None, START + timedelta(days=day, minutes=i),
+                        "feed", "en", "feed", START, None)
+
+
+def test_slices_follow_publication_dates(tmp_path, monkeypatch):
+    monkeypatch.setattr(ingest, "ARTICLES_PER_WRITE", 4)
+    days = [i // 4 for i in range(12)]   # four a date, and each site (i % 3) has articles of every date
+    lake = Lake(str(tmp_path / "lake"))
+    ingest.clean_and_group.fn(lake, [raw(i, d) for i, d in enumerate(days)], "run-1", VERSIONS)
+    files = lake.table_files("articles")
+    assert sorted(str(f).split("published_date=")[1][:10] for f in files) == [
+        "2026-11-02", "2026-11-03", "2026-11-04"]   # 3 slices of 4, one date each: one file per date
+    assert lake.read_table("articles").num_rows == 12
