@@ -73,7 +73,7 @@ def template_path() -> Path:
 def is_set_up(home: Path) -> bool:
     """True if the database in `home` was migrated and had its block types registered by this setup_key().
 
-    Such a database needs neither again: the server then skips both at start-up (about 1.5 s here).
+    Such a database needs neither again: the server then skips both at start-up (about 1-1.5 s here).
     """
     try:
         return (home / DB_NAME).exists() and (home / SETUP_MARK).read_text(encoding="utf-8") == setup_key()
