@@ -106,14 +106,6 @@ def run_sql(data_dir: Path, query: str, fmt: str = "table") -> str:
         con.close()
 
 
-def early_workers(data_dir: Path, overrides: dict):
-    """flows.workers.early_workers for the settings of this data directory and command line."""
-    from flows.settings import load_settings
-    from flows.workers import early_workers as start
-
-    return start(load_settings(str(data_dir), overrides))
-
-
 def cmd_ingest(args) -> int:
     require_file(args.feeds, "feed list")
     data_dir = Path(args.data)
@@ -123,8 +115,9 @@ def cmd_ingest(args) -> int:
     ensure_unlocked(data_dir)   # fail fast, before a Prefect server is started for nothing
     with prefect_api(data_dir) as ready:
         from flows.ingest import ingest_flow   # the slow imports overlap the server's start-up
+        from flows.workers import early_workers
 
-        with early_workers(data_dir, overrides):
+        with early_workers(str(data_dir), overrides):
             ready()
             summary = ingest_flow(str(Path(args.feeds).resolve()), str(data_dir.resolve()), overrides)
     print_summary(summary)
@@ -201,9 +194,10 @@ def cmd_demo(args) -> int:
         feeds.write_text(server.render((sample / "feeds.txt").read_text(encoding="utf-8")), encoding="utf-8")
         print(f"serving {sample} at {server.base_url}; ingesting {feeds} into {data_dir}", flush=True)
         from flows.ingest import ingest_flow
+        from flows.workers import early_workers
 
         overrides = {"allow_private": True, "model": args.model, "n_process": args.n_process}
-        with early_workers(data_dir, overrides):
+        with early_workers(str(data_dir), overrides):
             ready()
             summary = ingest_flow(str(feeds.resolve()), str(data_dir.resolve()), overrides)
     print_summary(summary)

@@ -13,7 +13,7 @@ import contextlib
 import contextvars
 from collections.abc import Iterator
 
-from flows.settings import Settings
+from flows.settings import load_settings
 from tasks.nlp import worker_pool
 
 EARLY_WORKERS: contextvars.ContextVar[cf.Executor | None] = contextvars.ContextVar("newsflow_early_workers",
@@ -21,8 +21,13 @@ EARLY_WORKERS: contextvars.ContextVar[cf.Executor | None] = contextvars.ContextV
 
 
 @contextlib.contextmanager
-def early_workers(settings: Settings) -> Iterator[None]:
-    """For the block, worker processes for `settings` (model, n_process) in EARLY_WORKERS, started now."""
+def early_workers(data_dir: str, overrides: dict | None = None) -> Iterator[None]:
+    """For the block, worker processes in EARLY_WORKERS, started now, for the model and n_process
+    that a run on `data_dir` with `overrides` will use (flows.settings.load_settings).
+
+    Raises SettingsError for a bad setting, as the run itself would.
+    """
+    settings = load_settings(data_dir, overrides)
     with worker_pool(settings.n_process, settings.model or None) as pool:
         token = EARLY_WORKERS.set(pool)
         try:
