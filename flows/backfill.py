@@ -1,20 +1,21 @@
 """The backfill flow: re-derive articles, stories and NLP from raw captures (or WARC files), offline."""
 from __future__ import annotations
 
+import glob
 from datetime import date, datetime, time as dtime, timedelta, timezone
 from pathlib import Path
 
 import pyarrow.compute as pc
 from prefect import flow
 
-from flows.ingest import RunSummary, derive, finish_run, start_run, utcnow, write_captures
-from flows.lock import data_lock
+from flows import workers
+from flows.ingest import CLOCK, RunSummary, analyse_pending, finish_run, group, progress, start_run, utcnow, write_captures
+from flows.lock import run_lock
+from flows.objectstore import is_object_store, s3_filesystem
 from flows.settings import load_settings
 from schemas.tables import ARTICLES, CAPTURES
 from tasks import pipeline as P
-from tasks.extract import ExtractionError, extract_article
-from tasks.feeds import FeedEntry
-from tasks.raw import ReplayFetcher, iter_warc_pages, put_raw
+from tasks.raw import ReplayFetcher
 
 
 def _day_start(d: str) -> datetime:
@@ -58,54 +59,69 @@ def replay_window(lake, since: str, until: str) -> tuple[list[P.RawArticle], int
     return out, n_entries, failures
 
 
-def import_warc(lake, path: str) -> tuple[list[P.RawArticle], list[dict], int]:
-    """Articles from the HTML responses of a WARC file, with their capture rows and the failure count."""
-    name = Path(path).name
-    raws, captures, failures = [], [], 0
-    for url, when, ctype, body in iter_warc_pages(path):
-        when = when or utcnow()
-        sha = put_raw(lake, body)
-        captures.append({"sha256": sha, "url": url, "kind": "page", "feed_url": f"warc:{name}",
-                         "content_type": ctype, "n_bytes": len(body), "fetched_at": when})
-        try:
-            ex = extract_article(body, url)
-        except ExtractionError:
-            failures += 1
-            continue
-        canon = P.canonicalize_url(ex.canonical_url if ex.canonical_url and P.same_site(ex.canonical_url, url) else url)
-        entry = FeedEntry(url=url, guid=None, title=ex.title, author=ex.author, published_at=None,
-                          summary_html=None, content_html=None, language=ex.language)
-        cand = P.Candidate(P.article_id_for(canon), canon, entry, f"warc:{name}", P.site_key(url), sha)
-        published, source = P.pick_published(ex.published_at, None, when)
-        raws.append(P.RawArticle(cand, url, canon, ex.text, ex.title, ex.author, published, source,
-                                 ex.language, "page", when, sha))
-    return raws, captures, failures
+def resolve_warc_paths(patterns: list[str]) -> list[str]:
+    """The WARC files named by `patterns`: local paths or globs, or s3:// URIs or globs, sorted.
+
+    Raises FileNotFoundError naming a pattern that matches nothing.
+    """
+    out = []
+    for pattern in patterns:
+        if is_object_store(pattern):
+            scheme = pattern.split("://", 1)[0]
+            found = [f"{scheme}://{p}" for p in s3_filesystem().glob(pattern)]
+        else:
+            found = glob.glob(pattern) if glob.has_magic(pattern) else [pattern] if Path(pattern).is_file() else []
+            found = [str(Path(p).resolve()) for p in found]
+        if not found:
+            raise FileNotFoundError(f"no WARC file matches {pattern}")
+        out += sorted(found)
+    return list(dict.fromkeys(out))
+
+
+def import_warcs(ctx, paths: list[str], pool, summary: RunSummary) -> list[P.RawArticle]:
+    """Articles from WARC files, one job per file in `pool` (the Dask cluster's or local workers),
+    their captures' manifest written once."""
+    def job(path: str) -> tuple:
+        return P.import_warc, ctx.lake, path, CLOCK, s3_filesystem().open if is_object_store(path) else None
+
+    if pool is not None:
+        futures = [pool.submit(*job(p)) for p in paths]
+        works = (futures[i].result() for i in range(len(futures)))
+    else:
+        works = (fn(*args) for fn, *args in map(job, paths))
+    raws, captures = [], []
+    for i, work in enumerate(works):
+        captures += work.captures
+        raws += [r for r in work.results if isinstance(r, P.RawArticle)]
+        summary.entries += len(work.captures)
+        summary.pages_failed += sum(isinstance(r, P.ArticleFailure) for r in work.results)
+        if len(paths) > 1:
+            progress("warc files", i + 1, len(paths))
+    write_captures(ctx, captures)   # one manifest file per run and day: written once
+    return raws
 
 
 @flow(name="newsflow-backfill")
 def backfill_flow(data_dir: str, since: str | None = None, until: str | None = None,
                   warc_files: list[str] | None = None, overrides: dict | None = None) -> dict:
-    """Re-derive the tables from raw captures fetched in [since, until], and/or import WARC files."""
-    with data_lock(data_dir):
-        settings = load_settings(data_dir, overrides)
-        ctx = start_run(settings, "backfill", {"since": since, "until": until, "warc_files": warc_files or [],
+    """Re-derive the tables from raw captures fetched in [since, until], and/or import WARC files
+    (paths, s3:// URIs or globs of either; one job per file, on the Dask cluster when there is one)."""
+    settings = load_settings(data_dir, overrides)
+    with run_lock(data_dir, settings.lake_root, settings.lock_lease_seconds):
+        paths = resolve_warc_paths(warc_files or [])
+        ctx = start_run(settings, "backfill", {"since": since, "until": until, "warc_files": paths,
                                                "data_dir": data_dir})
         summary = RunSummary(ctx.run_id, "running")
-        raws: list[P.RawArticle] = []
-        if since or until:
-            got, summary.entries, summary.pages_failed = replay_window(ctx.lake, since or "1970-01-01",
-                                                                       until or utcnow().date().isoformat())
-            raws += got
-        warc_captures: list[dict] = []
-        for path in warc_files or []:
-            got, captures, failed = import_warc(ctx.lake, path)
-            warc_captures += captures
-            raws += got
-            summary.entries += len(captures)
-            summary.pages_failed += failed
-        write_captures(ctx, warc_captures)   # one manifest file per run and day: written once
-        raws = P.dedupe_by_canonical(raws, set())
-        summary.new_articles = len(raws)
-        derive(ctx, raws, summary)
+        with workers.run_workers(settings) as pool:
+            raws: list[P.RawArticle] = []
+            if since or until:
+                got, summary.entries, summary.pages_failed = replay_window(ctx.lake, since or "1970-01-01",
+                                                                           until or utcnow().date().isoformat())
+                raws += got
+            raws += import_warcs(ctx, paths, pool, summary)
+            raws = P.dedupe_by_canonical(raws, set())
+            summary.new_articles = len(raws)
+            group(ctx, raws, summary, workers.map_fn(pool))
+            analyse_pending(ctx, summary, pool)
         summary.status = "ok"
         return finish_run(ctx, summary)

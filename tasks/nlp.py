@@ -101,12 +101,29 @@ def _init_worker(model_name: str | None) -> None:
     _WORKER_LOAD.start()
 
 
-def _work(items: list[tuple[str, str]], batch_size: int) -> list[Analysis]:
-    assert _WORKER_LOAD is not None, "not a worker_pool process"
-    _WORKER_LOAD.join()
-    if _WORKER_ERROR is not None:
-        raise _WORKER_ERROR
-    return analyze_docs(_WORKER_NLP, items, batch_size)
+_MODELS: dict[str | None, object] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def worker_model(model_name: str | None):
+    """The model for NLP jobs in this process, loaded once per process and kept.
+
+    In a worker_pool process, the model its initializer loads; elsewhere (a Dask worker, whose
+    jobs carry no initializer) loaded on the first job and cached for the process's life.
+    """
+    if _WORKER_LOAD is not None:
+        _WORKER_LOAD.join()
+        if _WORKER_ERROR is not None:
+            raise _WORKER_ERROR
+        return _WORKER_NLP
+    with _MODELS_LOCK:
+        if model_name not in _MODELS:
+            _MODELS[model_name] = load_model(model_name)
+        return _MODELS[model_name]
+
+
+def _work(items: list[tuple[str, str]], batch_size: int, model_name: str | None = None) -> list[Analysis]:
+    return analyze_docs(worker_model(model_name), items, batch_size)
 
 
 def _started() -> None:
@@ -149,8 +166,9 @@ def analyze_texts(items: Sequence[tuple[str, str]], *, model_name: str | None = 
                   pool: cf.Executor | None = None) -> Iterator[Analysis]:
     """Analyse (key, text) items; yields one Analysis per item, in completion order.
 
-    With a `pool` from worker_pool() (loading the same model), or n_process > 1, the texts go
-    in chunks of about `chunk_words` words to worker processes that each load the model once.
+    With a `pool` (worker_pool()'s processes, or any concurrent.futures executor whose workers
+    import newsflow, such as a Dask cluster's), or n_process > 1, the texts go in chunks of
+    about `chunk_words` words to worker processes that each load the model once.
     """
     items = list(items)
     if not items:
@@ -179,7 +197,7 @@ def analyze_texts(items: Sequence[tuple[str, str]], *, model_name: str | None = 
     with contextlib.ExitStack() as stack:
         if pool is None:
             pool = stack.enter_context(worker_pool(n_process, model_name))
-        futures = [pool.submit(_work, c, batch_size) for c in chunks]
+        futures = [pool.submit(_work, c, batch_size, model_name) for c in chunks]
         for fut in cf.as_completed(futures):
             res = fut.result()
             done += len(res)

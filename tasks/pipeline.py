@@ -1,6 +1,7 @@
 """The ingest stages as plain functions over the stage modules (no Prefect, no clock: `now` is passed in)."""
 from __future__ import annotations
 
+import concurrent.futures as cf
 import dataclasses
 import hashlib
 import itertools
@@ -16,7 +17,7 @@ from tasks.clean import Cleaned, clean_with_furniture, site_furniture
 from tasks.dedup import StoryDoc, StoryIndex, canonicalize_url, content_hash
 from tasks.extract import ExtractionError, extract_article, html_fragment_to_text
 from tasks.feeds import FeedEntry, FeedParseError, parse_feed
-from tasks.fetch import Fetcher, next_fetch_at
+from tasks.fetch import Fetcher, FetchPolicy, next_fetch_at
 from tasks.nlp import Analysis
 from tasks.raw import put_raw
 from tasks.storage import Lake
@@ -279,6 +280,93 @@ def get_article(fetcher: Fetcher, lake: Lake, cand: Candidate, now: datetime) ->
     """fetch_article then extract_fetched, in this process."""
     got = fetch_article(fetcher, lake, cand, now)
     return extract_fetched(got) if isinstance(got, FetchedPage) else got
+
+
+# -- one host's share of a run, for workers on other machines -----------------------------------
+@dataclass
+class JobResult:
+    """What one job on a worker gave: its results in input order, the captures it stored, and the
+    requests it made (its fetch log)."""
+
+    results: list
+    captures: list[dict]
+    fetch_log: list[dict]
+
+
+def host_of(url: str) -> str:
+    """The host (with port) whose politeness limits a request to `url` counts against."""
+    return urlsplit(url).netloc.lower()
+
+
+def by_host(items: Sequence, url: Callable[[object], str]) -> list[list]:
+    """`items` grouped by the host of url(item), groups in host order, items in input order."""
+    groups: dict[str, list] = {}
+    for it in items:
+        groups.setdefault(host_of(url(it)), []).append(it)
+    return [groups[h] for h in sorted(groups)]
+
+
+def poll_host(policy: FetchPolicy, lake: Lake, feeds: Sequence[tuple[str, dict | None]],
+              clock: Callable[[], datetime], *, retry_base: timedelta, retry_cap: timedelta) -> JobResult:
+    """Poll the feeds of one host (poll_feed each), with a Fetcher of its own; results are FeedPolls.
+
+    A job that owns every request to its host keeps that host's politeness limits (concurrency,
+    interval, robots.txt) however many such jobs run at once on however many machines.
+    """
+    with Fetcher(policy) as fetcher, cf.ThreadPoolExecutor(max(1, policy.per_host_concurrency)) as threads:
+        polls = list(threads.map(lambda f: poll_feed(fetcher, lake, f[0], f[1], clock(), retry_base=retry_base,
+                                                     retry_cap=retry_cap), feeds))
+        return JobResult(polls, [], fetcher.fetch_log())
+
+
+def fetch_host_pages(policy: FetchPolicy, lake: Lake, cands: Sequence[Candidate],
+                     clock: Callable[[], datetime]) -> JobResult:
+    """Get the articles of one host's candidates: fetched, captured and extracted here (see poll_host).
+
+    Results are RawArticle or ArticleFailure, in the candidates' order; a page that fails
+    extraction is captured all the same.
+    """
+    def one(cand: Candidate) -> tuple[RawArticle | ArticleFailure, dict | None]:
+        got = fetch_article(fetcher, lake, cand, clock())
+        if isinstance(got, FetchedPage):
+            return extract_fetched(got), got.capture
+        return got, None
+
+    with Fetcher(policy) as fetcher, cf.ThreadPoolExecutor(max(1, policy.per_host_concurrency)) as threads:
+        pairs = list(threads.map(one, cands))
+        return JobResult([r for r, _ in pairs], [c for _, c in pairs if c], fetcher.fetch_log())
+
+
+def import_warc(lake: Lake, path: str, clock: Callable[[], datetime],
+                opener: Callable[[str], object] | None = None) -> JobResult:
+    """The articles in the HTML responses of one WARC file, captured in the lake (a job per file).
+
+    Results are RawArticles (pages that fail extraction are counted, not returned: their
+    capture is kept); `clock()` dates records without a WARC-Date. `opener` as for
+    tasks.raw.iter_warc_pages. Raises ValueError when the file is not a readable WARC.
+    """
+    from tasks.raw import iter_warc_pages
+
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    raws, captures, failures = [], [], []
+    for url, when, ctype, body in iter_warc_pages(path, opener):
+        when = when or clock()
+        sha = put_raw(lake, body)
+        captures.append({"sha256": sha, "url": url, "kind": "page", "feed_url": f"warc:{name}",
+                         "content_type": ctype, "n_bytes": len(body), "fetched_at": when})
+        try:
+            ex = extract_article(body, url)
+        except ExtractionError as e:
+            failures.append(ArticleFailure(url, f"warc:{name}", "extract_error", str(e)))
+            continue
+        canon = canonicalize_url(ex.canonical_url if ex.canonical_url and same_site(ex.canonical_url, url) else url)
+        entry = FeedEntry(url=url, guid=None, title=ex.title, author=ex.author, published_at=None,
+                          summary_html=None, content_html=None, language=ex.language)
+        cand = Candidate(article_id_for(canon), canon, entry, f"warc:{name}", site_key(url), sha)
+        published, source = pick_published(ex.published_at, None, when)
+        raws.append(RawArticle(cand, url, canon, ex.text, ex.title, ex.author, published, source,
+                               ex.language, "page", when, sha))
+    return JobResult(raws + failures, captures, [])
 
 
 # -- clean + stories -------------------------------------------------------------------------

@@ -4,7 +4,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
 from datetime import datetime, timezone
 
 from tasks.fetch import FetchResult
@@ -19,7 +21,9 @@ def put_raw(lake: Lake, body: bytes) -> str:
     """Store `body` once under its SHA-256 and return the hash (idempotent)."""
     sha = hashlib.sha256(body).hexdigest()
     key = raw_key(sha)
-    if not lake.exists(key):
+    # In an object store, an existence check (a HEAD, and a LIST when absent) costs more requests
+    # than the PUT it might save: nearly every capture is new (unchanged feeds are never stored).
+    if lake.is_object_store or not lake.exists(key):
         lake.put_bytes(key, gzip.compress(body, compresslevel=6))
     return sha
 
@@ -66,15 +70,17 @@ class ReplayFetcher:
         pass
 
 
-def iter_warc_pages(path: str) -> Iterator[tuple[str, datetime, str | None, bytes]]:
+def iter_warc_pages(path: str, opener: Callable[[str], BinaryIO] | None = None
+                    ) -> Iterator[tuple[str, datetime, str | None, bytes]]:
     """(url, capture time UTC, content type, body) of every HTML response record in a WARC file.
 
-    Raises ValueError naming the file when it is not a readable WARC.
+    `opener(path)` opens the file for binary reading (default: the local `open`; a filesystem's
+    `open` for object stores). Raises ValueError naming the file when it is not a readable WARC.
     """
     from warcio.archiveiterator import ArchiveIterator
     from warcio.exceptions import ArchiveLoadFailed
 
-    with open(path, "rb") as fh:
+    with (opener or functools.partial(open, mode="rb"))(path) as fh:
         try:
             for rec in ArchiveIterator(fh):
                 if rec.rec_type != "response" or not rec.http_headers:

@@ -16,20 +16,32 @@ import pyarrow.parquet as pq
 from schemas.tables import TableSpec
 
 
-class Lake:
-    """Tables and blobs under one root, local ("/data/lake") or any pyarrow filesystem URI ("s3://bucket/lake").
+class LakeUnavailable(RuntimeError):
+    """The lake's object store cannot be used: unreachable endpoint, missing bucket, bad credentials."""
 
-    Every write is atomic: bytes go to a hidden temporary name first and are then moved into
-    place (a rename on local disk; object stores publish a PUT whole), so a reader never sees a
-    half-written file. Hidden names start with "." so neither pyarrow nor the DuckDB globs
-    (`*.parquet`) pick them up.
+
+class Lake:
+    """Tables and blobs under one root, local ("/data/lake") or in an object store ("s3://bucket/lake").
+
+    Every write is atomic. On local disk bytes go to a hidden temporary name first and are then
+    renamed into place; hidden names start with "." so neither pyarrow nor the DuckDB globs
+    (`*.parquet`) pick them up. An object store publishes a PUT whole, so there each file is
+    one PUT at its final key: no temporary object, no copy, no delete, no directory markers
+    (each request is billed).
+
+    `fs` is the pyarrow filesystem of an object-store root (the caller builds it with its
+    endpoint and credentials); without one, pyarrow's own for the URI's scheme. A Lake pickles,
+    so worker processes on other machines write to the same store.
     """
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, fs: pafs.FileSystem | None = None):
         if "://" in root:
-            self.fs, path = pafs.FileSystem.from_uri(root)
+            scheme, path = root.split("://", 1)
+            if fs is None:
+                fs, path = pafs.FileSystem.from_uri(root)
+            self.fs = fs
             self.root = path.rstrip("/")
-            self.uri_prefix = root.split("://", 1)[0] + "://"
+            self.uri_prefix = scheme + "://"
         else:
             self.fs = pafs.LocalFileSystem()
             self.root = os.path.abspath(root)
@@ -37,8 +49,30 @@ class Lake:
             os.makedirs(self.root, exist_ok=True)
 
     @property
-    def is_local(self) -> bool:
-        return isinstance(self.fs, pafs.LocalFileSystem)
+    def is_object_store(self) -> bool:
+        return bool(self.uri_prefix)
+
+    @property
+    def fsspec(self):
+        """The fsspec filesystem behind the lake's pyarrow one (an object store through s3fs), else None.
+
+        DuckDB reads through it when its own S3 extension (httpfs) is not installed.
+        """
+        handler = getattr(self.fs, "handler", None)
+        return getattr(handler, "fs", None)
+
+    def check(self) -> None:
+        """Raise LakeUnavailable unless the lake's store answers and its bucket exists (local: no-op)."""
+        if not self.is_object_store:
+            return
+        bucket = self.root.split("/", 1)[0]
+        try:
+            info = self.fs.get_file_info(bucket)
+        except Exception as e:  # noqa: BLE001 - whatever the client raises, the user needs one line
+            raise LakeUnavailable(f"cannot use the lake {self.uri()}: {type(e).__name__}: {e}") from None
+        if info.type == pafs.FileType.NotFound:
+            raise LakeUnavailable(f"cannot use the lake {self.uri()}: bucket {bucket!r} does not exist "
+                                  "(create it first)")
 
     def path(self, *parts: str) -> str:
         return "/".join([self.root, *parts])
@@ -51,6 +85,10 @@ class Lake:
     def put_bytes(self, key: str, data: bytes) -> None:
         """Write `data` at `key` (relative to the root) atomically."""
         final = self.path(key)
+        if self.is_object_store:
+            with self.fs.open_output_stream(final, compression=None) as out:
+                out.write(data)
+            return
         parent = final.rsplit("/", 1)[0]
         self.fs.create_dir(parent, recursive=True)
         tmp = f"{parent}/.tmp-{uuid.uuid4().hex}"

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 __all__ = [
+    "ALL_PATHS",
     "FaultHandler",
     "FaultServer",
     "RecordedRequest",
@@ -48,6 +49,7 @@ __all__ = [
 ]
 
 Handler = Callable[["FaultHandler"], None]
+ALL_PATHS = "*"   # peak_in_flight(ALL_PATHS): requests in flight to the whole server (one host)
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,10 @@ class FaultHandler(http.server.BaseHTTPRequestHandler):
         fault = self.fault
         with fault._lock:
             fault._in_flight[split.path] += 1
+            fault._in_flight[ALL_PATHS] += 1
             now_serving = fault._in_flight[split.path]
             fault._peaks[split.path] = max(fault._peaks[split.path], now_serving)
+            fault._peaks[ALL_PATHS] = max(fault._peaks[ALL_PATHS], fault._in_flight[ALL_PATHS])
             fault.requests.append(
                 RecordedRequest(
                     "GET",
@@ -100,6 +104,7 @@ class FaultHandler(http.server.BaseHTTPRequestHandler):
         finally:
             with fault._lock:
                 fault._in_flight[split.path] -= 1
+                fault._in_flight[ALL_PATHS] -= 1
 
     def respond(
         self,
@@ -198,7 +203,7 @@ class FaultServer:
             return [r for r in self.requests if r.path == path]
 
     def peak_in_flight(self, path: str) -> int:
-        """Most requests for path served at the same time since the last reset_stats()."""
+        """Most requests for path (ALL_PATHS: for any path) served at the same time since the last reset_stats()."""
         with self._lock:
             return self._peaks[path]
 
