@@ -77,9 +77,9 @@ class RunSummary:
 # -- Prefect tasks: thin wrappers, coarse (per feed, per page batch, per stage) ---------------
 @task(name="poll-feed", cache_policy=NO_CACHE)
 def poll_feed(fetcher: Fetcher, lake: Lake, feed_url: str, previous: dict | None,
-              settings: Settings) -> P.FeedPoll:
+              settings: Settings, site: str | None = None) -> P.FeedPoll:
     from datetime import timedelta
-    return P.poll_feed(fetcher, lake, feed_url, previous, utcnow(),
+    return P.poll_feed(fetcher, lake, feed_url, previous, utcnow(), site=site,
                        retry_base=timedelta(minutes=settings.retry_base_minutes),
                        retry_cap=timedelta(hours=settings.retry_cap_hours))
 
@@ -311,7 +311,8 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
     """
     with data_lock(data_dir):
         settings = load_settings(data_dir, overrides)
-        feed_urls = read_feed_list(Path(feeds_file).read_text(encoding="utf-8"))
+        feed_list = read_feed_list(Path(feeds_file).read_text(encoding="utf-8"))
+        feed_urls = [f.url for f in feed_list]
         ctx = start_run(settings, "ingest", {"feeds_file": str(Path(feeds_file).resolve()), "data_dir": data_dir})
         summary = RunSummary(ctx.run_id, "running", feeds_total=len(feed_urls))
         lake = ctx.lake
@@ -328,7 +329,8 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
             if pool is None:
                 pool = stack.enter_context(worker_pool(settings.n_process, settings.model or None))
             polls = [f.result() for f in poll_feed.map(unmapped(fetcher), unmapped(lake), feed_urls,
-                                                       [prev.get(u) for u in feed_urls], unmapped(settings))]
+                                                       [prev.get(u) for u in feed_urls], unmapped(settings),
+                                                       [f.site for f in feed_list])]   # sites the list names
             known = P.known_article_ids(lake)
             cands, summary.entries = P.select_new_entries(polls, known)
             # Polls keep only what the end of the run needs (states, captures): entries are in `cands`.
