@@ -42,6 +42,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.common import BASE_TEXTS, ROOT, SHARED, TESTBED, free_port
+from tasks.feeds import read_feed_list
 
 # Testbed shape. The generator makes N*K stories (plus ~13% siblings) and posts each on a few of
 # the sites: ~3.3 articles per base story with its default repost mix, whatever the number of
@@ -539,7 +540,7 @@ def ingest_phase(size: int, sw: Path) -> dict:
                     "--sites", str(SITES), "--seed", str(SEED)], check=True, capture_output=True)
     gen_s = time.monotonic() - t0
     hosts = site_hosts(p.name for p in testbed.iterdir() if p.is_dir())
-    feeds_file = testbed / "feeds.txt"
+    feeds_file = testbed / "feeds.opml"   # it names each site (by title: the hosts are IP addresses)
     data = sw / "data"
 
     with contextlib.ExitStack() as stack:
@@ -550,7 +551,7 @@ def ingest_phase(size: int, sw: Path) -> dict:
         log(f"size {size}: {len(hosts)} sites on {addresses[0]}..{addresses[-1]}, port {port} "
             f"({changed} files rewritten in {time.monotonic() - t0:.1f} s)")
         truth = json.loads((testbed / "truth.json").read_text(encoding="utf-8"))
-        n_feeds = sum(1 for ln in feeds_file.read_text().splitlines() if ln.strip())
+        n_feeds = len(read_feed_list(feeds_file.read_text(encoding="utf-8")))
         log(f"size {size}: cold ingest of {len(truth['articles'])} pages from {n_feeds} feeds")
         started_epoch = time.time()
         cold = ingest(feeds_file, data)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bench.common import SCORER, free_port, make_testbed, newsflow, require_shared, sql_rows
 from flows.sample_server import SampleServer
+from tasks.feeds import read_feed_list
 
 EXPORT = ("SELECT url, canonical_url, text, story_id AS cluster_id, wire_agency, title, dateline "
           "FROM articles ORDER BY url")
@@ -38,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.styles:
         extra += ["--styles", str(Path(args.styles).resolve())]
     make_testbed(work / "testbed", base, *extra)
-    feeds = [ln for ln in (work / "testbed" / "feeds.txt").read_text().splitlines() if ln.strip()]
+    # From the OPML, which names each site: all of them share one loopback host, which cannot.
+    feeds = [f"{f.url} {f.site or ''}" for f in read_feed_list((work / "testbed" / "feeds.opml").read_text(encoding="utf-8"))]
     (work / "feeds-half.txt").write_text("\n".join(feeds[: len(feeds) // 2]) + "\n")
     (work / "feeds-all.txt").write_text("\n".join(feeds) + "\n")
     data = work / "data"

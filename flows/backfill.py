@@ -13,7 +13,7 @@ from flows.ingest import CLOCK, RunSummary, analyse_pending, finish_run, group, 
 from flows.lock import run_lock
 from flows.objectstore import is_object_store, s3_filesystem
 from flows.settings import load_settings
-from schemas.tables import ARTICLES, CAPTURES
+from schemas.tables import ARTICLES, CAPTURES, FEEDS
 from tasks import pipeline as P
 from tasks.raw import ReplayFetcher
 
@@ -37,7 +37,10 @@ def replay_window(lake, since: str, until: str) -> tuple[list[P.RawArticle], int
     window_shas = {r["sha256"] for r in rows}
     pages = {r["url"]: r for r in rows if r["kind"] == "page"}       # latest capture of each page wins
     feed_at = {r["sha256"]: r["fetched_at"] for r in rows if r["kind"] == "feed"}
-    polls = [P.replay_feed(lake, r) for r in reversed(rows) if r["kind"] == "feed"]   # newest listing first
+    # Each feed keeps the site the last ingest gave it (a name from the feed list can't be re-derived here).
+    feeds = lake.read_table("feeds", schema=FEEDS.schema, columns=["feed_url", "site"])
+    sites = {r["feed_url"]: r["site"] for r in feeds.to_pylist()} if feeds is not None else {}
+    polls = [P.replay_feed(lake, r, sites.get(r["feed_url"])) for r in reversed(rows) if r["kind"] == "feed"]   # newest listing first
     cands, n_entries = P.select_new_entries(polls, set())
     stored_t = lake.read_table("articles", schema=ARTICLES.schema, columns=["article_id", "raw_sha256", "run_id"])
     stored: dict[str, str | None] = {}   # article_id -> raw capture of its latest version

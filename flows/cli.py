@@ -231,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("ingest", help="fetch the feeds and add what is new to the lake")
-    s.add_argument("--feeds", required=True, help="feed list: OPML 2.0, or one URL per line")
+    s.add_argument("--feeds", required=True, help="feed list: OPML 2.0, or one URL a line, optionally followed by the site's name")
     s.add_argument("--data", required=True, help="data directory (lake, catalog, Prefect home)")
     s.add_argument("--allow-private", action="store_true",
                    help="allow loopback and private addresses (link-local ones stay refused)")

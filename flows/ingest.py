@@ -32,7 +32,7 @@ from tasks.catalog import refresh_catalog
 from tasks.clean import CLEANER_VERSION
 from tasks.dedup import INDEX_SCHEMA, StoryIndex
 from tasks.extract import EXTRACTOR_VERSION
-from tasks.feeds import read_feed_list
+from tasks.feeds import FeedListEntry, read_feed_list
 from tasks.fetch import Fetcher
 from tasks.nlp import NLP_VERSION, Analysis, analyze_texts, map_analysis, plan_reuse, resolve_model
 from tasks.storage import Lake
@@ -82,8 +82,8 @@ class RunSummary:
 # -- Prefect tasks: thin wrappers, coarse (per feed, per page batch, per stage) ---------------
 @task(name="poll-feed", cache_policy=NO_CACHE)
 def poll_feed(fetcher: Fetcher, lake: Lake, feed_url: str, previous: dict | None,
-              settings: Settings) -> P.FeedPoll:
-    return P.poll_feed(fetcher, lake, feed_url, previous, utcnow(),
+              settings: Settings, site: str | None = None) -> P.FeedPoll:
+    return P.poll_feed(fetcher, lake, feed_url, previous, utcnow(), site=site,
                        retry_base=timedelta(minutes=settings.retry_base_minutes),
                        retry_cap=timedelta(hours=settings.retry_cap_hours))
 
@@ -274,9 +274,10 @@ class LocalFetching:
         self.fetcher = Fetcher(ctx.settings.fetch_policy())
         self.cpu_pool = cpu_pool
 
-    def poll(self, feed_urls: list[str], prev: dict[str, dict]) -> list[P.FeedPoll]:
-        return [f.result() for f in poll_feed.map(unmapped(self.fetcher), unmapped(self.ctx.lake), feed_urls,
-                                                  [prev.get(u) for u in feed_urls], unmapped(self.ctx.settings))]
+    def poll(self, feeds: list[FeedListEntry], prev: dict[str, dict]) -> list[P.FeedPoll]:
+        return [f.result() for f in poll_feed.map(unmapped(self.fetcher), unmapped(self.ctx.lake), [f.url for f in feeds],
+                                                  [prev.get(f.url) for f in feeds], unmapped(self.ctx.settings),
+                                                  [f.site for f in feeds])]   # sites the list names
 
     def get_articles(self, cands: list[P.Candidate]) -> tuple[list, list[dict]]:
         """(RawArticle or ArticleFailure per candidate, in no set order; the page captures)."""
@@ -327,13 +328,13 @@ class ClusterFetching:
                 progress(label, i + 1, len(jobs))
         return works
 
-    def poll(self, feed_urls: list[str], prev: dict[str, dict]) -> list[P.FeedPoll]:
+    def poll(self, feeds: list[FeedListEntry], prev: dict[str, dict]) -> list[P.FeedPoll]:
         s = self.ctx.settings
-        works = self._run(P.poll_host, P.by_host([(u, prev.get(u)) for u in feed_urls], lambda f: f[0]),
+        works = self._run(P.poll_host, P.by_host([(f.url, prev.get(f.url), f.site) for f in feeds], lambda f: f[0]),
                           "feed hosts", retry_base=timedelta(minutes=s.retry_base_minutes),
                           retry_cap=timedelta(hours=s.retry_cap_hours))
         polled = {p.feed_url: p for w in works for p in w.results}
-        return [polled[u] for u in feed_urls]
+        return [polled[f.url] for f in feeds]
 
     def get_articles(self, cands: list[P.Candidate]) -> tuple[list, list[dict]]:
         works = self._run(P.fetch_host_pages, P.by_host(cands, lambda c: c.entry.url), "page hosts")
@@ -377,7 +378,8 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
     """
     settings = load_settings(data_dir, overrides)
     with run_lock(data_dir, settings.lake_root, settings.lock_lease_seconds):
-        feed_urls = read_feed_list(Path(feeds_file).read_text(encoding="utf-8"))
+        feed_list = read_feed_list(Path(feeds_file).read_text(encoding="utf-8"))
+        feed_urls = [f.url for f in feed_list]
         ctx = start_run(settings, "ingest", {"feeds_file": str(Path(feeds_file).resolve()), "data_dir": data_dir})
         summary = RunSummary(ctx.run_id, "running", feeds_total=len(feed_urls))
         lake = ctx.lake
@@ -393,7 +395,7 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
             pool = workers_stack.enter_context(workers.run_workers(settings))
             fetching = ClusterFetching(ctx, pool) if settings.dask_address else LocalFetching(ctx, pool)
             with contextlib.closing(fetching):
-                polls = fetching.poll(feed_urls, prev)
+                polls = fetching.poll(feed_list, prev)
                 known = P.known_article_ids(lake)
                 cands, summary.entries = P.select_new_entries(polls, known)
                 # Polls keep only what the end of the run needs (states, captures): entries are in `cands`.

@@ -56,7 +56,7 @@ ARTICLES = _t(
         ("article_id", pa.string(), "Hash of the canonical URL"),
         ("url", pa.string(), "URL as linked from the feed"),
         ("canonical_url", pa.string(), "Canonical URL: rel=canonical / og:url on the same site, else the link with tracking parameters, fragment and AMP variant removed"),
-        ("site", pa.string(), "The publishing site (host, plus path prefix when several sites share a host)"),
+        ("site", pa.string(), "The publishing site: the name the feed list gives it, else the registrable domain of the feed's link to its site (or of its URL; a WARC page's own URL), e.g. bbc.co.uk or a.substack.com; host:port for an IP address or localhost"),
         ("feed_url", pa.string(), "Feed the article was found in"),
         ("title", pa.string(), "Headline as published"),
         ("author", pa.string(), "Byline, when given"),
@@ -138,7 +138,8 @@ FEEDS = _t(
     "feeds", "State of every feed: last result, validators, backoff.", ("feed_url",), [
         ("feed_url", pa.string(), "Feed URL"),
         ("title", pa.string(), "Feed title"),
-        ("site", pa.string(), "Site the feed belongs to"),
+        ("link", pa.string(), "The feed's own link to its site (RSS channel link, Atom alternate link) from the last good parse"),
+        ("site", pa.string(), "Site the feed belongs to, as of the last poll (see articles.site)"),
         ("last_status", pa.string(), "ok, unchanged or failed"),
         ("last_http_status", pa.int32(), "HTTP status of the last fetch"),
         ("last_error_class", pa.string(), "Error class of the last failure"),

@@ -14,9 +14,12 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
+from tasks.sites import registrable_domain
+
 __all__ = [
     "FULL_TEXT_MIN_CHARS",
     "FeedEntry",
+    "FeedListEntry",
     "FeedListError",
     "FeedParseError",
     "ParsedFeed",
@@ -85,44 +88,61 @@ class ParsedFeed:
 # -- feed lists ---------------------------------------------------------------------------
 
 
-def read_feed_list(text: str) -> list[str]:
-    """Read feed URLs from an OPML 2.0 document or from one URL per line.
+@dataclass(frozen=True)
+class FeedListEntry:
+    """One feed of a feed list: its URL and the site the list names for it (None: not named)."""
 
-    Takes the file's text. OPML: every outline with an xmlUrl, at any depth. Text: blank
-    lines and lines starting with '#' are skipped; a '#' comment may follow the URL.
-    Returns http(s) URLs, de-duplicated (scheme and host compared case-insensitively) in
-    first-seen order. Raises FeedListError naming the offending line or outline.
+    url: str
+    site: str | None = None
+
+
+def read_feed_list(text: str) -> list[FeedListEntry]:
+    """Read the feeds, and the sites the list names, from OPML 2.0 or from one feed per line.
+
+    Takes the file's text. OPML: every outline with an xmlUrl, at any depth. Its htmlUrl (the
+    site's home page) names the site by its registrable domain; when that address (htmlUrl,
+    else xmlUrl) is on an IP address or localhost, which cannot tell sites apart, the outline's
+    title (else text) names it instead. Text: a URL, then optionally whitespace and the site's
+    name (the rest of the line, up to a '#' comment, whitespace collapsed); blank lines and
+    lines starting with '#' are skipped.
+    Returns entries de-duplicated by URL (scheme and host compared case-insensitively) in
+    first-seen order; a repeat may add a name, not change it. Raises FeedListError naming the
+    offending line or outline.
     """
     stripped = text.lstrip("\ufeff \t\r\n")
-    urls = _read_opml(stripped) if stripped.startswith("<") else _read_lines(text)
-    seen: set[str] = set()
-    unique = []
-    for url in urls:
-        key = _dedup_key(url)
-        if key not in seen:
-            seen.add(key)
-            unique.append(url)
-    return unique
+    entries = _read_opml(stripped) if stripped.startswith("<") else _read_lines(text)
+    urls: dict[str, str] = {}                  # dedup key -> the URL as first written
+    names: dict[str, tuple[str, str]] = {}     # dedup key -> (site name, where it was named)
+    for entry, where in entries:
+        key = _dedup_key(entry.url)
+        urls.setdefault(key, entry.url)
+        if entry.site is None:
+            continue
+        named, named_where = names.setdefault(key, (entry.site, where))
+        if named != entry.site:
+            raise FeedListError(f"{where}: {entry.url!r} is named {entry.site!r}, "
+                                f"but {named!r} at {named_where}")
+    return [FeedListEntry(url, names.get(key, (None,))[0]) for key, url in urls.items()]
 
 
-def _read_lines(text: str) -> list[str]:
-    urls = []
+def _read_lines(text: str) -> list[tuple[FeedListEntry, str]]:
+    entries = []
     for number, line in enumerate(text.splitlines(), start=1):
         content = line.strip().lstrip("\ufeff")
         if not content or content.startswith("#"):
             continue
-        url, _, rest = content.partition(" ")
-        rest = rest.strip()
-        if rest and not rest.startswith("#"):
-            raise FeedListError(f"line {number}: expected one URL, got {content!r}")
+        url, *rest = content.split(None, 1)
+        name = " ".join(re.split(r"(?:^|\s)#", rest[0], maxsplit=1)[0].split()) if rest else ""
         problem = _url_problem(url)
         if problem:
             raise FeedListError(f"line {number}: {url!r} {problem}")
-        urls.append(url)
-    return urls
+        if name.lower().startswith(("http://", "https://")):
+            raise FeedListError(f"line {number}: expected a URL and a site name, got two URLs: {content!r}")
+        entries.append((FeedListEntry(url, name or None), f"line {number}"))
+    return entries
 
 
-def _read_opml(text: str) -> list[str]:
+def _read_opml(text: str) -> list[tuple[FeedListEntry, str]]:
     problem = _dtd_problem(text.encode("utf-8", errors="replace"))
     if problem:
         raise FeedListError(f"OPML refused: {problem}")
@@ -132,11 +152,12 @@ def _read_opml(text: str) -> list[str]:
         raise FeedListError(f"OPML is not well-formed XML: {exc}") from None
     if _local_name(root.tag) != "opml":
         raise FeedListError(f"root element is <{root.tag}>, expected <opml>")
-    urls = []
+    entries = []
     for number, outline in enumerate(root.iter(), start=1):
         if _local_name(outline.tag) != "outline":
             continue
-        label = outline.get("title") or outline.get("text") or f"#{number}"
+        title = " ".join((outline.get("title") or outline.get("text") or "").split())
+        label = title or f"#{number}"
         url = (outline.get("xmlUrl") or "").strip()
         if not url:
             if (outline.get("type") or "").lower() in ("rss", "atom"):
@@ -145,8 +166,16 @@ def _read_opml(text: str) -> list[str]:
         problem = _url_problem(url)
         if problem:
             raise FeedListError(f"outline {label!r}: xmlUrl {url!r} {problem}")
-        urls.append(url)
-    return urls
+        home = (outline.get("htmlUrl") or "").strip()
+        problem = home and _url_problem(home)
+        if problem:
+            raise FeedListError(f"outline {label!r}: htmlUrl {home!r} {problem}")
+        if registrable_domain(home or url):
+            site = registrable_domain(home) if home else None   # no htmlUrl: the feed itself tells
+        else:
+            site = title or None
+        entries.append((FeedListEntry(url, site), f"outline {label!r}"))
+    return entries
 
 
 def _url_problem(url: str) -> str | None:

@@ -20,6 +20,7 @@ from tasks.feeds import FeedEntry, FeedParseError, parse_feed
 from tasks.fetch import Fetcher, FetchPolicy, next_fetch_at
 from tasks.nlp import Analysis
 from tasks.raw import put_raw
+from tasks.sites import site_key
 from tasks.storage import Lake
 
 FUTURE_SLACK = timedelta(days=1)
@@ -32,22 +33,6 @@ def text_hash(text: str) -> str:
 
 def article_id_for(canonical_url: str) -> str:
     return hashlib.sha1(canonical_url.encode("utf-8")).hexdigest()[:16]
-
-
-def site_key(url: str) -> str:
-    """The site a feed belongs to: its host, plus the first path segment when the link names one.
-
-    Several fictional or hosted sites often share one host (`127.0.0.1:8765/site-3/`,
-    `example.substack.com`), and a site's furniture must be learned per site, not per host.
-    """
-    parts = urlsplit(url)
-    host = parts.netloc.lower()
-    if host.startswith("www."):
-        host = host[4:]
-    segs = [s for s in parts.path.split("/") if s]
-    if segs and "." not in segs[0] and len(segs) >= 1 and not segs[0].lower().startswith(("feed", "rss", "atom")):
-        return f"{host}/{segs[0]}"
-    return host
 
 
 def same_site(a: str, b: str) -> bool:
@@ -69,23 +54,33 @@ class FeedPoll:
 
 
 def poll_feed(fetcher: Fetcher, lake: Lake, feed_url: str, previous: dict | None, now: datetime, *,
-              retry_base: timedelta = timedelta(minutes=30), retry_cap: timedelta = timedelta(hours=24),
-              respect_backoff: bool = True) -> FeedPoll:
-    """Fetch and parse one feed (conditional GET), store the raw document, and return its poll."""
+              site: str | None = None, retry_base: timedelta = timedelta(minutes=30),
+              retry_cap: timedelta = timedelta(hours=24), respect_backoff: bool = True) -> FeedPoll:
+    """Fetch and parse one feed (conditional GET), store the raw document, and return its poll.
+
+    `site` is the site the feed list names for the feed; without one, the site is that of the
+    feed's own link (its channel link, from this poll or the last good one), else of its URL.
+    The site is worked out again on every poll, so a change in the feed list shows at once.
+    """
     prev = dict(previous or {})
     state = {
-        "feed_url": feed_url, "title": prev.get("title"), "site": prev.get("site") or site_key(feed_url),
+        "feed_url": feed_url, "title": prev.get("title"), "link": prev.get("link"), "site": None,
         "last_status": None, "last_http_status": None, "last_error_class": None, "last_error": None,
         "last_fetched_at": now, "last_ok_at": prev.get("last_ok_at"), "etag": prev.get("etag"),
         "last_modified": prev.get("last_modified"), "body_sha256": prev.get("body_sha256"),
         "consecutive_failures": prev.get("consecutive_failures") or 0, "next_fetch_at": None,
         "n_entries": prev.get("n_entries"),
     }
+
+    def poll(status: str, entries: list[FeedEntry] | None = None, capture: dict | None = None) -> FeedPoll:
+        state["site"] = site or feed_site(feed_url, state["link"])
+        return FeedPoll(feed_url, status, state, state["site"], entries or [], capture)
+
     due = prev.get("next_fetch_at")
     if respect_backoff and state["consecutive_failures"] and due is not None and due > now:
         state.update(last_status="skipped", last_fetched_at=prev.get("last_fetched_at"), next_fetch_at=due,
                      last_error_class=prev.get("last_error_class"), last_error=prev.get("last_error"))
-        return FeedPoll(feed_url, "skipped", state, state["site"])
+        return poll("skipped")
 
     res = fetcher.fetch(feed_url, kind="feed", etag=prev.get("etag"), last_modified=prev.get("last_modified"),
                         previous_sha256=prev.get("body_sha256"))
@@ -95,13 +90,13 @@ def poll_feed(fetcher: Fetcher, lake: Lake, feed_url: str, previous: dict | None
         n = state["consecutive_failures"] + 1
         state.update(last_status="failed", last_error_class=error_class, last_error=error,
                      consecutive_failures=n, next_fetch_at=next_fetch_at(n, now, base=retry_base, cap=retry_cap))
-        return FeedPoll(feed_url, "failed", state, state["site"])
+        return poll("failed")
 
     if res.error_class:
         return failed(res.error_class, res.error or res.error_class)
     if res.not_modified:
         state.update(last_status="unchanged", last_ok_at=now, consecutive_failures=0)
-        return FeedPoll(feed_url, "unchanged", state, state["site"])
+        return poll("unchanged")
     body = res.body or b""
     try:
         parsed = parse_feed(body, res.final_url or feed_url, content_type=res.headers.get("content-type"))
@@ -110,15 +105,26 @@ def poll_feed(fetcher: Fetcher, lake: Lake, feed_url: str, previous: dict | None
     sha = put_raw(lake, body)
     capture = {"sha256": sha, "url": feed_url, "kind": "feed", "feed_url": feed_url,
                "content_type": res.headers.get("content-type"), "n_bytes": len(body), "fetched_at": now}
-    site = site_key(parsed.link) if parsed.link and parsed.link.startswith(("http://", "https://")) else state["site"]
-    state.update(last_status="ok", title=parsed.title or prev.get("title"), site=site, last_ok_at=now,
+    state.update(last_status="ok", title=parsed.title or prev.get("title"), link=parsed.link, last_ok_at=now,
                  etag=res.etag, last_modified=res.last_modified, body_sha256=res.body_sha256,
                  consecutive_failures=0, n_entries=len(parsed.entries))
-    return FeedPoll(feed_url, "ok", state, site, list(parsed.entries), capture)
+    return poll("ok", list(parsed.entries), capture)
 
 
-def replay_feed(lake: Lake, capture: dict) -> FeedPoll:
-    """A FeedPoll rebuilt from a raw feed capture (backfills: no network)."""
+def feed_site(feed_url: str, link: str | None) -> str:
+    """The site of a feed no feed list names: that of its own link to its site, else of its URL.
+
+    The link matters for feeds served from elsewhere (feeds.bbci.co.uk for bbc.co.uk).
+    """
+    return site_key(link) if link and link.startswith(("http://", "https://")) else site_key(feed_url)
+
+
+def replay_feed(lake: Lake, capture: dict, site: str | None = None) -> FeedPoll:
+    """A FeedPoll rebuilt from a raw feed capture (backfills: no network).
+
+    `site` is the feed's site as the last ingest stored it (the feed list's name, if any);
+    without one, the site comes from the captured document as in poll_feed.
+    """
     from tasks.raw import get_raw
 
     url = capture["feed_url"] or capture["url"]
@@ -127,9 +133,8 @@ def replay_feed(lake: Lake, capture: dict) -> FeedPoll:
         parsed = parse_feed(get_raw(lake, capture["sha256"]), capture["url"], content_type=capture.get("content_type"))
     except (FeedParseError, FileNotFoundError, ValueError) as e:
         state.update(last_status="failed", last_error_class="replay_error", last_error=str(e))
-        return FeedPoll(url, "failed", state, site_key(url))
-    site = site_key(parsed.link) if parsed.link and parsed.link.startswith(("http://", "https://")) else site_key(url)
-    return FeedPoll(url, "ok", state, site, list(parsed.entries), dict(capture))
+        return FeedPoll(url, "failed", state, site or site_key(url))
+    return FeedPoll(url, "ok", state, site or feed_site(url, parsed.link), list(parsed.entries), dict(capture))
 
 
 # -- entries -> candidates ----------------------------------------------------------------
@@ -306,16 +311,17 @@ def by_host(items: Sequence, url: Callable[[object], str]) -> list[list]:
     return [groups[h] for h in sorted(groups)]
 
 
-def poll_host(policy: FetchPolicy, lake: Lake, feeds: Sequence[tuple[str, dict | None]],
+def poll_host(policy: FetchPolicy, lake: Lake, feeds: Sequence[tuple[str, dict | None, str | None]],
               clock: Callable[[], datetime], *, retry_base: timedelta, retry_cap: timedelta) -> JobResult:
-    """Poll the feeds of one host (poll_feed each), with a Fetcher of its own; results are FeedPolls.
+    """Poll the feeds of one host, (url, previous state, site the feed list names) each, with a
+    Fetcher of its own (see poll_feed); results are FeedPolls.
 
     A job that owns every request to its host keeps that host's politeness limits (concurrency,
     interval, robots.txt) however many such jobs run at once on however many machines.
     """
     with Fetcher(policy) as fetcher, cf.ThreadPoolExecutor(max(1, policy.per_host_concurrency)) as threads:
-        polls = list(threads.map(lambda f: poll_feed(fetcher, lake, f[0], f[1], clock(), retry_base=retry_base,
-                                                     retry_cap=retry_cap), feeds))
+        polls = list(threads.map(lambda f: poll_feed(fetcher, lake, f[0], f[1], clock(), site=f[2],
+                                                     retry_base=retry_base, retry_cap=retry_cap), feeds))
         return JobResult(polls, [], fetcher.fetch_log())
 
 

@@ -39,12 +39,12 @@ def snapshot(data: Path) -> dict[str, list[dict]]:
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory, sample_server, fixture_server):
     data = tmp_path_factory.mktemp("data")
-    feeds = data / "feeds.txt"
-    lines = sample_server.render((SAMPLE / "feeds.txt").read_text()).splitlines()
-    lines += [f"{fixture_server.base_url}/riverside-courier/feed.xml",
-              f"{fixture_server.base_url}/broken/feed.xml",
-              f"{fixture_server.base_url}/nowhere/feed.xml"]
-    feeds.write_text("\n".join(lines) + "\n")
+    # The sample's OPML names its four sites (all on one loopback host); the fixture feeds are
+    # added unnamed, so their site is their server's host and port.
+    feeds = data / "feeds.opml"
+    fixtures = "".join(f'<outline type="rss" xmlUrl="{fixture_server.base_url}/{name}/feed.xml"/>'
+                       for name in ("riverside-courier", "broken", "nowhere"))
+    feeds.write_text(sample_server.render((SAMPLE / "feeds.opml").read_text()).replace("</body>", fixtures + "</body>"))
     first = newsflow("ingest", "--feeds", str(feeds), "--data", str(data), "--allow-private")
     snap1 = snapshot(data)
     second = newsflow("ingest", "--feeds", str(feeds), "--data", str(data), "--allow-private")
@@ -61,6 +61,25 @@ def test_first_run_lands_every_stage(two_runs):
     assert any(s["n_sites"] >= 2 for s in snap["stories"])       # a wire story carried by several sites
     assert snap["entities"] and snap["quotes"]
     assert any(q["speaker"] for q in snap["quotes"])
+
+
+def test_sites_are_named_by_the_feed_list_and_counted_per_story(two_runs, fixture_server):
+    data = two_runs[0]
+    expected = json.loads((SAMPLE / "expected.json").read_text())
+    names = {"harbor-gazette": "The Harbor Gazette", "valley-courier": "Valley Courier",
+             "northfield-ledger": "Northfield Ledger", "coastline-daily": "Coastline Daily",
+             "riverside-courier": fixture_server.base_url.removeprefix("http://")}   # unnamed: host:port
+    res = newsflow("sql", "--data", str(data), "--format", "json",
+                   "SELECT a.canonical_url, a.site, s.n_sites, s.sites FROM articles a JOIN stories s USING (story_id)")
+    rows = {"/" + r["canonical_url"].split("/", 3)[3]: r for r in map(json.loads, res.stdout.splitlines())}
+    assert {path: r["site"] for path, r in rows.items()} == {path: names[path.split("/")[1]] for path in rows}
+    for key, story in expected["stories"].items():
+        want = sorted({names[p.split("/")[1]] for p in story["paths"]})
+        for path in story["paths"]:
+            assert (rows[path]["n_sites"], rows[path]["sites"]) == (len(want), want), key
+    res = newsflow("sql", "--data", str(data), "--format", "json", "SELECT feed_url, site FROM feeds")
+    feeds = {r["feed_url"].rsplit("/", 2)[-2]: r["site"] for r in map(json.loads, res.stdout.splitlines())}
+    assert feeds == {**names, "broken": names["riverside-courier"], "nowhere": names["riverside-courier"]}
 
 
 def test_entity_offsets_point_into_each_copy(two_runs):
@@ -147,22 +166,24 @@ def test_warc_import(two_runs, tmp_path):
 
     data = two_runs[0]
     page = (ROOT / "tests/fixtures/sites/riverside-courier/2026/11/library-reopens.html").read_text()
-    page = page.replace("{{BASE_URL}}", "https://riverside-courier.example")
+    # A real site's layout: its own domain, the date first in the path.
+    page = page.replace("{{BASE_URL}}/riverside-courier", "https://www.riverside-courier.example")
     warc = tmp_path / "news.warc.gz"
     with open(warc, "wb") as fh:
         writer = WARCWriter(fh, gzip=True)
         headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
         import io
-        rec = writer.create_warc_record("https://riverside-courier.example/riverside-courier/2026/11/library-reopens.html",
+        rec = writer.create_warc_record("https://www.riverside-courier.example/2026/11/library-reopens.html",
                                         "response", payload=io.BytesIO(page.encode()), http_headers=headers)
         writer.write_record(rec)
     res = newsflow("backfill", "--data", str(data), "--warc", str(warc))
     assert res.returncode == 0, res.stderr
     got = newsflow("sql", "--data", str(data), "--format", "json",
-                   "SELECT site, title, feed_url FROM articles WHERE url LIKE 'https://riverside-courier.example/%'")
+                   "SELECT site, title, feed_url FROM articles WHERE url LIKE 'https://www.riverside-courier.example/%'")
     row = json.loads(got.stdout)
     assert row["title"] == "Library reopens with a new reading room"
     assert row["feed_url"] == "warc:news.warc.gz"
+    assert row["site"] == "riverside-courier.example"    # its registrable domain, not "host/2026"
 
 
 def test_backfill_needs_no_network(tmp_path):

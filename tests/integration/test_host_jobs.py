@@ -63,7 +63,7 @@ def test_a_host_job_fetches_extracts_and_logs_its_pages_politely(server, tmp_pat
 def test_a_host_job_polls_its_feeds(server, tmp_path):
     server.routes["/a.xml"] = static(rss_feed(2, title="A"), content_type="application/rss+xml")
     server.routes["/b.xml"] = status(500)
-    feeds = [(server.url("/a.xml"), None), (server.url("/b.xml"), None)]
+    feeds = [(server.url("/a.xml"), None, None), (server.url("/b.xml"), None, "Harbor Gazette")]
     work = P.poll_host(POLICY, Lake(str(tmp_path)), feeds, clock, retry_base=timedelta(minutes=30),
                        retry_cap=timedelta(hours=24))
     a, b = work.results

@@ -28,7 +28,7 @@ def ingested(sample_server, tmp_path_factory):
     lake = Lake(str(tmp_path_factory.mktemp("lake")))
     feeds = read_feed_list(sample_server.render((SAMPLE / "feeds.txt").read_text()))
     with fetcher() as f:
-        polls = [P.poll_feed(f, lake, url, None, NOW) for url in feeds]
+        polls = [P.poll_feed(f, lake, feed.url, None, NOW, site=feed.site) for feed in feeds]
         cands, n_entries = P.select_new_entries(polls, set())
         results = [P.get_article(f, lake, c, NOW) for c in cands]
     raws = P.dedupe_by_canonical([r for r in results if isinstance(r, P.RawArticle)], set())
@@ -100,6 +100,39 @@ def test_conditional_get_makes_the_second_poll_unchanged(ingested, sample_server
     polls = ingested[0]
     lake = Lake(str(tmp_path))
     with fetcher() as f:
-        again = [P.poll_feed(f, lake, p.feed_url, p.state, NOW) for p in polls]
+        again = [P.poll_feed(f, lake, p.feed_url, p.state, NOW, site=p.site) for p in polls]
     assert [p.status for p in again] == ["unchanged"] * 4
     assert all(not p.entries for p in again)
+    assert [p.state["site"] for p in again] == [p.site for p in polls]
+
+
+SITE_NAMES = {"harbor-gazette": "The Harbor Gazette", "valley-courier": "Valley Courier",
+              "northfield-ledger": "Northfield Ledger", "coastline-daily": "Coastline Daily"}
+
+
+def test_sites_on_one_loopback_host_are_the_names_the_feed_list_gives(ingested):
+    polls, arts, stories = ingested[0], ingested[3], ingested[4]
+    assert [p.state["site"] for p in polls] == list(SITE_NAMES.values())
+    for a in arts:
+        assert a.raw.candidate.site == SITE_NAMES[path_of(a.raw.canonical_url).split("/")[1]], a.raw.url
+    # n_sites as the stories view counts it: distinct sites per story
+    n_sites: dict[str, set[str]] = {}
+    for a in arts:
+        n_sites.setdefault(stories[a.article_id][0], set()).add(a.raw.candidate.site)
+    for key, story in EXPECTED["stories"].items():
+        story_id = {stories[a.article_id][0] for a in arts if path_of(a.raw.canonical_url) in story["paths"]}
+        assert len(story_id) == 1, key
+        assert len(n_sites[story_id.pop()]) == len({p.split("/")[1] for p in story["paths"]}), key
+
+
+def test_a_feeds_site_follows_the_feed_list_from_one_poll_to_the_next(ingested, sample_server, tmp_path):
+    first = ingested[0][0]                       # The Harbor Gazette, polled once
+    lake = Lake(str(tmp_path))
+    with fetcher() as f:
+        renamed = P.poll_feed(f, lake, first.feed_url, first.state, NOW, site="Harbor Gazette (Port Alder)")
+        unnamed = P.poll_feed(f, lake, first.feed_url, renamed.state, NOW)
+    assert renamed.status == unnamed.status == "unchanged"
+    assert renamed.state["site"] == renamed.site == "Harbor Gazette (Port Alder)"
+    # Named by nobody, the feed is its channel link's site: the loopback server, as host and port.
+    assert unnamed.state["site"] == unnamed.site == urlsplit(sample_server.base_url).netloc
+    assert unnamed.state["link"] == f"{sample_server.base_url}/harbor-gazette/index.html"

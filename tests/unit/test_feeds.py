@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tasks.feeds import FULL_TEXT_MIN_CHARS, FeedListError, FeedParseError, parse_feed, read_feed_list
+from tasks.feeds import FULL_TEXT_MIN_CHARS, FeedListEntry, FeedListError, FeedParseError, parse_feed, read_feed_list
 
 # -- read_feed_list ---------------------------------------------------------------------------
 
@@ -32,9 +32,9 @@ OPML = """<?xml version="1.0" encoding="UTF-8"?>
 
 def test_opml_nested_outlines_in_document_order_deduplicated():
     assert read_feed_list(OPML) == [
-        "https://gazette.example/feed.xml",
-        "http://ledger.example/atom",
-        "https://wire.example/rss?section=world&lang=en",
+        FeedListEntry("https://gazette.example/feed.xml", "gazette.example"),   # named by its htmlUrl
+        FeedListEntry("http://ledger.example/atom"),
+        FeedListEntry("https://wire.example/rss?section=world&lang=en"),
     ]
 
 
@@ -47,7 +47,72 @@ def test_text_list_with_comments_blanks_and_duplicates():
         "https://gazette.example/feed.xml\n"
         "#https://disabled.example/feed\n"
     )
-    assert read_feed_list(text) == ["https://gazette.example/feed.xml", "http://ledger.example/atom"]
+    assert read_feed_list(text) == [FeedListEntry("https://gazette.example/feed.xml"),
+                                    FeedListEntry("http://ledger.example/atom")]
+
+
+def test_text_list_names_sites_in_a_second_column():
+    text = (
+        "https://feeds.example-news.com/world.xml   Example   News  # world desk\n"
+        "https://feeds.example-news.com/business.xml\tExample News\n"
+        "http://127.0.0.1:8765/site-2/feed.xml Channel #4 # a '#' after a space starts the comment\n"
+        "http://127.0.0.1:8765/site-3/feed.xml Channel#5\n"
+        "http://127.0.0.1:8765/site-4/feed.xml    # no name, only a comment\n"
+        "http://127.0.0.1:8765/site-4/feed.xml Site Four\n"      # a repeat may add the name
+        "http://127.0.0.1:8765/site-4/feed.xml\n"                # and leave it out again
+    )
+    assert read_feed_list(text) == [
+        FeedListEntry("https://feeds.example-news.com/world.xml", "Example News"),
+        FeedListEntry("https://feeds.example-news.com/business.xml", "Example News"),
+        FeedListEntry("http://127.0.0.1:8765/site-2/feed.xml", "Channel"),
+        FeedListEntry("http://127.0.0.1:8765/site-3/feed.xml", "Channel#5"),
+        FeedListEntry("http://127.0.0.1:8765/site-4/feed.xml", "Site Four"),
+    ]
+
+
+NAMED_OPML = """<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0"><body>
+  <outline text="BBC News - World" type="rss" xmlUrl="https://feeds.bbci.co.uk/news/world/rss.xml"
+           htmlUrl="https://www.bbc.co.uk/news/world"/>
+  <outline text="BBC News - Business" type="rss" xmlUrl="https://feeds.bbci.co.uk/news/business/rss.xml"
+           htmlUrl="https://www.bbc.co.uk/news/business"/>
+  <outline text="A letter" type="rss" xmlUrl="https://a.substack.com/feed" htmlUrl="https://a.substack.com/"/>
+  <outline text="Section feed, no htmlUrl" type="rss" xmlUrl="https://www.example-news.com/world/rss.xml"/>
+  <outline text="ignored" title="  The   Harbor Gazette " type="rss" xmlUrl="http://127.0.0.1:8765/harbor-gazette/feed.xml"
+           htmlUrl="http://127.0.0.1:8765/harbor-gazette/"/>
+  <outline text="Harbor Gazette sport" title="The Harbor Gazette" type="rss"
+           xmlUrl="http://127.0.0.1:8765/harbor-gazette/sport.xml"/>
+  <outline text="Valley Courier" type="rss" xmlUrl="http://[::1]:8765/valley-courier/atom.xml" htmlUrl=""/>
+  <outline type="rss" xmlUrl="http://localhost:8765/untitled/feed.xml" htmlUrl="http://localhost:8765/untitled/"/>
+  <outline text="Mirror of a real site" type="rss" xmlUrl="http://127.0.0.1:8765/mirror/feed.xml"
+           htmlUrl="https://www.example-news.com/"/>
+</body></opml>
+"""
+
+
+def test_opml_names_sites_by_htmlurl_domain_or_by_title_on_loopback():
+    assert read_feed_list(NAMED_OPML) == [
+        FeedListEntry("https://feeds.bbci.co.uk/news/world/rss.xml", "bbc.co.uk"),
+        FeedListEntry("https://feeds.bbci.co.uk/news/business/rss.xml", "bbc.co.uk"),
+        FeedListEntry("https://a.substack.com/feed", "a.substack.com"),
+        FeedListEntry("https://www.example-news.com/world/rss.xml"),        # the feed's own link will tell
+        FeedListEntry("http://127.0.0.1:8765/harbor-gazette/feed.xml", "The Harbor Gazette"),
+        FeedListEntry("http://127.0.0.1:8765/harbor-gazette/sport.xml", "The Harbor Gazette"),
+        FeedListEntry("http://[::1]:8765/valley-courier/atom.xml", "Valley Courier"),
+        FeedListEntry("http://localhost:8765/untitled/feed.xml"),           # nothing names it: its host will
+        FeedListEntry("http://127.0.0.1:8765/mirror/feed.xml", "example-news.com"),
+    ]
+
+
+def test_the_sample_feed_lists_name_the_same_sites():
+    from tests.conftest import SAMPLE
+
+    def read(name):
+        return read_feed_list((SAMPLE / name).read_text().replace("{{BASE_URL}}", "http://127.0.0.1:8765"))
+
+    entries = read("feeds.txt")
+    assert entries == read("feeds.opml")
+    assert len({e.site for e in entries}) == len(entries) == 4 and all(e.site for e in entries)
 
 
 def test_empty_list_is_empty():
@@ -61,7 +126,19 @@ def test_empty_list_is_empty():
         ("ftp://files.example/feed.xml", "line 1: 'ftp://files.example/feed.xml' is not an http(s) URL"),
         ("file:///etc/passwd", "line 1: 'file:///etc/passwd' is not an http(s) URL"),
         ("http:///feed.xml", "line 1: 'http:///feed.xml' has no host"),
-        ("https://a.example/feed https://b.example/feed", "line 1: expected one URL, got 'https://a.example/feed https://b.example/feed'"),
+        ("https://a.example/feed https://b.example/feed",
+         "line 1: expected a URL and a site name, got two URLs: 'https://a.example/feed https://b.example/feed'"),
+        ("https://a.example/feed  A Times\nhttps://A.example/feed The B Times\n",
+         "line 2: 'https://A.example/feed' is named 'The B Times', but 'A Times' at line 1"),
+        (
+            "<opml><body><outline title='Bad home' xmlUrl='https://a.example/feed' htmlUrl='javascript:x()'/></body></opml>",
+            "outline 'Bad home': htmlUrl 'javascript:x()' is not an http(s) URL",
+        ),
+        (
+            "<opml><body><outline title='One' xmlUrl='http://127.0.0.1:8765/a/feed'/>"
+            "<outline title='Two' xmlUrl='http://127.0.0.1:8765/a/feed'/></body></opml>",
+            "outline 'Two': 'http://127.0.0.1:8765/a/feed' is named 'Two', but 'One' at outline 'One'",
+        ),
         ("<opml><body><outline xmlUrl='x'></body></opml>", "OPML is not well-formed XML: mismatched tag: line 1, column 34"),
         ("<rss><channel/></rss>", "root element is <rss>, expected <opml>"),
         (

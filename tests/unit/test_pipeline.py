@@ -8,17 +8,6 @@ from tasks.feeds import FeedEntry
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 
 
-@pytest.mark.parametrize("url,site", [
-    ("https://www.example.com/feed.xml", "example.com"),
-    ("https://example.com/", "example.com"),
-    ("http://127.0.0.1:8765/harbor-gazette/feed.xml", "127.0.0.1:8765/harbor-gazette"),
-    ("http://127.0.0.1:8765/harbor-gazette/", "127.0.0.1:8765/harbor-gazette"),
-    ("https://news.example.org/rss/world.xml", "news.example.org"),
-])
-def test_site_key(url, site):
-    assert P.site_key(url) == site
-
-
 @pytest.mark.parametrize("page,feed,want", [
     (NOW - timedelta(hours=3), NOW - timedelta(hours=2), "page"),
     (None, NOW - timedelta(hours=2), "feed"),
