@@ -41,6 +41,13 @@ SOURCES = {
     "heldout2": FIXTURES / "articles_heldout2.txt",
 }
 SEED = ROOT.parent / "shared" / "seeds" / "000_2326e009ddeee075.txt"
+REAL = FIXTURES / "real"
+REAL_SPLIT = REAL / "split.json"
+REAL_ARTICLES = REAL / "articles.jsonl"
+BENCHMARK = ROOT.parent / "shared" / "corpora" / "scrapinghub-article-extraction-benchmark"
+SPLIT_SEED = 14
+_EN_WORDS = frozenset("the and of to in is that for it with was on as said".split())
+_QUOTED = re.compile(r'["“]([^"“”\n]+)["”]')
 MIN_OVERLAP = 0.8
 OPEN_Q, CLOSE_Q = "⟦", "⟧"
 
@@ -126,6 +133,41 @@ def build_gold() -> list[dict]:
         for rec in records:
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
     return records
+
+
+def select_real(corpus: Path = BENCHMARK, max_chars: int = 10_000, n: int = 64) -> list[dict]:
+    """Pick real articles with quotes from the benchmark's ground-truth.json and split them.
+
+    An article qualifies when it is English (at least 12% of its words are among a few very
+    common English words), has two or more spans of four or more words between quotation marks,
+    and is at most ``max_chars`` long (so that every one can be annotated by reading). ``n`` of
+    them are drawn with a fixed seed and halved into "tune" and "heldout". Writes split.json
+    and articles.jsonl under tests/fixtures/quotes/real/ and returns the article records.
+    Raises FileNotFoundError when the corpus is not there.
+    """
+    import random
+
+    truth = json.loads((corpus / "ground-truth.json").read_bytes().decode("utf-8"))
+    eligible = []
+    for item_id, item in sorted(truth.items()):
+        body = item["articleBody"]
+        words = re.findall(r"\w+", body.lower())
+        english = sum(w in _EN_WORDS for w in words) / max(1, len(words))
+        quoted = [q for q in _QUOTED.findall(body) if len(q.split()) >= 4]
+        if english > 0.12 and len(quoted) >= 2 and len(body) <= max_chars:
+            eligible.append({"id": item_id[:8], "item_id": item_id, "url": item["url"], "text": body})
+    rng = random.Random(SPLIT_SEED)
+    chosen = rng.sample(eligible, min(n, len(eligible)))
+    for i, rec in enumerate(chosen):
+        rec["split"] = "tune" if i < len(chosen) // 2 else "heldout"
+    chosen.sort(key=lambda r: (r["split"] != "tune", r["id"]))
+    REAL.mkdir(parents=True, exist_ok=True)
+    split = [{k: r[k] for k in ("id", "item_id", "url", "split")} for r in chosen]
+    REAL_SPLIT.write_text(json.dumps(split, indent=1) + "\n", encoding="utf-8")
+    with REAL_ARTICLES.open("w", encoding="utf-8") as fh:
+        for rec in chosen:
+            fh.write(json.dumps({k: rec[k] for k in ("id", "url", "split", "text")}, ensure_ascii=False) + "\n")
+    return chosen
 
 
 def load_gold() -> list[dict]:
@@ -252,8 +294,14 @@ def show_seed(nlp) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--build-gold", action="store_true", help="rebuild gold.jsonl and exit")
+    parser.add_argument("--select-real", action="store_true", help="pick and split the real-copy articles and exit")
     parser.add_argument("--errors", action="store_true", help="list misses, false alarms, speaker errors")
     args = parser.parse_args(argv)
+    if args.select_real:
+        chosen = select_real()
+        print(f"wrote {REAL_SPLIT.relative_to(ROOT)}: {len(chosen)} articles "
+              f"({sum(r['split'] == 'tune' for r in chosen)} tune)")
+        return 0
     if args.build_gold:
         records = build_gold()
         n = sum(len(r["quotes"]) for r in records)
