@@ -44,6 +44,7 @@ SEED = ROOT.parent / "shared" / "seeds" / "000_2326e009ddeee075.txt"
 REAL = FIXTURES / "real"
 REAL_SPLIT = REAL / "split.json"
 REAL_ARTICLES = REAL / "articles.jsonl"
+REAL_GOLD = REAL / "gold.jsonl"
 BENCHMARK = ROOT.parent / "shared" / "corpora" / "scrapinghub-article-extraction-benchmark"
 SPLIT_SEED = 14
 _EN_WORDS = frozenset("the and of to in is that for it with was on as said".split())
@@ -119,8 +120,79 @@ def parse_source(path: Path, split: str) -> list[dict]:
     return records
 
 
+_KINDS = ("direct", "partial", "indirect")
+_SPEAKER_KINDS = ("person", "organization", "document", "unknown")
+_OCCURRENCE = re.compile(r"@(\d+)$")
+
+
+def _find_span(text: str, span: str, art_id: str) -> tuple[int, int]:
+    """Locate an annotation's span (exact text, or "first ~~ last", optionally "@N")."""
+    nth = 1
+    m = _OCCURRENCE.search(span)
+    if m:
+        nth, span = int(m.group(1)), span[:m.start()].rstrip()
+    first, sep, last = span.partition(" ~~ ")
+    positions = [m.start() for m in re.finditer(re.escape(first), text)]
+    if len(positions) < nth:
+        raise GoldFormatError(f"{art_id}: span {first!r} not found (occurrence {nth})")
+    if not m and len(positions) > 1:
+        raise GoldFormatError(f"{art_id}: span {first!r} occurs {len(positions)} times; add @N")
+    start = positions[nth - 1]
+    if not sep:
+        return start, start + len(first)
+    end = text.find(last, start + len(first))
+    if end < 0:
+        raise GoldFormatError(f"{art_id}: end {last!r} of span {first!r} not found after it")
+    return start, end + len(last)
+
+
+def parse_real(path: Path, texts: dict[str, dict]) -> list[dict]:
+    """Parse one real-copy annotation file (see tests/fixtures/quotes/real/README.md).
+
+    Takes the file and the articles by id; returns gold records; raises GoldFormatError naming
+    the article and the line when an annotation is malformed or its span is not in the text.
+    """
+    records, rec = [], None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        if line.startswith("### "):
+            art_id = line[4:].strip()
+            if art_id not in texts:
+                raise GoldFormatError(f"{path.name}: unknown article {art_id!r}")
+            art = texts[art_id]
+            rec = {"id": art_id, "url": art["url"], "split": art["split"], "text": art["text"], "quotes": []}
+            records.append(rec)
+            continue
+        fields = [f.strip() for f in line.split("|")]
+        if rec is None or len(fields) != 7 or fields[0] not in ("Q", "I"):
+            raise GoldFormatError(f"{path.name}: bad line {line!r}")
+        tag, span, speaker, resolved, kind, speaker_kind, cue = fields
+        if (tag == "I") != (kind == "indirect") or kind not in _KINDS or speaker_kind not in _SPEAKER_KINDS:
+            raise GoldFormatError(f"{rec['id']}: bad kind or speaker_kind in {line!r}")
+        start, end = _find_span(rec["text"], span, rec["id"])
+        quote = rec["text"][start:end]
+        if quote != quote.strip() or (tag == "Q" and quote[:1] in _QUOTE_MARKS):
+            raise GoldFormatError(f"{rec['id']}: span has outer whitespace or an opening mark: {quote!r}")
+        if speaker != "-" and speaker not in rec["text"]:
+            raise GoldFormatError(f"{rec['id']}: speaker {speaker!r} does not occur in the text")
+        rec["quotes"].append({
+            "start": start, "end": end, "text": quote,
+            "speaker": None if speaker == "-" else speaker,
+            "speaker_resolved": None if resolved == "-" else resolved,
+            "speaker_kind": speaker_kind, "cue": cue, "kind": kind,
+        })
+    for r in records:
+        r["quotes"].sort(key=lambda q: q["start"])
+    return records
+
+
+_QUOTE_MARKS = "\"“”«»„"
+
+
 def build_gold() -> list[dict]:
-    """Rebuild gold.jsonl from the authoring files and validate every span; returns the records."""
+    """Rebuild gold.jsonl (fictional) and real/gold.jsonl from the authoring files, validating
+    every span; returns all records."""
     records = []
     for split, path in SOURCES.items():
         if path.exists():
@@ -132,6 +204,21 @@ def build_gold() -> list[dict]:
     with GOLD.open("w", encoding="utf-8") as fh:
         for rec in records:
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    if REAL_ARTICLES.exists():
+        texts = {}
+        for line in REAL_ARTICLES.read_text(encoding="utf-8").splitlines():
+            art = json.loads(line)
+            texts[art["id"]] = art
+        real = []
+        for path in sorted(REAL.glob("annotations_*.txt")):
+            real.extend(parse_real(path, texts))
+        seen = [r["id"] for r in real]
+        if len(seen) != len(set(seen)):
+            raise GoldFormatError(f"real articles annotated twice: {sorted({i for i in seen if seen.count(i) > 1})}")
+        with REAL_GOLD.open("w", encoding="utf-8") as fh:
+            for rec in real:
+                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        records.extend(real)
     return records
 
 
