@@ -425,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--errors", nargs="*", metavar="SPLIT",
                         help="list misses, false alarms and speaker errors of these splits (e.g. dev tune)")
     parser.add_argument("--set", choices=("fictional", "real"), help="evaluate one gold set only")
+    parser.add_argument("--split", help="evaluate one split only (e.g. tune, while tuning)")
     args = parser.parse_args(argv)
     if args.select_real:
         chosen = select_real()
@@ -439,11 +440,13 @@ def main(argv: list[str] | None = None) -> int:
     records = load_gold()
     if args.set:
         records = [r for r in records if r["set"] == args.set]
+    if args.split:
+        records = [r for r in records if r["split"] == args.split]
     nlp = load_nlp()
     metrics = evaluate(records, nlp, frozenset(args.errors or ()))
     print(f"\n{'set':9} {'split':8} {'task':8} {'arts':>4} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6} "
           f"{'spk_res':>8} {'spk_wr':>7} {'spk_kind':>8}")
-    order = {s: i for i, s in enumerate((*SOURCES, "tune", "heldout", "all"))}
+    order = {s: i for i, s in enumerate(("dev", "tune", "heldout", "heldout2", "all"))}
     for key in sorted(metrics, key=lambda k: (k[0], k[2] != "quotes", order.get(k[1], 99))):
         m = metrics[key]
         kind = "" if m["speaker_kind_acc"] is None else f"{m['speaker_kind_acc']:8.3f}"
