@@ -208,6 +208,9 @@ def _subject(verb: Token) -> Token | None:
         for child in verb.head.children:
             if child.dep_ in _SUBJ_DEPS:
                 return child
+    # "a letter stating that …", "a statement saying …": the text is the source.
+    if verb.dep_ == "acl" and verb.head.lower_ in DOCUMENT_NOUNS:
+        return verb.head
     return None
 
 
@@ -273,6 +276,10 @@ def _attribution_after(doc: Doc, close_tok: int, quote_text: str, limit_tok: int
         if cue is None:
             continue
         subj = _subject(tok)
+        if subj is None and j == i and j + 1 < end and doc[j + 1].pos_ in ("PROPN", "NOUN", "DET", "ADJ"):
+            # “…,” wrote Fadem: the parser sometimes makes the inverted subject an object.
+            nxt = doc[j + 1]
+            subj = nxt if nxt.pos_ in ("PROPN", "NOUN") else nxt.head
         if subj is not None and subj.i > j:
             # Inverted: “…,” said the official.
             if j != i and not all(doc[k].dep_ in ("advmod", "aux", "neg") for k in range(i, j)):
@@ -329,9 +336,14 @@ def _attribution_before(doc: Doc, open_tok: int, lower_tok: int) -> _Attribution
 
 
 def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int, close_tok: int) -> _Attribution | None:
-    """A quoted fragment inside reported speech: X said the talks were “a good start”."""
+    """A quoted fragment inside reported speech: X said the talks were “a good start”. When
+    one report holds another (“Pompeo said Washington had concluded it was “…”), the words
+    are given to the outermost speaker, whom the reporter quotes; "according to X" in the
+    same sentence gives X."""
     tok = doc[first_tok]
     seen = 0
+    found: _Attribution | None = None
+    sent = doc[first_tok].sent
     while tok.head is not tok and seen < 12:
         tok = tok.head
         seen += 1
@@ -341,12 +353,63 @@ def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int
         if cue is None:
             continue
         subj = _subject(tok)
-        if subj is None or open_tok <= subj.i <= close_tok:
-            return None
-        lo = doc[tok.i].sent.start
-        hi = doc[tok.i].sent.end
+        if subj is None or open_tok <= subj.i <= close_tok or subj.lower_ in ("that", "which", "who"):
+            break
+        s, e = _np_bounds(subj, sent.start, sent.end)
+        found = _Attribution(s, e, cue, "embedded")
+        if cue in _EMBED_ONLY_CUES:
+            break  # "licences it called “…”": the namer's words
+    if found is None:
+        for t in doc[sent.start:open_tok]:
+            if t.lower_ == "according" and t.i + 1 < open_tok and doc[t.i + 1].lower_ == "to":
+                obj = next((c for c in doc[t.i + 1].children if c.dep_ == "pobj"), None)
+                if obj is not None and obj.i < open_tok:
+                    s, e = _np_bounds(obj, t.i + 2, open_tok)
+                    found = _Attribution(s, e, "according to", "embedded")
+    return found
+
+
+# How a quoted stretch hangs on the verb outside it when that verb reports it.
+_REPORTED_DEPS = frozenset({"ccomp", "parataxis"})
+
+
+def _guess_lemma(verb: Token) -> str:
+    """A verb's lemma without the lemmatizer: the cue table, else the inflection stripped."""
+    word = verb.lower_
+    if word in CUE_LEMMA:
+        return CUE_LEMMA[word]
+    if word.endswith("ied"):
+        return word[:-3] + "y"
+    if word.endswith("ed") and len(word) > 4:
+        stem = word[:-2]
+        return stem + "e" if stem.endswith(("at", "ur", "iz", "is", "bl", "dl", "v", "c", "g")) else stem
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def _attribution_governing(doc: Doc, first_tok: int, last_tok: int, open_tok: int, close_tok: int,
+                           lo: int, hi: int) -> _Attribution | None:
+    """The verb the parse makes govern the quote (its clausal complement or a parataxis), with
+    a subject outside the quote: “…,” Dylan Nelson, a postdoctoral fellow at …, said in a
+    statement. Any such verb is a cue (“…,” the mayor messaged), not only the listed ones; a
+    listed cue may also take the quote as its object."""
+    for tok in doc[first_tok:last_tok + 1]:
+        head = tok.head
+        if head is tok or open_tok <= head.i <= close_tok or not lo <= head.i < hi:
+            continue
+        if not head.tag_.startswith("VB"):
+            continue
+        if CUE_LEMMA.get(head.lower_) in _EMBED_ONLY_CUES:
+            continue  # "called it “…”" names or judges; it does not introduce a quote
+        listed = _is_cue(head) is not None
+        if tok.dep_ not in _REPORTED_DEPS and not (listed and tok.dep_ in ("dobj", "dep")):
+            continue
+        subj = _subject(head)
+        if subj is None or open_tok <= subj.i <= close_tok or subj.lower_ in ("it", "that", "this", "which"):
+            continue
         s, e = _np_bounds(subj, lo, hi)
-        return _Attribution(s, e, cue, "embedded")
+        return _Attribution(s, e, _guess_lemma(head), "after" if head.i > close_tok else "before")
     return None
 
 
@@ -415,8 +478,34 @@ INSTITUTION_NOUNS = frozenset(
     organisation organization foundation charity alliance federation office
     """.split()
 )
+# Heads of phrases naming a text as the source: "the statement said", "according to the audit".
+DOCUMENT_NOUNS = frozenset(
+    """
+    statement statements report reports letter letters post posts tweet tweets email emails memo
+    memos filing filings document documents record records study studies paper papers release
+    survey poll audit website blog note notes message messages transcript transcripts ruling
+    complaint lawsuit indictment affidavit data notice announcement article editorial column
+    sign signs banner caption text texts minutes guidance analysis review findings communique
+    communiqué declaration resolution decree order verdict judgment judgement brief motion
+    testimony petition manifesto charter agreement bill draft plan proposal footage video
+    """.split()
+)
 ROLE_NOUNS = HUMAN_NOUNS | INSTITUTION_NOUNS
 _SALIENT_PRONOUNS = frozenset({"he", "she", "it", "they"})
+
+
+def _speaker_kind(mention: "_Mention") -> str:
+    """person, organization, document or unknown, from how a source was named."""
+    if mention.kind == "person":
+        return "person"
+    if mention.kind == "org":
+        return "organization"
+    if mention.kind == "document":
+        return "document"
+    head = mention.head.lower()
+    if head in INSTITUTION_NOUNS or head.rstrip("s") in INSTITUTION_NOUNS:
+        return "organization"
+    return "person"  # "an insider", "the doctors", "one legal expert"
 
 
 @dataclass
@@ -425,7 +514,7 @@ class _Mention:
     text: str
     resolved: str
     entity: str | None
-    kind: str  # "person", "org" or "desc"
+    kind: str  # "person", "org", "group", "document" or "desc"
     head: str
     words: frozenset[str]
 
@@ -470,25 +559,25 @@ class _Resolver:
             if mention.kind in ("desc", "group") and not (is_cue_subject or tok.lower_ in ROLE_NOUNS):
                 continue
             self._remember(mention)
-            self.done[i] = (mention.resolved, mention.entity)
+            self.done[i] = (mention.resolved, mention.entity, _speaker_kind(mention))
 
-    def speaker(self, s: int, e: int) -> tuple[str, str | None]:
-        """Resolve the speaker phrase doc[s:e]; returns (resolved, entity or None)."""
+    def speaker(self, s: int, e: int) -> tuple[str, str | None, str]:
+        """Resolve the speaker phrase doc[s:e]; returns (resolved, entity or None, speaker_kind)."""
         head = self.doc[s:e].root
         self.advance(head.i)
         if head.i in self.done:
-            resolved, entity = self.done[head.i]
+            resolved, entity, kind = self.done[head.i]
             if head.pos_ != "PRON":
                 # Re-mention: the speaker becomes the most salient source again.
                 match = next((m for m in reversed(self.history) if m.resolved == resolved), None)
                 if match is not None:
                     self.history.append(match)
-            return resolved, entity
+            return resolved, entity, kind
         if head.pos_ == "PRON" or head.lower_ in PRONOUNS:
             result = self._pronoun(head.lower_)
         else:
             mention = self._describe(head, s, e, remember=True)
-            result = (mention.resolved, mention.entity)
+            result = (mention.resolved, mention.entity, _speaker_kind(mention))
         self.done[head.i] = result
         return result
 
@@ -498,10 +587,10 @@ class _Resolver:
             self.gender[mention.resolved] = gender
         self.history.append(mention)
 
-    def _pronoun(self, pronoun: str) -> tuple[str, str | None]:
+    def _pronoun(self, pronoun: str) -> tuple[str, str | None, str]:
         wanted = {"she": "f", "he": "m"}.get(pronoun)
         for cand in reversed(self.history):
-            if wanted and cand.kind in ("org", "group"):
+            if wanted and cand.kind in ("org", "group", "document"):
                 continue
             if pronoun == "it" and cand.kind in ("person", "group"):
                 continue
@@ -511,8 +600,8 @@ class _Resolver:
             if wanted and not known:
                 self.gender[cand.resolved] = wanted
             self.history.append(cand)
-            return cand.resolved, cand.entity
-        return pronoun if pronoun not in _SALIENT_PRONOUNS else pronoun, None
+            return cand.resolved, cand.entity, _speaker_kind(cand)
+        return pronoun, None, "unknown"
 
     def _entity_for(self, tok: Token) -> dict[str, Any] | None:
         labels = frozenset({"PERSON", "ORG", "NORP"}) if tok.pos_ in ("PROPN", "NOUN") else frozenset({"PERSON", "ORG"})
@@ -583,6 +672,11 @@ class _Resolver:
             else:
                 kind = "desc"
             mention = _Mention(head.i, text, text, None, kind, head.lower_, words)
+        if head.pos_ == "NOUN" and head.lower_ in DOCUMENT_NOUNS:
+            # "the statement", "court filings", "a joint statement from the two ministries": the
+            # words come from a text, not a person, whoever stands behind it.
+            mention = _Mention(mention.tok, mention.text, mention.resolved, None, "document",
+                               mention.head, mention.words)
         if remember:
             self._remember(mention)
         return mention
@@ -702,6 +796,8 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
         attr = _attribution_after(doc, close_tok, text[span.start:span.close_char].rstrip(_INNER_STRIP), limit)
         if attr is None:
             attr = _attribution_before(doc, open_tok, para_lo_tok)
+        if attr is None and not label_like:
+            attr = _attribution_governing(doc, first_tok, last_tok, open_tok, close_tok, para_lo_tok, limit)
         if attr is None and not after_sentence and not label_like:
             attr = _attribution_embedded(doc, first_tok, last_tok, open_tok, close_tok)
         if attr is None and not after_sentence:
@@ -713,7 +809,9 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             # A whole quoted sentence with no verb of its own continues the previous speaker
             # when that spoke in this or the previous paragraph.
             para = para_of(span.open_char)
-            full_sentence = quote[:1].isupper() and len(quote.split()) >= 3
+            # Headers and pull quotes ("“Not some irregular channel”") have no full stop.
+            ends_sentence = quote.rstrip("'’ ")[-1:] in ".?!…" or text[span.close_char + 1:span.close_char + 2] in ".?!"
+            full_sentence = not _starts_lower(quote) and len(quote.split()) >= 3 and ends_sentence
             if not (full_sentence and last_result is not None and last_attr_para is not None
                     and para - last_attr_para <= 1):
                 continue
@@ -724,9 +822,9 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             continue
 
         speaker = doc[attr.speaker_start:attr.speaker_end].text.strip() or None
-        resolved, entity = (None, None)
+        resolved, entity, mention_kind = (None, None, "unknown")
         if speaker is not None:
-            resolved, entity = resolver.speaker(attr.speaker_start, attr.speaker_end)
+            resolved, entity, mention_kind = resolver.speaker(attr.speaker_start, attr.speaker_end)
         if attr.pattern == "before":
             # X said: “…” — and the second half of “…,” X said, “but …”.
             kind = "direct"
@@ -743,6 +841,7 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             "speaker": speaker,
             "speaker_resolved": resolved,
             "speaker_entity": entity,
+            "speaker_kind": mention_kind,
             "cue": attr.cue,
             "kind": kind,
             "start_char": span.start,
