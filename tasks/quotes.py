@@ -732,6 +732,118 @@ def _starts_lower(quote: str) -> bool:
     return first.islower()
 
 
+# Cues whose clause is a question or an order, not a report of what was said.
+_NOT_REPORTING = frozenset({"ask", "wonder", "continue", "call", "urge", "demand", "order", "instruct",
+                            "beg", "laugh", "sigh", "cry", "agree", "propose", "recommend", "signal",
+                            "reveal", "indicate"})
+# A contrast after a comma is usually the reporter's own clause, not the report's.
+_CONTRAST = frozenset({"while", "whereas", "although", "though", "but"})
+_WH_WORDS = frozenset({"whether", "how", "why", "what", "who", "when", "where", "which"})
+_TRIM = frozenset({",", ".", ";", ":", "—", "–", "-", "(", ")"})
+
+
+@dataclass
+class _Reported:
+    """Reported (indirect) speech: the content tokens [start, end) and who said it."""
+
+    start: int
+    end: int
+    attr: _Attribution
+
+
+def _content_bounds(doc: Doc, lo: int, hi: int, anchor: int, *, cut_contrast: bool = True) -> tuple[int, int]:
+    """Trim a clause's tokens to the paragraph of ``anchor`` (the cue): a leading "that" or
+    punctuation, trailing punctuation, and a contrast after a comma (", while …")."""
+    for i in range(lo, hi):
+        if "\n" in doc[i].text:
+            if i < anchor:
+                lo = i + 1
+            else:
+                hi = i
+                break
+    for i in range(lo + 1, hi - 1 if cut_contrast else lo + 1):
+        if doc[i].text == "," and doc[i + 1].lower_ in _CONTRAST:
+            hi = i
+            break
+    while lo < hi and (doc[lo].text in _TRIM or doc[lo].is_space or (doc[lo].lower_ == "that" and doc[lo].dep_ == "mark")):
+        lo += 1
+    while hi > lo and (doc[hi - 1].text in _TRIM or doc[hi - 1].is_space):
+        hi -= 1
+    return lo, hi
+
+
+def _reported_speech(doc: Doc, quoted: list[tuple[int, int]]) -> list[_Reported]:
+    """Indirect speech: "X said (that) CLAUSE", "CLAUSE, X said", "CLAUSE, according to X".
+
+    A verb of saying (the cue table, without verbs of asking, urging or naming) with a clausal
+    complement and a subject outside quote marks reports that clause; a clause that is mostly
+    inside quote marks is a direct quote instead. Only the outermost report is kept.
+    """
+    def quoted_share(lo: int, hi: int) -> float:
+        chars = sum(len(t.text) for t in doc[lo:hi])
+        inside = sum(len(t.text) for t in doc[lo:hi] if any(a <= t.idx < b for a, b in quoted))
+        return inside / chars if chars else 1.0
+
+    found: list[_Reported] = []
+    for verb in doc:
+        lemma = _is_cue(verb)
+        if lemma is None or lemma in _NOT_REPORTING or quoted_share(verb.i, verb.i + 1) > 0:
+            continue
+        if verb.dep_ == "relcl":
+            continue  # "the helicopter, which it said crashed in Logar": the reporter's aside
+        clause = next((c for c in verb.children if c.dep_ == "ccomp"), None)
+        if clause is None and lemma not in ("tell", "write", "post", "tweet", "text", "email"):
+            # "The unions said more than 15,000 people registered": parsed as an object with a
+            # participle, it is a clause.
+            obj = next((c for c in verb.children if c.dep_ == "dobj" and c.i > verb.i), None)
+            if obj is not None and obj.pos_ in ("NOUN", "PROPN", "NUM") and any(
+                    c.dep_ in ("acl", "relcl") and c.tag_ in ("VBD", "VBZ", "VBP", "VBN") and c.i > obj.i
+                    for c in obj.children):
+                clause = obj
+        subj = _subject(verb)
+        if clause is None or subj is None or subj.dep_ == "nsubjpass" or quoted_share(subj.i, subj.i + 1) > 0:
+            continue
+        lo, hi = clause.left_edge.i, clause.right_edge.i + 1
+        if doc[lo].text in OPEN_MARKS + STRAIGHT_MARK or (lo > 0 and doc[lo - 1].text in OPEN_MARKS + STRAIGHT_MARK):
+            continue  # a direct quote, found as such
+        if clause.i < verb.i and (doc[lo].dep_ == "mark" and doc[lo].lower_ != "that"):
+            continue  # "While the campaign did not appeal to her, she said …": not the report
+            hi = min(hi, verb.i)  # "CLAUSE, X said": the subject and verb are not content
+            if subj.i < hi:
+                hi = min(hi, subj.left_edge.i)
+        lo, hi = _content_bounds(doc, lo, hi, verb.i, cut_contrast=clause.i > verb.i)
+        if hi - lo < 4 or doc[lo].lower_ in _WH_WORDS or quoted_share(lo, hi) > 0.95:
+            continue
+        sent = verb.sent
+        s, e = _np_bounds(subj, sent.start, sent.end)
+        found.append(_Reported(lo, hi, _Attribution(s, e, lemma, "indirect")))
+    for tok in doc:
+        # "CLAUSE, according to X" / "According to X, CLAUSE"
+        if tok.lower_ != "according" or tok.i + 1 >= len(doc) or doc[tok.i + 1].lower_ != "to":
+            continue
+        obj = next((c for c in doc[tok.i + 1].children if c.dep_ == "pobj"), None)
+        if obj is None:
+            continue
+        sent = tok.sent
+        phrase_lo, phrase_hi = tok.i, obj.right_edge.i + 1
+        if phrase_lo <= sent.start + 1:
+            lo, hi = phrase_hi, sent.end
+        else:
+            lo, hi = sent.start, phrase_lo if phrase_hi >= sent.end - 2 else sent.end
+        lo, hi = _content_bounds(doc, lo, hi, tok.i)
+        if hi - lo < 4 or quoted_share(lo, hi) > 0.5:
+            continue
+        s, e = _np_bounds(obj, tok.i + 2, phrase_hi)
+        found.append(_Reported(lo, hi, _Attribution(s, e, "according to", "indirect")))
+    found.sort(key=lambda r: (r.start, -r.end))
+    outer: list[_Reported] = []
+    for rep in found:
+        if any(o.start <= rep.start and rep.end <= o.end for o in outer):
+            continue
+        outer.append(rep)
+    return outer
+
+
 def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Quotes in one cleaned article, with speakers.
 
@@ -777,7 +889,31 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
     def para_of(char: int) -> int:
         return para_rank[para_line(char)]
 
-    for span in spans:
+    reported = _reported_speech(doc, [(sp.open_char, sp.close_char + 1) for sp in spans])
+    events: list[tuple[int, _Span | _Reported]] = [(sp.open_char, sp) for sp in spans]
+    events += [(doc[rep.start].idx, rep) for rep in reported]
+    events.sort(key=lambda ev: ev[0])
+
+    for _, span in events:
+        if isinstance(span, _Reported):
+            start_char = doc[span.start].idx
+            end_char = doc[span.end - 1].idx + len(doc[span.end - 1].text)
+            resolved, entity, mention_kind = resolver.speaker(span.attr.speaker_start, span.attr.speaker_end)
+            result = {
+                "text": text[start_char:end_char],
+                "speaker": doc[span.attr.speaker_start:span.attr.speaker_end].text.strip(),
+                "speaker_resolved": resolved,
+                "speaker_entity": entity,
+                "speaker_kind": mention_kind,
+                "cue": span.attr.cue,
+                "kind": "indirect",
+                "start_char": start_char,
+                "end_char": end_char,
+            }
+            results.append(result)
+            last_result = result
+            last_attr_para = para_of(end_char)
+            continue
         open_tok = index.at(span.open_char).i
         close_tok = index.at(span.close_char).i
         first_tok = index.at(span.start).i
