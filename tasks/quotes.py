@@ -208,8 +208,15 @@ def _subject(verb: Token) -> Token | None:
         for child in verb.head.children:
             if child.dep_ in _SUBJ_DEPS:
                 return child
-    # "a letter stating that …", "a statement saying …": the text is the source.
+    # "issued a statement saying …": whoever issued it; "a letter stating …" alone: the text.
     if verb.dep_ == "acl" and verb.head.lower_ in DOCUMENT_NOUNS:
+        gov = verb.head.head
+        if verb.head.dep_ in ("dobj", "pobj") and gov is not verb.head:
+            if gov.pos_ == "ADP":
+                gov = gov.head
+            issuer = next((c for c in gov.children if c.dep_ in _SUBJ_DEPS), None)
+            if issuer is not None:
+                return issuer
         return verb.head
     return None
 
@@ -360,6 +367,16 @@ def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int
         if cue in _EMBED_ONLY_CUES:
             break  # "licences it called “…”": the namer's words
     if found is None:
+        # "Selling the stadium, the owner said, would “…”": the report is a parenthetical.
+        for anc in (doc[first_tok], *doc[first_tok].ancestors):
+            aside = next((c for c in anc.children if c.dep_ == "parataxis" and _is_cue(c) is not None
+                          and not first_tok <= c.i <= last_tok), None)
+            subj = _subject(aside) if aside is not None else None
+            if subj is not None and not open_tok <= subj.i <= close_tok:
+                s, e = _np_bounds(subj, sent.start, sent.end)
+                found = _Attribution(s, e, _is_cue(aside), "embedded")
+                break
+    if found is None:
         for t in doc[sent.start:open_tok]:
             if t.lower_ == "according" and t.i + 1 < open_tok and doc[t.i + 1].lower_ == "to":
                 obj = next((c for c in doc[t.i + 1].children if c.dep_ == "pobj"), None)
@@ -367,6 +384,51 @@ def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int
                     s, e = _np_bounds(obj, t.i + 2, open_tok)
                     found = _Attribution(s, e, "according to", "embedded")
     return found
+
+
+def _attribution_colon(doc: Doc, open_tok: int) -> _Attribution | None:
+    """A colon with no verb of saying before the quote: "Maria Lopez, The Tribune: “…”",
+    "the mayor hit back in a string of posts: “…”", "which contains the following
+    statement: “…”", "in the words of the patient: “…”" (also when the colon ends the previous
+    paragraph)."""
+    j = open_tok - 1
+    while j >= 0 and (doc[j].is_space or "\n" in doc[j].text):
+        j -= 1
+    if j < 0 or doc[j].text != ":":
+        return None
+    colon = j
+    start = doc[colon].sent.start
+    for k in range(colon - 1, start - 1, -1):
+        if "\n" in doc[k].text:
+            start = k + 1
+            break
+    pre = doc[start:colon]
+    if not len(pre):
+        return None
+    if not any(t.pos_ in ("VERB", "AUX") for t in pre):
+        # A header: the name before the first comma.
+        end = next((t.i for t in pre if t.text in (",", "(", "—", "–")), colon)
+        if end > start and any(t.pos_ in ("PROPN", "NOUN") for t in doc[start:end]):
+            return _Attribution(start, end, ":", "before")
+        return None
+    last = next((t for t in reversed(pre) if t.pos_ in ("NOUN", "PROPN")), None)
+    if last is None or last.i < colon - 3:
+        return None
+    if last.lower_ in DOCUMENT_NOUNS:
+        root = last.head
+        while root.dep_ not in ("ROOT",) and root.head is not root and root.pos_ not in ("VERB", "AUX"):
+            root = root.head
+        subj = _subject(root) if root.pos_ in ("VERB", "AUX") else None
+        if subj is not None and last.dep_ == "pobj" and subj.pos_ in ("PROPN", "NOUN", "PRON") \
+                and subj.lower_ not in ("it", "there", "this", "here", "which", "that"):
+            s, e = _np_bounds(subj, start, colon)
+            return _Attribution(s, e, _guess_lemma(root), "before")
+        s, e = _np_bounds(last, start, colon)
+        return _Attribution(s, e, ":", "before")
+    if last.dep_ == "pobj" and last.head.lower_ == "of" and last.head.head.lower_ == "words":
+        s, e = _np_bounds(last, start, colon)
+        return _Attribution(s, e, ":", "before")
+    return None
 
 
 # How a quoted stretch hangs on the verb outside it when that verb reports it.
@@ -409,7 +471,11 @@ def _attribution_governing(doc: Doc, first_tok: int, last_tok: int, open_tok: in
         if subj is None or open_tok <= subj.i <= close_tok or subj.lower_ in ("it", "that", "this", "which"):
             continue
         s, e = _np_bounds(subj, lo, hi)
-        return _Attribution(s, e, _guess_lemma(head), "after" if head.i > close_tok else "before")
+        if head.i > close_tok:
+            pattern = "after"
+        else:  # "X said: “…”" stands alone; "saying she did “…”" is inside the reporter's sentence
+            pattern = "before" if open_tok > 0 and doc[open_tok - 1].text in (",", ":") else "embedded"
+        return _Attribution(s, e, _guess_lemma(head), pattern)
     return None
 
 
@@ -932,6 +998,8 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
         attr = _attribution_after(doc, close_tok, text[span.start:span.close_char].rstrip(_INNER_STRIP), limit)
         if attr is None:
             attr = _attribution_before(doc, open_tok, para_lo_tok)
+        if attr is None and (after_sentence or prefix.endswith(":")):
+            attr = _attribution_colon(doc, open_tok)
         if attr is None and not label_like:
             attr = _attribution_governing(doc, first_tok, last_tok, open_tok, close_tok, para_lo_tok, limit)
         if attr is None and not after_sentence and not label_like:
