@@ -877,9 +877,20 @@ def _reported_speech(doc: Doc, quoted: list[tuple[int, int]]) -> list[_Reported]
             hi = min(hi, verb.i)  # "CLAUSE, X said": the subject and verb are not content
             if subj.i < hi:
                 hi = min(hi, subj.left_edge.i)
+        if clause.i > verb.i and any(c.dep_ in ("aux", "auxpass") for c in clause.children):
+            # "said he would have objected … and did not realize …": a plain past verb joined to
+            # a clause built with an auxiliary goes with "said", not with the report.
+            own = next((c for c in clause.children if c.dep_ == "conj" and c.tag_ == "VBD"
+                        and not any(g.dep_ in ("aux", "auxpass", "nsubj", "nsubjpass") for g in c.children)), None)
+            if own is not None:
+                cc = next((c for c in clause.children if c.dep_ == "cc" and c.i < own.i), None)
+                hi = min(hi, cc.i if cc is not None else own.i)
         lo, hi = _content_bounds(doc, lo, hi, verb.i, cut_contrast=clause.i > verb.i)
         if hi - lo < 4 or doc[lo].lower_ in _WH_WORDS or quoted_share(lo, hi) > 0.95:
             continue
+        if quoted_share(lo, hi) > 0.5 and any(
+                doc[k].text in OPEN_MARKS + STRAIGHT_MARK and doc[k - 1].text in (",", ":") for k in range(lo + 1, hi)):
+            continue  # "he said, “…”" inside: a direct quote with its own attribution
         sent = verb.sent
         s, e = _np_bounds(subj, sent.start, sent.end)
         found.append(_Reported(lo, hi, _Attribution(s, e, lemma, "indirect")))

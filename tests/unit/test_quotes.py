@@ -432,3 +432,9 @@ def test_reported_speech_passes_its_speaker_to_the_next_quote(nlp):
     assert [(q["text"], q["speaker_resolved"]) for q in _quotes(nlp, text)] == [
         ("They offered us nothing. We will strike on Monday.", "Karin Holm"),
     ]
+
+
+def test_indirect_speech_stops_before_the_speakers_own_next_verb(nlp):
+    text = "Councillor Ben Ashe said the city would have sold the land and voted against the plan."
+    (got,) = _reported(nlp, text)
+    assert got["text"] == "the city would have sold the land"
