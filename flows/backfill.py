@@ -21,11 +21,13 @@ def _day_start(d: str) -> datetime:
     return datetime.combine(date.fromisoformat(d), dtime.min, tzinfo=timezone.utc)
 
 
-def replay_window(lake, since: str, until: str) -> tuple[list[P.RawArticle], int, int]:
+def replay_window(lake, since: str, until: str, cpu_seconds: float | None = None
+                  ) -> tuple[list[P.RawArticle], int, int]:
     """Articles re-derived from the captures fetched from `since` to `until` (whole days, UTC).
 
     Only articles that those captures produced (or that were never stored) are re-derived, so
-    data outside the window is untouched. Returns (articles, entries seen, failures).
+    data outside the window is untouched; a page's extraction may take `cpu_seconds` of CPU.
+    Returns (articles, entries seen, failures).
     """
     lo, hi = _day_start(since), _day_start(until) + timedelta(days=1)
     caps = lake.read_table("captures", schema=CAPTURES.schema,
@@ -48,7 +50,7 @@ def replay_window(lake, since: str, until: str) -> tuple[list[P.RawArticle], int
         for cand in cands:
             # The time the text was originally obtained: the page's capture, else the listing feed's.
             when = (pages.get(cand.entry.url) or {}).get("fetched_at") or feed_at[cand.feed_sha256]
-            r = P.get_article(replay, lake, cand, when)
+            r = P.get_article(replay, lake, cand, when, cpu_seconds)
             if isinstance(r, P.ArticleFailure):
                 failures += r.error_class != "not_captured"
                 continue
@@ -94,7 +96,8 @@ def backfill_flow(data_dir: str, since: str | None = None, until: str | None = N
         raws: list[P.RawArticle] = []
         if since or until:
             got, summary.entries, summary.pages_failed = replay_window(ctx.lake, since or "1970-01-01",
-                                                                       until or utcnow().date().isoformat())
+                                                                       until or utcnow().date().isoformat(),
+                                                                       settings.page_cpu_budget)
             raws += got
         warc_captures: list[dict] = []
         for path in warc_files or []:

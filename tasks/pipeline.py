@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 import pyarrow as pa
 
 from schemas.tables import ARTICLES, NLP_DOCS
-from tasks.clean import Cleaned, clean_with_furniture, site_furniture
+from tasks.budget import CpuBudget, CpuBudgetExceeded
+from tasks.clean import Cleaned, clean_page, furniture_of_pages, page_furniture_keys, site_title_keys
 from tasks.dedup import StoryDoc, StoryIndex, canonicalize_url, content_hash
 from tasks.extract import ExtractionError, extract_article, html_fragment_to_text
 from tasks.feeds import FeedEntry, FeedParseError, parse_feed
@@ -257,11 +258,19 @@ def fetch_article(fetcher: Fetcher, lake: Lake, cand: Candidate, now: datetime
     return FetchedPage(cand, res.final_url or e.url, body, now, capture)
 
 
-def extract_fetched(page: FetchedPage) -> RawArticle | ArticleFailure:
-    """The article in a fetched page (trafilatura), with canonical URL and dates resolved."""
+def extract_fetched(page: FetchedPage, cpu_seconds: float | None = None) -> RawArticle | ArticleFailure:
+    """The article in a fetched page (trafilatura), with canonical URL and dates resolved.
+
+    A page whose extraction takes more than `cpu_seconds` of CPU (None: no limit) is an
+    ArticleFailure of class "cpu_budget" (see tasks.budget).
+    """
     cand, e = page.candidate, page.candidate.entry
+    budget = CpuBudget(cpu_seconds)
     try:
-        ex = extract_article(page.body, page.url)
+        with budget:
+            ex = extract_article(page.body, page.url, check=budget.check)
+    except CpuBudgetExceeded as err:
+        return ArticleFailure(e.url, cand.feed_url, err.error_class, str(err))
     except ExtractionError as err:
         return ArticleFailure(e.url, cand.feed_url, "extract_error", str(err))
     except Exception as err:  # noqa: BLE001 - a page that breaks the extractor is recorded, not fatal
@@ -275,10 +284,11 @@ def extract_fetched(page: FetchedPage) -> RawArticle | ArticleFailure:
                       page.capture)
 
 
-def get_article(fetcher: Fetcher, lake: Lake, cand: Candidate, now: datetime) -> RawArticle | ArticleFailure:
+def get_article(fetcher: Fetcher, lake: Lake, cand: Candidate, now: datetime,
+                cpu_seconds: float | None = None) -> RawArticle | ArticleFailure:
     """fetch_article then extract_fetched, in this process."""
     got = fetch_article(fetcher, lake, cand, now)
-    return extract_fetched(got) if isinstance(got, FetchedPage) else got
+    return extract_fetched(got, cpu_seconds) if isinstance(got, FetchedPage) else got
 
 
 # -- clean + stories -------------------------------------------------------------------------
@@ -290,16 +300,42 @@ class CleanArticle:
     article_id: str
 
 
-def _clean_site(args: tuple) -> tuple[frozenset[str], list[tuple[Cleaned, str]]]:
-    """One site's work, run in a worker: learn its furniture, clean, hash the cleaned texts."""
-    texts, titles, known, bylines = args
-    furniture = known | site_furniture(texts, titles)
-    return furniture, [(c, content_hash(c.text)) for c in clean_with_furniture(texts, titles, furniture, bylines)]
+def _clean_site(args: tuple) -> tuple[frozenset[str], list[tuple[Cleaned, str] | CpuBudgetExceeded]]:
+    """One site's work, run in a worker: learn its furniture, clean, hash the cleaned texts.
+
+    Each page has its own CPU budget for both steps; a page over it is left out of the
+    furniture and comes back as its CpuBudgetExceeded, the other pages go on.
+    """
+    texts, titles, known, bylines, cpu_seconds = args
+    budgets = [CpuBudget(cpu_seconds) for _ in texts]
+    pages: list = []
+    for text, title, budget in zip(texts, titles, budgets):
+        try:
+            with budget:
+                pages.append(page_furniture_keys(text, title, budget.check))
+        except CpuBudgetExceeded as err:
+            pages.append(err)
+    furniture = known | furniture_of_pages([p for p in pages if not isinstance(p, CpuBudgetExceeded)])
+    title_keys = site_title_keys(titles)
+    out: list[tuple[Cleaned, str] | CpuBudgetExceeded] = []
+    for i, (text, title, budget) in enumerate(zip(texts, titles, budgets)):
+        if isinstance(pages[i], CpuBudgetExceeded):
+            out.append(pages[i])
+            continue
+        try:
+            with budget:
+                cleaned = clean_page(text, title, furniture, bylines[i], title_keys, budget.check)
+                out.append((cleaned, content_hash(cleaned.text)))
+        except CpuBudgetExceeded as err:
+            out.append(err)
+    return furniture, out
 
 
-def clean_articles(raws: list[RawArticle], furniture: dict[str, frozenset[str]],
-                   map_fn: Callable = map) -> tuple[list[CleanArticle], dict[str, frozenset[str]]]:
-    """Clean articles site by site; returns them and each site's furniture, known plus learned.
+def clean_articles(raws: list[RawArticle], furniture: dict[str, frozenset[str]], map_fn: Callable = map,
+                   cpu_seconds: float | None = None
+                   ) -> tuple[list[CleanArticle], dict[str, frozenset[str]], list[ArticleFailure]]:
+    """Clean articles site by site; returns them, each site's furniture (known plus learned)
+    and the articles that went over their CPU budget (`cpu_seconds` per page; None: no limit).
 
     A site's furniture (lines that recur across its articles) is learned from its own articles
     in this batch, added to what `furniture` knew. `map_fn` maps the per-site work (e.g. a
@@ -317,17 +353,21 @@ def clean_articles(raws: list[RawArticle], furniture: dict[str, frozenset[str]],
 
     def work(site: str) -> tuple:
         rs = by_site[site]
-        args = [r.text for r in rs], [r.title for r in rs], furniture.get(site, frozenset()), [r.author for r in rs]
+        args = ([r.text for r in rs], [r.title for r in rs], furniture.get(site, frozenset()), [r.author for r in rs],
+                cpu_seconds)
         by_site[site] = [dataclasses.replace(r, text="") for r in rs]
         return args
 
-    out = []
+    out, failed = [], []
     learned = {}
     for site, (site_furniture_keys, cleaned) in zip(sites, map_fn(_clean_site, (work(s) for s in sites))):
         learned[site] = site_furniture_keys
-        for r, (c, chash) in zip(by_site.pop(site), cleaned):
-            out.append(CleanArticle(r, c, chash, article_id_for(r.canonical_url)))
-    return out, learned
+        for r, got in zip(by_site.pop(site), cleaned):
+            if isinstance(got, CpuBudgetExceeded):
+                failed.append(ArticleFailure(r.url, r.candidate.feed_url, got.error_class, str(got)))
+            else:
+                out.append(CleanArticle(r, got[0], got[1], article_id_for(r.canonical_url)))
+    return out, learned, failed
 
 
 def assign_stories(index: StoryIndex, arts: Sequence[CleanArticle]) -> dict[str, tuple[str, str]]:
