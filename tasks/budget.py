@@ -27,6 +27,9 @@ class CpuBudgetExceeded(Exception):
         self.seconds = seconds
         self.used = used
 
+    def __reduce__(self):   # it travels back from worker processes
+        return type(self), (self.seconds, self.used)
+
 
 def _no_check() -> None:
     return None

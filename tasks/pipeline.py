@@ -308,27 +308,22 @@ def _clean_site(args: tuple) -> tuple[frozenset[str], list[tuple[Cleaned, str] |
     """
     texts, titles, known, bylines, cpu_seconds = args
     budgets = [CpuBudget(cpu_seconds) for _ in texts]
-    pages: list = []
-    for text, title, budget in zip(texts, titles, budgets):
-        try:
-            with budget:
-                pages.append(page_furniture_keys(text, title, budget.check))
-        except CpuBudgetExceeded as err:
-            pages.append(err)
+    pages = [_charged(budget, page_furniture_keys, text, title) for text, title, budget in zip(texts, titles, budgets)]
     furniture = known | furniture_of_pages([p for p in pages if not isinstance(p, CpuBudgetExceeded)])
     title_keys = site_title_keys(titles)
-    out: list[tuple[Cleaned, str] | CpuBudgetExceeded] = []
-    for i, (text, title, budget) in enumerate(zip(texts, titles, budgets)):
-        if isinstance(pages[i], CpuBudgetExceeded):
-            out.append(pages[i])
-            continue
-        try:
-            with budget:
-                cleaned = clean_page(text, title, furniture, bylines[i], title_keys, budget.check)
-                out.append((cleaned, content_hash(cleaned.text)))
-        except CpuBudgetExceeded as err:
-            out.append(err)
-    return furniture, out
+    cleaned = [p if isinstance(p, CpuBudgetExceeded) else _charged(budget, clean_page, text, title, furniture, byline,
+                                                                    title_keys)
+               for p, text, title, byline, budget in zip(pages, texts, titles, bylines, budgets)]
+    return furniture, [c if isinstance(c, CpuBudgetExceeded) else (c, content_hash(c.text)) for c in cleaned]
+
+
+def _charged(budget: CpuBudget, fn: Callable, *args):
+    """fn(*args, budget.check) with its CPU time charged to `budget`; the CpuBudgetExceeded if it runs over."""
+    try:
+        with budget:
+            return fn(*args, budget.check)
+    except CpuBudgetExceeded as err:
+        return err
 
 
 def clean_articles(raws: list[RawArticle], furniture: dict[str, frozenset[str]], map_fn: Callable = map,

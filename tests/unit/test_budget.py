@@ -1,6 +1,8 @@
 """The per-page CPU budget: cooperative checks in any thread, a timer on the main thread, failures per page."""
 from __future__ import annotations
 
+import concurrent.futures as cf
+import pickle
 import re
 import signal
 import threading
@@ -38,6 +40,12 @@ def test_budget_is_charged_across_blocks_and_raises_once_spent():
     with pytest.raises(CpuBudgetExceeded):   # a spent budget refuses the next block at once
         with budget:
             pass
+
+
+def test_the_error_survives_the_way_back_from_a_worker_process():
+    err = pickle.loads(pickle.dumps(CpuBudgetExceeded(0.5, 0.75)))
+    assert (err.seconds, err.used, err.error_class, str(err)) == (0.5, 0.75, "cpu_budget",
+                                                                  "page over its CPU budget: 0.75 s used, 0.5 s allowed")
 
 
 def test_no_budget_never_raises_and_bad_budgets_are_refused():
@@ -119,8 +127,10 @@ def test_a_page_over_its_cleaning_budget_fails_alone_and_its_site_goes_on():
                for lead, word in zip(leads, ("second", "next", "other", "last"))]
     # Fifty thousand short lines: cleaning them takes seconds, far over a tenth of a second.
     monster = "\n".join(f"Line {i} of a page that never ends" for i in range(50_000))
-    arts, learned, failed = P.clean_articles([_raw(n, t) for n, t in enumerate(stories)] + [_raw(9, monster)],
-                                             {}, cpu_seconds=0.1)
+    # In a worker process, as a run cleans (the budget's timer is armed there: its main thread).
+    with cf.ProcessPoolExecutor(1) as pool:
+        arts, learned, failed = P.clean_articles([_raw(n, t) for n, t in enumerate(stories)] + [_raw(9, monster)],
+                                                 {}, pool.map, cpu_seconds=0.1)
     assert [f.url for f in failed] == ["http://127.0.0.1:9/site/9.html"]
     assert failed[0].error_class == "cpu_budget"
     alone, learned_alone, none_failed = P.clean_articles([_raw(n, t) for n, t in enumerate(stories)], {})
