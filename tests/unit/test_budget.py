@@ -138,3 +138,17 @@ def test_a_page_over_its_cleaning_budget_fails_alone_and_its_site_goes_on():
     assert [a.cleaned for a in arts] == [a.cleaned for a in alone]
     assert all("Share this article" not in a.cleaned.text for a in arts)
     assert learned == learned_alone
+
+
+def test_the_grouping_stage_counts_a_page_over_budget_and_writes_the_others(tmp_path):
+    from flows import ingest
+    from tasks.storage import Lake
+
+    leads = ["The ferry timetable changes on Sunday, when the winter service begins at the harbour.",
+             "Two new teachers join the village school after the half-term holiday, the head said."]
+    raws = [_raw(n, lead) for n, lead in enumerate(leads)]
+    raws.insert(1, _raw(5, "\n".join(f"Line {i} of a page that never ends" for i in range(50_000))))
+    lake = Lake(str(tmp_path / "lake"))
+    counts = ingest.clean_and_group.fn(lake, raws, "run-1", {"extractor": "x", "cleaner": "c"}, map, 0.1)
+    assert counts["pages_failed"] == 1 and counts["new_stories"] == 2
+    assert sorted(lake.read_table("articles").column("text").to_pylist()) == sorted(leads)
