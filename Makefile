@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast bench-perf bench-syndication quotes-eval clean
+.PHONY: install demo test test-fast bench-perf bench-syndication bench-fuzz quotes-eval clean
 
 install: $(STAMP)
 
@@ -31,6 +31,10 @@ bench-perf: $(STAMP)
 
 bench-syndication: $(STAMP)
 	$(BIN)/python -m bench.syndication
+
+# Property-based tests at volume (tests/unit/test_fuzz.py, Hypothesis "bench" profile); no ../shared needed.
+bench-fuzz: $(STAMP)
+	$(BIN)/python -m bench.fuzz
 
 quotes-eval: $(STAMP)
 	$(BIN)/python bench/quotes_eval.py

@@ -126,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
              f"| cold ingest, wall | {result['local_wall_s']} s | {result['dask_wall_s']} s "
              f"(x {result['overhead']}; target <= 1.3) |"]
     for name, e in equal.items():
-        lines.append(f"| {name} rows equal | {e['rows']} | {'yes' if e['equal'] else f'NO ({e['differing']} differ)'} |")
+        verdict = "yes" if e["equal"] else f"NO ({e['differing']} differ)"
+        lines.append(f"| {name} rows equal | {e['rows']} | {verdict} |")
     lines.append("| S3 requests per 1,000 articles | | "
                  + ", ".join(f"{k} {v}" for k, v in sorted(result["s3_requests_per_1000"].items())) + " |")
     print("\n".join(lines))

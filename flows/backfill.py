@@ -22,11 +22,13 @@ def _day_start(d: str) -> datetime:
     return datetime.combine(date.fromisoformat(d), dtime.min, tzinfo=timezone.utc)
 
 
-def replay_window(lake, since: str, until: str) -> tuple[list[P.RawArticle], int, int]:
+def replay_window(lake, since: str, until: str, cpu_seconds: float | None = None
+                  ) -> tuple[list[P.RawArticle], int, int]:
     """Articles re-derived from the captures fetched from `since` to `until` (whole days, UTC).
 
     Only articles that those captures produced (or that were never stored) are re-derived, so
-    data outside the window is untouched. Returns (articles, entries seen, failures).
+    data outside the window is untouched; a page's extraction may take `cpu_seconds` of CPU.
+    Returns (articles, entries seen, failures).
     """
     lo, hi = _day_start(since), _day_start(until) + timedelta(days=1)
     caps = lake.read_table("captures", schema=CAPTURES.schema,
@@ -52,7 +54,7 @@ def replay_window(lake, since: str, until: str) -> tuple[list[P.RawArticle], int
         for cand in cands:
             # The time the text was originally obtained: the page's capture, else the listing feed's.
             when = (pages.get(cand.entry.url) or {}).get("fetched_at") or feed_at[cand.feed_sha256]
-            r = P.get_article(replay, lake, cand, when)
+            r = P.get_article(replay, lake, cand, when, cpu_seconds)
             if isinstance(r, P.ArticleFailure):
                 failures += r.error_class != "not_captured"
                 continue
@@ -85,7 +87,8 @@ def import_warcs(ctx, paths: list[str], pool, summary: RunSummary) -> list[P.Raw
     """Articles from WARC files, one job per file in `pool` (the Dask cluster's or local workers),
     their captures' manifest written once."""
     def job(path: str) -> tuple:
-        return P.import_warc, ctx.lake, path, CLOCK, s3_filesystem().open if is_object_store(path) else None
+        return (P.import_warc, ctx.lake, path, CLOCK, s3_filesystem().open if is_object_store(path) else None,
+                ctx.settings.page_cpu_budget)
 
     if pool is not None:
         futures = [pool.submit(*job(p)) for p in paths]
@@ -119,7 +122,8 @@ def backfill_flow(data_dir: str, since: str | None = None, until: str | None = N
             raws: list[P.RawArticle] = []
             if since or until:
                 got, summary.entries, summary.pages_failed = replay_window(ctx.lake, since or "1970-01-01",
-                                                                           until or utcnow().date().isoformat())
+                                                                           until or utcnow().date().isoformat(),
+                                                                           settings.page_cpu_budget)
                 raws += got
             raws += import_warcs(ctx, paths, pool, summary)
             raws = P.dedupe_by_canonical(raws, set())

@@ -96,18 +96,19 @@ def get_articles(fetcher: Fetcher, lake: Lake, batch: list[P.Candidate]) -> list
 
 @task(name="clean-and-group", cache_policy=NO_CACHE)
 def clean_and_group(lake: Lake, raws: list[P.RawArticle], run_id: str, versions: dict,
-                    map_fn: Callable = map) -> dict:
+                    map_fn: Callable = map, cpu_seconds: float | None = None) -> dict:
     """Clean per site, assign stories against the persistent index, write index rows and articles.
 
     `raws` is emptied (see tasks.pipeline.clean_articles). Returns the counts of articles that
-    joined a story and of new stories.
+    joined a story, of new stories and of pages failed (over their CPU budget in cleaning).
     """
     furniture_t = lake.read_table("site_furniture", schema=SITE_FURNITURE.schema)
     furniture: dict[str, set[str]] = defaultdict(set)
     if furniture_t is not None:
         for site, line in zip(furniture_t.column("site").to_pylist(), furniture_t.column("line").to_pylist()):
             furniture[site].add(line)
-    arts, learned = P.clean_articles(raws, {k: frozenset(v) for k, v in furniture.items()}, map_fn)
+    arts, learned, failed = P.clean_articles(raws, {k: frozenset(v) for k, v in furniture.items()}, map_fn,
+                                             cpu_seconds)
     furniture.update(learned)
 
     index_t = lake.read_table("story_index", schema=INDEX_SCHEMA)
@@ -136,7 +137,8 @@ def clean_and_group(lake: Lake, raws: list[P.RawArticle], run_id: str, versions:
         [{"site": s, "line": line} for s, lines in sorted(furniture.items()) for line in sorted(lines)],
         schema=SITE_FURNITURE.schema))
     methods = [m for _, m in assigned.values()]
-    return {"duplicates": sum(m != "new" for m in methods), "new_stories": sum(m == "new" for m in methods)}
+    return {"duplicates": sum(m != "new" for m in methods), "new_stories": sum(m == "new" for m in methods),
+            "pages_failed": len(failed)}
 
 
 @task(name="analyze-texts", cache_policy=NO_CACHE)
@@ -245,8 +247,10 @@ def write_captures(ctx: RunContext, captures: list[dict]) -> None:
 def group(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, map_fn: Callable = map) -> None:
     """Clean (per site, through `map_fn`), assign stories and write the articles (empties `raws`)."""
     if raws:
-        counts = clean_and_group(ctx.lake, raws, ctx.run_id, ctx.versions, map_fn)
+        counts = clean_and_group(ctx.lake, raws, ctx.run_id, ctx.versions, map_fn, ctx.settings.page_cpu_budget)
         summary.duplicates, summary.new_stories = counts["duplicates"], counts["new_stories"]
+        summary.pages_failed += counts["pages_failed"]
+        summary.new_articles -= counts["pages_failed"]
 
 
 def analyse_pending(ctx: RunContext, summary: RunSummary, pool: cf.Executor | None = None) -> None:
@@ -292,7 +296,8 @@ class LocalFetching:
             pages = [r for r in batch if isinstance(r, P.FetchedPage)]
             results.extend(r for r in batch if not isinstance(r, P.FetchedPage))
             page_captures.extend(p.capture for p in pages)   # a page that fails extraction is captured too
-            extracting.append(cpu_map(P.extract_fetched, pages))
+            extracting.append(cpu_map(functools.partial(P.extract_fetched,
+                                                        cpu_seconds=self.ctx.settings.page_cpu_budget), pages))
             del batch, pages
             if len(batches) > 4:
                 progress("article batches", i + 1, len(batches))
@@ -337,7 +342,8 @@ class ClusterFetching:
         return [polled[f.url] for f in feeds]
 
     def get_articles(self, cands: list[P.Candidate]) -> tuple[list, list[dict]]:
-        works = self._run(P.fetch_host_pages, P.by_host(cands, lambda c: c.entry.url), "page hosts")
+        works = self._run(P.fetch_host_pages, P.by_host(cands, lambda c: c.entry.url), "page hosts",
+                          cpu_seconds=self.ctx.settings.page_cpu_budget)
         return [r for w in works for r in w.results], [c for w in works for c in w.captures]
 
     def fetch_log(self) -> list[dict]:

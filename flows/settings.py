@@ -32,6 +32,12 @@ class Settings:
     page_batch: int = 100                # most pages per Prefect task (each task run costs the Prefect server too)
     retry_base_minutes: float = 30.0     # first backoff for a failing feed
     retry_cap_hours: float = 24.0        # longest backoff for a failing feed
+    page_cpu_seconds: float = 20.0       # CPU seconds a page may use in extraction, and again in cleaning (0: no limit)
+
+    @property
+    def page_cpu_budget(self) -> float | None:
+        """page_cpu_seconds as tasks take it (None: no limit)."""
+        return self.page_cpu_seconds if self.page_cpu_seconds > 0 else None
 
     @property
     def lake_root(self) -> str:

@@ -5,7 +5,7 @@ import collections
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from tasks.textutil import translator
@@ -43,7 +43,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85\x0b\x0c]")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "`": "'",
                          "“": '"', "”": '"', "„": '"', "‟": '"', "«": '"', "»": '"'})
-_DASHES = re.compile(r"\s*(?:--|[‐‑‒–—―−])\s*")
+# No \s* around the dash: _fold() collapses spaces afterwards anyway, and "\s*" at every
+# position of a search is quadratic in a run of spaces.
+_DASHES = re.compile(r"--|[‐‑‒–—―−]")
 _drop_invisible = translator(_INVISIBLE)
 _straight_quotes = translator(_QUOTES)
 
@@ -85,12 +87,17 @@ _AGENCY_PATTERNS = (
 
 # "WASHINGTON (AFP) –", "SAO PAULO (AFP) --", "HAYWARD, Calif. (AP) —",
 # "LONDON, May 3 (Reuters) -", "(Reuters) -", "BERLIN —".
+# The place is its first word (a capital, then two or more characters ending in a capital or a
+# dot, or running on past a "X-Y" hyphen) and words after a space or slash. Written so that each
+# place has one parse: "-" used to be both a letter of a word and a word separator, which made a
+# failing match on "A-A-A-..." exponential (2^n parses). Same places as before.
 _DATELINE = re.compile(
-    r"^(?P<place>(?:[A-Z][A-Z'’.\-]*[A-Z.](?:[ \-/][A-Z][A-Z'’.\-]*)*)"
+    r"^(?P<place>(?:[A-Z](?:[A-Z'’.\-]+(?<=[A-Z.])|(?>[A-Z'’.\-]*?[A-Z.]-[A-Z])[A-Z'’.\-]*)"
+    r"(?:[ /][A-Z][A-Z'’.\-]*)*)"
     r"(?:,\s*[A-Z][A-Za-z.'’]+(?:\s[A-Z][A-Za-z.'’]+){0,2})?"
     r"(?:,\s*(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2})?)?"
-    r"\s*(?P<tag>\((?P<agency>AFP|Reuters|AP|Agence France[- ]Presse|Associated Press|The Associated Press)\))?"
-    r"\s*(?P<dash>--|[-–—])\s+(?=\S)"
+    r"\s*(?:(?P<tag>\((?P<agency>AFP|Reuters|AP|Agence France[- ]Presse|Associated Press|The Associated Press)\))\s*)?"
+    r"(?P<dash>--|[-–—])\s+(?=\S)"
 )
 
 # Photo credits: "© AFP/File Name", "Photo: Reuters/Name", "(AP Photo/Name)",
@@ -224,10 +231,14 @@ _LINK_LABEL = re.compile(
     r"(?: now| today| this week| news| stories| reads?| links?| videos?)?\s*(?::|»|>|\||—|–|\s-)\s*\S",
     re.I,
 )
+# Linear on any line: "_" is already in \w (a "[_.-]" separator made a line of underscores take
+# 2^n steps: 52 of them, 40 minutes), and the template and tag shapes commit to their first
+# opening with an atomic group instead of rescanning the rest of the line from every "{{" or "<p ".
+_HTML_TAG = (r"</?(?:p|div|span|a|img|br|iframe|script|style|figure|figcaption|strong|em|ul|ol|li|h\d|table|"
+             r"section|blockquote)")
 _PLUGIN = re.compile(
-    r"^\w+(?:[_.-]\w+)*\s*=\s*\S|^\[/?[a-z_][\w-]*(?:\s[^\]]*)?\]$|\{\{.*\}\}|\{%.*%\}|"
-    r"</?(?:p|div|span|a|img|br|iframe|script|style|figure|figcaption|strong|em|ul|ol|li|h\d|table|"
-    r"section|blockquote)(?:\s[^>]*)?/?>|"
+    r"^\w+(?:[.-]\w+)*\s*=\s*\S|^\[/?[a-z_][\w-]*(?:\s[^\]]*)?\]$|^(?>.*?\{\{).*\}\}|^(?>.*?\{%).*%\}|"
+    rf"{_HTML_TAG}/?>|^(?>.*?{_HTML_TAG}\s)[^>]*>|"
     r"^(?:advertisement|advertising|sponsored(?: content)?|ad|ads by \w+|story continues below(?: advertisement)?|"
     r"continue reading below|scroll (?:down )?to continue(?: with content)?|skip (?:ad|advertisement)|loading\.*|"
     r"this content is not available.*|javascript is (?:disabled|required).*|please enable javascript.*|"
@@ -312,6 +323,11 @@ def _is_credit(line: str) -> bool:
     return words <= 45 and any(cue in lower for cue in _SYNDICATION_CUES) and bool(_SYNDICATED.search(bare))
 
 
+# "(?<!\s)": a dash separator is tried from the start of a run of spaces only (from every
+# space of the run, a search is quadratic in it). Same splits.
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?:])\s+|(?<!\s)\s+[—–]\s+")
+
+
 def _is_call_to_action(line: str) -> bool:
     """A newsletter, app, social or tip-line plug (any of its sentences is one)."""
     bare = _bare(line)
@@ -324,7 +340,7 @@ def _is_call_to_action(line: str) -> bool:
     if _CTA_US.search(bare):
         return True
     # "Like this story? Get our weekly digest." puts the plug second.
-    return any(_CTA_START.match(sentence) for sentence in re.split(r"(?<=[.!?:])\s+|\s+[—–]\s+", bare))
+    return any(_CTA_START.match(sentence) for sentence in _SENTENCE_SPLIT.split(bare))
 
 
 def classify_line(line: str) -> str | None:
@@ -479,19 +495,39 @@ def site_furniture(texts: Sequence[str], titles: Sequence[str | None] | None = N
     """
     if titles is not None and len(titles) != len(texts):
         raise ValueError(f"site_furniture: {len(texts)} texts but {len(titles)} titles")
-    threshold = max(min_articles, math.ceil(min_share * len(texts)))
-    if len(texts) < threshold:
+    return furniture_of_pages([page_furniture_keys(text, titles[index] if titles else None)
+                               for index, text in enumerate(texts)], min_articles=min_articles, min_share=min_share)
+
+
+def page_furniture_keys(text: str, title: str | None = None, check: Callable[[], None] = lambda: None
+                        ) -> tuple[frozenset[str], frozenset[str]]:
+    """One article's candidate furniture: its lines' furniture keys and its label and prefix keys.
+
+    `check` is called once a line (a CPU budget's check: it may raise to stop a page).
+    """
+    own = [title] if title else []
+    keys, labels = set(), set()
+    for line in normalize_lines(text):
+        check()
+        keys.add(furniture_key(line, own))
+        if len(_words(line)) <= 30:
+            labels.add(_label_key(line))
+        labels.add(_prefix_key(line))
+    labels.discard(None)
+    return frozenset(keys), frozenset(labels)
+
+
+def furniture_of_pages(pages: Sequence[tuple[frozenset[str], frozenset[str]]], *, min_articles: int = 3,
+                       min_share: float = 0.05) -> frozenset[str]:
+    """site_furniture() from the page_furniture_keys() of a site's articles."""
+    threshold = max(min_articles, math.ceil(min_share * len(pages)))
+    if len(pages) < threshold:
         return frozenset()
     counts: collections.Counter[str] = collections.Counter()
     label_counts: collections.Counter[str] = collections.Counter()
-    for index, text in enumerate(texts):
-        own = [titles[index]] if titles and titles[index] else []
-        lines = normalize_lines(text)
-        keys = {furniture_key(line, own) for line in lines}
+    for keys, labels in pages:
         counts.update(keys)
-        labels = {_label_key(line) for line in lines if len(_words(line)) <= 30}
-        labels |= {_prefix_key(line) for line in lines}
-        label_counts.update(label for label in labels if label)
+        label_counts.update(labels)
     # A key needs a word: separator lines ("___", "* * *") are the story's own typography.
     found = {key for key, count in counts.items() if count >= threshold and re.search(r"[^\W\d_]", key)}
     found |= {label for label, count in label_counts.items() if count >= threshold}
@@ -525,17 +561,26 @@ def clean_text(text: str, *, title: str | None = None, furniture: frozenset[str]
     The wire agency comes from the dateline tag, else from credit lines,
     else from the byline, else from photo credits. Returns a Cleaned record.
     """
-    return _clean(text, title, furniture, byline, frozenset(filter(None, map(_title_key, filter(None, site_titles)))))
+    return clean_page(text, title, furniture, byline, site_title_keys(site_titles))
 
 
-def _clean(text: str, title: str | None, furniture: frozenset[str], byline: str | None,
-           title_keys: frozenset[str]) -> Cleaned:
-    """clean_text() with the site's headline keys computed once per batch."""
+def site_title_keys(titles: Iterable[str | None]) -> frozenset[str]:
+    """The keys of a site's headlines, for clean_page() (computed once per batch)."""
+    return frozenset(filter(None, map(_title_key, filter(None, titles))))
+
+
+def clean_page(text: str, title: str | None, furniture: frozenset[str], byline: str | None,
+               title_keys: frozenset[str], check: Callable[[], None] = lambda: None) -> Cleaned:
+    """clean_text() with the site's headline keys given (site_title_keys()).
+
+    `check` is called once a line of each pass (a CPU budget's check: it may raise to stop the page).
+    """
     lines = normalize_lines(text)
     own_title = _title_key(title) if title else ""
     kinds: list[str | None] = [None] * len(lines)
 
     for index, line in enumerate(lines):
+        check()
         kind = classify_line(line)
         if kind is None and furniture:
             key = furniture_key(line, [title] if title else [])
@@ -555,6 +600,7 @@ def _clean(text: str, title: str | None, furniture: frozenset[str], byline: str 
         follow = index + 1
         while follow < len(lines) and (kinds[follow] is not None or _is_list_item(lines[follow])
                                        or _is_headline_like(lines[follow])):
+            check()
             follow += 1
         # Tag and topic lists are single words a story's own lists also look like.
         reaches_end = all(kind is not None for kind in kinds[follow:]) and not _TAG_HEADING.match(_bare(line))
@@ -562,6 +608,7 @@ def _clean(text: str, title: str | None, furniture: frozenset[str], byline: str 
             if kinds[item] is None and (reaches_end or _is_list_item(lines[item])):
                 kinds[item] = "related"
 
+    check()
     dateline, dateline_agency, start = _locate_dateline(lines, kinds)
     if start is not None:
         # Above the dateline there is no story: captions without credit,
@@ -730,8 +777,8 @@ def clean_with_furniture(texts: Sequence[str], titles: Sequence[str | None], fur
                          bylines: Sequence[str | None] | None = None) -> list[Cleaned]:
     """Clean one site's articles with its furniture already learned (see clean_site_batch)."""
     _check_lengths(texts, titles, bylines)
-    title_keys = frozenset(filter(None, map(_title_key, filter(None, titles))))
-    return [_clean(text, titles[index], furniture, bylines[index] if bylines is not None else None, title_keys)
+    title_keys = site_title_keys(titles)
+    return [clean_page(text, titles[index], furniture, bylines[index] if bylines is not None else None, title_keys)
             for index, text in enumerate(texts)]
 
 

@@ -159,8 +159,11 @@ def content_hash(text: str) -> str:
 # A dateline at the start of the text: "WASHINGTON (AFP) –", "NEW YORK, May 3 (Reuters) -",
 # "BEIRUT —". Stripped before shingling because copies differ exactly there (agency tag
 # dropped, dash retypeset) and the lead is the most telling part of a story.
+# Place and state end in a non-space after their second character and the tag brings its
+# own trailing "\s*" (same matches): no run of spaces can be split several ways.
 _LEADING_DATELINE = re.compile(
-    r"^\s*[A-Z][A-Z .,'\u2019/-]{1,60}?(?:,\s*[A-Z][A-Za-z .]{1,30})?\s*(?:\([^()\n]{1,40}\))?\s*"
+    r"^\s*[A-Z][A-Z .,'\u2019/-](?:[A-Z .,'\u2019/-]{0,58}?[A-Z.,'\u2019/-])??"
+    r"(?:,\s*[A-Z][A-Za-z .](?:[A-Za-z .]{0,28}?[A-Za-z.])??)?\s*(?:\([^()\n]{1,40}\)\s*)?"
     r"(?:-{1,2}|\u2013|\u2014|\u2015|:)\s+"
 )
 _WORD = re.compile(r"\w+")

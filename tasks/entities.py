@@ -37,8 +37,11 @@ HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "dame"})
 
 # "WASHINGTON (AFP) –", "KABUL, Afghanistan (Reuters) -", "PARIS -": the dateline that opens wire copy.
 _DATELINE_RE = re.compile(
-    r"^\s*(?P<place>[A-Z][A-Z .'\-]+?)(?:,\s*[A-Z][A-Za-z .]+?)?\s*"
-    r"(?P<tag>\((?:" + "|".join(re.escape(a) for a in AGENCY_NAMES) + r")\))?\s*[-–—]{1,2}\s"
+    # Place and state end in a non-space after their second character, and one "\s*" sits
+    # on each side of the optional tag: the same matches as "[A-Z][A-Z .'-]+?" and
+    # "\s*(tag)?\s*", without a run of spaces being split every possible way (cubic).
+    r"^\s*(?P<place>[A-Z][A-Z .'\-](?:[A-Z .'\-]*?[A-Z.'\-])??)(?:,\s*[A-Z][A-Za-z .](?:[A-Za-z .]*?[A-Za-z.])??)?\s*"
+    r"(?:(?P<tag>\((?:" + "|".join(re.escape(a) for a in AGENCY_NAMES) + r")\))\s*)?[-–—]{1,2}\s"
 )
 # Lines that are credits or syndication boilerplate, should the cleaner have missed them.
 _CREDIT_LINE_RE = re.compile(
@@ -64,7 +67,9 @@ TITLE_WORDS = frozenset(
     colleague
     """.split()
 )
-_GENERATION_RE = re.compile(r",?\s+(?:Jr\.?|Sr\.?|II|III|IV)$")
+# A match may start only after a character that is neither a space nor a comma, so a run of
+# spaces is scanned once, not once from each of its positions (tests/unit/test_linear_patterns.py).
+_GENERATION_RE = re.compile(r"(?<![\s,]),?\s+(?:Jr\.?|Sr\.?|II|III|IV)$")
 _POSSESSIVE_RE = re.compile(r"(?:['’]s|s['’])$")
 _WS_RE = re.compile(r"\s+")
 _NICKNAME_RE = re.compile(r"\s[“\"«‘'][^”\"»’']{1,30}[”\"»’']\s")

@@ -5,7 +5,7 @@ import copy
 import email.utils
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timezone
 from urllib.parse import urljoin, urlsplit
@@ -77,7 +77,7 @@ _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "form", "butt
               "applet")
 
 
-def extract_article(html: bytes | str, url: str) -> Extracted:
+def extract_article(html: bytes | str, url: str, check: Callable[[], None] = lambda: None) -> Extracted:
     """Extract the main text and metadata of one article page.
 
     Takes the page as fetched (bytes are decoded from the page's declared or
@@ -87,19 +87,26 @@ def extract_article(html: bytes | str, url: str) -> Extracted:
     (canonical link, Open Graph, article meta tags, JSON-LD), falling back to
     trafilatura's guesses.
 
+    `check` is called between the steps (a CPU budget's check: whatever it
+    raises stops the extraction and passes through).
+
     Returns an Extracted record. Raises ExtractionError naming the URL when
     the page cannot be parsed or holds no article text.
     """
     tree = trafilatura.load_html(html)
     if tree is None:
         raise ExtractionError(f"cannot parse HTML of {url!r}")
+    check()
     text, meta_tree = _main_text(tree, url), tree
+    check()
     regions = _boilerplate_regions(tree)
+    check()
     if text and regions and _mostly_inside(text, regions):
         pruned_tree = copy.deepcopy(tree)
         for element in _boilerplate_regions(pruned_tree):
             element.drop_tree()
         pruned_text = _main_text(pruned_tree, url)
+        check()
         if pruned_text:
             text, meta_tree = pruned_text, pruned_tree
     if not text:
@@ -107,6 +114,7 @@ def extract_article(html: bytes | str, url: str) -> Extracted:
     metas = _meta_values(tree)
     ld = list(_json_ld_objects(tree))
     guessed = _Guessed(meta_tree, url)
+    check()
     return Extracted(
         text=text,
         title=_first(metas.get("og:title"), _ld_value(ld, "headline")) or _first(guessed.title, _title_element(tree)),

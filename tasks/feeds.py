@@ -298,7 +298,9 @@ def _best_content(contents: list) -> str | None:
     return max(pool, key=lambda c: len(c["value"]))["value"].strip()
 
 
-_NAME_EMAIL = re.compile(r"^\s*(?P<name>[^<>]+?)\s*<[^<>@\s]+@[^<>\s]+>\s*$")
+# The name starts and ends with a non-space, so that a run of spaces has one parse (the lazy
+# "[^<>]+?" between two "\s*" was cubic in it); "(?=[^<>])" keeps demanding a character before "<".
+_NAME_EMAIL = re.compile(r"^(?=[^<>])\s*(?:(?P<name>[^<>\s](?:[^<>]*[^<>\s])?)\s*)?<[^<>@\s]+@[^<>\s]+>\s*$")
 _EMAIL_NAME = re.compile(r"^\s*[^()\s@]+@[^()\s]+\s*\((?P<name>[^()]+)\)\s*$")
 
 
@@ -314,7 +316,7 @@ def _author(raw) -> str | None:
     if not value:
         return None
     match = _EMAIL_NAME.match(value) or _NAME_EMAIL.match(value)
-    return match.group("name").strip() if match else value
+    return (match.group("name") or "").strip() if match else value
 
 
 def _text_field(container, key: str) -> str | None:

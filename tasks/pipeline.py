@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 import pyarrow as pa
 
 from schemas.tables import ARTICLES, NLP_DOCS
-from tasks.clean import Cleaned, clean_with_furniture, site_furniture
+from tasks.budget import CpuBudget, CpuBudgetExceeded
+from tasks.clean import Cleaned, clean_page, furniture_of_pages, page_furniture_keys, site_title_keys
 from tasks.dedup import StoryDoc, StoryIndex, canonicalize_url, content_hash
 from tasks.extract import ExtractionError, extract_article, html_fragment_to_text
 from tasks.feeds import FeedEntry, FeedParseError, parse_feed
@@ -263,11 +264,19 @@ def fetch_article(fetcher: Fetcher, lake: Lake, cand: Candidate, now: datetime
     return FetchedPage(cand, res.final_url or e.url, body, now, capture)
 
 
-def extract_fetched(page: FetchedPage) -> RawArticle | ArticleFailure:
-    """The article in a fetched page (trafilatura), with canonical URL and dates resolved."""
+def extract_fetched(page: FetchedPage, cpu_seconds: float | None = None) -> RawArticle | ArticleFailure:
+    """The article in a fetched page (trafilatura), with canonical URL and dates resolved.
+
+    A page whose extraction takes more than `cpu_seconds` of CPU (None: no limit) is an
+    ArticleFailure of class "cpu_budget" (see tasks.budget).
+    """
     cand, e = page.candidate, page.candidate.entry
+    budget = CpuBudget(cpu_seconds)
     try:
-        ex = extract_article(page.body, page.url)
+        with budget:
+            ex = extract_article(page.body, page.url, check=budget.check)
+    except CpuBudgetExceeded as err:
+        return ArticleFailure(e.url, cand.feed_url, err.error_class, str(err))
     except ExtractionError as err:
         return ArticleFailure(e.url, cand.feed_url, "extract_error", str(err))
     except Exception as err:  # noqa: BLE001 - a page that breaks the extractor is recorded, not fatal
@@ -281,10 +290,11 @@ def extract_fetched(page: FetchedPage) -> RawArticle | ArticleFailure:
                       page.capture)
 
 
-def get_article(fetcher: Fetcher, lake: Lake, cand: Candidate, now: datetime) -> RawArticle | ArticleFailure:
+def get_article(fetcher: Fetcher, lake: Lake, cand: Candidate, now: datetime,
+                cpu_seconds: float | None = None) -> RawArticle | ArticleFailure:
     """fetch_article then extract_fetched, in this process."""
     got = fetch_article(fetcher, lake, cand, now)
-    return extract_fetched(got) if isinstance(got, FetchedPage) else got
+    return extract_fetched(got, cpu_seconds) if isinstance(got, FetchedPage) else got
 
 
 # -- one host's share of a run, for workers on other machines -----------------------------------
@@ -326,16 +336,16 @@ def poll_host(policy: FetchPolicy, lake: Lake, feeds: Sequence[tuple[str, dict |
 
 
 def fetch_host_pages(policy: FetchPolicy, lake: Lake, cands: Sequence[Candidate],
-                     clock: Callable[[], datetime]) -> JobResult:
+                     clock: Callable[[], datetime], cpu_seconds: float | None = None) -> JobResult:
     """Get the articles of one host's candidates: fetched, captured and extracted here (see poll_host).
 
     Results are RawArticle or ArticleFailure, in the candidates' order; a page that fails
-    extraction is captured all the same.
+    extraction (or goes over `cpu_seconds`, see extract_fetched) is captured all the same.
     """
     def one(cand: Candidate) -> tuple[RawArticle | ArticleFailure, dict | None]:
         got = fetch_article(fetcher, lake, cand, clock())
         if isinstance(got, FetchedPage):
-            return extract_fetched(got), got.capture
+            return extract_fetched(got, cpu_seconds), got.capture
         return got, None
 
     with Fetcher(policy) as fetcher, cf.ThreadPoolExecutor(max(1, policy.per_host_concurrency)) as threads:
@@ -344,35 +354,28 @@ def fetch_host_pages(policy: FetchPolicy, lake: Lake, cands: Sequence[Candidate]
 
 
 def import_warc(lake: Lake, path: str, clock: Callable[[], datetime],
-                opener: Callable[[str], object] | None = None) -> JobResult:
+                opener: Callable[[str], object] | None = None, cpu_seconds: float | None = None) -> JobResult:
     """The articles in the HTML responses of one WARC file, captured in the lake (a job per file).
 
-    Results are RawArticles (pages that fail extraction are counted, not returned: their
-    capture is kept); `clock()` dates records without a WARC-Date. `opener` as for
+    Results are RawArticle or ArticleFailure per response, as extract_fetched gives them (each
+    page captured either way); `clock()` dates records without a WARC-Date. `opener` as for
     tasks.raw.iter_warc_pages. Raises ValueError when the file is not a readable WARC.
     """
     from tasks.raw import iter_warc_pages
 
     name = path.rstrip("/").rsplit("/", 1)[-1]
-    raws, captures, failures = [], [], []
+    results, captures = [], []
     for url, when, ctype, body in iter_warc_pages(path, opener):
         when = when or clock()
-        sha = put_raw(lake, body)
-        captures.append({"sha256": sha, "url": url, "kind": "page", "feed_url": f"warc:{name}",
-                         "content_type": ctype, "n_bytes": len(body), "fetched_at": when})
-        try:
-            ex = extract_article(body, url)
-        except ExtractionError as e:
-            failures.append(ArticleFailure(url, f"warc:{name}", "extract_error", str(e)))
-            continue
-        canon = canonicalize_url(ex.canonical_url if ex.canonical_url and same_site(ex.canonical_url, url) else url)
-        entry = FeedEntry(url=url, guid=None, title=ex.title, author=ex.author, published_at=None,
-                          summary_html=None, content_html=None, language=ex.language)
-        cand = Candidate(article_id_for(canon), canon, entry, f"warc:{name}", site_key(url), sha)
-        published, source = pick_published(ex.published_at, None, when)
-        raws.append(RawArticle(cand, url, canon, ex.text, ex.title, ex.author, published, source,
-                               ex.language, "page", when, sha))
-    return JobResult(raws + failures, captures, [])
+        capture = {"sha256": put_raw(lake, body), "url": url, "kind": "page", "feed_url": f"warc:{name}",
+                   "content_type": ctype, "n_bytes": len(body), "fetched_at": when}
+        captures.append(capture)
+        canon = canonicalize_url(url)
+        entry = FeedEntry(url=url, guid=None, title=None, author=None, published_at=None, summary_html=None,
+                          content_html=None, language=None)
+        cand = Candidate(article_id_for(canon), canon, entry, f"warc:{name}", site_key(url), capture["sha256"])
+        results.append(extract_fetched(FetchedPage(cand, url, body, when, capture), cpu_seconds))
+    return JobResult(results, captures, [])
 
 
 # -- clean + stories -------------------------------------------------------------------------
@@ -384,16 +387,37 @@ class CleanArticle:
     article_id: str
 
 
-def _clean_site(args: tuple) -> tuple[frozenset[str], list[tuple[Cleaned, str]]]:
-    """One site's work, run in a worker: learn its furniture, clean, hash the cleaned texts."""
-    texts, titles, known, bylines = args
-    furniture = known | site_furniture(texts, titles)
-    return furniture, [(c, content_hash(c.text)) for c in clean_with_furniture(texts, titles, furniture, bylines)]
+def _clean_site(args: tuple) -> tuple[frozenset[str], list[tuple[Cleaned, str] | CpuBudgetExceeded]]:
+    """One site's work, run in a worker: learn its furniture, clean, hash the cleaned texts.
+
+    Each page has its own CPU budget for both steps; a page over it is left out of the
+    furniture and comes back as its CpuBudgetExceeded, the other pages go on.
+    """
+    texts, titles, known, bylines, cpu_seconds = args
+    budgets = [CpuBudget(cpu_seconds) for _ in texts]
+    pages = [_charged(budget, page_furniture_keys, text, title) for text, title, budget in zip(texts, titles, budgets)]
+    furniture = known | furniture_of_pages([p for p in pages if not isinstance(p, CpuBudgetExceeded)])
+    title_keys = site_title_keys(titles)
+    cleaned = [p if isinstance(p, CpuBudgetExceeded) else _charged(budget, clean_page, text, title, furniture, byline,
+                                                                    title_keys)
+               for p, text, title, byline, budget in zip(pages, texts, titles, bylines, budgets)]
+    return furniture, [c if isinstance(c, CpuBudgetExceeded) else (c, content_hash(c.text)) for c in cleaned]
 
 
-def clean_articles(raws: list[RawArticle], furniture: dict[str, frozenset[str]],
-                   map_fn: Callable = map) -> tuple[list[CleanArticle], dict[str, frozenset[str]]]:
-    """Clean articles site by site; returns them and each site's furniture, known plus learned.
+def _charged(budget: CpuBudget, fn: Callable, *args):
+    """fn(*args, budget.check) with its CPU time charged to `budget`; the CpuBudgetExceeded if it runs over."""
+    try:
+        with budget:
+            return fn(*args, budget.check)
+    except CpuBudgetExceeded as err:
+        return err
+
+
+def clean_articles(raws: list[RawArticle], furniture: dict[str, frozenset[str]], map_fn: Callable = map,
+                   cpu_seconds: float | None = None
+                   ) -> tuple[list[CleanArticle], dict[str, frozenset[str]], list[ArticleFailure]]:
+    """Clean articles site by site; returns them, each site's furniture (known plus learned)
+    and the articles that went over their CPU budget (`cpu_seconds` per page; None: no limit).
 
     A site's furniture (lines that recur across its articles) is learned from its own articles
     in this batch, added to what `furniture` knew. `map_fn` maps the per-site work (e.g. a
@@ -411,17 +435,21 @@ def clean_articles(raws: list[RawArticle], furniture: dict[str, frozenset[str]],
 
     def work(site: str) -> tuple:
         rs = by_site[site]
-        args = [r.text for r in rs], [r.title for r in rs], furniture.get(site, frozenset()), [r.author for r in rs]
+        args = ([r.text for r in rs], [r.title for r in rs], furniture.get(site, frozenset()), [r.author for r in rs],
+                cpu_seconds)
         by_site[site] = [dataclasses.replace(r, text="") for r in rs]
         return args
 
-    out = []
+    out, failed = [], []
     learned = {}
     for site, (site_furniture_keys, cleaned) in zip(sites, map_fn(_clean_site, (work(s) for s in sites))):
         learned[site] = site_furniture_keys
-        for r, (c, chash) in zip(by_site.pop(site), cleaned):
-            out.append(CleanArticle(r, c, chash, article_id_for(r.canonical_url)))
-    return out, learned
+        for r, got in zip(by_site.pop(site), cleaned):
+            if isinstance(got, CpuBudgetExceeded):
+                failed.append(ArticleFailure(r.url, r.candidate.feed_url, got.error_class, str(got)))
+            else:
+                out.append(CleanArticle(r, got[0], got[1], article_id_for(r.canonical_url)))
+    return out, learned, failed
 
 
 def assign_stories(index: StoryIndex, arts: Sequence[CleanArticle]) -> dict[str, tuple[str, str]]:

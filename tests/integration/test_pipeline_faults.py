@@ -261,7 +261,7 @@ def run_batch(fetcher: Fetcher, lake: Lake, feed_urls: list[str]) -> tuple[dict,
         marks["articles"] = time.monotonic() - t - marks["poll"]
     t2 = time.monotonic()
     raws = P.dedupe_by_canonical([r for r in results if isinstance(r, P.RawArticle)], set())
-    arts, _ = P.clean_articles(raws, {})
+    arts, _, _ = P.clean_articles(raws, {})
     stories = P.assign_stories(StoryIndex.from_arrow(None), arts)
     table, parts = P.articles_table(arts, stories, "faults-run", {"extractor": "test", "cleaner": "test"})
     lake.append(ARTICLES, table, partition_values=parts)

@@ -32,7 +32,7 @@ def ingested(sample_server, tmp_path_factory):
         cands, n_entries = P.select_new_entries(polls, set())
         results = [P.get_article(f, lake, c, NOW) for c in cands]
     raws = P.dedupe_by_canonical([r for r in results if isinstance(r, P.RawArticle)], set())
-    arts, _ = P.clean_articles(raws, {})
+    arts, _, _ = P.clean_articles(raws, {})
     stories = P.assign_stories(StoryIndex.from_arrow(None), arts)
     return polls, n_entries, results, arts, stories
 
