@@ -9,6 +9,7 @@ from prefect import flow
 
 from flows.ingest import RunSummary, derive, finish_run, start_run, utcnow, write_captures
 from flows.lock import data_lock
+from flows.progress import counted
 from flows.settings import load_settings
 from schemas.tables import ARTICLES, CAPTURES
 from tasks import pipeline as P
@@ -45,7 +46,7 @@ def replay_window(lake, since: str, until: str) -> tuple[list[P.RawArticle], int
             stored[row["article_id"]] = row["raw_sha256"]
     out, failures = [], 0
     with ReplayFetcher(lake, pages) as replay:
-        for cand in cands:
+        for cand in counted("pages replayed", cands):
             # The time the text was originally obtained: the page's capture, else the listing feed's.
             when = (pages.get(cand.entry.url) or {}).get("fetched_at") or feed_at[cand.feed_sha256]
             r = P.get_article(replay, lake, cand, when)

@@ -8,7 +8,6 @@ import dataclasses
 import functools
 import gc
 import json
-import sys
 import time
 import uuid
 from collections import defaultdict
@@ -24,6 +23,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import workers
 from flows.lock import data_lock
+from flows.progress import counted, progress
 from flows.settings import Settings, load_settings
 from schemas.tables import ARTICLES, CAPTURES, FEEDS, FETCHES, NLP_DOCS, RUNS, SITE_FURNITURE, Column, TableSpec
 from tasks import pipeline as P
@@ -45,10 +45,6 @@ STORY_INDEX = TableSpec("story_index", "Near-duplicate index rows (tasks.dedup)"
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def progress(stage: str, done: int, total: int) -> None:
-    print(f"  {stage}: {done}/{total}", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -246,7 +242,9 @@ def derive(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, map_f
 def group(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, map_fn: Callable = map) -> None:
     """Clean (per site, through `map_fn`), assign stories and write the articles (empties `raws`)."""
     if raws:
+        progress("articles grouped", 0, n := len(raws))
         counts = clean_and_group(ctx.lake, raws, ctx.run_id, ctx.versions, map_fn)
+        progress("articles grouped", n, n)
         summary.duplicates, summary.new_stories = counts["duplicates"], counts["new_stories"]
 
 
@@ -274,19 +272,19 @@ def fetch_articles(ctx: RunContext, fetcher: Fetcher, polls: list[P.FeedPoll], c
     fetched; the captures manifest is written before anything else of the run.
     """
     batches = P.page_batches(cands, ctx.settings.page_batch, ctx.settings.per_host_concurrency)
-    results, extracting, page_captures = [], [], []
+    results, extracting, page_captures, done = [], [], [], 0
     futures = get_articles.map(unmapped(fetcher), unmapped(ctx.lake), batches)
     for i in range(len(futures)):
         # Each future is dropped once read: a future holds its result, and the page bodies in
         # it must go as soon as the workers have them, not stay until every page is fetched.
         batch, futures[i] = futures[i].result(), None
+        done += len(batch)
         pages = [r for r in batch if isinstance(r, P.FetchedPage)]
         results.extend(r for r in batch if not isinstance(r, P.FetchedPage))
         page_captures.extend(p.capture for p in pages)   # a page that fails extraction is captured too
         extracting.append(cpu_map(P.extract_fetched, pages))
         del batch, pages
-        if len(batches) > 4:
-            progress("article batches", i + 1, len(batches))
+        progress("articles fetched", done, len(cands))
     results += [r for it in extracting for r in it]
     # The manifest goes first: a backfill must find every capture even if this run dies later.
     write_captures(ctx, [p.capture for p in polls if p.capture] + page_captures)
@@ -327,8 +325,8 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
             pool = workers.EARLY_WORKERS.get()
             if pool is None:
                 pool = stack.enter_context(worker_pool(settings.n_process, settings.model or None))
-            polls = [f.result() for f in poll_feed.map(unmapped(fetcher), unmapped(lake), feed_urls,
-                                                       [prev.get(u) for u in feed_urls], unmapped(settings))]
+            polls = [f.result() for f in counted("feeds polled", poll_feed.map(
+                unmapped(fetcher), unmapped(lake), feed_urls, [prev.get(u) for u in feed_urls], unmapped(settings)))]
             known = P.known_article_ids(lake)
             cands, summary.entries = P.select_new_entries(polls, known)
             # Polls keep only what the end of the run needs (states, captures): entries are in `cands`.
