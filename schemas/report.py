@@ -42,10 +42,12 @@ FROM top ORDER BY rank""",
 
     "syndication_copies": f"""
 WITH top AS (
-  SELECT story_id, row_number() OVER (ORDER BY n_sites DESC, n_articles DESC, first_seen_at, story_id) AS rank
+  SELECT story_id, first_seen_at,
+    row_number() OVER (ORDER BY n_sites DESC, n_articles DESC, first_seen_at, story_id) AS rank
   FROM stories WHERE first_seen_at::DATE BETWEEN {{since}} AND {{until}}
   ORDER BY rank LIMIT 15)
-SELECT top.rank, a.site, a.published_at, {AGENCY} AS agency, left(a.title, 70) AS title
+SELECT top.rank, a.site, a.published_at, {AGENCY} AS agency, left(a.title, 70) AS title,
+  date_diff('minute', top.first_seen_at, a.published_at) / 60.0 AS hours_after_first
 FROM top JOIN articles a USING (story_id) ORDER BY top.rank, a.published_at, a.site""",
 
     # The 30 sites with the most articles.

@@ -174,18 +174,22 @@ def reach_chart(stories: list[dict]) -> dict:
 def timeline_chart(stories: list[dict], copies: list[dict]) -> dict:
     labels = {r["rank"]: _label(r) for r in stories}
     order = [labels[r["rank"]] for r in stories]
-    spans = [{**r, "label": labels[r["rank"]]} for r in stories]
+    spans = [{**r, "label": labels[r["rank"]], "zero": 0} for r in stories]
     points = [{**r, "label": labels[r["rank"]], "published": _utc_text(r["published_at"])} for r in copies]
     height = 24 * max(len(stories), 1) + 40
     y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=_label_limit(240)))
-    utc = alt.Scale(type="utc")
+    # Hours after each story's first copy: every story starts at 0, so their speeds compare at a glance.
+    longest = max((r["spread_hours"] or 0 for r in stories), default=0)
+    ticks = [h for h in (0, 0.25, 0.5, 1, 2, 4, 8, 12, 24, 48, 96, 168, 336, 720) if h <= max(longest, 1)]
+    x = alt.X("hours_after_first:Q", title="hours after the first copy", scale=alt.Scale(type="symlog", nice=False),
+              axis=alt.Axis(values=ticks, labelOverlap=True))
     span = _base(spans, height).mark_rule(strokeWidth=2, color="#999").encode(
-        alt.X("first_seen_at:T", scale=utc, title="published (UTC)"), alt.X2("last_seen_at:T"), y,
+        alt.X("zero:Q", scale=alt.Scale(type="symlog")), alt.X2("spread_hours:Q"), y,
         tooltip=["title:N", alt.Tooltip("spread_hours:Q", title="hours first to last copy", format=".1f"),
                  alt.Tooltip("n_sites:Q", title="sites")])
-    dots = _base(points, height).mark_circle(size=60, opacity=0.85).encode(
-        alt.X("published_at:T", scale=utc), y, _agency_color(),
-        tooltip=["site:N", "published:N",
+    dots = _base(points, height).mark_circle(size=60, opacity=0.8).encode(
+        x, y, _agency_color(),
+        tooltip=["site:N", "published:N", alt.Tooltip("hours_after_first:Q", title="hours after the first", format=".1f"),
                  "title:N"])
     return _spec(alt.layer(span, dots))
 
@@ -314,8 +318,9 @@ def build_figures(con: duckdb.DuckDBPyConnection, content: Window, health: Windo
                    "The 15 stories run by the most sites, coloured by agency. Hover for copies and how long the "
                    "story took to spread.", synd, reach_chart(synd.rows)),
             Figure("timeline", "When each site ran its copy",
-                   "One row per story above: the grey line runs from the first copy to the last, each dot is one "
-                   "site's copy. A tight cluster is a wire story picked up at once; a long tail is slow pickup.",
+                   "One row per story above, each dot one site's copy, placed by the hours after the story's first "
+                   "copy (a log scale past one hour); the grey line runs to the last copy. Dots near 0 mean the "
+                   "wire story was picked up at once, a long line means slow pickup.",
                    copies, timeline_chart(synd.rows, copies.rows)),
         ],
         "Agency mix per site": [
