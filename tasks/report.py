@@ -182,7 +182,7 @@ def timeline_chart(stories: list[dict], copies: list[dict]) -> dict:
     longest = max((r["spread_hours"] or 0 for r in stories), default=0)
     ticks = [h for h in (0, 0.25, 0.5, 1, 2, 4, 8, 12, 24, 48, 96, 168, 336, 720) if h <= max(longest, 1)]
     x = alt.X("hours_after_first:Q", title="hours after the first copy", scale=alt.Scale(type="symlog", nice=False),
-              axis=alt.Axis(values=ticks, labelOverlap=True))
+              axis=alt.Axis(values=ticks, format="~g", labelOverlap=True))
     span = _base(spans, height).mark_rule(strokeWidth=2, color="#999").encode(
         alt.X("zero:Q", scale=alt.Scale(type="symlog")), alt.X2("spread_hours:Q"), y,
         tooltip=["title:N", alt.Tooltip("spread_hours:Q", title="hours first to last copy", format=".1f"),
