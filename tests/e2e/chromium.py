@@ -109,11 +109,8 @@ class Chromium:
         self._events.clear()
         self.resize(width, height, mobile=mobile)
         self.call("Page.navigate", {"url": url}, session=True)
-        deadline = time.monotonic() + timeout
-        while not self.evaluate(f"document.readyState === 'complete' && !!({ready})"):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{url} was not ready within {timeout} s")
-            time.sleep(0.2)
+        if not self.wait_for(f"document.readyState === 'complete' && !!({ready})", timeout):
+            raise TimeoutError(f"{url} was not ready within {timeout} s")
         out = PageLoad()
         for ev in self._events:
             method, p = ev.get("method"), ev.get("params", {})
@@ -127,6 +124,13 @@ class Chromium:
             elif method == "Log.entryAdded" and p["entry"]["level"] == "error":
                 out.console_errors.append(f"{p['entry']['source']}: {p['entry']['text']}")
         return out
+
+    def wait_for(self, expression: str, timeout: float = 10):
+        """The value of the JavaScript `expression` once it is truthy (or its last value after `timeout` s)."""
+        deadline = time.monotonic() + timeout
+        while not (value := self.evaluate(expression)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return value
 
     def resize(self, width: int, height: int, *, mobile: bool = False) -> None:
         self.call("Emulation.setDeviceMetricsOverride",

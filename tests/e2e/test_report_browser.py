@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,15 @@ from tests.e2e.test_cli import newsflow
 pytestmark = pytest.mark.slow
 VIEWPORTS = {"desktop": (1366, 768, False), "phone": (390, 844, True)}
 # Per chart: the SVG's size and how many data marks (bars, dots, cells, lines) Vega drew in it.
+# The centre of a chart's first bar, dot or cell, scrolled into view.
+FIRST_MARK_JS = """(() => {
+  const m = document.querySelector("#%s g.role-mark:not(.mark-line):not(.mark-text):not(.mark-rule) > *");
+  m.scrollIntoView({block: "center"});
+  const b = m.getBoundingClientRect();
+  return JSON.stringify([b.x + b.width / 2, b.y + b.height / 2]);
+})()"""
+TOOLTIP_JS = """(() => { const t = document.getElementById("vg-tooltip-element");
+  return t && t.classList.contains("visible") ? t.innerText : ""; })()"""
 CHARTS_JS = """JSON.stringify(Array.from(document.querySelectorAll(".chart")).map(el => {
   const svg = el.querySelector("svg"), box = svg ? svg.getBoundingClientRect() : {width: 0, height: 0};
   return {id: el.id, rows: +el.dataset.rows, width: box.width, height: box.height,
@@ -62,5 +72,10 @@ def test_report_draws_every_chart_offline(report, tmp_path_factory, capsys):
             # Nothing wider than the screen: no sideways scrolling on a phone.
             assert browser.evaluate("document.documentElement.scrollWidth") <= width, name
             assert "broken/feed.xml" in browser.evaluate("document.getElementById('fig-failing-feeds').innerText")
+            if not mobile:   # hovering a mark shows its numbers
+                for c in charts:
+                    x, y = json.loads(browser.evaluate(FIRST_MARK_JS % c["id"]))
+                    browser.call("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y}, session=True)
+                    assert re.search(r"\d", browser.wait_for(TOOLTIP_JS)), f"no tooltip over {c['id']}"
     with capsys.disabled():
         print(f"\nreport screenshots: {shots} (report: {report})")
