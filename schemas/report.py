@@ -108,7 +108,7 @@ GROUP BY ALL ORDER BY stories DESC, speaker, mentioned LIMIT 20""",
     # The 500 latest runs.
     "runs": """
 SELECT run_id, flow, started_at, coalesce(status, 'running') AS status, seconds, new_articles,
-  pages_fetched, pages_failed, feeds_failed + feeds_skipped AS feeds_failing
+  pages_fetched, pages_failed, feeds_failed + feeds_skipped AS feeds_failing, count(*) OVER () AS n_runs
 FROM runs WHERE started_at::DATE BETWEEN {since} AND {until}
 ORDER BY started_at DESC LIMIT 500""",
 

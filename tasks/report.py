@@ -46,13 +46,14 @@ class Figure:
     result: Result
     spec: dict | None = None
     columns: list[str] | None = None     # for tables: the columns shown, in order
-    note: str = ""
 
 
 @dataclass
 class Window:
-    since: date | None
-    until: date | None
+    """Inclusive UTC days a query covers, and the unit its per-day charts count in."""
+
+    since: date
+    until: date
     bucket: str = "day"
 
     def params(self) -> dict[str, str]:
@@ -70,11 +71,12 @@ def bucket_for(since: date, until: date) -> str:
 def resolve_window(con: duckdb.DuckDBPyConnection, which: str, since: date | None, until: date | None) -> Window:
     """The report's window for content or health: the given bounds, the data's own where not given."""
     lo, hi = con.execute(WINDOWS[which]).fetchone()
-    since = since or lo or until or hi
-    until = until or hi or since
-    if since is None:   # no rows and no bounds: an empty window that still forms valid SQL
-        since = until = date(1970, 1, 1)
-    return Window(since, until, bucket_for(since, until))
+    start, end = since or lo or until, until or hi or since
+    if start is None:   # no rows and no bounds: an empty window that still forms valid SQL
+        start = end = date(1970, 1, 1)
+    if start > end:     # one bound given, beyond the data: the window is that day alone
+        start, end = (since, since) if since else (until, until)
+    return Window(start, end, bucket_for(start, end))
 
 
 def _plain(v):
@@ -113,8 +115,8 @@ def _legend(title: str | None = None) -> alt.Legend:
     return alt.Legend(orient="top", title=title, columns={"expr": "containerSize()[0] < 560 ? 2 : 0"})
 
 
-def _agency_color(field_name: str = "agency") -> alt.Color:
-    return alt.Color(f"{field_name}:N", title="agency",
+def _agency_color() -> alt.Color:
+    return alt.Color("agency:N", title="agency",
                      scale=alt.Scale(domain=AGENCIES, range=AGENCY_COLORS), legend=_legend("agency"))
 
 
@@ -124,10 +126,10 @@ def _spec(chart) -> dict:
     return chart.configure_view(stroke=None).configure_axis(labelFontSize=11, titleFontSize=11).to_dict()
 
 
-def _count_axis(channel: str = "y", **kw) -> alt.Axis:
+def _count_axis(channel: str = "y") -> alt.Axis:
     """An axis of whole numbers: never more ticks than the largest count (no 0.5 story)."""
     per_tick = "height / 40" if channel == "y" else "width / 80"
-    return alt.Axis(tickCount={"expr": f"max(1, min(ceil({per_tick}), domain('{channel}')[1]))"}, format=",d", **kw)
+    return alt.Axis(tickCount={"expr": f"max(1, min(ceil({per_tick}), domain('{channel}')[1]))"}, format=",d")
 
 
 # Bars on a day axis are at most 48 px wide: one day of data should not paint a wall.
@@ -309,7 +311,7 @@ def build_figures(con: duckdb.DuckDBPyConnection, content: Window, health: Windo
     return {
         "Volume": [
             Figure("volume", f"Articles and distinct stories per {b}",
-                   "Bars stack each day's articles by the story's wire agency (own reporting: no agency found); "
+                   f"Bars stack each {b}'s articles by the story's wire agency (own reporting: no agency found); "
                    "the line counts distinct stories. A tall bar over a low line means many sites ran the same copy.",
                    volume, volume_chart(volume.rows, b)),
         ],
@@ -351,7 +353,7 @@ def build_figures(con: duckdb.DuckDBPyConnection, content: Window, health: Windo
                    "partial means some feeds failed.", runs, runs_chart(runs.rows, "seconds", "seconds")),
             Figure("run-articles", "New articles per run", "Articles each run added; a run of zeros with ok "
                    "status means the feeds did not change.", runs, runs_chart(runs.rows, "new_articles", "new articles")),
-            Figure("fetch-errors", f"Failed requests per {b if health.bucket == b else health.bucket} by error class",
+            Figure("fetch-errors", f"Failed requests per {health.bucket} by error class",
                    "Every HTTP request that failed (feeds, pages, robots.txt), by class; hover for the day's total "
                    "requests.", errors, fetch_errors_chart(errors.rows, health.bucket)),
             Figure("failing-feeds", "Feeds failing now",
@@ -411,5 +413,5 @@ def _render(con: duckdb.DuckDBPyConnection, generated_at: datetime, since: date 
         generated_at=generated_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         n_failing=failing[0]["n_failing"] if failing else 0,
         pending=pending.rows[0]["pending"] if pending else None, pending_sql=pending.sql if pending else "",
-        n_runs=len(sections["Pipeline health"][0].result.rows),
+        n_runs=runs[0]["n_runs"] if (runs := sections["Pipeline health"][0].result.rows) else 0,
         specs_json=_json_for_script(specs), bundle=_checked_script(javascript_bundle()))

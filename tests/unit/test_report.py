@@ -217,12 +217,16 @@ def test_window_and_pending_pages(tmp_path):
     try:
         whole = render_report(con, generated_at=NOW)
         one_day = render_report(con, generated_at=NOW, since=date(2026, 11, 21), until=date(2026, 11, 21))
+        later = render_report(con, generated_at=NOW, since=date(2026, 12, 5))
     finally:
         con.close()
     assert "Articles published 2026-09-01 to 2026-11-22" in whole and "<b>7</b><span>articles</span>" in whole
     assert "per week" in whole                      # 83 days do not fit as days
     assert "<b>3</b> pages wait for a retry." in whole
     assert "Articles published 2026-11-21 to 2026-11-21" in one_day and "<b>3</b><span>articles</span>" in one_day
+    # A bound beyond the data: that day alone, with nothing in it (not the data's days before it).
+    assert "Articles published 2026-12-05 to 2026-12-05" in later and "<b>0</b><span>articles</span>" in later
+    assert "<b>2</b><span>runs</span>" in whole and "<b>0</b><span>runs</span>" in later
 
 
 def test_an_empty_catalog_still_renders(tmp_path):
