@@ -74,7 +74,7 @@ QUERIES = {
         FROM stories GROUP BY n_sites ORDER BY n_sites""",
 }
 
-PROGRESS = re.compile(r"^\s+(?P<stage>[a-z ]+): (?P<done>\d+)/(?P<total>\d+)\s*$")
+PROGRESS = re.compile(r"^\s+(?P<stage>[a-z ]+): (?P<done>\d+)/(?P<total>\d+)(?: \(.*\))?\s*$")
 
 
 # -- machine -----------------------------------------------------------------------------------

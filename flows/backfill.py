@@ -9,9 +9,10 @@ import pyarrow.compute as pc
 from prefect import flow
 
 from flows import workers
-from flows.ingest import CLOCK, RunSummary, analyse_pending, finish_run, group, progress, start_run, utcnow, write_captures
+from flows.ingest import CLOCK, RunSummary, analyse_pending, finish_run, group, start_run, utcnow, write_captures
 from flows.lock import run_lock
 from flows.objectstore import is_object_store, s3_filesystem
+from flows.progress import counted, progress
 from flows.settings import load_settings
 from schemas.tables import ARTICLES, CAPTURES, FEEDS
 from tasks import pipeline as P
@@ -51,7 +52,7 @@ def replay_window(lake, since: str, until: str, cpu_seconds: float | None = None
             stored[row["article_id"]] = row["raw_sha256"]
     out, failures = [], 0
     with ReplayFetcher(lake, pages) as replay:
-        for cand in cands:
+        for cand in counted("pages replayed", cands):
             # The time the text was originally obtained: the page's capture, else the listing feed's.
             when = (pages.get(cand.entry.url) or {}).get("fetched_at") or feed_at[cand.feed_sha256]
             r = P.get_article(replay, lake, cand, when, cpu_seconds)

@@ -177,6 +177,21 @@ def cmd_catalog(args) -> int:
     return EXIT_OK
 
 
+def cmd_report(args) -> int:
+    from flows.report import write_report
+
+    days = []
+    for d in (args.since, args.until):
+        try:
+            days.append(date.fromisoformat(d) if d else None)
+        except ValueError:
+            raise UsageError(f"{d!r} is not a date (YYYY-MM-DD)") from None
+    if days[0] and days[1] and days[0] > days[1]:
+        raise UsageError(f"--since {days[0]} is after --until {days[1]}")
+    print(write_report(Path(args.data), Path(args.out) if args.out else None, *days))
+    return EXIT_OK
+
+
 def cmd_serve(args) -> int:
     from flows.serve import serve
 
@@ -217,6 +232,9 @@ def cmd_demo(args) -> int:
         print(f"\n-- {title}\n{' '.join(q.split())}\n")
         print(run_sql(data_dir, q), end="")
     print(f"\nQuery it yourself: newsflow sql --data {data_dir} \"SELECT * FROM stories LIMIT 5\"")
+    from flows.report import write_report
+
+    print(f"Report (open it in a browser): {write_report(data_dir)}")
     return EXIT_FEEDS_FAILED if summary["failed_feeds"] else EXIT_OK
 
 
@@ -257,6 +275,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--format", choices=("table", "csv", "json"), default="table")
     s.add_argument("query")
     s.set_defaults(func=cmd_sql)
+
+    s = sub.add_parser("report", help="write the charts and tables of the catalog as one self-contained HTML file")
+    s.add_argument("--data", required=True)
+    s.add_argument("--out", help="HTML file to write (default: DIR/report.html)")
+    s.add_argument("--since", help="first publication (and run) day (YYYY-MM-DD, UTC)")
+    s.add_argument("--until", help="last publication (and run) day (YYYY-MM-DD, UTC), inclusive")
+    s.set_defaults(func=cmd_report)
 
     s = sub.add_parser("catalog", help="rebuild the DuckDB views (after moving the data directory)")
     s.add_argument("--data", required=True)

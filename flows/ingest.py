@@ -8,7 +8,6 @@ import dataclasses
 import functools
 import gc
 import json
-import sys
 import time
 import uuid
 from collections import defaultdict
@@ -25,6 +24,7 @@ from prefect.cache_policies import NO_CACHE
 from flows import workers
 from flows.lock import run_lock
 from flows.objectstore import open_lake
+from flows.progress import counted, progress
 from flows.settings import Settings, load_settings
 from schemas.tables import ARTICLES, CAPTURES, FEEDS, FETCHES, NLP_DOCS, RUNS, SITE_FURNITURE, Column, TableSpec
 from tasks import pipeline as P
@@ -50,10 +50,6 @@ def utcnow() -> datetime:
 
 # The clock handed to jobs on other machines (a plain function, pickled by reference).
 CLOCK = functools.partial(datetime.now, timezone.utc)
-
-
-def progress(stage: str, done: int, total: int) -> None:
-    print(f"  {stage}: {done}/{total}", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -247,7 +243,9 @@ def write_captures(ctx: RunContext, captures: list[dict]) -> None:
 def group(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, map_fn: Callable = map) -> None:
     """Clean (per site, through `map_fn`), assign stories and write the articles (empties `raws`)."""
     if raws:
+        progress("articles grouped", 0, n := len(raws))
         counts = clean_and_group(ctx.lake, raws, ctx.run_id, ctx.versions, map_fn, ctx.settings.page_cpu_budget)
+        progress("articles grouped", n, n)
         summary.duplicates, summary.new_stories = counts["duplicates"], counts["new_stories"]
         summary.pages_failed += counts["pages_failed"]
         summary.new_articles -= counts["pages_failed"]
@@ -279,28 +277,28 @@ class LocalFetching:
         self.cpu_pool = cpu_pool
 
     def poll(self, feeds: list[FeedListEntry], prev: dict[str, dict]) -> list[P.FeedPoll]:
-        return [f.result() for f in poll_feed.map(unmapped(self.fetcher), unmapped(self.ctx.lake), [f.url for f in feeds],
-                                                  [prev.get(f.url) for f in feeds], unmapped(self.ctx.settings),
-                                                  [f.site for f in feeds])]   # sites the list names
+        return [f.result() for f in counted("feeds polled", poll_feed.map(
+            unmapped(self.fetcher), unmapped(self.ctx.lake), [f.url for f in feeds], [prev.get(f.url) for f in feeds],
+            unmapped(self.ctx.settings), [f.site for f in feeds]))]   # sites the list names
 
     def get_articles(self, cands: list[P.Candidate]) -> tuple[list, list[dict]]:
         """(RawArticle or ArticleFailure per candidate, in no set order; the page captures)."""
         cpu_map = functools.partial(self.cpu_pool.map, chunksize=4) if self.cpu_pool else map
         batches = P.page_batches(cands, self.ctx.settings.page_batch, self.ctx.settings.per_host_concurrency)
-        results, extracting, page_captures = [], [], []
+        results, extracting, page_captures, done = [], [], [], 0
         futures = get_articles.map(unmapped(self.fetcher), unmapped(self.ctx.lake), batches)
         for i in range(len(futures)):
             # Each future is dropped once read: a future holds its result, and the page bodies in
             # it must go as soon as the workers have them, not stay until every page is fetched.
             batch, futures[i] = futures[i].result(), None
+            done += len(batch)
             pages = [r for r in batch if isinstance(r, P.FetchedPage)]
             results.extend(r for r in batch if not isinstance(r, P.FetchedPage))
             page_captures.extend(p.capture for p in pages)   # a page that fails extraction is captured too
             extracting.append(cpu_map(functools.partial(P.extract_fetched,
                                                         cpu_seconds=self.ctx.settings.page_cpu_budget), pages))
             del batch, pages
-            if len(batches) > 4:
-                progress("article batches", i + 1, len(batches))
+            progress("articles fetched", done, len(cands))
         results += [r for it in extracting for r in it]
         return results, page_captures
 
@@ -321,28 +319,28 @@ class ClusterFetching:
         self.executor = executor
         self.log: list[dict] = []
 
-    def _run(self, fn: Callable, groups: list[list], label: str, **kwargs) -> list:
+    def _run(self, fn: Callable, groups: list[list], stage: str, **kwargs) -> list:
         policy = self.ctx.settings.fetch_policy()
         jobs = [self.executor.submit(fn, policy, self.ctx.lake, g, CLOCK, **kwargs) for g in groups]
-        works = []
+        works, done, total = [], 0, sum(map(len, groups))
         for i in range(len(jobs)):   # in submission order: the run's fetch log is the same whatever finishes first
             work, jobs[i] = jobs[i].result(), None
             self.log += work.fetch_log
             works.append(work)
-            if len(jobs) > 4:
-                progress(label, i + 1, len(jobs))
+            done += len(work.results)
+            progress(stage, done, total)
         return works
 
     def poll(self, feeds: list[FeedListEntry], prev: dict[str, dict]) -> list[P.FeedPoll]:
         s = self.ctx.settings
         works = self._run(P.poll_host, P.by_host([(f.url, prev.get(f.url), f.site) for f in feeds], lambda f: f[0]),
-                          "feed hosts", retry_base=timedelta(minutes=s.retry_base_minutes),
+                          "feeds polled", retry_base=timedelta(minutes=s.retry_base_minutes),
                           retry_cap=timedelta(hours=s.retry_cap_hours))
         polled = {p.feed_url: p for w in works for p in w.results}
         return [polled[f.url] for f in feeds]
 
     def get_articles(self, cands: list[P.Candidate]) -> tuple[list, list[dict]]:
-        works = self._run(P.fetch_host_pages, P.by_host(cands, lambda c: c.entry.url), "page hosts",
+        works = self._run(P.fetch_host_pages, P.by_host(cands, lambda c: c.entry.url), "articles fetched",
                           cpu_seconds=self.ctx.settings.page_cpu_budget)
         return [r for w in works for r in w.results], [c for w in works for c in w.captures]
 
