@@ -5,7 +5,12 @@ import collections
 import threading
 
 from moto.server import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs) -> None:   # one line per request would drown a benchmark's output
+        pass
 
 # What each request is, as S3 bills it: the method, with the ones that are not plain object
 # reads and writes told apart (a PUT with a copy source is a server-side copy, a GET on a
@@ -46,7 +51,7 @@ class CountingS3Server:
                     self.keys_written.append(environ.get("PATH_INFO", ""))
             return app(environ, start_response)
 
-        self._server = make_server("127.0.0.1", 0, counting, threaded=True)
+        self._server = make_server("127.0.0.1", 0, counting, threaded=True, request_handler=_QuietHandler)
         self.endpoint = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="s3-server", daemon=True)
 
