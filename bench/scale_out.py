@@ -120,8 +120,10 @@ def main(argv: list[str] | None = None) -> int:
                   s3_requests_per_1000=({k: round(v * 1000 / n_articles, 1) for k, v in requests.items()}
                                         if n_articles else {}))
     (work / "scale_out.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
-    lines = [f"Dask + S3 vs local, {n_articles} articles, {args.workers} workers, "
-             f"{result['machine'].get('cpus')} CPUs, {result['date']}",
+    m = result["machine"]
+    lines = [f"Dask + S3 vs local, {n_articles} articles, {args.workers} workers; {m['nproc']} CPUs ({m['cpu']}), "
+             f"commit {m['commit']}, {m['date']}, load average {m['loadavg_start']:.1f} at the start, "
+             f"{os.getloadavg()[0]:.1f} at the end",
              "", "| measure | local | Dask + S3 |", "|---|---|---|",
              f"| cold ingest, wall | {result['local_wall_s']} s | {result['dask_wall_s']} s "
              f"(x {result['overhead']}; target <= 1.3) |"]
