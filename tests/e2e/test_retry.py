@@ -47,12 +47,16 @@ def page(key: str) -> bytes:
             f"<footer>Gull Point Herald, a fictional paper</footer></body></html>").encode()
 
 
-def feed(base: str) -> bytes:
+ITEMS = {"ferry.html": "Ferry timetable changes", "lighthouse.html": "Lighthouse repainted",
+         "withdrawn.html": "A withdrawn story"}
+
+
+def feed(base: str, paths=tuple(ITEMS)) -> bytes:
+    """The Herald's RSS listing the pages `paths` with short teasers (their pages are fetched)."""
     items = "".join(
-        f"<item><title>{title}</title><link>{base}/herald/{path}</link><guid>{path}</guid>"
+        f"<item><title>{ITEMS[path]}</title><link>{base}/herald/{path}</link><guid>{path}</guid>"
         "<pubDate>Sat, 28 Nov 2026 09:00:00 +0000</pubDate><description>Short teaser only.</description></item>"
-        for path, title in (("ferry.html", "Ferry timetable changes"), ("lighthouse.html", "Lighthouse repainted"),
-                            ("withdrawn.html", "A withdrawn story")))
+        for path in paths)
     return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Gull Point Herald</title>'
             f"<link>{base}/herald/</link>{items}</channel></rss>").encode()
 
@@ -153,3 +157,62 @@ def test_a_backfill_replays_the_retried_page(retried):
     assert snapshot(data) == before
     [article] = query(data, "SELECT a.run_id, r.flow FROM articles a JOIN runs r USING (run_id) WHERE r.status = 'ok'")
     assert article["flow"] == "backfill"   # re-derived from the page captured by the retry
+
+
+# SIGKILLs the run's whole process group (its own session) the moment it would write the queue:
+# after its articles, before the queue and the feeds' states.
+CRASH_AT_QUEUE_WRITE = """
+import os, signal, sys
+from tasks.storage import Lake
+write = Lake.replace_state
+def replace_state(self, spec, table):
+    if spec.name == "pending_pages":
+        os.killpg(os.getpgid(0), signal.SIGKILL)
+    return write(self, spec, table)
+Lake.replace_state = replace_state
+from flows.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_crash_between_the_articles_and_the_queue_loses_no_page_and_stores_no_article_twice(tmp_path):
+    import pyarrow.parquet as pq
+
+    data = tmp_path / "data"
+    with FaultServer(routes={}) as server:
+        def listing(*paths: str, etag: str):
+            return static(feed(server.url(""), paths), content_type="application/rss+xml", etag=etag)
+
+        server.routes.update({
+            # Run 1 lists the ferry page; run 2 a new version that adds the lighthouse page.
+            "/herald/feed.xml": sequence([listing("ferry.html", etag='"v1"'),
+                                          listing("ferry.html", "lighthouse.html", etag='"v2"')]),
+            "/herald/ferry.html": sequence([status(500), static(page("ferry"), content_type="text/html")]),
+            "/herald/lighthouse.html": sequence([status(500), static(page("lighthouse"), content_type="text/html")]),
+        })
+        feeds = data / "feeds.txt"
+        data.mkdir()
+        feeds.write_text(server.url("/herald/feed.xml") + "\n")
+        ingest = ("ingest", "--feeds", str(feeds), "--data", str(data), "--allow-private")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "NEWSFLOW_"))}
+        env.update(PYTHONPATH=str(ROOT), NEWSFLOW_PAGE_RETRY_BASE_MINUTES="0")
+
+        assert newsflow(*ingest, NEWSFLOW_PAGE_RETRY_BASE_MINUTES="0").returncode == 0
+        assert set(pending(data)) == {"ferry.html"}
+        # Run 2: the ferry page is recovered and stored, the lighthouse page fails for the first
+        # time; the run dies before writing the queue and the feed's new state.
+        crashed = subprocess.run([sys.executable, "-c", CRASH_AT_QUEUE_WRITE, *ingest], cwd=ROOT, env=env,
+                                 capture_output=True, text=True, timeout=900, start_new_session=True)
+        assert crashed.returncode == -9, crashed.stderr[-2000:]
+        assert set(pending(data)) == {"ferry.html"}   # the queue as run 1 left it
+        # Run 3: the feed still has run 1's validators, so it lists the lighthouse page again.
+        final = newsflow(*ingest, NEWSFLOW_PAGE_RETRY_BASE_MINUTES="0")
+        assert final.returncode == 0, final.stderr[-2000:]
+        hits = {p: len(server.hits(f"/herald/{p}")) for p in ("ferry.html", "lighthouse.html")}
+
+    assert hits == {"ferry.html": 2, "lighthouse.html": 2}   # the stored page is not fetched again
+    assert sorted(a["url"].rsplit("/", 1)[-1] for a in query(data, "SELECT url FROM articles")) == [
+        "ferry.html", "lighthouse.html"]
+    stored = pq.read_table(data / "lake" / "articles").column("article_id").to_pylist()
+    assert len(stored) == len(set(stored)) == 2                # one row each in the lake, not just in the view
+    assert pending(data) == {}
