@@ -1,6 +1,7 @@
 """The backfill flow: re-derive articles, stories and NLP from raw captures (or WARC files), offline."""
 from __future__ import annotations
 
+import dataclasses
 import glob
 from datetime import date, datetime, time as dtime, timedelta, timezone
 from pathlib import Path
@@ -28,8 +29,10 @@ def replay_window(lake, since: str, until: str, cpu_seconds: float | None = None
     """Articles re-derived from the captures fetched from `since` to `until` (whole days, UTC).
 
     Only articles that those captures produced (or that were never stored) are re-derived, so
-    data outside the window is untouched; a page's extraction may take `cpu_seconds` of CPU.
-    Returns (articles, entries seen, failures).
+    data outside the window is untouched; a page's extraction may take `cpu_seconds` of CPU. A
+    page captured in the window whose listing was captured before it (a page retried on a later
+    run, a run spanning midnight) is found through the listing its capture names. Returns
+    (articles, entries seen, failures).
     """
     lo, hi = _day_start(since), _day_start(until) + timedelta(days=1)
     caps = lake.read_table("captures", schema=CAPTURES.schema,
@@ -44,6 +47,7 @@ def replay_window(lake, since: str, until: str, cpu_seconds: float | None = None
     feeds = lake.read_table("feeds", schema=FEEDS.schema, columns=["feed_url", "site"])
     sites = {r["feed_url"]: r["site"] for r in feeds.to_pylist()} if feeds is not None else {}
     polls = [P.replay_feed(lake, r, sites.get(r["feed_url"])) for r in reversed(rows) if r["kind"] == "feed"]   # newest listing first
+    polls += _earlier_listings(lake, pages, feed_at, sites)
     cands, n_entries = P.select_new_entries(polls, set())
     stored_t = lake.read_table("articles", schema=ARTICLES.schema, columns=["article_id", "raw_sha256", "run_id"])
     stored: dict[str, str | None] = {}   # article_id -> raw capture of its latest version
@@ -63,6 +67,27 @@ def replay_window(lake, since: str, until: str, cpu_seconds: float | None = None
             if r.raw_sha256 in window_shas and (aid not in stored or stored[aid] in window_shas):
                 out.append(r)
     return out, n_entries, failures
+
+
+def _earlier_listings(lake, pages: dict[str, dict], feed_at: dict, sites: dict) -> list[P.FeedPoll]:
+    """Polls of the feed captures from before the window that listed pages captured in it,
+    holding only those pages' entries (newest listing first); adds their times to `feed_at`."""
+    wanted: dict[str, set[str]] = {}   # listing sha -> page urls
+    for url, r in pages.items():
+        if r.get("feed_sha256") and r["feed_sha256"] not in feed_at:
+            wanted.setdefault(r["feed_sha256"], set()).add(url)
+    if not wanted:
+        return []
+    caps = lake.read_table("captures", schema=CAPTURES.schema,
+                           filter=pc.field("sha256").isin(sorted(wanted)) & (pc.field("kind") == "feed"))
+    polls = []
+    for r in sorted(caps.to_pylist() if caps is not None else [], key=lambda r: r["fetched_at"], reverse=True):
+        if r["sha256"] in feed_at:   # the same document captured by several runs
+            continue
+        feed_at[r["sha256"]] = r["fetched_at"]
+        poll = P.replay_feed(lake, r, sites.get(r["feed_url"]))
+        polls.append(dataclasses.replace(poll, entries=[e for e in poll.entries if e.url in wanted[r["sha256"]]]))
+    return polls
 
 
 def resolve_warc_paths(patterns: list[str]) -> list[str]:

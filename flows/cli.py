@@ -62,6 +62,8 @@ def print_summary(s: dict, out=sys.stdout) -> None:
           f"{s['feeds_failed']} failed, {s['feeds_skipped']} skipped (backoff)", file=out)
     print(f"  entries    {s['entries']} seen, {s['new_articles']} new articles "
           f"({s['pages_fetched']} pages fetched, {s['pages_failed']} failed)", file=out)
+    print(f"  retries    {s['pages_retried']} failed pages retried, {s['pages_recovered']} recovered, "
+          f"{s['pages_given_up']} given up", file=out)
     print(f"  stories    {s['new_stories']} new, {s['duplicates']} articles joined a story", file=out)
     print(f"  nlp        {s['texts_analyzed']} texts analysed, {s['texts_mapped']} mapped from another copy: "
           f"{s['entities']} entities, {s['quotes']} quotes", file=out)

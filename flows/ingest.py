@@ -26,7 +26,8 @@ from flows.lock import run_lock
 from flows.objectstore import open_lake
 from flows.progress import counted, progress
 from flows.settings import Settings, load_settings
-from schemas.tables import ARTICLES, CAPTURES, FEEDS, FETCHES, NLP_DOCS, RUNS, SITE_FURNITURE, Column, TableSpec
+from schemas.tables import (ARTICLES, CAPTURES, FEEDS, FETCHES, NLP_DOCS, PENDING_PAGES, RUNS, SITE_FURNITURE, Column,
+                            TableSpec)
 from tasks import pipeline as P
 from tasks.catalog import refresh_catalog
 from tasks.clean import CLEANER_VERSION
@@ -35,6 +36,7 @@ from tasks.extract import EXTRACTOR_VERSION
 from tasks.feeds import FeedListEntry, read_feed_list
 from tasks.fetch import Fetcher
 from tasks.nlp import NLP_VERSION, Analysis, analyze_texts, map_analysis, plan_reuse, resolve_model
+from tasks.pending import RetryPolicy, due_candidates, queued_ids, update_queue
 from tasks.storage import Lake
 
 
@@ -65,6 +67,9 @@ class RunSummary:
     new_articles: int = 0
     pages_fetched: int = 0
     pages_failed: int = 0
+    pages_retried: int = 0
+    pages_recovered: int = 0
+    pages_given_up: int = 0
     duplicates: int = 0
     new_stories: int = 0
     texts_analyzed: int = 0
@@ -352,8 +357,10 @@ class ClusterFetching:
 
 
 def fetch_articles(ctx: RunContext, fetching: LocalFetching | ClusterFetching, polls: list[P.FeedPoll],
-                   cands: list[P.Candidate], known: set[str], summary: RunSummary) -> list[P.RawArticle]:
-    """The new articles: feed full texts as they are, other pages fetched, captured and extracted.
+                   cands: list[P.Candidate], known: set[str], summary: RunSummary
+                   ) -> tuple[list[P.RawArticle], list[P.ArticleFailure]]:
+    """The new articles (feed full texts as they are, other pages fetched, captured and
+    extracted) and the candidates' failures.
 
     The captures manifest is written before anything else of the run.
     """
@@ -366,9 +373,10 @@ def fetch_articles(ctx: RunContext, fetching: LocalFetching | ClusterFetching, p
     raws = sorted((r for r in results if isinstance(r, P.RawArticle)), key=lambda r: position[r.candidate.article_id])
     raws = P.dedupe_by_canonical(raws, known)
     summary.pages_fetched = len(page_captures)
-    summary.pages_failed = sum(1 for r in results if isinstance(r, P.ArticleFailure))
+    failures = [r for r in results if isinstance(r, P.ArticleFailure)]
+    summary.pages_failed = len(failures)
     summary.new_articles = len(raws)
-    return raws
+    return raws, failures
 
 
 # Feed polls and page batches are I/O-bound tasks: threads overlap them. Per-host politeness
@@ -381,6 +389,9 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
     processes the caller started (flows.workers), else in worker processes of its own.
     """
     settings = load_settings(data_dir, overrides)
+    retry_policy = RetryPolicy(base=timedelta(minutes=settings.page_retry_base_minutes),   # bad values fail here
+                               cap=timedelta(hours=settings.retry_cap_hours),
+                               give_up=timedelta(days=settings.page_give_up_days))
     with run_lock(data_dir, settings.lake_root, settings.lock_lease_seconds):
         feed_list = read_feed_list(Path(feeds_file).read_text(encoding="utf-8"))
         feed_urls = [f.url for f in feed_list]
@@ -401,15 +412,23 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
             with contextlib.closing(fetching):
                 polls = fetching.poll(feed_list, prev)
                 known = P.known_article_ids(lake)
-                cands, summary.entries = P.select_new_entries(polls, known)
+                queue_t = lake.read_table(PENDING_PAGES.name, schema=PENDING_PAGES.schema)
+                queue = queue_t.to_pylist() if queue_t is not None else []
+                # Queued pages are fetched when the queue says, whether or not a feed lists them.
+                cands, summary.entries = P.select_new_entries(polls, known | queued_ids(queue))
+                cands += due_candidates(queue, utcnow(), known)
                 # Polls keep only what the end of the run needs (states, captures): entries are in `cands`.
                 polls = [dataclasses.replace(p, entries=[]) for p in polls]
                 release_memory()   # the feeds' parse trees, freed in the poll threads' heaps
                 if not cands and not settings.dask_address:
                     workers_stack.close()   # stops the workers if the flow started them
                     pool = fetching.cpu_pool = None
-                raws = fetch_articles(ctx, fetching, polls, cands, known, summary)
-                del cands
+                raws, failures = fetch_articles(ctx, fetching, polls, cands, known, summary)
+                queue, retries = update_queue(queue, cands, {f.url: f for f in failures}, known, utcnow(),
+                                              retry_policy)
+                summary.pages_retried, summary.pages_recovered, summary.pages_given_up = (
+                    retries.retried, retries.recovered, retries.given_up)
+                del cands, failures
                 # Every fetch of the run is done: its log is stored now, so a run that dies later
                 # still leaves it.
                 fetch_log = fetching.fetch_log()
@@ -419,6 +438,11 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
             del fetch_log
             group(ctx, raws, summary, workers.map_fn(pool))
             del raws   # the run's texts are in the lake now; the NLP stage reads them from there
+            # After the articles (a page leaves the queue only once its article is stored) and
+            # before the feeds' states (a feed's validators never move past a failed page that
+            # is not queued): a crash between any two of these writes loses no page, and
+            # articles stored meanwhile are known next run (queued rows for them are dropped).
+            lake.replace_state(PENDING_PAGES, pa.Table.from_pylist(queue, schema=PENDING_PAGES.schema))
             release_memory()
             analyse_pending(ctx, summary, pool)
 

@@ -53,7 +53,7 @@ DERIVED = {
         "first_seen_at": "Earliest publication among them",
     },
     "nlp_docs": {"entities": "Entity mentions (nested; see the entities view)", "quotes": "Quotes (nested; see the quotes view)"},
-    "feeds": {}, "runs": {}, "fetches": {"fetched_date": "Partition key: UTC date of the request"},
+    "feeds": {}, "pending_pages": {}, "runs": {}, "fetches": {"fetched_date": "Partition key: UTC date of the request"},
     "captures": {"fetched_date": "Partition key: UTC date of the capture"},
 }
 

@@ -127,6 +127,7 @@ FROM (SELECT date_trunc('{bucket}', fetched_date)::DATE AS day, error_class,
       FROM fetches WHERE fetched_date BETWEEN {since} AND {until})
 WHERE error_class IS NOT NULL GROUP BY ALL ORDER BY day, errors DESC, error_class""",
 
-    # Only when the catalog has a `pending_pages` view (pages waiting for a retry).
-    "pending_pages": "SELECT count(*) AS pending FROM pending_pages",
+    # Pages waiting for a retry (given-up pages stay in the view for a while: not counted). Only
+    # when the catalog has a `pending_pages` view (a catalog built before it existed has none).
+    "pending_pages": "SELECT count(*) FILTER (WHERE gave_up_at IS NULL) AS pending FROM pending_pages",
 }

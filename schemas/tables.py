@@ -132,6 +132,7 @@ CAPTURES = _t(
         ("n_bytes", pa.int64(), "Uncompressed size"),
         ("fetched_at", TS, "When it was fetched (UTC)"),
         ("run_id", pa.string(), "Run that captured it"),
+        ("feed_sha256", pa.string(), "For a page: the capture of the feed document that listed it (older than the page when the page was retried; null in captures made before this column)"),
     ], partition="fetched_date")
 
 FEEDS = _t(
@@ -152,6 +153,33 @@ FEEDS = _t(
         ("consecutive_failures", pa.int32(), "Failures since the last success"),
         ("next_fetch_at", TS, "Earliest next fetch (capped backoff while failing)"),
         ("n_entries", pa.int32(), "Entries in the last parsed document"),
+    ], mode="state")
+
+# What a failed page needs to become an article later without its feed listing it again: the
+# feed entry's fields (tasks.pipeline.Candidate), never the page body.
+PENDING_PAGES = _t(
+    "pending_pages", "Article pages that failed and are retried on later runs (capped backoff), or were given up.",
+    ("article_id",), [
+        ("url", pa.string(), "Page URL as linked from the feed"),
+        ("feed_url", pa.string(), "Feed that listed it"),
+        ("first_seen_at", TS, "First failed attempt (UTC); the last attempt is page_give_up_days later"),
+        ("attempts", pa.int32(), "Attempts so far"),
+        ("last_attempt_at", TS, "Last attempt (UTC)"),
+        ("last_error_class", pa.string(), "Error class of the last attempt (see fetches.error_class; extract_error)"),
+        ("last_error", pa.string(), "Error message of the last attempt"),
+        ("last_http_status", pa.int32(), "HTTP status of the last attempt, when there was a response"),
+        ("next_attempt_at", TS, "Earliest next attempt (UTC); null once given up"),
+        ("gave_up_at", TS, "When it was given up (UTC); null while pending"),
+        ("gave_up_reason", pa.string(), "Why it was given up"),
+        ("article_id", pa.string(), "Id the article will be stored under (articles.article_id)"),
+        ("canonical_url", pa.string(), "Canonical URL of the link"),
+        ("site", pa.string(), "Site of the feed (see articles.site)"),
+        ("feed_sha256", pa.string(), "Capture of the feed document that listed it (see captures)"),
+        ("guid", pa.string(), "Feed entry: guid"),
+        ("title", pa.string(), "Feed entry: title"),
+        ("author", pa.string(), "Feed entry: author"),
+        ("published_at", TS, "Feed entry: publication time (UTC)"),
+        ("language", pa.string(), "Feed entry: language"),
     ], mode="state")
 
 SITE_FURNITURE = _t(
@@ -178,6 +206,9 @@ RUNS = _t(
         ("new_articles", pa.int32(), "Articles added"),
         ("pages_fetched", pa.int32(), "Article pages fetched"),
         ("pages_failed", pa.int32(), "Article pages that failed (fetch or extraction)"),
+        ("pages_retried", pa.int32(), "Pages of pending_pages tried again"),
+        ("pages_recovered", pa.int32(), "Of those, pages fetched and extracted this time"),
+        ("pages_given_up", pa.int32(), "Pages given up (404/410, no article text, or still failing page_give_up_days after the first failure)"),
         ("duplicates", pa.int32(), "New articles that joined an existing story"),
         ("new_stories", pa.int32(), "Stories created"),
         ("texts_analyzed", pa.int32(), "Distinct texts run through spaCy"),
@@ -188,4 +219,4 @@ RUNS = _t(
     ])
 
 TABLES: dict[str, TableSpec] = {t.name: t for t in (
-    ARTICLES, NLP_DOCS, FETCHES, CAPTURES, FEEDS, SITE_FURNITURE, RUNS)}
+    ARTICLES, NLP_DOCS, FETCHES, CAPTURES, FEEDS, PENDING_PAGES, SITE_FURNITURE, RUNS)}

@@ -76,6 +76,7 @@ JOIN articles a USING (text_hash)
 GROUP BY a.story_id, t.norm, t.label
 """,
     "feeds": "SELECT * FROM {feeds}",
+    "pending_pages": "SELECT * FROM {pending_pages}",
     "runs": "SELECT * FROM {runs}",
     "fetches": "SELECT * FROM {fetches}",
     "captures": "SELECT * FROM {captures}",

@@ -220,6 +220,7 @@ class ArticleFailure:
     feed_url: str
     error_class: str
     error: str
+    status: int | None = None            # HTTP status, when the server answered
 
 
 def pick_published(page: datetime | None, feed: datetime | None, fetched: datetime) -> tuple[datetime, str]:
@@ -256,11 +257,13 @@ def fetch_article(fetcher: Fetcher, lake: Lake, cand: Candidate, now: datetime
                           e.language, "feed", now, cand.feed_sha256)
     res = fetcher.fetch(e.url, kind="page")
     if res.error_class:
-        return ArticleFailure(e.url, cand.feed_url, res.error_class, res.error or res.error_class)
+        return ArticleFailure(e.url, cand.feed_url, res.error_class, res.error or res.error_class, res.status)
     body = res.body or b""
     sha = put_raw(lake, body)
+    # The listing's capture goes with the page's: a retried page is captured runs after its listing.
     capture = {"sha256": sha, "url": e.url, "kind": "page", "feed_url": cand.feed_url,
-               "content_type": res.headers.get("content-type"), "n_bytes": len(body), "fetched_at": now}
+               "content_type": res.headers.get("content-type"), "n_bytes": len(body), "fetched_at": now,
+               "feed_sha256": cand.feed_sha256}
     return FetchedPage(cand, res.final_url or e.url, body, now, capture)
 
 

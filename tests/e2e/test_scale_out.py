@@ -214,6 +214,35 @@ def test_politeness_holds_across_dask_workers(cluster, base_env, tmp_path):
         assert server.peak_in_flight(ALL_PATHS) <= 2
 
 
+def test_failed_pages_are_retried_by_the_host_jobs_into_an_s3_lake(cluster, base_env, tmp_path):
+    """Issue #15 on the cluster: a page failing with 500 is retried by its host's job on the next
+    run while the feed answers 304, and the queue lives in the S3 lake."""
+    from tests.e2e.test_retry import feed, page
+    from tests.integration.faultserver import sequence, status
+
+    with FaultServer(routes={}) as server:
+        server.routes.update({
+            "/herald/feed.xml": static(feed(server.url(""), ("ferry.html",)), content_type="application/rss+xml",
+                                       etag='"v1"'),
+            "/herald/ferry.html": sequence([status(500), static(page("ferry"), content_type="text/html")]),
+        })
+        feeds = tmp_path / "feeds.txt"
+        feeds.write_text(server.url("/herald/feed.xml") + "\n")
+        env = {**base_env, "NEWSFLOW_PAGE_RETRY_BASE_MINUTES": "0"}
+        ingest = ("ingest", "--feeds", str(feeds), "--data", str(tmp_path / "d"), "--allow-private",
+                  "--lake", f"s3://{BUCKET}/lake-retry", "--dask", cluster.address)
+        first = newsflow(*ingest, env=env)
+        assert first.returncode == 0, first.stderr
+        assert [r["attempts"] for r in rows(tmp_path / "d", "SELECT attempts FROM pending_pages", env)] == [1]
+        second = newsflow(*ingest, env=env)
+        assert second.returncode == 0, second.stderr
+        assert len(server.hits("/herald/ferry.html")) == 2
+    assert rows(tmp_path / "d", "SELECT last_status FROM feeds", env) == [{"last_status": "unchanged"}]
+    assert [r["title"] for r in rows(tmp_path / "d", "SELECT title FROM articles", env)] == [
+        "Ferry timetable changes after the winter storms"]
+    assert rows(tmp_path / "d", "SELECT count(*) AS n FROM pending_pages", env) == [{"n": 0}]
+
+
 @pytest.fixture(scope="module")
 def shared_prefect(tmp_path_factory):
     """A Prefect server with its services (the lease repossessor every second), as a shared one would run."""

@@ -155,7 +155,7 @@ def test_every_section_and_figure_is_there_with_its_caption_and_query(html):
     assert {f"chart-{c}" for c in CHARTS} <= page.ids
     assert set(specs(html)) == set(CHARTS)
     # Each figure names its views and shows the query that ran, dates filled in.
-    assert html.count("<figcaption>") == len(FIGURES) - 1
+    assert html.count("<figcaption>") == len(FIGURES)
     assert "From the <code>stories</code> view: the query" in html
     assert "BETWEEN DATE &#39;2026-11-20&#39; AND DATE &#39;2026-11-22&#39;" in html
 
@@ -205,7 +205,7 @@ def test_tables_and_health(html):
     assert errors == {("timeout", 2, 8), ("http_5xx", 1, 8)}
     runs = sorted((r["run_id"], r["seconds"], r["new_articles"]) for r in values(specs(html)["run-seconds"]) if "run_id" in r)
     assert runs == [("r1", 61.5, 7), ("r2", 9.2, 0)]
-    assert "Not tracked: this catalog has no <code>pending_pages</code> view." in html
+    assert "<b>0</b> pages wait for a retry." in html   # the catalog's pending_pages view, empty
     # Markup in the data is shown as text, never interpreted.
     assert "<b>bursts</b>" not in html.replace("\\u003cb>", "")
 
@@ -213,7 +213,9 @@ def test_tables_and_health(html):
 def test_window_and_pending_pages(tmp_path):
     build_lake(tmp_path)
     con = connect(str(tmp_path / "news.duckdb"))
-    con.execute("CREATE VIEW pending_pages AS SELECT * FROM (VALUES (1), (2), (3)) t(x)")
+    # Three pages waiting, one given up (not counted).
+    con.execute("CREATE OR REPLACE VIEW pending_pages AS SELECT * FROM (VALUES (NULL::TIMESTAMPTZ), (NULL), (NULL), "
+                "(TIMESTAMPTZ '2026-11-22 10:00+00')) t(gave_up_at)")
     try:
         whole = render_report(con, generated_at=NOW)
         one_day = render_report(con, generated_at=NOW, since=date(2026, 11, 21), until=date(2026, 11, 21))
@@ -258,3 +260,14 @@ def test_report_command(catalog, tmp_path, capsys):
     assert main(["report", "--data", str(tmp_path / "nowhere")]) == 1
     assert re.fullmatch(r"newsflow: CatalogError: no catalog at \S+/nowhere/news.duckdb: run `newsflow ingest` first",
                         capsys.readouterr().err.strip())
+
+
+def test_a_catalog_from_before_the_retry_queue_says_not_tracked(tmp_path):
+    build_lake(tmp_path)
+    con = connect(str(tmp_path / "news.duckdb"))
+    con.execute("DROP VIEW pending_pages")
+    try:
+        html = render_report(con, generated_at=NOW)
+    finally:
+        con.close()
+    assert "Not tracked: this catalog has no <code>pending_pages</code> view." in html
