@@ -827,9 +827,10 @@ def _mark_inline_headlines(lines: list[str], kinds: list[str | None]) -> None:
             continue
         words = _words(line)
         letters = [char for char in line if char.isalpha()]
-        # Seven words at least: a crosshead in capitals is shorter ("LOOK WHAT YOU MADE ME DO");
-        # no bars: a table row in capitals is data.
-        shouting = len(words) >= 7 and "|" not in line and all(char.isupper() for char in letters)
+        # Eight words at least: a crosshead in capitals is shorter ("HOW TO USE A WATER BATH CANNER");
+        # a table row in capitals is data (bars, several numbers).
+        shouting = len(words) >= 8 and "|" not in line and sum(word.isdigit() for word in words) <= 1 \
+            and all(char.isupper() for char in letters)
         if shouting or (len(words) >= 4 and _MEDIA_TAG.search(line.rstrip())):
             kinds[index] = "related"
 
