@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from tasks.textutil import translator
 
 # Bump when a rule change alters output, so stored rows can say which cleaner made them.
-CLEANER_VERSION = "clean-1"
+CLEANER_VERSION = "clean-2"
 AGENCIES = ("AFP", "Reuters", "AP")  # the values Cleaned.wire_agency takes (or None)
 
 
@@ -116,7 +116,7 @@ _CAPTION_LABEL = re.compile(
     re.I)
 
 _COPYRIGHT = re.compile(
-    r"^\(?(?:©|\(c\)\s|copyright\b)|\ball rights reserved\b|\bpublished (?:at|on|by|in) .{1,80}? with "
+    r"^\(?(?:[©ⓒ]|\(c\)\s|copyright\b)|\ball rights reserved\b|\bpublished (?:at|on|by|in) .{1,80}? with "
     r"(?:a |the )?(?:licen[cs]e|permission)\b|\bmay not be (?:published|reproduced|redistributed|copied)",
     re.I,
 )
@@ -237,7 +237,7 @@ _LINK_LABEL = re.compile(
 _HTML_TAG = (r"</?(?:p|div|span|a|img|br|iframe|script|style|figure|figcaption|strong|em|ul|ol|li|h\d|table|"
              r"section|blockquote)")
 _PLUGIN = re.compile(
-    r"^\w+(?:[.-]\w+)*\s*=\s*\S|^\[/?[a-z_][\w-]*(?:\s[^\]]*)?\]$|^(?>.*?\{\{).*\}\}|^(?>.*?\{%).*%\}|"
+    r"^\[/?[a-z_][\w-]*(?:\s[^\]]*)?\]$|^\[[a-z_][\w-]*[\s\]].*\[/[a-z_][\w-]*\]$|^(?>.*?\{\{).*\}\}|^(?>.*?\{%).*%\}|"
     rf"{_HTML_TAG}/?>|^(?>.*?{_HTML_TAG}\s)[^>]*>|"
     r"^(?:advertisement|advertising|sponsored(?: content)?|ad|ads by \w+|story continues below(?: advertisement)?|"
     r"continue reading below|scroll (?:down )?to continue(?: with content)?|skip (?:ad|advertisement)|loading\.*|"
@@ -246,6 +246,11 @@ _PLUGIN = re.compile(
     r"(?:\d+ )?min(?:ute)?s? read|reading time:?.*)\.?$",
     re.I,
 )
+# "linkwithin_text='Related Articles:'", "jwplayer.key = ...": a plugin's setting leaked into the text,
+# unless it stands in code, configuration or a list of the story's own (see _keep_own_assignments).
+_ASSIGNMENT = re.compile(r"^\w+(?:[.-]\w+)*\s*=\s*\S")
+# Code and configuration lines around an assignment: statements, blocks, comments, sections.
+_CODE_LINE = re.compile(r"[;{}]$|^(?:#|//|\$ )|^\[[\w .-]+\]$|^\w+(?:[.-]\w+)*\s*(?:=|:=|\+=|->)\s*\S")
 _BYLINE = re.compile(r"^(?:by|written by|posted by|author:?)\s+[A-Z][\w.'’-]*(?:[ ,&]+(?:and\s+)?[\w.'’-]+){0,10}$",
                      re.I)
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
@@ -257,6 +262,72 @@ _DATE_LINE = re.compile(
     re.I,
 )
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+
+# A pointer to other stories, in the languages newsflow meets most: "Read also", "Lesen Sie auch",
+# "Czytaj też", "Lea también", "À lire aussi", "Leggi anche", "Leia também". As a heading alone,
+# as the label of a link ("Czytaj też: <headline>"), or run into the headline ("Czytaj też <headline>").
+_READ_ALSO = re.compile(
+    r"^[(\[]?\s*(?:"
+    r"(?:read|see|watch|listen|view|explore) (?:also|more|next|further|this)|also (?:read|see|watch|on)|"
+    r"you (?:may|might) (?:also )?(?:like|enjoy|want to read)|more (?:stories|news|reading) (?:like this|for you)|"
+    r"most (?:read|popular|viewed|shared)(?: (?:in|on|from) [\w ]{1,30})?|"
+    r"lesen sie (?:auch|mehr|weiter|hier)|auch interessant|ebenfalls interessant|(?:das )?könnte sie (?:auch )?"
+    r"interessieren|(?:mehr|passend) zum thema|siehe auch|weiterlesen|weitere (?:artikel|meldungen|"
+    r"nachrichten)|meistgelesen|lesetipps?|empfehlungen der redaktion|"
+    r"czytaj (?:też|także|również|więcej|dalej)|przeczytaj (?:też|także|również)|zobacz (?:też|także|również|"
+    r"więcej)|polecamy|warto przeczytać|najczęściej czytane|"
+    r"le[ae] (?:también|además)|leer más|(?:también )?(?:te|le) puede interesar|puede interesarte|ver también|"
+    r"vea también|mira también|noticias relacionadas|lo más leído|"
+    r"(?:à )?lire (?:aussi|également)|(?:à )?voir aussi|lisez aussi|lire la suite|sur le même sujet|"
+    r"pour aller plus loin|les plus lus|en savoir plus|"
+    r"leggi anche|vedi anche|potrebbe interessarti|leia (?:também|mais)|veja (?:também|mais)|saiba mais"
+    r")(?=$|[\s:»>|.…)\]–—-])",
+    re.I,
+)
+# A paywall's prompt: the rest of the story is for subscribers.
+_PAYWALL = re.compile(
+    r"\bto (?:view|read|continue reading|access|see|unlock) (?:the |this )?(?:full |whole |entire |rest of (?:the |"
+    r"this )?)(?:story|article|content|piece|report)|\bsubscribe (?:now )?to (?:read|continue|view|access|unlock)\b|"
+    r"\b(?:is|are) (?:only )?(?:available |reserved )?(?:to|for) (?:paying )?(?:subscribers|members)\b|"
+    r"\b(?:for )?(?:subscribers|members) only\b|\balready (?:a )?(?:subscriber|member)\b|"
+    r"\byou have reached (?:your|the) (?:limit|maximum)\b|\bfree articles? (?:left|remaining)\b|"
+    r"\bnur für (?:abonnent\w*|abo-?kunden|plus-?\w*|mitglieder)|\b(?:jetzt|hier) (?:abonnieren|freischalten)\b|"
+    r"\bmit (?:einem |dem )?(?:abo|abonnement|\w+plus) weiterlesen\b|\bbereits abonnent\w*|"
+    r"\b(?:um|zum) (?:den|diesen) (?:ganzen |vollständigen |kompletten )?(?:artikel|beitrag|text) (?:zu )?lesen\b|"
+    r"\bsuscr[ií]b[ea]\w* para (?:seguir|continuar) leyendo\b|\b(?:exclusivo|solo|sólo) para (?:suscriptores|"
+    r"socios|abonados)\b|\bya (?:eres|es) (?:suscriptor|socio|abonado)\b|"
+    r"\bréservée? aux abonnés\b|\babonnez-vous pour (?:lire|accéder|continuer)\b|\bdéjà abonné\b|"
+    r"\bdostępn[ya] (?:tylko |wyłącznie )?dla (?:subskrybentów|prenumeratorów|abonentów)\b|"
+    r"\bwykup (?:subskrypcję|dostęp|prenumeratę)\b|\bmasz już (?:konto|subskrypcję|prenumeratę)\b|"
+    r"\b(?:riservato agli|esclusivo per gli) abbonati\b|\bexclusivo para assinantes\b",
+    re.I,
+)
+# A date: "23.10.2018", "2018-10-23", "23. Oktober 2018", "22 de outubro de 2010", "Oct. 23, 2018".
+# The month is any short word, so that every language's month names count.
+_ANY_DATE = re.compile(
+    r"\b\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})\b|\b\d{4}-\d{2}-\d{2}|"
+    r"\b\d{1,2}\.? (?:de )?[^\W\d_]{3,12}\.?,? (?:de )?\d{4}\b|\b[^\W\d_]{3,12}\.? \d{1,2},? \d{4}\b")
+_CLOCK = re.compile(r"\b\d{1,2}[:.h]\d{2}(?::\d{2})?\b|T\d{2}:\d{2}\S*")
+# Words around an advertisement slot: "Advertisement - story continues below", "Anzeige",
+# "La suite après la publicité", "Dalsza część artykułu pod reklamą".
+_AD_WORDS = frozenset(
+    "advertisement advertising advert ad ads sponsored anzeige werbung publicidad anuncio publicité publicite pub "
+    "reklama reklamą pubblicità publicidade".split())
+_AD_FILLER = frozenset(
+    "story article text content continues continue continued reading read below after under beneath the this "
+    "scroll down to our keep skip close artikel geht weiter unter der dem nach lesen sie wird fortgesetzt "
+    "sigue continúa continua leyendo la el noticia artículo debajo después de del tras suite l après apres ci "
+    "dessous se poursuit lire dalsza część ciąg dalszy artykułu tekstu pod poniżej czytaj dalej".split())
+# A wire credit without a verb: "From wire services and staff reports.", "With files from The Canadian
+# Press", "(mit Material von dpa)", "Con información de agencias", "Avec agences", "Z agencji".
+_CREDIT_OPENERS = frozenset("from with by compiled combined based includes including mit con avec z ze da com".split())
+_CREDIT_SOURCES = frozenset(
+    "wire wires services agency agencies dispatches files correspondents bureaus agenturen agenturmaterial "
+    "agencias agences agencji agenzie agências dpa".split())
+_CREDIT_FILLER = _CREDIT_SOURCES | _CREDIT_OPENERS | frozenset(
+    "and or the our other local international news service staff reports report reporting material materials "
+    "information on writers und von material agenturmeldungen y de información agencia et des informations "
+    "i materiałów e".split())
 
 
 def _bare(line: str) -> str:
@@ -278,6 +349,58 @@ def _is_headline_like(line: str) -> bool:
 def _is_list_item(line: str) -> bool:
     """A bulleted line (under a link-list heading: a headline, maybe with its teaser)."""
     return bool(_BULLET.match(line))
+
+
+def _is_read_also(bare: str) -> bool:
+    """A pointer to other stories: a "read also" heading, label or run-in label (_READ_ALSO)."""
+    match = _READ_ALSO.match(bare)
+    if not match:
+        return False
+    rest = bare[match.end():]
+    if not rest.strip(" :»>|.…)]–—-"):
+        return True
+    if len(_words(bare)) > 30:
+        return False
+    if rest.lstrip()[:1] in tuple(":»>|([–—-"):
+        return not _is_prose_after_label(bare)
+    # Run into the headline ("Czytaj też Rząd przyjął budżet"): a headline, not a sentence.
+    return _is_headline_like(bare) and len(_words(bare)) <= 20
+
+
+def _is_date_only(bare: str) -> bool:
+    """A line that is a date, maybe with a time, a weekday and a label ("Aktualisiert am 23.10.2018, 14:35 Uhr")."""
+    if _DATE_LINE.match(bare):
+        return True
+    if len(_words(bare)) > 14 or bare.rstrip().endswith(("!", "?")):
+        return False
+    date = _ANY_DATE.search(bare)
+    if not date:
+        return False
+    rest = f"{bare[:date.start()]} {bare[date.end():]}"
+    second = _ANY_DATE.search(rest)
+    residual = [word for word in _words(_CLOCK.sub(" ", _ANY_DATE.sub(" ", rest))) if not word.isdigit()]
+    # A label and a weekday, not a name: "— Jane Roe (@jroe) May 2, 2024" is an embedded post's signature.
+    # Two dates and nothing else are a period ("29 November 2018 | 20 January 2019"), part of the story.
+    return len(residual) <= 4 and all(len(word) <= 15 for word in residual) and "@" not in bare \
+        and sum(word[0].isupper() for word in residual) <= 2 and not (second and not residual)
+
+
+def _is_ad_slot(bare: str) -> bool:
+    """An advertisement slot's label, in any of its wordings ("Story continues below advertisement")."""
+    words = [word.casefold() for word in _words(bare)]
+    return 0 < len(words) <= 10 and any(word in _AD_WORDS for word in words) \
+        and all(word in _AD_WORDS or word in _AD_FILLER for word in words)
+
+
+def _is_wire_credit(bare: str) -> bool:
+    """A credit naming where the story came from, without a verb ("From wire services and staff reports.")."""
+    words = _words(bare)
+    if not 2 <= len(words) <= 14 or words[0].casefold() not in _CREDIT_OPENERS:
+        return False
+    folded = [word.casefold() for word in words]
+    names = [word for word, low in zip(words, folded) if low not in _CREDIT_FILLER]
+    return any(low in _CREDIT_SOURCES for low in folded) and len(names) <= 4 \
+        and all(name[0].isupper() for name in names)
 
 
 def _is_caption(line: str) -> bool:
@@ -303,12 +426,12 @@ def _is_credit(line: str) -> bool:
     if words > 60:
         return False
     if _COPYRIGHT.search(bare):
-        starts = re.match(r"^\(?(?:©|\(c\)|copyright)", bare, re.I)
+        starts = re.match(r"^\(?(?:[©ⓒ]|\(c\)|copyright)", bare, re.I)
         # "Copyright law ..." opens ordinary sentences; a notice names a
         # year, an owner in capitals or reserves rights.
         return not starts or words <= 25 and bool(
-            re.match(r"^\(?(?:©|\(c\))", bare, re.I)
-            or re.match(r"^[Cc]opyright\s*(?:©|\(c\))?\s*(?:\d{4}|[A-Z])", bare)
+            re.match(r"^\(?(?:[©ⓒ]|\(c\))", bare, re.I)
+            or re.match(r"^[Cc]opyright\s*(?:[©ⓒ]|\(c\))?\s*(?:\d{4}|[A-Z])", bare)
             or re.search(r"rights reserved|licen[cs]e", bare, re.I))
     if _STAFF_CREDIT.search(bare):
         return words <= 40 and (";" in bare or bare.startswith("(") or words <= 12
@@ -317,7 +440,7 @@ def _is_credit(line: str) -> bool:
         return True
     if _SOURCE_LABEL.search(bare) and words <= 10:
         return True
-    if _AGENCY_ONLY.match(bare):
+    if _AGENCY_ONLY.match(bare) or _is_wire_credit(bare):
         return True
     lower = bare.lower()
     return words <= 45 and any(cue in lower for cue in _SYNDICATION_CUES) and bool(_SYNDICATED.search(bare))
@@ -346,22 +469,24 @@ def _is_call_to_action(line: str) -> bool:
 def classify_line(line: str) -> str | None:
     """Name the wrapper kind of a line by its shape alone, or None for body text.
 
-    Kinds: caption, credit, comment, share, newsletter, related, plugin.
+    Kinds: caption, credit, comment, share, newsletter, related, paywall, plugin.
     Position-dependent kinds (editor's notes, bylines, dates, repeated
     titles) are decided by clean_text().
     """
     bare = _bare(line)
     if len(_words(bare)) > 60:
         return None  # every wrapper shape below is shorter than a body paragraph
-    if _PLUGIN.search(bare):
+    if _PLUGIN.search(bare) or _ASSIGNMENT.search(bare) or _is_ad_slot(bare):
         return "plugin"
     if _COMMENT_PROMPT.search(bare) and len(_words(bare)) <= 25:
         return "comment"
     if _SHARE.search(bare) and len(_words(bare)) <= 15:
         return "share"
     if _LINK_LIST_HEADING.match(bare) or (_LINK_LABEL.match(bare) and len(_words(bare)) <= 30
-                                          and not _is_prose_after_label(bare)):
+                                          and not _is_prose_after_label(bare)) or _is_read_also(bare):
         return "related"
+    if _PAYWALL.search(bare) and len(_words(bare)) <= 30:
+        return "paywall"
     if _is_credit(line):
         return "credit"
     if _is_call_to_action(line):
@@ -591,12 +716,20 @@ def clean_page(text: str, title: str | None, furniture: frozenset[str], byline: 
             kind = "related"
         kinds[index] = kind
 
+    _keep_own_assignments(lines, kinds)
+    _mark_inline_headlines(lines, kinds)
+    _mark_repeated_runs(lines, kinds, check)
+
     # Lists under a link-list heading: their items are other headlines. Bare
     # headline-like lines only count when the list runs to the end of the
-    # body (a "Don't miss" box inside a story may precede real short lines).
+    # body (a "Don't miss" box inside a story may precede real short lines),
+    # but for the first: a heading links to something.
     for index, line in enumerate(lines):
-        if kinds[index] != "related" or not _LINK_LIST_HEADING.match(_bare(line)):
+        if kinds[index] != "related" or not _is_list_heading(_bare(line)):
             continue
+        if index + 1 < len(lines) and kinds[index + 1] is None and _is_headline_like(lines[index + 1]) \
+                and len(_words(lines[index + 1])) <= 20 and not _TAG_HEADING.match(_bare(line)):
+            kinds[index + 1] = "related"
         follow = index + 1
         while follow < len(lines) and (kinds[follow] is not None or _is_list_item(lines[follow])
                                        or _is_headline_like(lines[follow])):
@@ -630,7 +763,8 @@ def clean_page(text: str, title: str | None, furniture: frozenset[str], byline: 
     return Cleaned(text="\n".join(kept), removed=removed, wire_agency=agency, dateline=dateline)
 
 
-_NO_LETTERS = re.compile(r"^[^A-Za-z\u00c0-\uffff]*$")
+# A separator rule has neither letters nor digits ("___", "* * *"); "02-751-1500" is a phone number.
+_NO_LETTERS = re.compile(r"^[\W_]*$")
 _CAPTION_NEIGHBOURS = frozenset({"caption", "credit", "furniture"})
 
 
@@ -677,6 +811,93 @@ def _mark_teasers(lines: list[str], kinds: list[str | None], start: int | None) 
         kinds[index] = "teaser"
 
 
+# "Lakers vs Nets: NBA make final decision [VIDEO]": a link's media tag.
+_MEDIA_TAG = re.compile(r"\[[A-Z]{3,12}(?: [A-Z]{3,12})?\]$")
+
+
+def _mark_inline_headlines(lines: list[str], kinds: list[str | None]) -> None:
+    """Mark headlines of other stories set between the story's paragraphs.
+
+    Sites put links to other stories between paragraphs, styled as headlines: in capitals
+    ("CO-FOUNDER 'PROUD' OF HOME DEPOT EMPLOYEES") or tagged with their medium ("... [VIDEO]").
+    A crosshead of the story itself is short or in sentence case.
+    """
+    for index, line in enumerate(lines):
+        if kinds[index] is not None or not _is_headline_like(line):
+            continue
+        words = _words(line)
+        letters = [char for char in line if char.isalpha()]
+        # Eight words at least: a crosshead in capitals is shorter ("HOW TO USE A WATER BATH CANNER");
+        # a table row in capitals is data (bars, several numbers).
+        shouting = len(words) >= 8 and "|" not in line and sum(word.isdigit() for word in words) <= 1 \
+            and all(char.isupper() for char in letters)
+        if shouting or (len(words) >= 4 and _MEDIA_TAG.search(line.rstrip())):
+            kinds[index] = "related"
+
+
+_REPEATED_RUN = 4  # paragraphs in a row; a story repeats a question or a line, not four paragraphs
+
+
+def _mark_repeated_runs(lines: list[str], kinds: list[str | None], check: Callable[[], None]) -> None:
+    """Mark a second copy of the story's paragraphs: pages that print the article twice.
+
+    A run of paragraphs (of eight words or more; short lines in between are skipped) that
+    occurred in the same order earlier is a copy when it is as long as half of the distinct ones before
+    it, and _REPEATED_RUN at least: a meal plan that repeats a day is not a second copy.
+    """
+    long = [index for index, line in enumerate(lines) if kinds[index] is None and len(_words(line)) >= 8]
+    keys = [_fold(lines[index]) for index in long]
+    first: dict[str, int] = {}
+    position = 0
+    while position < len(keys):
+        check()
+        earlier = first.get(keys[position])
+        if earlier is None:
+            first[keys[position]] = position
+            position += 1
+            continue
+        run = 0
+        while position + run < len(keys) and earlier + run < position and keys[earlier + run] == keys[position + run]:
+            run += 1
+        if run >= max(_REPEATED_RUN, len(first) / 2):
+            for offset in range(run):
+                kinds[long[position + offset]] = "duplicate"
+        position += max(run, 1)
+
+
+def _is_list_heading(bare: str) -> bool:
+    """A heading over a list of links: "Related articles", "Lesen Sie auch:", "Czytaj też"."""
+    if _LINK_LIST_HEADING.match(bare):
+        return True
+    match = _READ_ALSO.match(bare)
+    return bool(match) and not bare[match.end():].strip(" :»>|.…)]–—-")
+
+
+def _keep_own_assignments(lines: list[str], kinds: list[str | None]) -> None:
+    """Give back the "name = value" lines that belong to the story: code, configuration, lists.
+
+    A plugin's leaked setting stands alone among the wrappers; the story's own such lines are
+    list items, follow a line that introduces them (ending in ":"), or form a block of code-like
+    lines with the story going on below it.
+    """
+    index = 0
+    while index < len(lines):
+        if not _CODE_LINE.search(_bare(lines[index])):
+            index += 1
+            continue
+        end = index
+        while end < len(lines) and _CODE_LINE.search(_bare(lines[end])):
+            end += 1
+        introduced = index > 0 and kinds[index - 1] is None and lines[index - 1].rstrip().endswith(":")
+        story_goes_on = any(kind is None for kind in kinds[end:])
+        for item in range(index, end):
+            if kinds[item] == "plugin" and _ASSIGNMENT.search(_bare(lines[item])) and not _PLUGIN.search(
+                    _bare(lines[item])) and (introduced or _is_list_item(lines[item])
+                                             or (end - index >= 2 and story_goes_on)):
+                kinds[item] = None
+        index = end
+
+
 def _links_site_article(line: str, title_keys: frozenset[str]) -> bool:
     """A line that is another headline of the site, bare or after a short label
     ("Don't miss: <headline>")."""
@@ -703,9 +924,26 @@ def _locate_dateline(lines: list[str], kinds: list[str | None]) -> tuple[str | N
         if found:
             return found[0], found[1], index
         seen += 1
-        if seen >= _TOP_SCAN or _is_long_prose(line):
+        if seen >= _TOP_SCAN:
             break
+        if _is_long_prose(line):
+            return _dateline_after_standfirst(lines, kinds, index)
     return None, None, None
+
+
+def _dateline_after_standfirst(lines: list[str], kinds: list[str | None], standfirst: int
+                               ) -> tuple[str | None, str | None, int | None]:
+    """The dateline of the paragraph right after a standfirst ("LINZ – ..." below a long lead).
+
+    Unless the paragraph after it opens with a dateline too: then they are teasers of other stories.
+    """
+    following = [index for index in range(standfirst + 1, len(lines)) if kinds[index] is None][:2]
+    if not following:
+        return None, None, None
+    found = find_dateline(lines[following[0]])
+    if not found or (len(following) > 1 and find_dateline(lines[following[1]])):
+        return None, None, None
+    return found[0], found[1], following[0]
 
 
 def _mark_edges(lines: list[str], kinds: list[str | None], own_title: str) -> None:
@@ -726,7 +964,7 @@ def _mark_edges(lines: list[str], kinds: list[str | None], own_title: str) -> No
                 return "title"
         if _BYLINE.match(bare) and len(_words(bare)) <= 12:
             return "byline"
-        if _DATE_LINE.match(bare):
+        if _is_date_only(bare):
             return "date"
         return None
 

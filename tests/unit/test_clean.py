@@ -329,3 +329,148 @@ def test_teasers_of_other_stories_below_the_body_are_removed():
     result = cleaned(*STORY, *bare_leads)
     assert result.text.split("\n") == STORY
     assert result.wire_agency == "AFP"
+
+
+# --------------------------------------------------------------------------
+# Wrappers in other wordings and languages (issue #14); lines written for these tests
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("wrapper", [
+    # "read also" labels, headings and run-in labels
+    "Lesen Sie auch: Hafenlotsen in Lissabon legen die Arbeit nieder",
+    "Auch interessant",
+    "Czytaj też: Rybacy z Helu protestują przeciwko nowym limitom",
+    "Czytaj także Rybacy z Helu protestują przeciwko nowym limitom",
+    "Lea también: Los pescadores de Vigo piden ayudas tras el temporal",
+    "À lire aussi : les pêcheurs bretons inquiets pour la saison",
+    "(Leggi anche: Il porto di Genova chiude per sciopero)",
+    "SEE MORE: Harbour pilots strike for a third day",
+    "You may also like...",
+    "Most read in world news",
+    # paywall prompts
+    "To view the full story, please subscribe",
+    "Dieser Artikel ist nur für Abonnenten verfügbar. Jetzt abonnieren!",
+    "Suscríbete para seguir leyendo este artículo",
+    "Cet article est réservé aux abonnés.",
+    "Artykuł dostępny tylko dla subskrybentów",
+    # advertisement slots
+    "Advertisement - story continues below",
+    "Story continues below advertisement",
+    "ADVERTISEMENT - CONTINUE READING BELOW",
+    "Anzeige",
+    "La suite après la publicité",
+    "Dalsza część artykułu pod reklamą",
+    # wire credits without a verb
+    "From wire services and staff reports.",
+    "With files from The Canadian Press",
+    "(mit Material von dpa und AFP)",
+    "Con información de agencias",
+    # a shortcode pair and a Korean copyright sign
+    "[button link=\"https://fjord.example/submit/\" type=\"big\"] Send us your story[/button]",
+    "Copyright ⓒ Fjordpost.example. All rights reserved.",
+])
+def test_wrappers_in_other_wordings_and_languages_are_removed(wrapper):
+    result = cleaned(*STORY, wrapper)
+    assert result.text == "\n".join(STORY)
+    assert result.removed == (wrapper,)
+
+
+@pytest.mark.parametrize("sentence", [
+    "Lesen Sie auch, was der Minister am Dienstag im Parlament über die Fangquoten gesagt hat.",
+    "The union said the strike would go on until the port authority made an offer to subscribers of its plan.",
+    "From the harbour wall, wire fences and staff huts stretch along the quay for nearly a kilometre.",
+    "Los pescadores dicen que la publicidad del gobierno sobre las ayudas no llega a los puertos pequeños.",
+])
+def test_prose_with_the_same_words_is_kept(sentence):
+    assert cleaned(*STORY, sentence).removed == ()
+
+
+@pytest.mark.parametrize("date_line", [
+    "23.10.2018",
+    "Aktualisiert am 23.10.2018, 14:35 Uhr",
+    "Opublikowano: 23 października 2018, 12:00",
+    "Publicado el martes, 23 de octubre de 2018",
+    "Publié le 23 octobre 2018 à 14h35",
+    "sexta-feira, 22 de outubro de 2010 às 20:13",
+])
+def test_date_lines_at_the_edges_are_removed_in_any_language(date_line):
+    assert cleaned(date_line, *STORY).text == "\n".join(STORY)
+    assert cleaned(*STORY, date_line).text == "\n".join(STORY)
+
+
+@pytest.mark.parametrize("line", [
+    "— Harbour Authority (@harbour_pilots) May 7, 2024",     # an embedded post's signature
+    "29 November 2018 | 20 January 2019",                     # an exhibition's dates
+])
+def test_lines_with_a_date_that_are_not_date_lines_are_kept(line):
+    assert line in cleaned(*STORY, line).text.split("\n")
+
+
+def test_a_phone_number_as_last_line_is_not_a_separator():
+    result = cleaned(*STORY, "Tickets: call the box office.", "02-751-1500")
+    assert result.text.split("\n")[-1] == "02-751-1500"
+    assert cleaned(*STORY, "* * *").removed == ("* * *",)
+
+
+STANDFIRST = ("Die Stadt Linz will den alten Donauhafen bis 2030 zu einem Wohnviertel umbauen; der Gemeinderat hat "
+              "den Plan am Montag mit breiter Mehrheit beschlossen und die ersten Mittel dafür freigegeben.")
+LINZ = ("LINZ – Auf dem Gelände der früheren Werft sollen 1.200 Wohnungen entstehen, dazu eine Schule und ein Park "
+        "am Wasser, sagte Bürgermeisterin Anna Berger nach der Sitzung.")
+
+
+def test_a_dateline_below_a_standfirst_opens_the_story_and_is_no_teaser():
+    result = cleaned(STANDFIRST, LINZ, "© Donaupost 2024")
+    assert result.text.split("\n") == [STANDFIRST, LINZ]
+    assert result.dateline == "LINZ –"
+
+
+def test_dateline_led_teasers_below_a_standfirst_are_still_teasers():
+    teasers = ["WELS – Die Messe meldet einen Rekord bei den Besuchern der Landwirtschaftsschau im Herbst.",
+               "STEYR – Das Werk stellt im Frühjahr zweihundert neue Mitarbeiter in der Fertigung ein."]
+    result = cleaned(STANDFIRST, *teasers)
+    assert result.text.split("\n") == [STANDFIRST]
+
+
+@pytest.mark.parametrize("block", [
+    # configuration introduced by the story
+    ["Add two lines to the server's configuration:", "max_connections = 200", "shared_buffers = 2GB"],
+    # a single setting introduced by a colon
+    ["Im Abschnitt [server] genügt eine Zeile:", "port = 8080"],
+    # a list of the story's own
+    ["- Temperatur = 23 Grad", "- Luftfeuchte = 40 Prozent"],
+])
+def test_name_value_lines_of_the_story_are_kept(block):
+    text = [LEAD, *block, *BODY]
+    assert cleaned(*text).text.split("\n") == text
+
+
+def test_a_lone_plugin_setting_is_still_removed():
+    result = cleaned(*STORY, "jwplayer_key = 'Xy12Ab'", "© AFP")
+    assert result.text.split("\n") == STORY
+
+
+def test_link_list_heading_takes_the_headline_below_it_inside_the_story():
+    result = cleaned(LEAD, "READ MORE:", "Whalers in Tromso fear a quiet season", *BODY)
+    assert result.text.split("\n") == STORY
+
+
+def test_headlines_of_other_stories_between_paragraphs_are_removed():
+    for link in ("WHALERS IN TROMSO FEAR A QUIET SEASON AS PRICES FALL", "Ferry strike ends in Bodo after talks [VIDEO]"):
+        result = cleaned(LEAD, BODY[0], link, *BODY[1:])
+        assert result.text.split("\n") == STORY
+    crosshead = "WHAT HAPPENS NEXT"
+    assert crosshead in cleaned(LEAD, BODY[0], crosshead, *BODY[1:]).text.split("\n")
+
+
+def test_a_page_that_prints_the_story_twice_keeps_one_copy():
+    paragraphs = [f"{sentence} It was paragraph number {n} of the report." for n, sentence in
+                  enumerate(STORY + BODY)]
+    result = cleaned(*paragraphs, "Share this:", *paragraphs)
+    assert result.text.split("\n") == paragraphs
+
+
+def test_a_repeated_question_or_recipe_line_is_kept():
+    question = "What do you cook at home when nobody is watching, and why that dish?"
+    answers = [f"Answer {n}: a fish soup with potatoes, dill and a lot of cream, cooked slowly." for n in range(3)]
+    text = [LEAD, question, answers[0], question, answers[1], question, answers[2]]
+    assert cleaned(*text).text.split("\n") == text

@@ -162,3 +162,39 @@ def test_page_without_article_text_raises_with_url():
 )
 def test_html_fragment_to_text(fragment, expected):
     assert html_fragment_to_text(fragment) == expected
+
+
+# A site map in the footer: link boxes are then a small part of the page, as on real sites.
+SITE_MAP = "".join(f"<a href='/section/{n}'>Section {n} of the Harbour News site map</a> " for n in range(30))
+LEADS = [
+    "The city council of Narvik voted on Tuesday to build a new indoor swimming pool next to the school.",
+    "Fishermen in Lofoten reported the best spring catch of skrei cod in ten years, with prices holding steady.",
+    "A storm closed the mountain pass between Bodø and Fauske for two days, and more closures are likely.",
+    "The regional airline will add a second daily flight to Røst from June, after a rise in visitors.",
+    "Students in Tromsø occupied the library for a night to protest against a cut in opening hours.",
+    "The ferry company ordered two electric boats for the crossing to Senja, to halve emissions by 2027.",
+]
+
+
+def test_a_short_story_is_not_replaced_by_the_box_of_leads_below_it():
+    box = "".join(f"<li><a href='/n{n}'><h3>Story {n}</h3><p>{lead}</p></a></li>" for n, lead in enumerate(LEADS))
+    html = f"""<html><head><title>Quay closes</title></head><body>
+<h1>Old ferry quay closes</h1>
+<div class="story"><p>The old ferry quay in Tromsø closes for repairs from June, the harbour authority said.</p></div>
+<section class="related"><h2>More from the north</h2><ul>{box}</ul></section>
+<footer>{SITE_MAP}</footer></body></html>"""
+    text = extract_article(html, "https://harbour.example/quay").text
+    assert "The old ferry quay in Tromsø closes for repairs" in text
+    assert not any(lead in text for lead in LEADS)
+
+
+def test_an_article_inside_a_box_like_element_is_not_pruned_to_a_fragment():
+    # The whole article sits in a "widget" element; without it only the date line is left.
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS * 3)
+    html = f"""<html><head><title>Pilots strike</title></head><body>
+<h1>Lisbon harbour pilots strand cargo ships</h1>
+<p class="date">Published 7 May 2024</p>
+<div class="widget">{paragraphs}</div>
+<footer>{SITE_MAP}</footer></body></html>"""
+    text = extract_article(html, "https://estuary.example/strike").text
+    assert all(p in text for p in PARAGRAPHS)
