@@ -59,6 +59,7 @@ N_BIG = 10_000
 # it, the hanging and rate-limited fetches ~1-2 s each in parallel). The bound leaves room for a
 # loaded CI machine while still catching a fault that waits out a 30 s default or a server's 60 s.
 MAX_BATCH_SECONDS = 60
+LATE_WAKEUP_SECONDS = 10.0   # how late a thread may wake on a loaded machine, at most
 # Measured peak RSS growth of the batch: 115-135 MiB (feedparser on the 10,000-entry feed
 # dominates; the bombs stay near their 4 MiB cap). Issue 4 asks for "well under 2 GB".
 MAX_PEAK_MIB = 400
@@ -287,7 +288,7 @@ def loopback_only():
 
 @pytest.fixture(scope="module")
 def batch(loopback_only, sample_server, tmp_path_factory):
-    server = FaultServer(routes={}, max_seconds=10.0).start()
+    server = FaultServer(routes={}, max_seconds=60.0).start()   # a hung request outlasts any bound below
     try:
         server.routes.update(fault_routes(server.base_url, sample_server))
         feed_urls = [server.url(p) for p in [*FAULT_FEEDS, *HEALTHY_FEEDS]]
@@ -312,9 +313,10 @@ def batch(loopback_only, sample_server, tmp_path_factory):
 # -- assertions ------------------------------------------------------------------------------
 def test_batch_finishes_in_bounded_time(batch):
     assert batch.seconds < MAX_BATCH_SECONDS, batch.stage_seconds
-    # No single request outlived the fetch deadline, whatever the server did.
+    # No single request outlived the fetch deadline, whatever the server did (with room for a
+    # loaded machine's late wake-ups: far less than the 60 s a hung request would take).
     slowest = max(batch.fetch_log, key=lambda row: row["ms"])
-    assert slowest["ms"] <= POLICY.total_timeout * 1000 + 500, slowest
+    assert slowest["ms"] <= (POLICY.total_timeout + LATE_WAKEUP_SECONDS) * 1000, slowest
 
 
 @pytest.mark.parametrize(("path", "error_class", "http_status"),
