@@ -16,6 +16,9 @@ import pyarrow.parquet as pq
 from schemas.tables import TableSpec
 
 
+TMP_PREFIX = ".tmp-"   # a local write's temporary name, in the folder of its final name
+
+
 class LakeUnavailable(RuntimeError):
     """The lake's object store cannot be used: unreachable endpoint, missing bucket, bad credentials."""
 
@@ -91,7 +94,7 @@ class Lake:
             return
         parent = final.rsplit("/", 1)[0]
         self.fs.create_dir(parent, recursive=True)
-        tmp = f"{parent}/.tmp-{uuid.uuid4().hex}"
+        tmp = f"{parent}/{TMP_PREFIX}{uuid.uuid4().hex}"
         try:
             with self.fs.open_output_stream(tmp, compression=None) as out:
                 out.write(data)
@@ -102,6 +105,21 @@ class Lake:
             except OSError:
                 pass
             raise
+
+    def remove_temporaries(self) -> int:
+        """Delete the temporary files of writes that never finished (a killed run); returns how many.
+
+        Only for a caller that is the lake's one writer (a run holding the run lock): another
+        writer's temporary would go from under it. An object store has none.
+        """
+        if self.is_object_store:
+            return 0
+        selector = pafs.FileSelector(self.root, recursive=True, allow_not_found=True)
+        stale = [i.path for i in self.fs.get_file_info(selector)
+                 if i.type == pafs.FileType.File and i.base_name.startswith(TMP_PREFIX)]
+        for path in stale:
+            self.fs.delete_file(path)
+        return len(stale)
 
     def get_bytes(self, key: str) -> bytes:
         """Read the blob at `key`; raises FileNotFoundError when there is none."""
