@@ -16,7 +16,10 @@ import pyarrow.parquet as pq
 from schemas.tables import TableSpec
 
 
-TMP_PREFIX = ".tmp-"   # a local write's temporary name, in the folder of its final name
+# A local write goes to a temporary in this folder of the root first, then is renamed into place
+# (one filesystem: atomic). One folder, so that a killed writer's leftovers are found without
+# listing the whole lake.
+TMP_DIR = ".tmp"
 
 
 class LakeUnavailable(RuntimeError):
@@ -26,8 +29,8 @@ class LakeUnavailable(RuntimeError):
 class Lake:
     """Tables and blobs under one root, local ("/data/lake") or in an object store ("s3://bucket/lake").
 
-    Every write is atomic. On local disk bytes go to a hidden temporary name first and are then
-    renamed into place; hidden names start with "." so neither pyarrow nor the DuckDB globs
+    Every write is atomic. On local disk bytes go to a hidden temporary name first (in ROOT/.tmp)
+    and are then renamed into place; hidden names start with "." so neither pyarrow nor the DuckDB globs
     (`*.parquet`) pick them up. An object store publishes a PUT whole, so there each file is
     one PUT at its final key: no temporary object, no copy, no delete, no directory markers
     (each request is billed).
@@ -94,7 +97,8 @@ class Lake:
             return
         parent = final.rsplit("/", 1)[0]
         self.fs.create_dir(parent, recursive=True)
-        tmp = f"{parent}/{TMP_PREFIX}{uuid.uuid4().hex}"
+        self.fs.create_dir(self.path(TMP_DIR), recursive=True)
+        tmp = self.path(TMP_DIR, f".tmp-{uuid.uuid4().hex}")
         try:
             with self.fs.open_output_stream(tmp, compression=None) as out:
                 out.write(data)
@@ -114,9 +118,8 @@ class Lake:
         """
         if self.is_object_store:
             return 0
-        selector = pafs.FileSelector(self.root, recursive=True, allow_not_found=True)
-        stale = [i.path for i in self.fs.get_file_info(selector)
-                 if i.type == pafs.FileType.File and i.base_name.startswith(TMP_PREFIX)]
+        selector = pafs.FileSelector(self.path(TMP_DIR), allow_not_found=True)
+        stale = [i.path for i in self.fs.get_file_info(selector) if i.type == pafs.FileType.File]
         for path in stale:
             self.fs.delete_file(path)
         return len(stale)

@@ -136,7 +136,8 @@ def test_story_entities_count_each_entity_once_per_copy(two_runs):
                    FROM per_copy GROUP BY ALL),
         view AS (SELECT story_id, entity, label, n_articles, n_mentions FROM story_entities)
         SELECT (SELECT count(*) FROM view) AS n,
-               (SELECT count(*) FROM (FROM direct EXCEPT FROM view)) + (SELECT count(*) FROM (FROM view EXCEPT FROM direct)) AS differ""")
+               (SELECT count(*) FROM (FROM direct EXCEPT FROM view))
+               + (SELECT count(*) FROM (FROM view EXCEPT FROM direct)) AS differ""")
     assert diff["n"] > 100 and diff["differ"] == 0, diff
     # The AP elephant rescue, carried by all four sample sites, names its ranger and Kenya in every copy.
     story = rows(data, "SELECT e.entity, e.label, e.n_articles FROM story_entities e JOIN stories s USING (story_id) "
@@ -168,7 +169,8 @@ def test_story_quotes_count_each_quote_over_the_copies_that_carry_it(two_runs):
         for text, paths in carriers.items():
             # The story's row for the quote, else the one of the sentence that holds it (a partial quote).
             story_rows = by_path[story["paths"][0]]
-            matches = [r for r in story_rows if r["quote_key"] == text] or [r for r in story_rows if text in r["quote_key"]]
+            matches = ([r for r in story_rows if r["quote_key"] == text]
+                       or [r for r in story_rows if text in r["quote_key"]])
             assert len(matches) == 1, (key, text, matches)
             row = matches[0]
             assert (row["n_articles"], row["n_sites"]) == (len(paths), len(paths)), (key, text, row)
@@ -267,7 +269,8 @@ def test_warc_import(own_data, tmp_path):
     res = newsflow("backfill", "--data", str(data), "--warc", str(warc))
     assert res.returncode == 0, res.stderr
     assert "1 new articles" in res.stdout
-    got = rows(data, "SELECT site, title, feed_url FROM articles WHERE url LIKE 'https://www.riverside-courier.example/%'")
+    got = rows(data, "SELECT site, title, feed_url FROM articles "
+                     "WHERE url LIKE 'https://www.riverside-courier.example/%'")
     assert got == [{"site": "riverside-courier.example",    # its registrable domain, not "host/2026"
                     "title": "Library reopens with a new reading room", "feed_url": "warc:news.warc.gz"}]
     assert rows(data, "SELECT count(*) AS n FROM articles")[0]["n"] == before + 1
@@ -276,7 +279,6 @@ def test_warc_import(own_data, tmp_path):
 def test_backfill_needs_no_network(tmp_path):
     """Ingest from a server, stop the server, then backfill: the same articles come back from raw captures."""
     from flows.sample_server import SampleServer
-    from tests.conftest import FIXTURE_SITES
 
     data = tmp_path / "data"
     with SampleServer(FIXTURE_SITES) as server:
@@ -352,7 +354,7 @@ def test_demo_serves_ingests_queries_and_reports(tmp_path):
     res = newsflow("demo", "--data", str(data), "--port", str(free_port()))
     assert res.returncode == 0, res.stderr
     out = res.stdout
-    assert "35 new articles" in out and "0 failed" in out
+    assert "feeds      4 total: 4 ok, 0 unchanged, 0 failed" in out and "35 new articles" in out
     assert "-- Stories carried by the most sites" in out and "-- Most-quoted speakers" in out
     report = data / "report.html"
     assert out.strip().splitlines()[-1] == f"Report (open it in a browser): {report}"
