@@ -135,7 +135,6 @@ def cmd_ingest(args) -> int:
 
 def cmd_backfill(args) -> int:
     data_dir = Path(args.data)
-    prefect_env(data_dir)
     if not (args.since or args.until or args.warc):
         raise UsageError("give --since/--until (a window of raw captures) and/or --warc FILE...")
     for d in (args.since, args.until):
@@ -147,6 +146,7 @@ def cmd_backfill(args) -> int:
     for w in args.warc or ():
         if "://" not in w and not (glob.has_magic(w) and glob.glob(w)):
             require_file(w, "WARC file")
+    prefect_env(data_dir)   # creates DATA/.prefect: only once the arguments are known to be valid
     if not shared_prefect_server():
         ensure_unlocked(data_dir)
     with prefect_api(data_dir) as ready:
@@ -198,10 +198,10 @@ def cmd_serve(args) -> int:
     from flows.serve import serve
 
     require_file(args.feeds, "feed list")
-    data_dir = Path(args.data)
-    prefect_env(data_dir)
     if bool(args.cron) == bool(args.interval):
         raise UsageError("give exactly one of --cron and --interval")
+    data_dir = Path(args.data)
+    prefect_env(data_dir)
     overrides = {"allow_private": True} if args.allow_private else {}
     try:
         serve(args.feeds, str(data_dir), cron=args.cron, interval=args.interval, overrides=overrides)

@@ -223,6 +223,7 @@ def start_run(settings: Settings, flow_name: str, parameters: dict) -> RunContex
     run_id = f"{started:%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:6]}"
     lake = open_lake(settings.lake_root)
     lake.check()   # an unreachable store or a missing bucket fails the run here, before any fetch
+    lake.remove_temporaries()   # a killed run's: under the run lock, this run is the lake's only writer
     model, model_version = resolve_model(settings.model or None)
     versions = {"extractor": EXTRACTOR_VERSION, "cleaner": CLEANER_VERSION,
                 "model": f"{model}-{model_version}", "nlp": NLP_VERSION}

@@ -1,7 +1,9 @@
 """The DuckDB catalog: a database file holding views over the lake's Parquet tables."""
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import uuid
 
 import duckdb
@@ -71,8 +73,10 @@ def refresh_catalog(lake: Lake, db_path: str) -> None:
     """
     db_path = os.path.abspath(db_path)
     folder, name = os.path.split(db_path)
-    # Hidden, like the lake's temporaries: a crash before the rename leaves nothing in sight.
-    tmp = os.path.join(folder, f".{name}.{uuid.uuid4().hex}.tmp")
+    _remove_dead_temporaries(folder, name)
+    # Hidden, like the lake's temporaries: a crash before the rename leaves nothing in sight. The
+    # builder's pid in the name tells a dead build's leftover from a live concurrent one's.
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
     con = connect(tmp)
     try:
         if lake.fsspec is not None:   # views are bound when created: DuckDB must read the lake already
@@ -86,6 +90,29 @@ def refresh_catalog(lake: Lake, db_path: str) -> None:
     for leftover in (tmp + ".wal",):
         if os.path.exists(leftover):
             os.remove(leftover)
+
+
+def _remove_dead_temporaries(folder: str, name: str) -> None:
+    """Delete the temporaries of catalog builds whose process is gone (killed before the rename).
+
+    The catalog lives on this machine, so the pid in a temporary's name is a process here.
+    """
+    pattern = re.compile(rf"\.{re.escape(name)}\.(\d+)\.[0-9a-f]+\.tmp(\.wal)?")
+    for entry in os.listdir(folder):
+        match = pattern.fullmatch(entry)
+        if match and not _alive(int(match.group(1))):
+            with contextlib.suppress(FileNotFoundError):   # another refresh removed it first
+                os.remove(os.path.join(folder, entry))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # someone else's process
+        return True
+    return True
 
 
 def catalog_lake_root(con: duckdb.DuckDBPyConnection) -> str | None:

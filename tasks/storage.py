@@ -16,6 +16,12 @@ import pyarrow.parquet as pq
 from schemas.tables import TableSpec
 
 
+# A local write goes to a temporary in this folder of the root first, then is renamed into place
+# (one filesystem: atomic). One folder, so that a killed writer's leftovers are found without
+# listing the whole lake.
+TMP_DIR = ".tmp"
+
+
 class LakeUnavailable(RuntimeError):
     """The lake's object store cannot be used: unreachable endpoint, missing bucket, bad credentials."""
 
@@ -23,8 +29,8 @@ class LakeUnavailable(RuntimeError):
 class Lake:
     """Tables and blobs under one root, local ("/data/lake") or in an object store ("s3://bucket/lake").
 
-    Every write is atomic. On local disk bytes go to a hidden temporary name first and are then
-    renamed into place; hidden names start with "." so neither pyarrow nor the DuckDB globs
+    Every write is atomic. On local disk bytes go to a hidden temporary name first (in ROOT/.tmp)
+    and are then renamed into place; hidden names start with "." so neither pyarrow nor the DuckDB globs
     (`*.parquet`) pick them up. An object store publishes a PUT whole, so there each file is
     one PUT at its final key: no temporary object, no copy, no delete, no directory markers
     (each request is billed).
@@ -91,7 +97,8 @@ class Lake:
             return
         parent = final.rsplit("/", 1)[0]
         self.fs.create_dir(parent, recursive=True)
-        tmp = f"{parent}/.tmp-{uuid.uuid4().hex}"
+        self.fs.create_dir(self.path(TMP_DIR), recursive=True)
+        tmp = self.path(TMP_DIR, f".tmp-{uuid.uuid4().hex}")
         try:
             with self.fs.open_output_stream(tmp, compression=None) as out:
                 out.write(data)
@@ -102,6 +109,20 @@ class Lake:
             except OSError:
                 pass
             raise
+
+    def remove_temporaries(self) -> int:
+        """Delete the temporary files of writes that never finished (a killed run); returns how many.
+
+        Only for a caller that is the lake's one writer (a run holding the run lock): another
+        writer's temporary would go from under it. An object store has none.
+        """
+        if self.is_object_store:
+            return 0
+        selector = pafs.FileSelector(self.path(TMP_DIR), allow_not_found=True)
+        stale = [i.path for i in self.fs.get_file_info(selector) if i.type == pafs.FileType.File]
+        for path in stale:
+            self.fs.delete_file(path)
+        return len(stale)
 
     def get_bytes(self, key: str) -> bytes:
         """Read the blob at `key`; raises FileNotFoundError when there is none."""

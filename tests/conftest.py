@@ -1,4 +1,4 @@
-"""Shared fixtures: loopback servers for the bundled sample sites and the test fixture sites."""
+"""Shared fixtures: an isolated environment, loopback servers for the sample and fixture sites."""
 from __future__ import annotations
 
 import os
@@ -19,6 +19,29 @@ settings.load_profile("newsflow")
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
 FIXTURE_SITES = ROOT / "tests" / "fixtures" / "sites"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_environment(tmp_path_factory):
+    """The session's own newsflow cache (the Prefect database template), and none of the user's
+    NEWSFLOW_* or PREFECT_* settings: every process a test starts inherits os.environ."""
+    saved = dict(os.environ)
+    for name in [k for k in os.environ if k.startswith(("NEWSFLOW_", "PREFECT_"))]:
+        del os.environ[name]
+    os.environ["NEWSFLOW_CACHE"] = str(tmp_path_factory.mktemp("newsflow-cache"))
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment of a newsflow subprocess: this tree first on the path, the session's cache,
+    and no Prefect or newsflow setting that an in-process test may have left in os.environ."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("NEWSFLOW_", "PREFECT_")) or k == "NEWSFLOW_CACHE"}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
 
 
 @pytest.fixture(scope="session")

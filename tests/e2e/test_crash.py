@@ -27,7 +27,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from flows.lock import ensure_unlocked
-from tests.conftest import ROOT, SAMPLE
+from tasks.catalog import refresh_catalog
+from tasks.storage import Lake
+from tests.conftest import ROOT, SAMPLE, cli_env
 from tests.e2e.test_cli import snapshot
 from tests.integration.faultserver import FaultHandler, FaultServer
 
@@ -43,14 +45,6 @@ KILLS = 3
 KILL_WINDOW = 2.5
 RUN_TIMEOUT = 300
 TAG = "NEWSFLOW_CRASH_TEST_TAG"   # marks the processes of one run, to find any that outlive a kill
-
-
-def cli_env(**extra: str) -> dict[str, str]:
-    """The user's environment minus their Prefect server and newsflow settings (each run starts its own)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "NEWSFLOW_"))}
-    env["PYTHONPATH"] = str(ROOT)
-    env.update(extra)
-    return env
 
 
 def start_ingest(feeds: Path, data: Path, log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
@@ -125,8 +119,10 @@ def kill_during_run(feeds: Path, data: Path, log: Path, delay: float) -> str:
     return f"{delay:.2f} s in ({'had exited' if finished else 'killed'}; tables then: {', '.join(written)})"
 
 
-def visible_temporaries(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".") and p.name.endswith(".tmp")]
+def temporaries(root: Path) -> list[str]:
+    """Every temporary file under `root`, hidden or not (lake writes: .tmp-*; catalog builds: *.tmp, *.tmp.wal)."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                  if p.is_file() and (p.name.startswith(".tmp-") or p.name.endswith((".tmp", ".tmp.wal"))))
 
 
 def gated(body: bytes, gate: threading.Event, limit: float = 150.0):
@@ -249,25 +245,26 @@ def test_killed_runs_then_one_run_equal_one_clean_run(two_at_once, tmp_path):
     final = start_ingest(two_at_once.feeds, crashed, tmp_path / "final")
     assert wait_or_kill(final) == 0, (tmp_path / "final.err").read_text()[-3000:]
 
-    lake = crashed / "lake"
-    # A reader never sees a half-written file: temporaries are hidden, every Parquet file whole.
-    assert visible_temporaries(lake) == []
-    for f in lake.rglob("*.parquet"):
-        if not f.name.startswith("."):
-            pq.read_table(f)
-    for blob in (lake / "raw").rglob("*.gz"):
-        if not blob.name.startswith("."):
-            gzip.decompress(blob.read_bytes())
-
+    # What a reader sees equals the clean run's: the views' rows, and every file a reader lists
+    # (the lake skips hidden names) is whole.
     got = snapshot(crashed)
     for table, rows in two_at_once.reference.items():
         assert len(got[table]) == len(rows), table
         assert got[table] == rows, table
+    lake = Lake(str(crashed / "lake"))
+    for key in lake.list_files(""):
+        if key.endswith(".parquet"):
+            pq.read_table(lake.path(key))
+        elif key.endswith(".gz"):
+            gzip.decompress(lake.get_bytes(key))
+    # The run that completed after the kills left no temporary behind, its own or theirs.
+    assert temporaries(crashed) == []
 
 
-def test_a_crash_while_refreshing_the_catalog_leaves_no_visible_temporary(tmp_path):
+def test_a_crash_while_refreshing_the_catalog_keeps_the_old_one_and_the_next_refresh_cleans_up(tmp_path):
     """SIGKILL between building the new catalog and moving it into place (the narrowest moment)."""
     data = tmp_path / "data"
+    refresh_catalog(Lake(str(data / "lake")), str(data / "news.duckdb"))   # the catalog readers use
     script = (
         "import os, signal, sys\n"
         "import tasks.catalog as catalog\n"
@@ -278,7 +275,16 @@ def test_a_crash_while_refreshing_the_catalog_leaves_no_visible_temporary(tmp_pa
     res = subprocess.run([sys.executable, "-c", script, str(data)], cwd=ROOT, env=cli_env(),
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == -signal.SIGKILL, res.stderr
-    assert visible_temporaries(data) == []
+    assert temporaries(data), "the kill came before the build's temporary was written"
+    # A reader still has the previous catalog, whole.
+    sql = [*NEWSFLOW, "sql", "--data", str(data), "--format", "csv", "SELECT count(*) AS n FROM articles"]
+    res = subprocess.run(sql, cwd=ROOT, env=cli_env(), capture_output=True, text=True, timeout=120)
+    assert (res.returncode, res.stdout.splitlines()) == (0, ["n", "0"]), res.stderr
+    # The next refresh completes and removes the killed build's temporary.
+    res = subprocess.run([*NEWSFLOW, "catalog", "--data", str(data)], cwd=ROOT, env=cli_env(),
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert temporaries(data) == []
 
 
 def test_sigterm_ends_the_run_cleanly(sample_server, tmp_path):

@@ -31,9 +31,18 @@ POLICY = FetchPolicy(
 )
 
 
+# A loaded 2-core machine can delay a thread's wake-up or a loopback answer by seconds. So a
+# fault's duration is bounded below by the limit that must end it (load only lengthens that),
+# and above only by what the policy allows any fetch, its total deadline extended once by a
+# Retry-After wait, plus this slack: still far below what a fetch that ignored its limits would
+# take (the server holds a hung request for 60 s).
+SLACK = 10.0
+MAX_FETCH_SECONDS = POLICY.total_timeout + POLICY.max_retry_after + SLACK
+
+
 @pytest.fixture(scope="module")
 def server():
-    with FaultServer(max_seconds=10.0) as running:
+    with FaultServer(max_seconds=60.0) as running:
         yield running
 
 
@@ -70,31 +79,32 @@ def timed(fn, *args, **kwargs):
 
 
 @pytest.mark.parametrize(
-    ("path", "kind", "error_class", "status", "max_seconds"),
+    ("path", "kind", "error_class", "status", "requests", "at_least"),
     [
-        ("/hang", "feed", "timeout", None, 2.0),  # read timeout (1 s)
-        ("/trickle", "feed", "timeout", 200, 4.0),  # total deadline (3 s) despite steady bytes
-        ("/500", "feed", "http_5xx", 500, 1.0),
-        ("/404", "feed", "http_4xx", 404, 1.0),
-        ("/410", "feed", "http_4xx", 410, 1.0),
-        ("/429", "feed", "http_4xx", 429, 2.5),  # waits Retry-After: 1 once, then gives up
-        ("/429-long", "feed", "http_4xx", 429, 1.0),  # Retry-After: 3600 is not waited for
-        ("/loop/a", "feed", "redirect_loop", 302, 1.0),
-        ("/huge", "feed", "too_large", 200, 2.0),  # no Content-Length
-        ("/huge-declared", "feed", "too_large", 200, 1.0),
-        ("/gzip-bomb", "feed", "too_large", 200, 2.0),
-        ("/reset", "feed", "network", 200, 2.0),
-        ("/article/hang", "page", "timeout", None, 2.0),
-        ("/article/404", "page", "http_4xx", 404, 1.0),
-        ("/article/huge", "page", "too_large", 200, 2.0),
+        ("/hang", "feed", "timeout", None, 1, POLICY.read_timeout),
+        ("/trickle", "feed", "timeout", 200, 1, POLICY.total_timeout),  # the deadline, despite steady bytes
+        ("/500", "feed", "http_5xx", 500, 1, 0),
+        ("/404", "feed", "http_4xx", 404, 1, 0),
+        ("/410", "feed", "http_4xx", 410, 1, 0),
+        ("/429", "feed", "http_4xx", 429, 2, 1.0),  # waits Retry-After: 1 once, then gives up
+        ("/429-long", "feed", "http_4xx", 429, 1, 0),  # Retry-After: 3600 is not waited for
+        ("/loop/a", "feed", "redirect_loop", 302, 2, 0),
+        ("/huge", "feed", "too_large", 200, 1, 0),  # no Content-Length
+        ("/huge-declared", "feed", "too_large", 200, 1, 0),
+        ("/gzip-bomb", "feed", "too_large", 200, 1, 0),
+        ("/reset", "feed", "network", 200, 1, 0),
+        ("/article/hang", "page", "timeout", None, 1, POLICY.read_timeout),
+        ("/article/404", "page", "http_4xx", 404, 1, 0),
+        ("/article/huge", "page", "too_large", 200, 1, 0),
     ],
 )
-def test_fault_is_classified_in_bounded_time(server, fetcher, path, kind, error_class, status, max_seconds):
+def test_fault_is_classified_in_bounded_time(server, fetcher, path, kind, error_class, status, requests, at_least):
     result, seconds = timed(fetcher.fetch, server.url(path), kind=kind)
     assert (result.error_class, result.status) == (error_class, status), result.error
     assert result.body is None
-    assert seconds < max_seconds
-    assert fetcher.fetch_log()[-1]["error_class"] == error_class
+    assert at_least <= seconds < MAX_FETCH_SECONDS
+    log = [row for row in fetcher.fetch_log() if row["kind"] == kind]   # a page's robots.txt aside
+    assert len(log) == requests and log[-1]["error_class"] == error_class
 
 
 def test_connection_refused(fetcher):
@@ -121,7 +131,7 @@ def test_retry_after_then_success(server, fetcher):
     server.routes["/503-once"] = sequence([status(503, headers={"Retry-After": "1"}), static(b"<rss/>")])
     result, seconds = timed(fetcher.fetch, server.url("/503-once"), kind="feed")
     assert result.ok and result.body == b"<rss/>"
-    assert 0.9 < seconds < 2.5
+    assert 1.0 <= seconds < MAX_FETCH_SECONDS
     assert [row["status"] for row in fetcher.fetch_log()] == [503, 200]
 
 
@@ -147,12 +157,12 @@ def test_redirects_followed_and_gzip_decoded(server, fetcher):
 def test_bad_feed_bodies_are_classified(server, fetcher, path, error_class, message):
     result = fetcher.fetch(server.url(path), kind="feed")
     assert result.ok
-    started = time.monotonic()
+    started = time.thread_time()
     with pytest.raises(FeedParseError) as info:
         parse_feed(result.body, result.final_url, content_type=result.headers.get("content-type"))
     assert info.value.error_class == error_class
     assert message in str(info.value)
-    assert time.monotonic() - started < 1.0
+    assert time.thread_time() - started < 1.0   # CPU time, which a busy machine does not stretch
 
 
 def test_wrong_declared_charset_still_parses(server, fetcher):
@@ -167,10 +177,11 @@ def test_feed_with_10000_entries(server):
     with Fetcher(replace(POLICY, max_feed_bytes=8 * 2**20)) as big:
         result = big.fetch(server.url("/10k.xml"), kind="feed")
     assert result.ok
-    feed, seconds = timed(parse_feed, result.body, result.final_url)
+    started = time.thread_time()
+    feed = parse_feed(result.body, result.final_url)
     assert len(feed.entries) == 10_000
     assert feed.entries[-1].url == server.url("/article/9999")
-    assert seconds < 30
+    assert time.thread_time() - started < 30   # CPU seconds (about 6 on a 2-core machine)
 
 
 # -- politeness ---------------------------------------------------------------------------------
@@ -195,28 +206,50 @@ def test_user_agent_names_newsflow(server, fetcher):
 
 
 def test_per_host_concurrency_cap_holds_on_the_wire(server):
+    release = threading.Event()
+
+    def held(h):   # in flight until released, so that the cap is reached however slow the machine
+        while not release.is_set() and h.wait(0.02):
+            pass
+        h.respond(200, b"<ok/>", content_type="application/xml")
+
+    server.routes["/held"] = held
     server.reset_stats()
-    policy = replace(POLICY, per_host_concurrency=2)
-    with Fetcher(policy) as client:
-        threads = [threading.Thread(target=client.fetch, args=(server.url("/slow"),)) for _ in range(8)]
-        started = time.monotonic()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(10)
-    assert server.peak_in_flight("/slow") == 2
-    assert len(server.hits("/slow")) == 8
-    assert time.monotonic() - started >= 4 * 0.3 - 0.05  # 8 requests, 2 at a time, 0.3 s each
+    policy = replace(POLICY, per_host_concurrency=2, read_timeout=60.0, total_timeout=60.0)
+    results = []
+    try:
+        with Fetcher(policy) as client:
+            threads = [threading.Thread(target=lambda: results.append(client.fetch(server.url("/held"))))
+                       for _ in range(8)]
+            for t in threads:
+                t.start()
+            deadline = time.monotonic() + 30
+            while server.peak_in_flight("/held") < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.3)   # room for a third request, had the cap let one through
+            held_peak = server.peak_in_flight("/held")
+            release.set()
+            for t in threads:
+                t.join(60)
+    finally:
+        release.set()
+        del server.routes["/held"]
+    assert held_peak == 2
+    assert server.peak_in_flight("/held") == 2
+    assert len(server.hits("/held")) == 8 and all(r.ok for r in results) and len(results) == 8
 
 
 def test_per_host_interval_spaces_request_starts(server):
     policy = replace(POLICY, per_host_interval=0.25)
+    asked = []
     with Fetcher(policy) as client:
         for _ in range(4):
+            asked.append(time.monotonic())
             client.fetch(server.url("/ok.xml"), kind="feed")
-    starts = [r.started_at for r in server.hits("/ok.xml")][-4:]
-    gaps = [b - a for a, b in zip(starts, starts[1:])]
-    assert min(gaps) >= 0.2
+    arrived = [r.started_at for r in server.hits("/ok.xml")][-4:]
+    # Each request reached the server at least the interval after the previous one was asked for
+    # (a lower bound that a slow machine can only lengthen).
+    assert [round(b - a, 3) >= 0.25 for a, b in zip(asked, arrived[1:])] == [True, True, True]
 
 
 def test_robots_txt_obeyed_for_pages_only(server):

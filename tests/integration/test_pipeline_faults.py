@@ -29,6 +29,7 @@ from tasks.fetch import FetchPolicy, Fetcher
 from tasks.storage import Lake
 from tests.conftest import SAMPLE
 from tests.integration.faultserver import (
+    ALL_PATHS,
     BILLION_LAUGHS,
     HTML_PAGE,
     MALFORMED_XML,
@@ -44,21 +45,28 @@ from tests.integration.faultserver import (
 )
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+# Timeouts long enough for the healthy servers to answer on a loaded machine (they run in this
+# process, sharing the GIL with the 8 fetching threads: at a 1 s read timeout a healthy page timed
+# out at a load average of ~20), short enough that the hanging fetches (5-10 s, in parallel)
+# keep the batch quick.
 POLICY = FetchPolicy(
     allow_private=True,  # every server here is on loopback
-    connect_timeout=1.0,
-    read_timeout=1.0,
-    total_timeout=3.0,
+    connect_timeout=5.0,
+    read_timeout=5.0,
+    total_timeout=10.0,
     max_feed_bytes=4 * 2**20,   # the 10,000-entry feed is ~3 MiB; the bombs are 128-256 MiB
     max_page_bytes=512 * 1024,
     max_retry_after=2.0,
 )
 WORKERS = 8            # threads, like the flow's task runner mapping polls and page batches
 N_BIG = 10_000
-# Measured on a 2-core machine: the whole batch takes 8-14 s (the 10,000-entry feed is ~6 s of
-# it, the hanging and rate-limited fetches ~1-2 s each in parallel). The bound leaves room for a
-# loaded CI machine while still catching a fault that waits out a 30 s default or a server's 60 s.
-MAX_BATCH_SECONDS = 60
+# Measured on a 2-core machine: the whole batch took 8-14 s with 1-3 s timeouts on a quiet machine
+# (the 10,000-entry feed is ~6 s of CPU), and 72 s at a load average of ~20 (polls 30 s, cleaning
+# and storing 37 s: CPU stretches with load). So this bound only catches a stall of minutes; that
+# no request waits beyond its deadline is asserted per request, and that the fetches run side by
+# side by the most requests the fault server had in flight at once.
+MAX_BATCH_SECONDS = 300
+LATE_WAKEUP_SECONDS = 10.0   # how late a thread may wake on a loaded machine, at most
 # Measured peak RSS growth of the batch: 115-135 MiB (feedparser on the 10,000-entry feed
 # dominates; the bombs stay near their 4 MiB cap). Issue 4 asks for "well under 2 GB".
 MAX_PEAK_MIB = 400
@@ -244,6 +252,7 @@ class Batch:
     seconds: float
     stage_seconds: dict[str, float]
     peak_growth_mib: float
+    peak_in_flight: int
     server: FaultServer
 
 
@@ -287,7 +296,7 @@ def loopback_only():
 
 @pytest.fixture(scope="module")
 def batch(loopback_only, sample_server, tmp_path_factory):
-    server = FaultServer(routes={}, max_seconds=10.0).start()
+    server = FaultServer(routes={}, max_seconds=60.0).start()   # a hung request outlasts any bound below
     try:
         server.routes.update(fault_routes(server.base_url, sample_server))
         feed_urls = [server.url(p) for p in [*FAULT_FEEDS, *HEALTHY_FEEDS]]
@@ -304,7 +313,8 @@ def batch(loopback_only, sample_server, tmp_path_factory):
         feeds_table = {r["feed_url"]: r for r in feeds_t.to_pylist()}
         print(f"\nfault batch: {seconds:.1f} s {({k: round(v, 1) for k, v in marks.items()})}, "
               f"peak RSS growth {growth:.0f} MiB (baseline {baseline:.0f} MiB)")
-        yield Batch(server.base_url, polls, results, written, feeds_table, log, seconds, marks, growth, server)
+        yield Batch(server.base_url, polls, results, written, feeds_table, log, seconds, marks, growth,
+                    server.peak_in_flight(ALL_PATHS), server)
     finally:
         server.stop()
 
@@ -312,9 +322,12 @@ def batch(loopback_only, sample_server, tmp_path_factory):
 # -- assertions ------------------------------------------------------------------------------
 def test_batch_finishes_in_bounded_time(batch):
     assert batch.seconds < MAX_BATCH_SECONDS, batch.stage_seconds
-    # No single request outlived the fetch deadline, whatever the server did.
+    # No single request outlived the fetch deadline, whatever the server did (with room for a
+    # loaded machine's late wake-ups: far less than the 60 s a hung request would take).
     slowest = max(batch.fetch_log, key=lambda row: row["ms"])
-    assert slowest["ms"] <= POLICY.total_timeout * 1000 + 500, slowest
+    assert slowest["ms"] <= (POLICY.total_timeout + LATE_WAKEUP_SECONDS) * 1000, slowest
+    # The fetches overlapped (a hanging feed holds its request for the 5 s read timeout meanwhile).
+    assert batch.peak_in_flight >= 2
 
 
 @pytest.mark.parametrize(("path", "error_class", "http_status"),

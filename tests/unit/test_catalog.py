@@ -77,3 +77,18 @@ def test_story_entities_counts_articles_and_mentions_per_story(tmp_path):
     got = con.execute("SELECT story_id, entity, label, n_articles, n_mentions, day(first_seen_at) "
                       "FROM story_entities ORDER BY ALL").fetchall()
     assert got == [("s1", "Geneva", "GPE", 3, 2, 20), ("s1", "WHO", "ORG", 2, 1, 20), ("s2", "Geneva", "GPE", 1, 1, 23)]
+
+
+def test_a_refresh_removes_the_temporaries_of_dead_builds_only(tmp_path):
+    import subprocess
+    import sys
+
+    lake = Lake(str(tmp_path / "lake"))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()   # its pid now names no process
+    left = [tmp_path / f".news.duckdb.{dead.pid}.0a1b.tmp", tmp_path / f".news.duckdb.{dead.pid}.0a1b.tmp.wal"]
+    live = tmp_path / f".news.duckdb.{os.getpid()}.2c3d.tmp"   # a build going on in a live process
+    for p in [*left, live]:
+        p.write_bytes(b"partial")
+    refresh_catalog(lake, str(tmp_path / "news.duckdb"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["lake", "news.duckdb", live.name])

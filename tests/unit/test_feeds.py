@@ -406,12 +406,12 @@ def _laughs(levels: int) -> bytes:
     ],
 )
 def test_entity_expansion_is_refused_quickly(body, message):
-    started = time.monotonic()
+    started = time.thread_time()   # CPU time: a busy machine does not stretch it as it stretches the clock
     with pytest.raises(FeedParseError) as info:
         parse_feed(body, BASE)
     assert info.value.error_class == "parse_error"
     assert message in str(info.value)
-    assert time.monotonic() - started < 1.0
+    assert time.thread_time() - started < 1.0
 
 
 def test_small_literal_entities_are_tolerated():

@@ -90,3 +90,42 @@ def test_raw_captures_are_content_addressed(tmp_path):
     assert len(lake.list_files("raw")) == 1
     with pytest.raises(FileNotFoundError):
         get_raw(lake, "0" * 64)
+
+
+KILLED_BEFORE_RENAME = """
+import os, signal, sys
+import pyarrow.fs as pafs
+from tasks.storage import Lake
+
+class KilledBeforeRename:   # the local filesystem, with the process killed where a rename would be
+    def __init__(self):
+        self.local = pafs.LocalFileSystem()
+    def __getattr__(self, name):
+        return getattr(self.local, name)
+    def move(self, src, dst):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+lake = Lake(sys.argv[1])
+lake.fs = KilledBeforeRename()
+lake.put_bytes("raw/ab/half", b"half of a run")
+"""
+
+
+def test_a_killed_write_stays_hidden_and_the_next_writer_removes_it(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import cli_env
+
+    lake = Lake(str(tmp_path / "lake"))
+    lake.put_bytes("raw/ab/whole", b"a finished write")
+    res = subprocess.run([sys.executable, "-c", KILLED_BEFORE_RENAME, lake.root], env=cli_env(),
+                         capture_output=True, timeout=120)
+    assert res.returncode == -signal.SIGKILL, res.stderr
+    files = lambda: sorted(p.name for p in (tmp_path / "lake").rglob("*") if p.is_file())  # noqa: E731
+    (leftover,) = [name for name in files() if name != "whole"]
+    assert leftover.startswith(".")               # hidden from readers meanwhile
+    assert lake.list_files("raw") == ["raw/ab/whole"]
+    assert lake.remove_temporaries() == 1
+    assert files() == ["whole"] and lake.get_bytes("raw/ab/whole") == b"a finished write"
