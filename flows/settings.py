@@ -32,6 +32,7 @@ class Settings:
     page_batch: int = 100                # most pages per Prefect task (each task run costs the Prefect server too)
     retry_base_minutes: float = 30.0     # first backoff for a failing feed
     retry_cap_hours: float = 24.0        # longest backoff for a failing feed
+    compact_grace_minutes: float = 60.0  # files compaction replaced stay this long for readers of older catalogs
 
     @property
     def lake_root(self) -> str:

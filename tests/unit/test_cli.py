@@ -10,6 +10,7 @@ from flows.cli import EXIT_USAGE, format_rows, main
     (["backfill", "--data", "{tmp}", "--since", "2026-13-01"], "newsflow: '2026-13-01' is not a date (YYYY-MM-DD)"),
     (["backfill", "--data", "{tmp}", "--warc", "/nonexistent.warc.gz"], "newsflow: WARC file /nonexistent.warc.gz does not exist"),
     (["serve", "--feeds", "{feeds}", "--data", "{tmp}"], "newsflow: give exactly one of --cron and --interval"),
+    (["compact", "--data", "{tmp}", "--older-than", "-1"], "newsflow: --older-than takes a number of days (0 or more)"),
 ])
 def test_usage_errors(argv, message, tmp_path, capsys):
     feeds = tmp_path / "feeds.txt"
