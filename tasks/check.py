@@ -147,9 +147,9 @@ def check_lake(lake: Lake) -> tuple[list[Problem], dict[str, int]]:
     for table in _table_folders(lake):
         try:
             manifest = lake.read_manifest(table)
-        except (ValueError, UnicodeDecodeError):
-            problems.append(Problem(f"{table}/{MANIFEST}", "unreadable manifest: the table cannot be read",
-                                    "restore it from a backup"))
+        except ValueError:
+            problems.append(Problem(f"{table}/{MANIFEST}", "unreadable manifest: which files make up the table "
+                                    "is unknown", "restore it from a backup"))
             continue
         present = lake.file_sizes(table)
         for key in manifest["files"]:
@@ -165,7 +165,8 @@ def check_lake(lake: Lake) -> tuple[list[Problem], dict[str, int]]:
         counts["captures"] += 1
         if (p := check_capture(lake, key)) is not None:
             problems.append(p)
-    if not any(p.repair == QUARANTINE for p in problems):   # else the views fail on the same files
+    # Else the views fail on the same files (or cannot be listed): those are named already.
+    if not any(p.repair == QUARANTINE or p.where.endswith(MANIFEST) for p in problems):
         problems += check_views(lake)
     return problems, counts
 

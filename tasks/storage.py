@@ -169,12 +169,18 @@ class Lake:
     def read_manifest(self, name: str) -> dict:
         """Table `name`'s manifest: {"generation": n, "files": [compacted keys], "replaced": {key: when}}.
 
-        A table never compacted has generation 0 and empty lists.
+        A table never compacted has generation 0 and empty lists. Raises ValueError naming the
+        file when it is damaged (which files make up the table is then unknown).
         """
         try:
-            return json.loads(self.get_bytes(f"{name}/{MANIFEST}"))
+            manifest = json.loads(self.get_bytes(f"{name}/{MANIFEST}"))
         except FileNotFoundError:
             return {"generation": 0, "files": [], "replaced": {}}
+        except ValueError:
+            manifest = None
+        if not isinstance(manifest, dict) or not {"generation", "files", "replaced"} <= manifest.keys():
+            raise ValueError(f"{self.uri(name, MANIFEST)} is not a readable manifest: restore it from a backup")
+        return manifest
 
     def write_manifest(self, name: str, manifest: dict) -> None:
         """Swap table `name`'s manifest in one atomic step (a rename locally, one PUT in an object store)."""

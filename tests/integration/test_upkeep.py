@@ -191,6 +191,18 @@ def test_check_reports_damage_by_file_and_repair_quarantines_it(fixture_data, ca
     assert 0 < n < 35
 
 
+def test_a_damaged_manifest_is_named_by_check_and_by_every_reader(data, capsys):
+    lake = Lake(str(data / "lake"))
+    compact_all(lake)
+    (data / "lake" / "runs" / "_manifest.json").write_text('{"generation": 1, "fil')
+    code, out = run_cli("check", "--data", str(data), capsys=capsys)
+    assert code == EXIT_PROBLEMS
+    assert out[0] == ("runs/_manifest.json: unreadable manifest: which files make up the table is unknown; "
+                      "restore it from a backup")
+    with pytest.raises(ValueError, match="runs/_manifest.json is not a readable manifest"):
+        lake.read_table("runs")
+
+
 def test_check_on_s3_reads_every_object(aws_env, tmp_path, capsys, monkeypatch):  # noqa: F811
     from flows.objectstore import open_lake
 
