@@ -160,26 +160,29 @@ def test_check_reports_damage_by_file_and_repair_quarantines_it(fixture_data, ca
     capsys.readouterr()
     article = sorted((lake_dir / "articles").rglob("*.parquet"))[0]
     article.write_bytes(article.read_bytes()[:-100])                       # truncated
-    capture = sorted((lake_dir / "raw").rglob("*.gz"))[0]
+    capture, rotten = sorted((lake_dir / "raw").rglob("*.gz"))[:2]
     body = bytearray(gzip.decompress(capture.read_bytes()))
     body[len(body) // 2] ^= 0x01                                           # one flipped bit, re-compressed
     capture.write_bytes(gzip.compress(bytes(body)))
+    stored = bytearray(rotten.read_bytes())
+    stored[len(stored) // 2] ^= 0xFF                                       # one flipped byte on disk
+    rotten.write_bytes(bytes(stored))
     stray = lake_dir / "nlp_docs" / ".tmp-0123456789abcdef"                # a killed writer's temporary
     stray.write_bytes(b"PAR1 half a file")
 
     code, out = run_cli("check", "--data", str(fixture_data), capsys=capsys)
     assert code == EXIT_PROBLEMS
     rel = lambda p: str(p.relative_to(lake_dir))   # noqa: E731
-    assert [line.split(":")[0] for line in out[:3]] == sorted([rel(stray), rel(article), rel(capture)],
-                                                               key=[rel(stray), rel(article), rel(capture)].index)
-    assert "unreadable Parquet file" in out[1] and "corrupt raw capture" in out[2] and "temporary" in out[0]
-    assert out[-1].startswith("3 problems") and "--repair" in out[-1]
+    assert [line.split(":")[0] for line in out[:4]] == [rel(stray), rel(article), rel(capture), rel(rotten)]
+    assert "temporary" in out[0] and "unreadable Parquet file" in out[1]
+    assert "corrupt raw capture (its content hashes to" in out[2] and "corrupt raw capture (does not decompress" in out[3]
+    assert out[-1].startswith("4 problems") and "--repair" in out[-1]
 
     code, out = run_cli("check", "--data", str(fixture_data), "--repair", capsys=capsys)
     assert code == EXIT_PROBLEMS
     assert (fixture_data / "quarantine" / rel(article)).exists()
-    assert (fixture_data / "quarantine" / rel(capture)).exists()
-    assert not stray.exists() and not article.exists() and not capture.exists()
+    assert (fixture_data / "quarantine" / rel(capture)).exists() and (fixture_data / "quarantine" / rel(rotten)).exists()
+    assert not stray.exists() and not article.exists() and not capture.exists() and not rotten.exists()
     assert any(line.startswith("repaired: catalog rebuilt") for line in out)
 
     code, out = run_cli("check", "--data", str(fixture_data), capsys=capsys)
@@ -221,6 +224,30 @@ def test_check_on_s3_reads_every_object(aws_env, tmp_path, capsys, monkeypatch):
     assert (data / "quarantine" / "raw" / sha[:2] / sha[2:4] / f"{sha}.gz").exists()
     assert not lake.exists(f"raw/{sha[:2]}/{sha[2:4]}/{sha}.gz")
     assert run_cli("check", "--data", str(data), "--lake", f"s3://{BUCKET}/check", capsys=capsys)[0] == EXIT_OK
+
+
+def test_compact_and_check_wait_for_no_run_they_refuse_while_one_holds_the_lake(data, capsys):
+    from flows.lock import data_lock
+
+    with data_lock(data):
+        assert main(["compact", "--data", str(data)]) == 75
+        assert main(["check", "--data", str(data), "--repair"]) == 75
+    assert "another newsflow run" in capsys.readouterr().err
+    assert Lake(str(data / "lake")).read_manifest("articles")["generation"] == 0
+
+
+def test_a_full_disk_is_one_line(data, capsys, monkeypatch):
+    import errno
+
+    import flows.upkeep
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "Error writing bytes to file. Detail: [errno 28] No space left on device")
+
+    monkeypatch.setattr(flows.upkeep, "compact_table", full)
+    assert main(["compact", "--data", str(data)]) == 1
+    assert capsys.readouterr().err == ("newsflow: no space left on device: stopped; nothing half-written is "
+                                       "visible; free some space and run again\n")
 
 
 # -- moved data directories, old and new lakes ----------------------------------------------------------
