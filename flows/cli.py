@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import glob
 import io
 import json
@@ -19,6 +20,7 @@ EXIT_OK = 0
 EXIT_ERROR = 1          # a crash or bad input (message on stderr)
 EXIT_USAGE = 2
 EXIT_FEEDS_FAILED = 3   # the run finished but some feeds failed or are in backoff (named in the summary)
+EXIT_PROBLEMS = 4       # `check` found problems (listed on stdout; with --repair, also repaired)
 EXIT_BUSY = 75          # another ingest holds the data directory
 EXIT_INTERRUPTED = 130  # Ctrl-C or SIGTERM
 
@@ -194,6 +196,34 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
+def cmd_compact(args) -> int:
+    from flows.upkeep import compact
+
+    if args.older_than is not None and args.older_than < 0:
+        raise UsageError("--older-than takes a number of days (0 or more)")
+    summary = compact(args.data, {"lake": args.lake}, args.older_than)
+    print("\n".join(summary.lines()))
+    return EXIT_OK
+
+
+def cmd_check(args) -> int:
+    from flows.upkeep import check
+
+    report = check(args.data, {"lake": args.lake}, fix=args.repair)
+    for p in report.problems:
+        print(p.line())
+    for line in report.repaired:
+        print(f"repaired: {line}")
+    c = report.counts
+    checked = f"{c['parquet']} Parquet files, {c['captures']} raw captures, {c['views']} views"
+    if not report.problems:
+        print(f"ok: {checked}")
+        return EXIT_OK
+    print(f"{len(report.problems)} problem{'s' if len(report.problems) != 1 else ''} "
+          f"({checked} checked){'' if args.repair else '; `newsflow check --repair` fixes what it can'}")
+    return EXIT_PROBLEMS
+
+
 def cmd_serve(args) -> int:
     from flows.serve import serve
 
@@ -204,7 +234,8 @@ def cmd_serve(args) -> int:
     prefect_env(data_dir)
     overrides = {"allow_private": True} if args.allow_private else {}
     try:
-        serve(args.feeds, str(data_dir), cron=args.cron, interval=args.interval, overrides=overrides)
+        serve(args.feeds, str(data_dir), cron=args.cron, interval=args.interval, overrides=overrides,
+              compact_cron=args.compact_cron, compact_older_than=args.compact_older_than)
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
     return EXIT_OK
@@ -290,12 +321,30 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lake", help="lake root: a path or an s3:// URI (default: the lake setting, else DATA/lake)")
     s.set_defaults(func=cmd_catalog)
 
+    s = sub.add_parser("compact", help="merge each partition's small Parquet files into few large ones")
+    s.add_argument("--data", required=True)
+    s.add_argument("--older-than", type=int, metavar="DAYS",
+                   help="only dated partitions at least DAYS days old (default: all)")
+    s.add_argument("--lake", help="lake root: a path or an s3:// URI (default: the lake setting, else DATA/lake)")
+    s.set_defaults(func=cmd_compact)
+
+    s = sub.add_parser("check", help="check every Parquet file, raw capture and view; exit 4 on problems")
+    s.add_argument("--data", required=True)
+    s.add_argument("--repair", action="store_true",
+                   help="move unreadable files to DATA/quarantine/, delete stray temporaries, rebuild the catalog")
+    s.add_argument("--lake", help="lake root: a path or an s3:// URI (default: the lake setting, else DATA/lake)")
+    s.set_defaults(func=cmd_check)
+
     s = sub.add_parser("serve", help="run the ingest flow on a schedule (Prefect deployment)")
     s.add_argument("--feeds", required=True)
     s.add_argument("--data", required=True)
     s.add_argument("--cron", help='cron schedule, e.g. "*/30 * * * *"')
     s.add_argument("--interval", type=float, help="seconds between runs (instead of --cron)")
     s.add_argument("--allow-private", action="store_true")
+    s.add_argument("--compact-cron", help='also compact the lake on this cron schedule, e.g. "0 3 * * *" '
+                                          "(skipped while a run holds the lake)")
+    s.add_argument("--compact-older-than", type=int, default=1, metavar="DAYS",
+                   help="scheduled compaction: dated partitions at least DAYS days old (default 1)")
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("demo", help="serve the bundled sample sites on loopback and ingest them")
@@ -331,6 +380,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # noqa: BLE001 - the CLI's last line of defence: a clear message, no traceback
         if os.environ.get("NEWSFLOW_DEBUG"):
             raise
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+            # Every write is atomic, so a full disk leaves nothing half-written in sight.
+            print("newsflow: no space left on device: stopped; nothing half-written is visible; "
+                  "free some space and run again", file=sys.stderr)
+            return EXIT_ERROR
         print(f"newsflow: {type(e).__name__}: {e}", file=sys.stderr)
         return EXIT_ERROR
 

@@ -32,6 +32,7 @@ class Settings:
     page_batch: int = 100                # most pages per Prefect task (each task run costs the Prefect server too)
     retry_base_minutes: float = 30.0     # first backoff for a failing feed
     retry_cap_hours: float = 24.0        # longest backoff for a failing feed or page
+    compact_grace_minutes: float = 60.0  # files compaction replaced stay this long for readers of older catalogs
     page_retry_base_minutes: float = 15.0   # first wait before a failed page is tried again (0: the next run)
     page_give_up_days: float = 3.0       # a page still failing this long after its first failure is given up
     page_cpu_seconds: float = 20.0       # CPU seconds a page may use in extraction, and again in cleaning (0: no limit)

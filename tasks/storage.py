@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import uuid
 from collections.abc import Iterable
@@ -24,6 +25,24 @@ TMP_DIR = ".tmp"
 
 class LakeUnavailable(RuntimeError):
     """The lake's object store cannot be used: unreachable endpoint, missing bucket, bad credentials."""
+
+
+class LakeVersionError(RuntimeError):
+    """The lake was written by a newer newsflow, whose layout this one cannot read."""
+
+
+# The lake's layout version, kept in LAKE_META at its root (hidden from every listing).
+# 1: tables are every visible Parquet file under their folder (no LAKE_META; lakes before 2026-12).
+# 2: a table's MANIFEST may name compacted files and the files they replaced (see table_files).
+SCHEMA_VERSION = 2
+LAKE_META = "_newsflow.json"
+MANIFEST = "_manifest.json"
+COMPACTED_PREFIX = "compacted-"
+
+
+def is_compacted(key: str) -> bool:
+    """True for a file written by compaction (live only while its table's manifest lists it)."""
+    return key.rsplit("/", 1)[-1].startswith(COMPACTED_PREFIX)
 
 
 class Lake:
@@ -68,17 +87,38 @@ class Lake:
         return getattr(handler, "fs", None)
 
     def check(self) -> None:
-        """Raise LakeUnavailable unless the lake's store answers and its bucket exists (local: no-op)."""
-        if not self.is_object_store:
-            return
-        bucket = self.root.split("/", 1)[0]
+        """Make sure this newsflow can use the lake, and record its layout version on first use.
+
+        Raises LakeUnavailable unless the store answers and its bucket exists, and
+        LakeVersionError when a newer newsflow wrote the lake. A lake without LAKE_META (new,
+        or written before it existed: version 1, readable as it is) gets one.
+        """
+        if self.is_object_store:
+            bucket = self.root.split("/", 1)[0]
+            try:
+                info = self.fs.get_file_info(bucket)
+            except Exception as e:  # noqa: BLE001 - whatever the client raises, the user needs one line
+                raise LakeUnavailable(f"cannot use the lake {self.uri()}: {type(e).__name__}: {e}") from None
+            if info.type == pafs.FileType.NotFound:
+                raise LakeUnavailable(f"cannot use the lake {self.uri()}: bucket {bucket!r} does not exist "
+                                      "(create it first)")
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise LakeVersionError(f"the lake {self.uri()} has schema version {version}, newer than this newsflow "
+                                   f"reads (up to {SCHEMA_VERSION}): upgrade newsflow")
+        if version < SCHEMA_VERSION:
+            # Version 1 lakes are read as they are: version 2 only adds manifests.
+            self.put_bytes(LAKE_META, json.dumps({"schema_version": SCHEMA_VERSION}).encode())
+
+    def schema_version(self) -> int:
+        """The layout version recorded in the lake (1 when there is no record; raises ValueError if unreadable)."""
         try:
-            info = self.fs.get_file_info(bucket)
-        except Exception as e:  # noqa: BLE001 - whatever the client raises, the user needs one line
-            raise LakeUnavailable(f"cannot use the lake {self.uri()}: {type(e).__name__}: {e}") from None
-        if info.type == pafs.FileType.NotFound:
-            raise LakeUnavailable(f"cannot use the lake {self.uri()}: bucket {bucket!r} does not exist "
-                                  "(create it first)")
+            return int(json.loads(self.get_bytes(LAKE_META))["schema_version"])
+        except FileNotFoundError:
+            return 1
+        except (ValueError, KeyError, TypeError):
+            raise ValueError(f"{self.uri(LAKE_META)} holds no schema version (expected "
+                             f'{{"schema_version": {SCHEMA_VERSION}}})') from None
 
     def path(self, *parts: str) -> str:
         return "/".join([self.root, *parts])
@@ -134,19 +174,53 @@ class Lake:
 
     def list_files(self, prefix: str) -> list[str]:
         """Visible files under `prefix`, as keys relative to the root, sorted."""
+        return sorted(self.file_sizes(prefix))
+
+    def file_sizes(self, prefix: str, hidden: bool = False) -> dict[str, int]:
+        """{key relative to the root: size in bytes} of the files under `prefix`; `hidden`: only the
+        names starting with "." or "_" (temporaries, manifests), else only the others."""
         info = self.fs.get_file_info(pafs.FileSelector(self.path(prefix), recursive=True, allow_not_found=True))
-        keys = []
-        for i in info:
-            if i.type == pafs.FileType.File and not i.base_name.startswith((".", "_")):
-                keys.append(i.path[len(self.root) + 1:])
-        return sorted(keys)
+        return {i.path[len(self.root) + 1:]: i.size for i in info
+                if i.type == pafs.FileType.File and i.base_name.startswith((".", "_")) == hidden}
 
     def delete(self, key: str) -> None:
         self.fs.delete_file(self.path(key))
 
     # -- tables --------------------------------------------------------------------------
-    def table_files(self, name: str) -> list[str]:
-        return [k for k in self.list_files(name) if k.endswith(".parquet")]
+    def read_manifest(self, name: str) -> dict:
+        """Table `name`'s manifest: {"generation": n, "files": [compacted keys], "replaced": {key: when}}.
+
+        A table never compacted has generation 0 and empty lists. Raises ValueError naming the
+        file when it is damaged (which files make up the table is then unknown).
+        """
+        try:
+            manifest = json.loads(self.get_bytes(f"{name}/{MANIFEST}"))
+        except FileNotFoundError:
+            return {"generation": 0, "files": [], "replaced": {}}
+        except ValueError:
+            manifest = None
+        if not isinstance(manifest, dict) or not {"generation", "files", "replaced"} <= manifest.keys():
+            raise ValueError(f"{self.uri(name, MANIFEST)} is not a readable manifest: restore it from a backup")
+        return manifest
+
+    def write_manifest(self, name: str, manifest: dict) -> None:
+        """Swap table `name`'s manifest in one atomic step (a rename locally, one PUT in an object store)."""
+        self.put_bytes(f"{name}/{MANIFEST}", json.dumps(manifest, indent=1, sort_keys=True).encode())
+
+    def table_files(self, name: str, manifest: dict | None = None) -> list[str]:
+        """The Parquet files that make up table `name` now, sorted.
+
+        Files that runs append are part of the table unless the manifest lists them as replaced
+        by compaction; compacted files only while the manifest lists them. So a run never needs
+        to touch the manifest (a file is in the table the moment it is written), a compaction
+        killed before its manifest swap leaves only invisible files, and the swap moves every
+        merged row from the old files to the new ones at once. Appended names are never reused
+        (they carry the run's id), so a replaced name cannot come back with other rows.
+        """
+        m = self.read_manifest(name) if manifest is None else manifest
+        live, replaced = set(m["files"]), m["replaced"]
+        return [k for k in self.list_files(name) if k.endswith(".parquet")
+                and (k in live if is_compacted(k) else k not in replaced)]
 
     def read_table(self, name: str, schema: pa.Schema | None = None, columns: list[str] | None = None,
                    filter: pc.Expression | None = None) -> pa.Table | None:
@@ -173,8 +247,9 @@ class Lake:
                name: str | None = None) -> list[str]:
         """Append rows to an append-mode table, one file per partition value.
 
-        Files are named after their content (or `name`), so writing the same rows twice
-        replaces a file instead of adding one. Returns the keys written.
+        Files are named after their content (keys and run id) or `name`, so writing the same
+        rows twice replaces a file instead of adding one, and a later run's newer versions of
+        the same rows get a file of their own. Returns the keys written.
         """
         table = table.select(spec.column_names).cast(spec.schema)
         if table.num_rows == 0:
@@ -188,7 +263,7 @@ class Lake:
         for value, idx in sorted(groups.items(), key=lambda kv: str(kv[0])):
             part = table.take(pa.array(idx)).sort_by(sort_keys)
             digest = hashlib.sha1()
-            for col in spec.key:
+            for col in (*spec.key, *(["run_id"] if "run_id" in spec.column_names else [])):
                 digest.update("\x1f".join(map(str, part.column(col).to_pylist())).encode())
             fname = (name or digest.hexdigest()[:20]) + ".parquet"
             sub = f"{spec.partition}={value}" if spec.partition else ""

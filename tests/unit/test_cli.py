@@ -17,6 +17,7 @@ from flows.cli import EXIT_ERROR, EXIT_USAGE, format_rows, main
     (["report", "--data", "{data}", "--since", "2026-02-30"], "newsflow: '2026-02-30' is not a date (YYYY-MM-DD)"),
     (["report", "--data", "{data}", "--since", "2026-11-23", "--until", "2026-11-01"],
      "newsflow: --since 2026-11-23 is after --until 2026-11-01"),
+    (["compact", "--data", "{data}", "--older-than", "-1"], "newsflow: --older-than takes a number of days (0 or more)"),
 ])
 def test_usage_errors_say_why_and_create_nothing(argv, message, tmp_path, capsys):
     feeds = tmp_path / "feeds.txt"
