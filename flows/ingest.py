@@ -35,11 +35,15 @@ from tasks.dedup import INDEX_SCHEMA, StoryIndex
 from tasks.extract import EXTRACTOR_VERSION
 from tasks.feeds import FeedListEntry, read_feed_list
 from tasks.fetch import Fetcher
-from tasks.nlp import NLP_VERSION, Analysis, analyze_texts, map_analysis, plan_reuse, resolve_model
+from tasks.nlp import NLP_VERSION, Analysis, map_analysis, plan_reuse, resolve_model
+from tasks.paragraphs import PARAGRAPHS, ParagraphStats, analyze_by_paragraph, paragraphs_table, stored_parses
 from tasks.pending import RetryPolicy, due_candidates, queued_ids, update_queue
 from tasks.storage import Lake
 
 
+# Paragraphs per nlp.pipe batch per text of the batch_size setting (a paragraph is about a
+# tenth of a news text).
+PARAGRAPH_BATCH = 4
 ARTICLES_PER_WRITE = 2_000   # rows per `articles` write (bounds the memory of building them)
 # The index's columns are tasks.dedup's business; the lake only needs a spec to store them.
 STORY_INDEX = TableSpec("story_index", "Near-duplicate index rows (tasks.dedup)",
@@ -74,6 +78,8 @@ class RunSummary:
     new_stories: int = 0
     texts_analyzed: int = 0
     texts_mapped: int = 0
+    paragraphs_parsed: int = 0
+    paragraphs_reused: int = 0
     entities: int = 0
     quotes: int = 0
     seconds: float = 0.0
@@ -147,8 +153,10 @@ def analyze(lake: Lake, settings: Settings, run_id: str, model: str, pool: cf.Ex
             write_every: int = 500) -> dict:
     """Entities and quotes for every stored text not analysed yet, written in atomic chunks.
 
-    The model runs once per distinct text; a copy whose paragraphs all occur in another copy
-    of its story (a short or retypeset repost) gets that copy's analysis mapped onto it.
+    A copy whose paragraphs all occur in another copy of its story (a short or retypeset
+    repost) gets that copy's analysis mapped onto it; the other texts are assembled from their
+    paragraphs' parses, and the model runs only on paragraphs no run has parsed before
+    (tasks.paragraphs). The new parses are stored before the analyses that use them.
     """
     items = P.pending_texts(lake, model, NLP_VERSION)
     sources, source_analyses = P.analysed_sources(lake, {s for _, _, s in items}, model, NLP_VERSION)
@@ -158,6 +166,7 @@ def analyze(lake: Lake, settings: Settings, run_id: str, model: str, pool: cf.Ex
         copies[src].append((key, text, segments))
     counts = {"texts_analyzed": 0, "texts_mapped": 0, "entities": 0, "quotes": 0}
     buf: list[Analysis] = []
+    parses: dict[str, bytes] = {}
     derived: dict[str, str] = {}
 
     def add(a: Analysis) -> None:
@@ -174,15 +183,27 @@ def analyze(lake: Lake, settings: Settings, run_id: str, model: str, pool: cf.Ex
             add(map_analysis(source, key, text, segments))
 
     def flush() -> None:
+        # Parses first: a crash in between leaves parses no analysis used yet, never the reverse.
+        if parses:
+            lake.append(PARAGRAPHS, paragraphs_table(parses, model, NLP_VERSION, run_id))
+            parses.clear()
         if buf:
             lake.append(NLP_DOCS, P.nlp_table(buf, model, NLP_VERSION, run_id, derived))
             buf.clear()
 
+    def parsed(new: dict[str, bytes]) -> None:
+        parses.update(new)
+        if len(parses) >= 20 * write_every:
+            flush()
+
     # Copies are mapped as their source's analysis arrives (in this process, while the workers
     # run the model on later texts), so no analysis is held longer than its copies need it.
-    for a in analyze_texts(to_analyse, model_name=settings.model or None, n_process=settings.n_process,
-                           batch_size=settings.batch_size, pool=pool,
-                           progress=lambda d, n: progress("nlp texts", d, n) if n > 50 else None):
+    stats = ParagraphStats()
+    for a in analyze_by_paragraph(to_analyse, lambda keys: stored_parses(lake, keys, model, NLP_VERSION),
+                                  model_name=settings.model or None, n_process=settings.n_process,
+                                  batch_size=PARAGRAPH_BATCH * settings.batch_size, pool=pool, on_parsed=parsed,
+                                  stats=stats,
+                                  progress=lambda d, n: progress("nlp texts", d, n) if n > 50 else None):
         counts["texts_analyzed"] += 1
         add(a)
         add_copies(a)
@@ -190,7 +211,7 @@ def analyze(lake: Lake, settings: Settings, run_id: str, model: str, pool: cf.Ex
     for source in source_analyses.values():
         add_copies(source)
     flush()
-    return counts
+    return {**counts, "paragraphs_parsed": stats.paragraphs_parsed, "paragraphs_reused": stats.paragraphs_cached}
 
 
 def release_memory() -> None:
@@ -259,8 +280,10 @@ def group(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, map_fn
 
 def analyse_pending(ctx: RunContext, summary: RunSummary, pool: cf.Executor | None = None) -> None:
     """Run the NLP stage (the `analyze` task; in `pool`'s workers if given) and add its counts to the summary."""
+    progress("nlp stage", 0, 1)
     for k, v in analyze(ctx.lake, ctx.settings, ctx.run_id, ctx.versions["model"], pool).items():
         setattr(summary, k, v)
+    progress("nlp stage", 1, 1)
 
 
 def finish_run(ctx: RunContext, summary: RunSummary) -> dict:
@@ -269,7 +292,9 @@ def finish_run(ctx: RunContext, summary: RunSummary) -> dict:
     ctx.row.update({k: v for k, v in asdict(summary).items() if k in RUNS.column_names and k != "run_id"})
     ctx.row.update(finished_at=utcnow(), status=summary.status)
     _write_run(ctx)
+    progress("catalog", 0, 1)
     refresh_catalog(ctx.lake, ctx.settings.catalog_path)
+    progress("catalog", 1, 1)
     return asdict(summary)
 
 
@@ -403,11 +428,10 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
         prev = {r["feed_url"]: r for r in prev_t.to_pylist()} if prev_t is not None else {}
 
         with contextlib.ExitStack() as workers_stack:
-            # One set of workers for the CPU-bound stages, started before the polls (locally by
-            # the CLI, while the Prefect server starts) so that they have loaded the model by the
-            # time pages come in: extraction and cleaning run in them, and the NLP stage finds
-            # them ready. A run with nothing new stops the local ones it started after the polls;
-            # the CLI's stop when the flow returns (no-op re-run at 2k: 9.1 s).
+            # One set of workers for the CPU-bound stages (locally, the CLI's pool, created while
+            # the Prefect server starts): extraction and cleaning run in them, and they load the
+            # model while pages are fetched, so that the NLP stage finds them ready. A run with
+            # nothing new starts no worker process and loads no model.
             pool = workers_stack.enter_context(workers.run_workers(settings))
             fetching = ClusterFetching(ctx, pool) if settings.dask_address else LocalFetching(ctx, pool)
             with contextlib.closing(fetching):
@@ -424,6 +448,7 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
                 if not cands and not settings.dask_address:
                     workers_stack.close()   # stops the workers if the flow started them
                     pool = fetching.cpu_pool = None
+                workers.load_model_soon(pool, settings)   # while the pages are fetched
                 raws, failures = fetch_articles(ctx, fetching, polls, cands, known, summary)
                 queue, retries = update_queue(queue, cands, {f.url: f for f in failures}, known, utcnow(),
                                               retry_policy)

@@ -37,3 +37,17 @@ def test_missing_model_fails_the_nlp_job_with_its_name():
         assert list(pool.map(abs, [-1])) == [1]
         with pytest.raises(ModelNotFound, match="no_such_model_xyz"):
             list(analyze_texts(TEXTS, pool=pool))
+
+
+def _model_loaded() -> bool:
+    import sys
+
+    return "spacy" in sys.modules
+
+
+def test_a_lazy_pool_loads_the_model_only_for_nlp():
+    with worker_pool(2, load=False) as pool:
+        assert list(pool.map(len, ["abc", "de"])) == [3, 2]
+        assert not any(pool.submit(_model_loaded).result() for _ in range(4))
+        assert _key(analyze_texts(TEXTS, pool=pool, batch_size=2, chunk_words=10)) == _key(
+            analyze_texts(TEXTS, n_process=1))
