@@ -51,12 +51,18 @@ def _compare(texts: list[tuple[str, str]], batch_size: int) -> dict:
     assembled = [analyse_doc(k, d) for (k, _), d in zip(texts, assembled_docs)]
     t_para = time.perf_counter() - t0
     diffs = []
+    mentions = Counter()
     for (key, text), w, a, wd, ad in zip(texts, whole, assembled, whole_docs, assembled_docs):
+        for kind, x, y in (("entities", w.entities, a.entities), ("quotes", w.quotes, a.quotes)):
+            xs, ys = {tuple(sorted(m.items())) for m in x}, {tuple(sorted(m.items())) for m in y}
+            mentions[f"{kind}_whole"] += len(xs)
+            mentions[f"{kind}_assembled"] += len(ys)
+            mentions[f"{kind}_same"] += len(xs & ys)
         if w.entities == a.entities and w.quotes == a.quotes:
             continue
         diffs.append({"key": key, **classify(text, w, a, wd, ad)})
     return {"n": len(texts), "paragraphs": len(paras), "t_whole_pipe": t_whole_pipe, "t_whole": t_whole,
-            "t_parse": t_parse, "t_assemble": t_assemble, "t_para": t_para, "diffs": diffs,
+            "t_parse": t_parse, "t_assemble": t_assemble, "t_para": t_para, "diffs": diffs, "mentions": mentions,
             "words": sum(len(t.split()) for _, t in texts), "para_words": sum(len(p.split()) for p in paras)}
 
 
@@ -126,6 +132,7 @@ def compare(texts: list[tuple[str, str]], n_process: int = 2, batch_size: int = 
                                                         "t_para")})
     out["wall"] = wall
     out["diffs"] = [d for r in results for d in r["diffs"]]
+    out["mentions"] = sum((Counter(r["mentions"]) for r in results), Counter())
     return out
 
 
@@ -142,6 +149,9 @@ def render(res: dict, examples: int) -> str:
         "differing texts by cause: " + ", ".join(f"{c} {k}" for c, k in sorted(((k, c) for c, k in causes.items()),
                                                                             reverse=True)),
         "differing texts by what differs: " + ", ".join(f"{w} {k}" for w, k in what.most_common()),
+        *(f"{kind}: {m[kind + '_whole']:,} in the whole texts, {m[kind + '_assembled']:,} assembled, "
+          f"{m[kind + '_same']:,} identical in both ({m[kind + '_same'] / max(1, m[kind + '_whole']):.2%} of the whole texts')"
+          for m in [res["mentions"]] for kind in ("entities", "quotes")),
         f"time (slowest of the processes): whole nlp.pipe {res['t_whole_pipe']:.1f} s (+ extraction: "
         f"{res['t_whole']:.1f} s); paragraphs: parse {res['t_parse']:.1f} s, assemble {res['t_assemble']:.1f} s, "
         f"with extraction {res['t_para']:.1f} s; wall {res['wall']:.1f} s; load {res['load_before']:.2f} -> "

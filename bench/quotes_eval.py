@@ -4,6 +4,7 @@ Usage:
     .venv/bin/python bench/quotes_eval.py                 # both sets, every split
     .venv/bin/python bench/quotes_eval.py --set real      # one set only
     .venv/bin/python bench/quotes_eval.py --errors tune   # also list misses / false alarms of a split
+    .venv/bin/python bench/quotes_eval.py --paragraphs    # texts assembled from paragraph parses (tasks.paragraphs)
     .venv/bin/python bench/quotes_eval.py --build-gold    # rebuild both gold.jsonl files
     .venv/bin/python bench/quotes_eval.py --select-real   # re-draw the real-copy articles (do not)
 
@@ -361,7 +362,8 @@ def _show_errors(rec: dict, gold: list[dict], pred: list[dict], pairs: list[tupl
                   f"pred {p['speaker_resolved']!r} (written {p['speaker']!r})")
 
 
-def evaluate(records: list[dict], nlp, error_splits: frozenset[str] = frozenset()) -> dict[tuple[str, str, str], dict]:
+def evaluate(records: list[dict], nlp, error_splits: frozenset[str] = frozenset(), paragraphs: bool = False
+             ) -> dict[tuple[str, str, str], dict]:
     """Run the extractor on every record; return metrics keyed by (set, split, task).
 
     task "quotes" scores direct and partial quotes against predictions of those kinds;
@@ -374,6 +376,11 @@ def evaluate(records: list[dict], nlp, error_splits: frozenset[str] = frozenset(
 
     counts: dict[tuple[str, str, str], dict[str, int]] = {}
     docs = nlp.pipe([r["text"] for r in records], batch_size=16)
+    if paragraphs:   # each text assembled from its paragraphs' parses, as tasks.paragraphs does
+        from tasks.paragraphs import assemble, paragraphs_of, parse_paragraphs
+
+        parses = parse_paragraphs(nlp, [p for r in records for p in paragraphs_of(r["text"])])
+        docs = (assemble(nlp.vocab, r["text"], parses) for r in records)
     for rec, doc in zip(records, docs):
         pred_all = extract_quotes(doc)
         tasks = {"quotes": ([g for g in rec["quotes"] if g["kind"] != "indirect"],
@@ -426,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="list misses, false alarms and speaker errors of these splits (e.g. dev tune)")
     parser.add_argument("--set", choices=("fictional", "real"), help="evaluate one gold set only")
     parser.add_argument("--split", help="evaluate one split only (e.g. tune, while tuning)")
+    parser.add_argument("--paragraphs", action="store_true",
+                        help="analyse each text as assembled from its paragraphs' parses (tasks.paragraphs)")
     args = parser.parse_args(argv)
     if args.select_real:
         chosen = select_real()
@@ -443,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.split:
         records = [r for r in records if r["split"] == args.split]
     nlp = load_nlp()
-    metrics = evaluate(records, nlp, frozenset(args.errors or ()))
+    metrics = evaluate(records, nlp, frozenset(args.errors or ()), args.paragraphs)
     print(f"\n{'set':9} {'split':8} {'task':8} {'arts':>4} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6} "
           f"{'spk_res':>8} {'spk_wr':>7} {'spk_kind':>8}")
     order = {s: i for i, s in enumerate(("dev", "tune", "heldout", "heldout2", "all"))}

@@ -28,10 +28,10 @@ from bench.common import BASE_TEXTS, TESTBED, free_port, require_shared
 from bench.perf import (SEED, SITES, cli_env, ingest, log, prefect_task_spans, read_rows, rehost_testbed,
                         run_nlp_measure, serve_sites, site_hosts, testbed_shape)
 
-_ENTRY = re.compile(r"<(item|entry)\b.*?</\1>\s*", re.S)
+_ENTRY = re.compile(rb"<(item|entry)\b.*?</\1>\s*", re.S)
 
 
-def trim_feed(xml: str, every: int) -> tuple[str, int]:
+def trim_feed(xml: bytes, every: int) -> tuple[bytes, int]:
     """The feed without every `every`-th entry (RSS items, Atom entries); returns (feed, entries dropped)."""
     dropped = 0
     n = 0
@@ -41,7 +41,7 @@ def trim_feed(xml: str, every: int) -> tuple[str, int]:
         n += 1
         if n % every == 0:
             dropped += 1
-            return ""
+            return b""
         return m.group(0)
 
     return _ENTRY.sub(drop, xml), dropped
@@ -95,14 +95,14 @@ def main(argv: list[str] | None = None) -> int:
         originals = {}
         dropped = 0
         for f in sorted(testbed.glob("*/feed.xml")):
-            originals[f] = f.read_text(encoding="utf-8")
+            originals[f] = f.read_bytes()   # feeds come in several encodings
             trimmed, n = trim_feed(originals[f], every)
-            f.write_text(trimmed, encoding="utf-8")
+            f.write_bytes(trimmed)
             dropped += n
         log(f"steady: {dropped} entries held back; first ingest")
         result["first"] = measured_ingest(feeds_file, data)
-        for f, text in originals.items():
-            f.write_text(text, encoding="utf-8")
+        for f, body in originals.items():
+            f.write_bytes(body)
         log(f"steady: first ingest {result['first']['wall_s']} s; steady-state run")
         result["steady"] = measured_ingest(feeds_file, data)
         log(f"steady: steady-state run {result['steady']['wall_s']} s; no-op re-run")

@@ -35,8 +35,9 @@ from tasks.dedup import INDEX_SCHEMA, StoryIndex
 from tasks.extract import EXTRACTOR_VERSION
 from tasks.feeds import FeedListEntry, read_feed_list
 from tasks.fetch import Fetcher
-from tasks.nlp import NLP_VERSION, Analysis, map_analysis, plan_reuse, resolve_model
-from tasks.paragraphs import PARAGRAPHS, ParagraphStats, analyze_by_paragraph, paragraphs_table, stored_parses
+from tasks.nlp import NLP_VERSION, Analysis, analyze_texts, map_analysis, plan_reuse, resolve_model
+from tasks.paragraphs import (PARAGRAPHS, ParagraphStats, analyze_by_paragraph, paragraphs_table, stored_parses,
+                              versioned)
 from tasks.pending import RetryPolicy, due_candidates, queued_ids, update_queue
 from tasks.storage import Lake
 
@@ -154,12 +155,14 @@ def analyze(lake: Lake, settings: Settings, run_id: str, model: str, pool: cf.Ex
     """Entities and quotes for every stored text not analysed yet, written in atomic chunks.
 
     A copy whose paragraphs all occur in another copy of its story (a short or retypeset
-    repost) gets that copy's analysis mapped onto it; the other texts are assembled from their
-    paragraphs' parses, and the model runs only on paragraphs no run has parsed before
-    (tasks.paragraphs). The new parses are stored before the analyses that use them.
+    repost) gets that copy's analysis mapped onto it; the model runs once on each other text,
+    or with the paragraph_nlp setting, only on paragraphs no run has parsed before, each text
+    being assembled from its paragraphs' parses (tasks.paragraphs; the new parses are stored
+    before the analyses that use them).
     """
-    items = P.pending_texts(lake, model, NLP_VERSION)
-    sources, source_analyses = P.analysed_sources(lake, {s for _, _, s in items}, model, NLP_VERSION)
+    nlp_version = versioned(NLP_VERSION, settings.paragraph_nlp)
+    items = P.pending_texts(lake, model, nlp_version)
+    sources, source_analyses = P.analysed_sources(lake, {s for _, _, s in items}, model, nlp_version)
     to_analyse, to_map = plan_reuse(items, sources)
     copies: dict[str, list[tuple[str, str, list]]] = defaultdict(list)   # source key -> copies mapped from it
     for key, text, src, segments in to_map:
@@ -185,10 +188,10 @@ def analyze(lake: Lake, settings: Settings, run_id: str, model: str, pool: cf.Ex
     def flush() -> None:
         # Parses first: a crash in between leaves parses no analysis used yet, never the reverse.
         if parses:
-            lake.append(PARAGRAPHS, paragraphs_table(parses, model, NLP_VERSION, run_id))
+            lake.append(PARAGRAPHS, paragraphs_table(parses, model, nlp_version, run_id))
             parses.clear()
         if buf:
-            lake.append(NLP_DOCS, P.nlp_table(buf, model, NLP_VERSION, run_id, derived))
+            lake.append(NLP_DOCS, P.nlp_table(buf, model, nlp_version, run_id, derived))
             buf.clear()
 
     def parsed(new: dict[str, bytes]) -> None:
@@ -199,11 +202,16 @@ def analyze(lake: Lake, settings: Settings, run_id: str, model: str, pool: cf.Ex
     # Copies are mapped as their source's analysis arrives (in this process, while the workers
     # run the model on later texts), so no analysis is held longer than its copies need it.
     stats = ParagraphStats()
-    for a in analyze_by_paragraph(to_analyse, lambda keys: stored_parses(lake, keys, model, NLP_VERSION),
-                                  model_name=settings.model or None, n_process=settings.n_process,
-                                  batch_size=PARAGRAPH_BATCH * settings.batch_size, pool=pool, on_parsed=parsed,
-                                  stats=stats,
-                                  progress=lambda d, n: progress("nlp texts", d, n) if n > 50 else None):
+    show = lambda d, n: progress("nlp texts", d, n) if n > 50 else None   # noqa: E731
+    if settings.paragraph_nlp:
+        analyses = analyze_by_paragraph(to_analyse, lambda keys: stored_parses(lake, keys, model, nlp_version),
+                                        model_name=settings.model or None, n_process=settings.n_process,
+                                        batch_size=PARAGRAPH_BATCH * settings.batch_size, pool=pool,
+                                        on_parsed=parsed, stats=stats, progress=show)
+    else:
+        analyses = analyze_texts(to_analyse, model_name=settings.model or None, n_process=settings.n_process,
+                                 batch_size=settings.batch_size, pool=pool, progress=show)
+    for a in analyses:
         counts["texts_analyzed"] += 1
         add(a)
         add_copies(a)
@@ -247,7 +255,7 @@ def start_run(settings: Settings, flow_name: str, parameters: dict) -> RunContex
     lake.remove_temporaries()   # a killed run's: under the run lock, this run is the lake's only writer
     model, model_version = resolve_model(settings.model or None)
     versions = {"extractor": EXTRACTOR_VERSION, "cleaner": CLEANER_VERSION,
-                "model": f"{model}-{model_version}", "nlp": NLP_VERSION}
+                "model": f"{model}-{model_version}", "nlp": versioned(NLP_VERSION, settings.paragraph_nlp)}
     row = {"run_id": run_id, "flow": flow_name, "started_at": started, "status": "running",
            "parameters": json.dumps({**parameters, "settings": asdict(settings)}, default=str),
            "versions": json.dumps(versions)}

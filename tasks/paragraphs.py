@@ -30,6 +30,11 @@ PARAGRAPHS = TableSpec(NLP_PARAGRAPHS, "The spaCy parse of each distinct paragra
 _NEWLINES = re.compile(r"\n+")
 
 
+def versioned(nlp_version: str, by_paragraph: bool) -> str:
+    """The NLP version of analyses made through paragraphs: they differ a little from whole-text ones."""
+    return f"{nlp_version}+paragraphs" if by_paragraph else nlp_version
+
+
 def parse_version(nlp_version: str) -> str:
     """The version stored with a paragraph's parse: the extractor's and the stored format's."""
     return f"{nlp_version}/{PARSE_FORMAT}"
