@@ -109,15 +109,20 @@ def classify(text: str, w, a, wd, ad) -> dict:
             "quotes_assembled_only": [dict(q)["text"][:60] for q in sorted(q_a - q_w)][:2]}
 
 
-def distinct_texts(data: Path) -> list[tuple[str, str]]:
-    """(text_hash, text) of every distinct text in the data directory's lake, sorted by hash."""
+def distinct_texts(data: Path) -> tuple[list[tuple[str, str]], int]:
+    """(text_hash, text) of every distinct text in the data directory's lake, sorted by hash, and
+    the words of one text per story (its longest: the floor of whole-text analysis that maps
+    every other copy and version)."""
     from flows.settings import load_settings
     from flows.objectstore import open_lake
 
     lake = open_lake(load_settings(str(data)).lake_root)
-    t = lake.read_table("articles", columns=["text_hash", "text"])
+    t = lake.read_table("articles", columns=["text_hash", "text", "story_id"])
     rows = dict(zip(t.column("text_hash").to_pylist(), t.column("text").to_pylist()))
-    return sorted(rows.items())
+    longest: dict[str, int] = {}
+    for text, story in zip(t.column("text").to_pylist(), t.column("story_id").to_pylist()):
+        longest[story] = max(longest.get(story, 0), len(text.split()))
+    return sorted(rows.items()), sum(longest.values())
 
 
 def compare(texts: list[tuple[str, str]], n_process: int = 2, batch_size: int = 16) -> dict:
@@ -145,6 +150,8 @@ def render(res: dict, examples: int) -> str:
         f"texts: {n:,} distinct ({res['words']:,} words); paragraphs in them: {res['paragraphs_all']:,}, "
         f"distinct {res['paragraphs']:,} ({res['para_words']:,} words, {res['para_words'] / res['words']:.1%} of the texts' words; "
         "each process dedupes its own share)",
+        f"words the model runs on: whole texts {res['words']:,}; one text per story (its longest) "
+        f"{res['story_words']:,}; distinct paragraphs over all texts {res['paragraph_words_all_distinct']:,}",
         f"identical entities and quotes: {same:,} of {n:,} = {same / n:.2%} (target >= 99.5%)",
         "differing texts by cause: " + ", ".join(f"{c} {k}" for c, k in sorted(((k, c) for c, k in causes.items()),
                                                                             reverse=True)),
@@ -182,15 +189,18 @@ def main(argv: list[str] | None = None) -> int:
         extra = ["--writethru", str(args.writethru)] if args.writethru is not None else []
         ingest_phase(args.size, work / f"size-{args.size}", extra)
         data = work / f"size-{args.size}" / "data"
-    texts = distinct_texts(data)
+    texts, story_words = distinct_texts(data)
     if args.limit:
         texts = texts[:args.limit]
     from tasks.paragraphs import paragraphs_of
 
     before = load()
     res = compare(texts, n_process=int(os.environ.get("NEWSFLOW_N_PROCESS", "2")))
+    distinct_paragraphs = set(p for _, t in texts for p in paragraphs_of(t))
     res.update(load_before=before, load_after=load(),
-               paragraphs_all=sum(1 for _, t in texts for _ in paragraphs_of(t)))
+               paragraphs_all=sum(1 for _, t in texts for _ in paragraphs_of(t)),
+               paragraph_words_all_distinct=sum(len(p.split()) for p in distinct_paragraphs),
+               story_words=story_words)
     print(render(res, args.examples))
     out = data.parent / "paragraphs.json"
     out.write_text(json.dumps(res, default=str, ensure_ascii=False), encoding="utf-8")

@@ -452,7 +452,8 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
                 cands += due_candidates(queue, utcnow(), known)
                 # Polls keep only what the end of the run needs (states, captures): entries are in `cands`.
                 polls = [dataclasses.replace(p, entries=[]) for p in polls]
-                release_memory()   # the feeds' parse trees, freed in the poll threads' heaps
+                if summary.entries:   # a full collection costs 0.3 s even when no feed was parsed
+                    release_memory()   # the feeds' parse trees, freed in the poll threads' heaps
                 if not cands and not settings.dask_address:
                     workers_stack.close()   # stops the workers if the flow started them
                     pool = fetching.cpu_pool = None
@@ -477,7 +478,8 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
             # is not queued): a crash between any two of these writes loses no page, and
             # articles stored meanwhile are known next run (queued rows for them are dropped).
             lake.replace_state(PENDING_PAGES, pa.Table.from_pylist(queue, schema=PENDING_PAGES.schema))
-            release_memory()
+            if summary.new_articles:
+                release_memory()
             analyse_pending(ctx, summary, pool)
 
         states = {**prev, **{p.feed_url: p.state for p in polls}}

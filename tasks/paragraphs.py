@@ -226,8 +226,8 @@ def analyze_by_paragraph(items: Sequence[tuple[str, str]], cache: Callable[[set[
     `cache(keys)` returns the stored parses among those paragraph keys; only the other
     paragraphs go through the model, each once, and `on_parsed` receives each job's new
     parses (to store them). With a `pool`, or n_process > 1, jobs go to worker processes that
-    each load the model once (see tasks.nlp.worker_pool); else the model is loaded here, and
-    only if some paragraph is new.
+    each load the model once (see tasks.nlp.worker_pool); else the model is loaded here (its
+    vocabulary reads the stored parses, so a run whose paragraphs are all stored loads it too).
     """
     items = list(items)
     if not items:
@@ -260,12 +260,8 @@ def analyze_by_paragraph(items: Sequence[tuple[str, str]], cache: Callable[[set[
         if pool is None and n_process > 1 and len(jobs) > 1:
             pool = stack.enter_context(worker_pool(n_process, model_name))
         if pool is None:
-            nlp = None
+            nlp = load_model(model_name)
             for job in jobs + [Job(deferred, [], later)] if deferred else jobs:
-                if nlp is None:
-                    # Assembly needs the model's vocab too; a run whose texts are all cached
-                    # still pays the load, one whose texts are all known pays nothing.
-                    nlp = load_model(model_name)
                 yield from finished(run_job(nlp, job, batch_size))
             return
         futures = [pool.submit(_work, job, batch_size, model_name) for job in jobs]
