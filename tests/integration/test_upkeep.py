@@ -151,7 +151,7 @@ def test_check_finds_a_clean_lake_clean(fixture_data, capsys):
     capsys.readouterr()
     code, out = run_cli("check", "--data", str(fixture_data), capsys=capsys)
     assert code == EXIT_OK, out
-    assert out == ["ok: 10 Parquet files, 12 raw captures, 11 views"]
+    assert out == ["ok: 10 Parquet files, 12 raw captures, 12 views"]
 
 
 def test_check_reports_damage_by_file_and_repair_quarantines_it(fixture_data, capsys):
