@@ -43,17 +43,24 @@ def _quote(s: str) -> str:
 
 
 def source_sql(lake: Lake, spec: TableSpec) -> str:
-    """A table expression over the Parquet files of `spec`, typed even when there are none yet."""
+    """A table expression over the Parquet files of `spec`, typed even when there are none yet.
+
+    Columns (and struct fields) added to a table after some of its files were written read as
+    NULL in those files, even when no file has them yet (a lake written by an older version).
+    """
+    cols = [f"CAST(NULL AS {duck_type(c.type)}) AS {c.name}" for c in spec.columns]
+    if spec.partition:
+        cols.append(f"CAST(NULL AS DATE) AS {spec.partition}")
+    empty = f"(SELECT {', '.join(cols)} WHERE false)"
     if not lake.table_files(spec.name):
-        cols = [f"CAST(NULL AS {duck_type(c.type)}) AS {c.name}" for c in spec.columns]
-        if spec.partition:
-            cols.append(f"CAST(NULL AS DATE) AS {spec.partition}")
-        return f"(SELECT {', '.join(cols)} WHERE false)"
+        return empty
     glob = _quote(lake.uri(spec.name) + "/**/*.parquet")
     if spec.partition:
-        return (f"read_parquet({glob}, hive_partitioning = true, union_by_name = true, "
-                f"hive_types = {{'{spec.partition}': DATE}})")
-    return f"read_parquet({glob}, hive_partitioning = false, union_by_name = true)"
+        files = (f"read_parquet({glob}, hive_partitioning = true, union_by_name = true, "
+                 f"hive_types = {{'{spec.partition}': DATE}})")
+    else:
+        files = f"read_parquet({glob}, hive_partitioning = false, union_by_name = true)"
+    return f"({empty} UNION ALL BY NAME SELECT * FROM {files})"
 
 
 def view_statements(lake: Lake) -> list[str]:
