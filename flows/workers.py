@@ -32,7 +32,7 @@ def early_workers(data_dir: str, overrides: dict | None = None) -> Iterator[None
     if settings.dask_address:
         yield
         return
-    with worker_pool(settings.n_process, settings.model or None) as pool:
+    with worker_pool(settings.n_process, settings.language_models().get("en")) as pool:
         token = EARLY_WORKERS.set(pool)
         try:
             yield
@@ -55,7 +55,7 @@ def run_workers(settings: Settings) -> Iterator[cf.Executor | None]:
     elif EARLY_WORKERS.get() is not None:
         yield EARLY_WORKERS.get()
     else:
-        with worker_pool(settings.n_process, settings.model or None) as pool:
+        with worker_pool(settings.n_process, settings.language_models().get("en")) as pool:
             yield pool
 
 

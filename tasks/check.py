@@ -78,7 +78,7 @@ def check_views(lake: Lake) -> list[Problem]:
         if lake.fsspec is not None:
             con.register_filesystem(lake.fsspec)
         try:
-            for stmt in view_statements(lake, con):
+            for stmt in view_statements(lake):
                 con.execute(stmt)
         except duckdb.Error as e:
             return [Problem("views", f"cannot be built ({str(e).splitlines()[0][:200]})",

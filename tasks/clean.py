@@ -8,10 +8,14 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from tasks.lang import PROFILES
 from tasks.textutil import translator
 
 # Bump when a rule change alters output, so stored rows can say which cleaner made them.
-CLEANER_VERSION = "clean-2"
+CLEANER_VERSION = "clean-3"   # clean-3: wrapper lines of each language module (tasks.lang)
+# Each language module's wrapper lines (tasks.lang), in one list: sites mix languages.
+_LANGUAGE_WRAPPERS = tuple(w for p in sorted(PROFILES.values(), key=lambda p: p.code) for w in p.wrapper_lines)
+_LANGUAGE_DATELINES = tuple(p.dateline for p in sorted(PROFILES.values(), key=lambda p: p.code) if p.dateline)
 AGENCIES = ("AFP", "Reuters", "AP")  # the values Cleaned.wire_agency takes (or None)
 
 
@@ -493,6 +497,10 @@ def classify_line(line: str) -> str | None:
         return "newsletter"
     if _is_caption(line):
         return "caption"
+    if len(_words(bare)) <= 30:
+        for kind, pattern in _LANGUAGE_WRAPPERS:
+            if pattern.search(bare):
+                return kind
     return None
 
 
@@ -514,6 +522,8 @@ def find_dateline(line: str) -> tuple[str, str | None] | None:
     on with prose, so a heading such as "NATO - what next" is not taken.
     """
     match = _DATELINE.match(line)
+    if not match or not (match.group("place") or match.group("tag")):
+        match = next((m for m in (p.match(line) for p in _LANGUAGE_DATELINES) if m), None)
     if not match or not (match.group("place") or match.group("tag")):
         return None
     place = match.group("place") or ""

