@@ -221,8 +221,10 @@ _LINK_LIST_HEADING = re.compile(
     re.I,
 )
 _TAG_HEADING = re.compile(r"^(?:tags?|topics|related topics|filed under|categories|posted in)\b", re.I)
-# Arrows and pointers that sites put between a link's label and its headline ("Don't miss → ...").
-_ARROWS = "[→⇒➜➔➝➞➡▶►▸›]"
+# Arrows and pointers that sites put between a link's label and its headline ("Don't miss → ...",
+# "RELATED ⟶ ..."): every arrow of Unicode's arrow blocks, the dingbat arrows, right-pointing
+# triangles and the single guillemet, not a list of the ones seen.
+_ARROWS = "[\u2190-\u21ff\u27f0-\u27ff\u2900-\u297f\u2b00-\u2b4f\u2b5a-\u2bff\u2794-\u27bf\u25b6-\u25bb\u203a\U0001f800-\U0001f8ff]"
 # "Read more: <headline>", "ALSO READ | <headline>", "Watch: <headline>".
 _LINK_LABEL = re.compile(
     r"^(?:related(?: articles?| stories| posts| coverage| news| content| links)?|read (?:more|also|next|this)|"

@@ -69,6 +69,7 @@ def test_photo_captions_with_credits_are_removed(caption):
         "Read more: Whalers in Tromso fear a quiet season",
         "Don't miss → Whalers in Tromso fear a quiet season",
         "Read next ▸ Ferry timetable cut for the winter",
+        "Related ⟶ Ferry timetable cut for the winter",
         "Advertisement",
     ],
 )
