@@ -215,14 +215,21 @@ def _untagged_full_names(text: str, mentions: list[dict[str, Any]], P: Profile) 
         norm = mention["norm"]
         if mention["label"] != P.person or " " in norm or not norm[:1].isupper():
             continue
-        for m in re.finditer(r"\b([A-Z][a-z]+(?:\s[A-Z]\.)?)\s" + re.escape(norm) + r"\b", text):
-            before = text[:m.start()].rstrip(" ")
-            # A capitalized word opening a sentence ("Yesterday Parise scored") is no first name.
-            if before == "" or before[-1] in ".!?\n\"“”":
-                continue
-            if m.group(1).lower() not in TITLE_WORDS:
-                mention["norm"] = f"{m.group(1)} {norm}"
-                break
+        full = full_name_in_text(text, norm)
+        if full is not None:
+            mention["norm"] = full
+
+
+def full_name_in_text(text: str, surname: str) -> str | None:
+    """The first "Firstname [X.] Surname" in `text` whose first word is not a title or a
+    capitalized word opening a sentence ("Yesterday Parise scored"); None if there is none."""
+    for m in re.finditer(r"\b([A-Z][a-z]+(?:\s[A-Z]\.)?)\s" + re.escape(surname) + r"\b", text):
+        before = text[:m.start()].rstrip(" ")
+        if before == "" or before[-1] in ".!?\n\"“”":
+            continue
+        if m.group(1).lower() not in TITLE_WORDS:
+            return f"{m.group(1)} {surname}"
+    return None
 
 
 def _unlabelled_surnames(doc: Doc, mentions: list[dict[str, Any]], P: Profile) -> list[dict[str, Any]]:

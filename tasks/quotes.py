@@ -8,7 +8,7 @@ from typing import Any
 
 from spacy.tokens import Doc, Token
 
-from tasks.entities import extract_entities, normalize_name
+from tasks.entities import extract_entities, full_name_in_text, normalize_name
 from tasks.lang import Profile, profile_for
 from tasks.lang.en import CUE_LEMMA  # noqa: F401 - the English table, as before
 
@@ -664,6 +664,27 @@ class _Resolver:
         labels = frozenset({"PERSON", "ORG", "NORP"}) if tok.pos_ in ("PROPN", "NOUN") else frozenset({"PERSON", "ORG"})
         return _entity_in(self.entities, 0, len(self.doc.text) + 1, labels, containing=tok.idx)
 
+    def _full_name(self, head: Token) -> _Mention | None:
+        """The person named in full of whom `head` is the surname: a source met earlier, else the
+        closest full name in the article's entities or text (earlier first), else None."""
+        word = head.text
+        people = [c for c in reversed(self.history) if c.kind == "person"]
+        # Surname last (Western order) first, then surname first ("Park Seo-yeon" -> "Park").
+        known = next((c for c in people if c.resolved.split()[-1] == word), None) or next(
+            (c for c in people if len(c.resolved.split()) > 1 and c.resolved.split()[0] == word), None
+        )
+        if known is not None:
+            return known
+        found = [(ent["start_char"], ent["norm"]) for ent in self.entities
+                 if _std(ent) == "PERSON" and len(ent["norm"].split()) > 1 and ent["norm"].split()[-1] == word]
+        if not found and (full := full_name_in_text(self.doc.text, word)) is not None:
+            found = [(self.doc.text.find(full), full)]
+        if not found:
+            return None
+        earlier = [f for f in found if f[0] < head.idx]
+        _, name = max(earlier) if earlier else min(found)
+        return _Mention(head.i, word, name, name, "person", head.lower_, frozenset(name.lower().split()))
+
     def _describe(self, head: Token, s: int, e: int, *, remember: bool) -> _Mention:
         doc = self.doc
         text = doc[s:e].text.strip()
@@ -701,13 +722,15 @@ class _Resolver:
                 kind = "person"
             mention = _Mention(head.i, text, ent["norm"], ent["norm"], kind, head.lower_,
                                words | frozenset(ent["norm"].lower().split()))
-        elif head.pos_ == "PROPN" and e - s == 1:
-            # A surname NER missed: the person named in full earlier.
-            people = [c for c in reversed(self.history) if c.kind == "person"]
-            # Surname last (Western order) first, then surname first ("Park Seo-yeon" -> "Park").
-            mention = next((c for c in people if c.resolved.split()[-1] == head.text), None) or next(
-                (c for c in people if len(c.resolved.split()) > 1 and c.resolved.split()[0] == head.text), None
-            )
+            if e - s == 1 and " " not in ent["norm"] and not left:
+                # A lone name that the article gives in full elsewhere ("Sanborn", tagged ORG,
+                # after "Jeff Sanborn", which NER missed): the full name, a person.
+                full = self._full_name(head)
+                if full is not None:
+                    mention = full
+        elif e - s == 1 and head.text[:1].isupper() and head.pos_ in ("PROPN", "NOUN", "ADJ", "ADV"):
+            # A surname NER missed (the tagger may call "Early" or "Young" an adverb or adjective).
+            mention = self._full_name(head)
         if mention is None and _is_short_description(doc[s:e], head):
             for cand in reversed(self.history):
                 if cand.head == head.lower_ or head.lower_ in cand.words:

@@ -445,3 +445,14 @@ def test_indirect_speech_stops_before_the_speakers_own_next_verb(nlp):
     text = "Councillor Ben Ashe said the city would have sold the land and voted against the plan."
     (got,) = _reported(nlp, text)
     assert got["text"] == "the city would have sold the land"
+
+
+def test_a_lone_surname_resolves_to_the_full_name_the_model_missed(nlp):
+    # As in real copy: NER misses "Jeff Sanborn" and tags the later "Sanborn" as an organisation.
+    text = ("The pollster Jeff Sanborn has run surveys in the state for a decade. His firm advises both parties.\n"
+            "“We tell clients the truth,” Sanborn said.")
+    at = text.rindex("Sanborn")
+    entities = [{"text": "Sanborn", "norm": "Sanborn", "label": "ORG", "label_std": "ORG",
+                 "start_char": at, "end_char": at + len("Sanborn")}]
+    [quote] = extract_quotes(nlp(text), entities)
+    assert (quote["speaker"], quote["speaker_resolved"], quote["speaker_kind"]) == ("Sanborn", "Jeff Sanborn", "person")
