@@ -239,9 +239,11 @@ def _attribution_after(doc: Doc, close_tok: int, quote_text: str, limit_tok: int
                 return _Attribution(s, e, cue, "after")
         # The parser sometimes breaks "the regional company X said" apart; a verbless,
         # noun-phrase-shaped stretch between the mark and the cue is still the speaker.
+        # A capitalized word the tagger took for an adverb or adjective is a name in this slot
+        # (“…,” Early said; “…,” Young said).
         stretch = doc[i:j]
-        if 0 < len(stretch) <= 12 and stretch[-1].pos_ in ("PROPN", "NOUN", "PRON") and all(
-            t.pos_ in _NP_POS and t.text not in {",", "(", ")"} for t in stretch
+        if 0 < len(stretch) <= 12 and (stretch[-1].pos_ in ("PROPN", "NOUN", "PRON") or _name_like(stretch[-1])) and all(
+            (t.pos_ in _NP_POS or _name_like(t)) and t.text not in {",", "(", ")"} for t in stretch
         ):
             return _Attribution(i, j, cue, "after")
         return None
@@ -249,6 +251,11 @@ def _attribution_after(doc: Doc, close_tok: int, quote_text: str, limit_tok: int
 
 
 _NP_POS = frozenset({"DET", "ADJ", "NOUN", "PROPN", "NUM", "PART", "PRON", "ADP", "CCONJ", "PUNCT"})
+
+
+def _name_like(tok: Token) -> bool:
+    """A capitalized word tagged adverb or adjective (a surname such as "Early" or "Young")."""
+    return tok.pos_ in ("ADV", "ADJ") and tok.text[:1].isupper() and tok.text[1:2].islower()
 
 
 def _attribution_before(doc: Doc, open_tok: int, lower_tok: int) -> _Attribution | None:

@@ -456,3 +456,12 @@ def test_a_lone_surname_resolves_to_the_full_name_the_model_missed(nlp):
                  "start_char": at, "end_char": at + len("Sanborn")}]
     [quote] = extract_quotes(nlp(text), entities)
     assert (quote["speaker"], quote["speaker_resolved"], quote["speaker_kind"]) == ("Sanborn", "Jeff Sanborn", "person")
+
+
+@pytest.mark.parametrize("surname", ["Early", "Young"])
+def test_a_surname_the_tagger_reads_as_an_adverb_still_speaks(nlp, surname):
+    text = (f"Ubisoft executive Chris {surname} spoke at the fair on Tuesday.\n"
+            f"“Streaming is somewhat binary,” {surname} said.")
+    [quote] = _quotes(nlp, text)
+    assert (quote["text"], quote["speaker"], quote["speaker_resolved"]) == (
+        "Streaming is somewhat binary", surname, f"Chris {surname}")
