@@ -132,7 +132,7 @@ def primary(code: str | None) -> str | None:
 
 
 # -- which language a text is in -------------------------------------------------------------
-# Measured on the French and English fixtures (bench/french.py): declared languages that
+# Measured on the French and English fixtures (python -m bench.french): declared languages that
 # contradict the text come from templates left at lang="en"; below about 15 words the detector
 # errs, above it py3langid's normalised probability is near 1 for the right answer.
 MIN_WORDS = 15

@@ -82,7 +82,9 @@ WRAPPER_LINES = (
                               r"^(?:téléchargez|installez) (?:notre|l')(?: nouvelle)? ?appli(?:cation)?\b", re.I)),
     ("related", re.compile(r"^(?:[àa] lire (?:aussi|également)|lire (?:aussi|également|la suite)|[àa] voir (?:aussi)?|"
                            r"voir aussi|sur le même (?:sujet|thème)|nos articles sur|dans la même rubrique|"
-                           r"les plus lus)\b\s*[:»>-]?|^(?:vidéo|en images)\s*(?:[:>»].{0,100})?$", re.I)),
+                           r"les plus lus)\b\s*[:»>-]?|^(?:vidéo|en images)\s*(?:[:>».-].{0,100})?$", re.I)),
+    # "Info Littoral avec AFP", "Par Marie Roux (avec AFP)": a short byline crediting the agency.
+    ("byline", re.compile(r"^(?:par )?[\w'’.-]+(?: [\w'’.-]+){0,4},? \(?avec (?:l')?(?:afp|agence france-presse)\)?$", re.I)),
     ("credit", re.compile(r"^\(?(?:de|par) (?:notre|nos) (?:correspondante?s?|envoyée?s? spéciale?s?|"
                           r"bureau)\b.{0,60}$|^\(?(?:avec|source) ?:? ?(?:l')?(?:afp|agence france-presse|reuters|ap)\)?\.?$|"
                           r"^\(?photo\s*:?\s*.{0,40}\b(?:afp|reuters|ap)\b.{0,30}\)?$", re.I)),

@@ -47,6 +47,8 @@ def test_models_setting_per_language_and_the_older_single_model(tmp_path):
     ("Suivez-nous sur Instagram", "newsletter"),
     ("À lire aussi : Méditerranée, les pilleurs d'épaves dans le viseur", "related"),
     ("De notre correspondante à Bruxelles", "credit"), ("(Avec AFP)", "credit"),
+    ("VIDÉO. Les députés adoptent la loi sur les écrans", "related"), ("Info Littoral avec AFP", "byline"),
+    ("Par Julie Perret (avec AFP)", "byline"),
 ])
 def test_french_wrapper_lines(line, kind):
     assert classify_line(line) == kind
@@ -56,6 +58,7 @@ def test_french_wrapper_lines(line, kind):
     "Le préfet a partagé son inquiétude sur Facebook mardi soir, selon plusieurs élus.",
     "Vidéo des grévistes devant le port, tournée par un habitant, a circulé toute la journée.",
     "De notre point de vue, a déclaré le maire, la réforme arrive trop tard pour les familles.",
+    "Le maire a signé la convention avec AFP et Reuters mardi.",
 ])
 def test_french_prose_is_not_a_wrapper(line):
     assert classify_line(line) is None
