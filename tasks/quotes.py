@@ -289,18 +289,30 @@ def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int
     seen = 0
     found: _Attribution | None = None
     sent = doc[first_tok].sent
+    # A parse may run a sentence over a paragraph break (the small French model does): the
+    # report and its speaker are looked for in the quote's paragraph only.
+    lo, hi = sent.start, sent.end
+    for k in range(open_tok - 1, sent.start - 1, -1):
+        if "\n" in doc[k].text:
+            lo = k + 1
+            break
+    hi = min(hi, _paragraph_token_end(doc, close_tok))
     while tok.head is not tok and seen < 12:
         tok = tok.head
         seen += 1
         if first_tok <= tok.i <= last_tok:
             continue
+        if not lo <= tok.i < hi:
+            continue
         cue = _is_cue(tok, embedded=True)
         if cue is None:
             continue
         subj = _subject(tok)
+        if subj is not None and not lo <= subj.i < hi:
+            subj = _leading_phrase(doc, lo, tok.i)
         if subj is None or open_tok <= subj.i <= close_tok or subj.lower_ in _lang(doc).relative_pronouns:
             break
-        s, e = _np_bounds(subj, sent.start, sent.end)
+        s, e = _np_bounds(subj, lo, hi)
         found = _Attribution(s, e, cue, "embedded")
         if cue in _lang(doc).embed_only:
             break  # "licences it called “…”": the namer's words
@@ -316,13 +328,24 @@ def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int
                 break
     if found is None:
         for t in doc[sent.start:open_tok]:
-            n = _according_at(doc, t.i)
+            n = _according_at(doc, t.i) or _according_initial_at(doc, t.i)
             if n and t.i + n < open_tok:
                 obj = _according_object(doc, t.i, n, open_tok)
                 if obj is not None and obj.i < open_tok:
                     s, e = _np_bounds(obj, t.i + n, open_tok)
                     found = _Attribution(s, e, " ".join(x.lower_ for x in doc[t.i:t.i + n]), "embedded")
     return found
+
+
+def _leading_phrase(doc: Doc, lo: int, verb: int) -> Token | None:
+    """The head of a verbless phrase opening a paragraph before its verb ("Son avocat, Me Paul
+    Rinaldi, a dénoncé"), up to the first comma; None when a verb or mark stands in between."""
+    end = next((k for k in range(lo, verb) if doc[k].text == ","), verb)
+    span = doc[lo:end]
+    if not len(span) or any(t.pos_ in ("VERB", "AUX") or t.text in _ALL_MARKS for t in span):
+        return None
+    nouns = [t for t in span if t.pos_ in ("NOUN", "PROPN")]
+    return nouns[0] if nouns else None
 
 
 def _attribution_colon(doc: Doc, open_tok: int) -> _Attribution | None:
@@ -428,7 +451,7 @@ def _looks_like_label(doc: Doc, quote: str, open_tok: int, close_tok: int) -> bo
     words = quote.split()
     P = _lang(doc)
     prev = [doc[k].lower_ for k in range(max(0, open_tok - 3), open_tok)]
-    inner = [t for t in doc[open_tok + 1:close_tok] if not t.is_punct]
+    inner = [t for t in doc[open_tok + 1:close_tok] if not t.is_punct and not t.is_space]
     outside_heads = {t.head.lower_ for t in inner if not open_tok < t.head.i < close_tok}
     if len(words) < 2:
         return True
@@ -487,6 +510,17 @@ def _according_at(doc: Doc, i: int) -> int:
     return 0
 
 
+def _according_initial_at(doc: Doc, i: int) -> int:
+    """Length of a phrase that introduces a source at a sentence's start ("Pour X, …"), else 0."""
+    if i > doc[i].sent.start and not ("\n" in doc[i - 1].text or doc[i - 1].is_space):
+        return 0
+    for words in _lang(doc).according_initial:
+        n = len(words)
+        if i + n <= len(doc) and tuple(t.lower_ for t in doc[i:i + n]) == words:
+            return n
+    return 0
+
+
 def _according_object(doc: Doc, i: int, n: int, end: int) -> Token | None:
     """The head of the phrase after "according to" / "selon": its object in the parse, else the
     first noun, name or pronoun after it."""
@@ -508,7 +542,9 @@ def _attribution_inverted(doc: Doc, i: int, end: int) -> _Attribution | None:
     P = _lang(doc)
     j = i
     clitic = None
-    if j < end and doc[j].lower_ in P.aux:
+    if j + 1 < end and doc[j].lower_ in P.reflexive and doc[j + 1].lower_ in P.aux:
+        j += 1   # « … », s'est indignée X
+    while j < end and doc[j].lower_ in P.aux:   # a-t-elle fait valoir
         j += 1
         while j < end and doc[j].lower_ in P.clitics:
             clitic = j
@@ -550,7 +586,13 @@ def _attribution_inverted(doc: Doc, i: int, end: int) -> _Attribution | None:
             and doc[e].pos_ not in ("VERB", "AUX", "SCONJ", "CCONJ") and doc[e].text not in _ALL_MARKS:
         if e > s and doc[e].pos_ == "ADP" and doc[e].lower_ not in P.of_words:
             break   # "le maire dans un communiqué": the phrase ends at a preposition other than "de"
+        if e > s and doc[e].pos_ == "ADV":
+            break   # "l'édile lors d'une visite"
         e += 1
+    if e < end and e > s + 1 and doc[e - 1].lower_ in P.relative_pronouns:
+        # "un médecin du service qui a requis l'anonymat": a restrictive relative clause is kept.
+        while e < end and not doc[e].is_punct and not doc[e].is_space and doc[e].text not in _ALL_MARKS:
+            e += 1
     return _Attribution(s, e, cue, "after") if e > s else None
 
 
@@ -600,6 +642,15 @@ class _Resolver:
             t.i for t in doc
             if t.dep_ in _SUBJ_DEPS and t.pos_ in ("PROPN", "NOUN", "PRON", "NUM") and not inside_quote(t.idx)
         ]
+        if self.P.varied_roles:
+            # Its parser often makes a named person an object or a conjunct ("Bernard Lascombes,
+            # 61 ans, conteste …" parsed as an object): every name counts as a possible source.
+            index = _TokenIndex(doc)
+            named = {index.at(ent["start_char"]).i for ent in entities
+                     if _std(ent) == "PERSON" and not inside_quote(ent["start_char"])}
+            # "à Clisson": a name after a preposition is a place or an addressee, not a source.
+            named = {i for i in named if i == 0 or doc[i - 1].pos_ != "ADP"}
+            self.pending = sorted(set(self.pending) | named)
         self.cursor = 0
 
     def advance(self, upto_tok: int) -> None:
@@ -610,11 +661,16 @@ class _Resolver:
                 continue
             tok = self.doc[i]
             if tok.pos_ == "PRON":
+                if self.P.varied_roles and _is_cue(tok.head, embedded=True) is None:
+                    continue   # "elle" is as often "la mesure" as a person: only a speaker counts
                 if tok.lower_ in self.P.pronoun_gender or tok.lower_ in self.P.clitics:
                     self.done[i] = self._pronoun(tok.lower_)
                 continue
             sent = tok.sent
             s, e = _np_bounds(tok, sent.start, sent.end)
+            if tok.dep_ not in _SUBJ_DEPS:
+                ent = self._entity_for(tok)
+                s, e = (tok.i, tok.i + 1) if ent is None else (tok.i, self._token_end(ent["end_char"]))
             is_cue_subject = _is_cue(tok.head, embedded=True) is not None
             mention = self._describe(tok, s, e, remember=False)
             if mention.kind in ("desc", "group") and not (is_cue_subject or tok.lower_ in self.P.role_nouns):
@@ -667,6 +723,22 @@ class _Resolver:
             return cand.resolved, cand.entity, _speaker_kind(cand, self.P)
         return pronoun, None, "unknown"
 
+    def _token_end(self, char: int) -> int:
+        i = bisect.bisect_left([t.idx for t in self.doc], char)
+        return max(i, 1)
+
+    def _latest_person(self, gender: str | None) -> _Mention | None:
+        """The latest named person of a compatible gender, for a generic role word that refers back
+        ("l'élu", "le chercheur": French copy avoids repeating the title of the person just named)."""
+        for cand in reversed(self.history):
+            if cand.kind != "person" or cand.entity is None:
+                continue
+            known = self.gender.get(cand.resolved)
+            if gender and known and known != gender:
+                continue
+            return cand
+        return None
+
     def _entity_for(self, tok: Token) -> dict[str, Any] | None:
         labels = frozenset({"PERSON", "ORG", "NORP"}) if tok.pos_ in ("PROPN", "NOUN") else frozenset({"PERSON", "ORG"})
         return _entity_in(self.entities, 0, len(self.doc.text) + 1, labels, containing=tok.idx)
@@ -692,6 +764,20 @@ class _Resolver:
         _, name = max(earlier) if earlier else min(found)
         return _Mention(head.i, word, name, name, "person", head.lower_, frozenset(name.lower().split()))
 
+    def _name_after(self, e: int) -> dict[str, Any] | None:
+        """The PERSON entity right after the comma that ends a phrase at token e (a title such
+        as "Me" or "M." may stand before it), else None."""
+        doc = self.doc
+        if e >= len(doc) - 1 or doc[e].text != ",":
+            return None
+        for k in range(e + 1, min(e + 3, len(doc))):
+            ent = self._entity_for(doc[k])
+            if ent is not None and _std(ent) == "PERSON" and ent["start_char"] >= doc[e + 1].idx:
+                return ent
+            if doc[k].is_punct or not doc[k].text[:1].isupper():
+                return None
+        return None
+
     def _describe(self, head: Token, s: int, e: int, *, remember: bool) -> _Mention:
         doc = self.doc
         text = doc[s:e].text.strip()
@@ -704,10 +790,14 @@ class _Resolver:
                           and (self._entity_for(t) or {}).get("label_std") == "PERSON"), None)
             ent = named or ent
         if ent is None and e - s > 1 and doc[e - 1].pos_ == "PROPN" and not any(
-            t.pos_ in ("VERB", "AUX", "ADP", "PRON", "SCONJ") for t in doc[s:e]
+            t.pos_ in ("VERB", "AUX", "ADP", "PRON", "SCONJ") and t.lower_ not in self.P.of_words for t in doc[s:e]
         ):
             # A name closing the phrase the parser split apart: "the energy company Enerhoservis".
             ent = self._entity_for(doc[e - 1])
+        if (ent is None or _std(ent) != "PERSON") and self.P.role(head.lower_) in self.P.role_keys:
+            # "la préfète du département, Claire Audouard, a …": a role, then the name after a
+            # comma, however the parser attached it (the small French model: as a conjunct).
+            ent = self._name_after(e) or ent
         if ent is None:
             # "The chief negotiator for Vardia, Helene Sarrot, said": the name is an appositive
             # (which the parser may hang on any word of the phrase).
@@ -739,10 +829,16 @@ class _Resolver:
             # A surname NER missed (the tagger may call "Early" or "Young" an adverb or adjective).
             mention = self._full_name(head)
         if mention is None and _is_short_description(doc[s:e], head):
+            role = self.P.role(head.lower_)
             for cand in reversed(self.history):
-                if cand.head == head.lower_ or head.lower_ in cand.words:
+                if cand.head == head.lower_ or head.lower_ in cand.words or (
+                        role in self.P.role_keys and role in {self.P.role(w) for w in cand.words}):
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
                     break
+            if mention is None and head.lower_ in self.P.anaphoric_roles and e - s <= 2:
+                cand = self._latest_person(_gender_of(words, self.P) or self.P.gender_openers.get(text.split(" ", 1)[0].lower()))
+                if cand is not None:
+                    mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
             if mention is None:
                 earlier = _earlier_description(doc, head, s, self.entities)
                 if earlier is not None:
@@ -1040,8 +1136,14 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
         prefix = text[para_start_char:span.open_char].rstrip(_INNER_STRIP)
         after_sentence = prefix == "" or prefix[-1] in ".?!" or prefix[-1] in CLOSE_MARKS + STRAIGHT_MARK
         label_like = _looks_like_label(doc, quote, open_tok, close_tok)
+        judged = None
+        if label_like and not after_sentence and len(quote.split()) == 1 and quote[:1].islower():
+            # « incompréhensible » after "a jugé la décision": one word, but the judge's own.
+            judged = _attribution_embedded(doc, first_tok, last_tok, open_tok, close_tok)
+            if judged is not None and judged.cue not in _lang(doc).embed_only:
+                judged = None
 
-        attr = _attribution_after(doc, close_tok, text[span.start:span.close_char].rstrip(_INNER_STRIP), limit)
+        attr = judged or _attribution_after(doc, close_tok, text[span.start:span.close_char].rstrip(_INNER_STRIP), limit)
         if attr is None:
             attr = _attribution_before(doc, open_tok, para_lo_tok)
         if attr is None and (after_sentence or prefix.endswith(":")):
@@ -1052,7 +1154,8 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             attr = _attribution_embedded(doc, first_tok, last_tok, open_tok, close_tok)
         if attr is None and not after_sentence:
             continue
-        if attr is not None and not after_sentence and attr.pattern != "before" and label_like and len(quote.split()) < 2:
+        if attr is not None and not after_sentence and attr.pattern != "before" and label_like and len(quote.split()) < 2 \
+                and judged is None:
             # A single quoted word mid-sentence is a scare quote or a name, even next to "said".
             continue
         if attr is None:
@@ -1072,6 +1175,8 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             continue
 
         speaker = doc[attr.speaker_start:attr.speaker_end].text.strip() or None
+        if speaker is not None:
+            speaker = _lang(doc).clitics.get(speaker.lower()) or speaker   # "-t-elle" -> "elle"
         resolved, entity, mention_kind = (None, None, "unknown")
         if speaker is not None:
             resolved, entity, mention_kind = resolver.speaker(attr.speaker_start, attr.speaker_end)

@@ -38,7 +38,14 @@ class Profile:
     language (kinds as tasks.clean.classify_line names them); every language's apply to every
     text, since sites mix them ("Partager sur Facebook" under an English wire story). `dateline`:
     a dateline in this language's style that the shared one (a place in capitals) misses, with
-    groups place, tag, agency and dash.
+    groups place, tag, agency and dash. `reflexive`: pronouns of a reflexive cue ("s'est
+    félicité"); `according_initial`: words that introduce a source only at a sentence's start
+    ("Pour X, …"); `gender_suffixes`: (feminine ending, masculine ending) pairs that fold a role
+    word's forms into one key ("présidente", "directrice" -> "président", "directeur");
+    `varied_roles`: copy in this language names a person once and then refers back with other
+    role words, and its model's parser often misses subjects, so every named person is a
+    candidate source; `anaphoric_roles`: generic role words that, with no earlier phrase of that
+    head, refer to the latest named person ("l'élu" after "le maire, X").
     """
 
     code: str
@@ -69,12 +76,28 @@ class Profile:
     naming_cues: frozenset[str] = frozenset()
     relative_pronouns: frozenset[str] = frozenset()
     verb_tags: tuple[str, ...] = ("VERB",)
+    reflexive: frozenset[str] = frozenset()
+    according_initial: tuple[tuple[str, ...], ...] = ()
+    gender_suffixes: tuple[tuple[str, str], ...] = ()
+    varied_roles: bool = False
+    anaphoric_roles: frozenset[str] = frozenset()
     wrapper_lines: tuple[tuple[str, re.Pattern], ...] = ()
     dateline: re.Pattern | None = None
 
     @property
     def role_nouns(self) -> frozenset[str]:
         return self.human_nouns | self.institution_nouns
+
+    def role(self, word: str) -> str:
+        """A role word with its gender folded ("gouverneure" -> "gouverneur")."""
+        for fem, masc in self.gender_suffixes:
+            if word.endswith(fem) and len(word) > len(fem) + 2:
+                return word[: -len(fem)] + masc
+        return word
+
+    @property
+    def role_keys(self) -> frozenset[str]:
+        return frozenset(self.role(w) for w in self.human_nouns)
 
     def label_std(self, label: str) -> str:
         """The standard label of one of this model's labels (MISC for one not mapped)."""
@@ -109,7 +132,7 @@ def primary(code: str | None) -> str | None:
 
 
 # -- which language a text is in -------------------------------------------------------------
-# Measured on the French and English fixtures (bench/french.py): declared languages that
+# Measured on the French and English fixtures (python -m bench.french): declared languages that
 # contradict the text come from templates left at lang="en"; below about 15 words the detector
 # errs, above it py3langid's normalised probability is near 1 for the right answer.
 MIN_WORDS = 15

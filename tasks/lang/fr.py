@@ -15,6 +15,8 @@ _ER_CUES = """
     signaler raconter martéler rappeler répéter exclamer inquiéter féliciter indigner alarmer
     reconnaître poster écrire dire répondre poursuivre conclure admettre promettre prévenir
     avertir réagir soutenir reprendre démentir qualifier interroger demander insister
+    remarquer soupirer réclamer évoquer citer avouer exhorter interpeller pointer rassurer
+    tempérer
     """.split()
 _IRREGULAR = {
     "marteler": ("martèle", "martèlent", "martelé", "martelait", "martela"),
@@ -35,22 +37,30 @@ _IRREGULAR = {
     "soutenir": ("soutient", "soutenu", "soutenait"),
     "reprendre": ("reprend", "repris", "reprenait"),
     "démentir": ("dément", "démenti", "démentait"),
+    "réjouir": ("réjouit", "réjoui", "réjouissait", "réjouissent"),
+    "valoir": (),   # "fait valoir": "fait" is read as an auxiliary (PROFILE.aux)
 }
+_LEMMA_AS = {"valoir": "faire valoir"}
 
 
 def _forms(lemma: str) -> tuple[str, ...]:
     if lemma in _IRREGULAR:
-        return (lemma, *_IRREGULAR[lemma])
+        forms = (lemma, *_IRREGULAR[lemma])
+        # Participles agree with a feminine subject of a reflexive or passive: "s'est réjouie".
+        return forms + tuple(f + "e" for f in forms if f.endswith(("é", "i", "u", "it", "is")))
     stem = lemma[:-2]
     soft = "e" if stem.endswith("g") else ""          # juger -> jugeait
     cedil = stem[:-1] + "ç" if stem.endswith("c") else stem   # lancer -> lança
-    return (lemma, stem + "é", stem + "e", stem + "ent", stem + soft + "ait", (cedil if cedil != stem else stem + soft) + "a")
+    return (lemma, stem + "é", stem + "ée", stem + "és", stem + "ées", stem + "e", stem + "ent",
+            stem + soft + "ait", (cedil if cedil != stem else stem + soft) + "a")
 
 
-CUE_LEMMA: dict[str, str] = {form: lemma for lemma in sorted(set(_ER_CUES) | set(_IRREGULAR)) for form in _forms(lemma)}
+CUE_LEMMA: dict[str, str] = {form: _LEMMA_AS.get(lemma, lemma)
+                             for lemma in sorted(set(_ER_CUES) | set(_IRREGULAR)) for form in _forms(lemma)}
 # Verbs of judging and asking take a quoted complement (a qualifié la décision de « scandale »)
 # but do not introduce a quote standing on its own.
-_EMBED_ONLY = frozenset({"qualifier", "juger", "dénoncer", "fustiger", "critiquer", "saluer", "demander", "interroger"})
+_EMBED_ONLY = frozenset({"qualifier", "juger", "dénoncer", "fustiger", "critiquer", "saluer", "demander", "interroger",
+                        "réclamer", "citer", "exhorter", "interpeller", "pointer"})
 
 _DAYS = "lundi mardi mercredi jeudi vendredi samedi dimanche hier soir matin aujourd'hui".split()
 
@@ -72,7 +82,9 @@ WRAPPER_LINES = (
                               r"^(?:téléchargez|installez) (?:notre|l')(?: nouvelle)? ?appli(?:cation)?\b", re.I)),
     ("related", re.compile(r"^(?:[àa] lire (?:aussi|également)|lire (?:aussi|également|la suite)|[àa] voir (?:aussi)?|"
                            r"voir aussi|sur le même (?:sujet|thème)|nos articles sur|dans la même rubrique|"
-                           r"les plus lus)\b\s*[:»>-]?|^(?:vidéo|en images)\s*(?:[:>»].{0,100})?$", re.I)),
+                           r"les plus lus)\b\s*[:»>-]?|^(?:vidéo|en images)\s*(?:[:>».-].{0,100})?$", re.I)),
+    # "Info Littoral avec AFP", "Par Marie Roux (avec AFP)": a short byline crediting the agency.
+    ("byline", re.compile(r"^(?:par )?[\w'’.-]+(?: [\w'’.-]+){0,4},? \(?avec (?:l')?(?:afp|agence france-presse)\)?$", re.I)),
     ("credit", re.compile(r"^\(?(?:de|par) (?:notre|nos) (?:correspondante?s?|envoyée?s? spéciale?s?|"
                           r"bureau)\b.{0,60}$|^\(?(?:avec|source) ?:? ?(?:l')?(?:afp|agence france-presse|reuters|ap)\)?\.?$|"
                           r"^\(?photo\s*:?\s*.{0,40}\b(?:afp|reuters|ap)\b.{0,30}\)?$", re.I)),
@@ -91,7 +103,17 @@ PROFILE = Profile(
     person="PER", org="ORG", place="LOC",
     cue_lemma=CUE_LEMMA,
     embed_only=_EMBED_ONLY,
-    aux=frozenset({"a", "ont", "avait", "avaient", "aurait", "auraient", "a-t", "avait-t"}),
+    aux=frozenset({"a", "ont", "avait", "avaient", "aurait", "auraient", "a-t", "avait-t", "est", "sont",
+                   "était", "fait", "faisait", "font"}),
+    reflexive=frozenset({"s'", "s’", "se"}),
+    according_initial=(("pour",),),
+    gender_suffixes=(("trice", "teur"), ("euse", "eur"), ("ère", "er"), ("enne", "en"), ("e", "")),
+    varied_roles=True,
+    # Words French copy uses to refer back to a person already named with a more precise title.
+    anaphoric_roles=frozenset("""
+        élu élue édile responsable dirigeant dirigeante chercheur chercheuse scientifique spécialiste
+        intéressé intéressée cinéaste artiste technicien sportif sportive
+        """.split()),
     clitics={"-t": "", "-il": "il", "-elle": "elle", "-ils": "ils", "-elles": "elles", "-on": "on",
              "-t-il": "il", "-t-elle": "elle", "-t-on": "on", "t-il": "il", "t-elle": "elle"},
     according=(("selon",), ("d'", "après"), ("d’", "après"), ("d'après",), ("d’après",)),
@@ -117,6 +139,10 @@ PROFILE = Profile(
         adjoint adjointe commissaire général colonel capitaine entraîneur joueur joueuse source
         diplomate négociateur négociatrice ambassadeur ambassadrice gouverneur policier gendarme
         pompier sauveteur victime survivant survivante homme femme passager passagère
+        élu élue édile cinéaste réalisateur réalisatrice technicien défenseur attaquant
+        gouverneur gouverneure mairesse rapporteur rapporteure délégué déléguée stratégiste
+        gérant gérante patron chanteur chanteuse comédien comédienne épidémiologiste
+        prévisionniste rescapé rescapée neveu nièce fils fille
         """.split()),
     institution_nouns=frozenset("""
         ministère gouvernement préfecture mairie entreprise société groupe syndicat association

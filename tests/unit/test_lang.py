@@ -47,6 +47,8 @@ def test_models_setting_per_language_and_the_older_single_model(tmp_path):
     ("Suivez-nous sur Instagram", "newsletter"),
     ("À lire aussi : Méditerranée, les pilleurs d'épaves dans le viseur", "related"),
     ("De notre correspondante à Bruxelles", "credit"), ("(Avec AFP)", "credit"),
+    ("VIDÉO. Les députés adoptent la loi sur les écrans", "related"), ("Info Littoral avec AFP", "byline"),
+    ("Par Julie Perret (avec AFP)", "byline"),
 ])
 def test_french_wrapper_lines(line, kind):
     assert classify_line(line) == kind
@@ -56,6 +58,7 @@ def test_french_wrapper_lines(line, kind):
     "Le préfet a partagé son inquiétude sur Facebook mardi soir, selon plusieurs élus.",
     "Vidéo des grévistes devant le port, tournée par un habitant, a circulé toute la journée.",
     "De notre point de vue, a déclaré le maire, la réforme arrive trop tard pour les familles.",
+    "Le maire a signé la convention avec AFP et Reuters mardi.",
 ])
 def test_french_prose_is_not_a_wrapper(line):
     assert classify_line(line) is None
@@ -116,3 +119,25 @@ def test_french_quotes_with_inverted_cues_selon_and_resolved_speakers(fr_nlp):
         ("Il faut agir vite", "Marie Lefèvre", "affirmer"),           # "à l'AFP" between cue and speaker
         ("Ce sera long", "le préfet", "prévenir"),
     ]
+
+
+FR_SHAPES = "\n".join([
+    "NANTES (AFP) - La préfète du département, Claire Audouard, s'est rendue mardi à Clisson.",
+    "«\u202fL'eau est montée d'un mètre en deux heures\u202f», a-t-elle expliqué.",
+    "Les syndicats ont accueilli l'annonce avec colère. «\u00a0On nous parle de compétitivité\u00a0», s'est indignée Laetitia Rohmer.",
+    "Le ministre de l'Industrie, Arnaud Bellec, a jugé la décision «\u00a0incompréhensible\u00a0».",
+    "«\u00a0Nous recevrons la direction\u00a0», a déclaré l'élu.",
+    "Le programme, baptisé «\u202fRégion Connectée\u202f», coûtera 12 millions d'euros.",
+])
+
+
+def test_french_reflexive_cues_one_word_judgements_and_varied_role_words(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    got = [(q["text"], q["speaker"], q["speaker_resolved"], q["cue"]) for q in extract_quotes(fr_nlp(FR_SHAPES))]
+    assert got == [
+        ("L'eau est montée d'un mètre en deux heures", "elle", "Claire Audouard", "expliquer"),  # name after the role
+        ("On nous parle de compétitivité", "Laetitia Rohmer", "Laetitia Rohmer", "indigner"),   # s'est indignée
+        ("incompréhensible", "Le ministre de l'Industrie", "Arnaud Bellec", "juger"),         # one judged word
+        ("Nous recevrons la direction", "l'élu", "Arnaud Bellec", "déclarer"),               # another role word
+    ]                                                                                          # no « Région Connectée »
