@@ -79,8 +79,8 @@ def test_first_run_lands_every_stage(two_runs):
     assert first.returncode == 3, first.stderr   # some feeds failed: documented exit code
     assert "FAILED" in first.stdout and "/broken/feed.xml" in first.stdout and "/nowhere/feed.xml" in first.stdout
     # Every article of the sample sites and the two of the fixture site, once each.
-    assert "37 new articles" in first.stdout
-    assert len(snap["articles"]) == len(EXPECTED["articles"]) + 2 == 37
+    assert "39 new articles" in first.stdout
+    assert len(snap["articles"]) == len(EXPECTED["articles"]) + 2 == 39
     assert any(a["text_source"] == "page" for a in snap["articles"])
     assert any(s["n_sites"] >= 2 for s in snap["stories"])       # a wire story carried by several sites
     assert snap["entities"] and snap["quotes"]
@@ -385,7 +385,7 @@ def test_demo_serves_ingests_queries_and_reports(tmp_path):
     res = newsflow("demo", "--data", str(data), "--port", str(free_port()))
     assert res.returncode == 0, res.stderr
     out = res.stdout
-    assert "feeds      4 total: 4 ok, 0 unchanged, 0 failed" in out and "35 new articles" in out
+    assert "feeds      5 total: 5 ok, 0 unchanged, 0 failed" in out and "37 new articles" in out
     assert "-- Stories carried by the most sites" in out and "-- Most-quoted speakers" in out
     report = data / "report.html"
     assert out.strip().splitlines()[-1] == f"Report (open it in a browser): {report}"
