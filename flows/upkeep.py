@@ -44,6 +44,7 @@ def compact(data_dir: str, overrides: dict | None = None, older_than_days: int |
     with run_lock(data_dir, settings.lake_root, settings.lock_lease_seconds):
         lake = open_lake(settings.lake_root)
         lake.check()
+        lake.remove_temporaries()   # a killed run's or compaction's: under the run lock, we are the only writer
         now = utcnow()
         done = [compact_table(lake, t, today=now.date(), now=now, older_than_days=older_than_days)
                 for t in COMPACTED_TABLES]

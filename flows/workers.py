@@ -33,7 +33,7 @@ def early_workers(data_dir: str, overrides: dict | None = None) -> Iterator[None
     if settings.dask_address:
         yield
         return
-    with worker_pool(settings.n_process, settings.model or None, load=False) as pool:
+    with worker_pool(settings.n_process, settings.language_models().get("en"), load=False) as pool:
         token = EARLY_WORKERS.set(pool)
         try:
             yield
@@ -56,14 +56,16 @@ def run_workers(settings: Settings) -> Iterator[cf.Executor | None]:
     elif EARLY_WORKERS.get() is not None:
         yield EARLY_WORKERS.get()
     else:
-        with worker_pool(settings.n_process, settings.model or None, load=False) as pool:
+        with worker_pool(settings.n_process, settings.language_models().get("en"), load=False) as pool:
             yield pool
 
 
 def load_model_soon(pool: cf.Executor | None, settings: Settings) -> None:
-    """Have local workers start loading the model in the background (a Dask worker loads it with its first NLP job)."""
-    if pool is not None and not settings.dask_address:
-        preload(pool, settings.n_process, settings.model or None)
+    """Have local workers start loading the English model in the background (another language's
+    model, and any model on a Dask worker, loads with the first NLP job that needs it)."""
+    models = settings.language_models()
+    if pool is not None and not settings.dask_address and "en" in models:
+        preload(pool, settings.n_process, models["en"])
 
 
 def map_fn(pool: cf.Executor | None) -> Callable:

@@ -63,7 +63,8 @@ ARTICLES = _t(
         ("published_at", TS, "Publication time (UTC)"),
         ("published_source", pa.string(), "Where published_at came from: page, feed or fetch"),
         ("fetched_at", TS, "When the article was obtained (UTC)"),
-        ("language", pa.string(), "Language code (page or feed metadata)"),
+        ("language", pa.string(), "Language (primary subtag, e.g. fr): declared by the page or feed unless the text is confidently in another, else detected from the text; null when unknown"),
+        ("language_source", pa.string(), "Where language came from: page, feed or detected (null in rows written before this column)"),
         ("wire_agency_detected", pa.string(), "Agency named by this copy itself (dateline, credit, byline): AFP, Reuters, AP or null"),
         ("dateline", pa.string(), "Dateline as written, e.g. 'WASHINGTON (AFP) –' (also kept in text)"),
         ("text", pa.string(), "Clean article text, one paragraph per line"),
@@ -85,7 +86,7 @@ NLP_PARAGRAPHS = "nlp_paragraphs"  # the parse of each distinct paragraph; schem
 
 ENTITY = pa.struct([
     ("text", pa.string()), ("norm", pa.string()), ("label", pa.string()),
-    ("start_char", pa.int32()), ("end_char", pa.int32()),
+    ("start_char", pa.int32()), ("end_char", pa.int32()), ("label_std", pa.string()),
 ])
 QUOTE = pa.struct([
     ("text", pa.string()), ("speaker", pa.string()), ("speaker_resolved", pa.string()),
@@ -102,9 +103,9 @@ NLP_DOCS = _t(
         ("n_words", pa.int32(), "Words analysed"),
         ("n_entities", pa.int32(), "Entity mentions found"),
         ("n_quotes", pa.int32(), "Quotes found"),
-        ("entities", pa.list_(ENTITY), "Entity mentions: text as written, norm (normalized, merged within the text), label, start_char, end_char"),
+        ("entities", pa.list_(ENTITY), "Entity mentions: text as written, norm (normalized, merged within the text), label (the model's), start_char, end_char, label_std (PERSON, ORG, LOC, MISC: one scheme for every model)"),
         ("quotes", pa.list_(QUOTE), "Quotes: text without marks (or the reported clause), speaker as written, speaker_resolved, speaker_entity, speaker_kind, cue lemma, kind, start_char, end_char"),
-        ("model", pa.string(), "spaCy model name and version"),
+        ("model", pa.string(), "spaCy model name and version (the model of the text's language)"),
         ("nlp_version", pa.string(), "newsflow entity/quote extractor version"),
         ("derived_from", pa.string(), "Null when the model analysed this text; else the text_hash of the copy of the same story whose analysis was mapped onto it (all its paragraphs occur there)"),
         *LINEAGE,
@@ -216,6 +217,8 @@ RUNS = _t(
         ("texts_mapped", pa.int32(), "Texts given the mapped analysis of another copy of their story (no spaCy run)"),
         ("paragraphs_parsed", pa.int32(), "Distinct paragraphs run through spaCy (analysed texts are assembled from their paragraphs' parses)"),
         ("paragraphs_reused", pa.int32(), "Distinct paragraphs of analysed texts whose parse was stored by an earlier run"),
+        ("texts_by_language", pa.string(), "Texts pending NLP this run per language, as JSON ({\"en\": 40, \"fr\": 12})"),
+        ("texts_without_model", pa.int32(), "Texts left without NLP rows: their language has no model (see texts_by_language)"),
         ("entities", pa.int32(), "Entity mentions found"),
         ("quotes", pa.int32(), "Quotes found"),
         ("seconds", pa.float64(), "Wall time"),

@@ -18,7 +18,7 @@ s AS (
   SELECT story_id, mode(wire_agency_detected) AS story_agency
   FROM a WHERE wire_agency_detected IS NOT NULL GROUP BY story_id)
 SELECT a.article_id, a.url, a.canonical_url, a.site, a.feed_url, a.title, a.author,
-  a.published_at, a.published_source, a.published_date, a.fetched_at, a.language,
+  a.published_at, a.published_source, a.published_date, a.fetched_at, a.language, a.language_source,
   s.story_agency AS wire_agency, a.wire_agency_detected, a.dateline, a.text, a.removed,
   a.word_count, a.content_hash, a.text_hash, a.story_id, a.dedup_method,
   row_number() OVER (PARTITION BY a.story_id
@@ -42,14 +42,14 @@ FROM articles GROUP BY story_id
 """,
     "entities": """
 WITH e AS (SELECT text_hash, run_id, model, unnest(entities, recursive := true) FROM nlp_docs)
-SELECT a.article_id, a.story_id, e.text, e.norm, e.label, e.start_char, e.end_char,
-  a.site, a.published_at, a.published_date, e.run_id AS nlp_run_id, e.model
+SELECT a.article_id, a.story_id, e.text, e.norm, e.label, e.label_std, e.start_char, e.end_char,
+  a.language, a.site, a.published_at, a.published_date, e.run_id AS nlp_run_id, e.model
 FROM e JOIN articles a USING (text_hash)
 """,
     "quotes": """
 SELECT substr(md5(a.article_id || ':' || q.start_char || ':' || q.end_char), 1, 16) AS quote_id,
   a.article_id, a.story_id, q.text, q.speaker, q.speaker_resolved, q.speaker_entity, q.speaker_kind, q.cue, q.kind,
-  q.start_char, q.end_char, a.site, a.published_at, a.published_date, q.run_id AS nlp_run_id, q.model
+  q.start_char, q.end_char, a.language, a.site, a.published_at, a.published_date, q.run_id AS nlp_run_id, q.model
 FROM (SELECT text_hash, run_id, model, unnest(quotes, recursive := true) FROM nlp_docs) q
 JOIN articles a USING (text_hash)
 """,

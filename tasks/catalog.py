@@ -44,39 +44,34 @@ def _quote(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def source_sql(lake: Lake, spec: TableSpec, con: duckdb.DuckDBPyConnection | None = None) -> str:
+def source_sql(lake: Lake, spec: TableSpec) -> str:
     """A table expression over the Parquet files that make up `spec` now, typed even when there are none yet.
 
     The files are listed one by one, as the table's manifest has them, never globbed: a view
     reads exactly the files of the lake's version when the catalog was built, never both a
-    compacted file and the files it replaced. With `con` (able to read the lake) the files'
-    columns are described first, so that columns an older lake lacks read as typed nulls.
+    compacted file and the files it replaced. Columns (and struct fields) added to a table after
+    some of its files were written read as NULL in those files, even when no file has them yet
+    (a lake written by an older version).
     """
+    cols = [f"CAST(NULL AS {duck_type(c.type)}) AS {c.name}" for c in spec.columns]
+    if spec.partition:
+        cols.append(f"CAST(NULL AS DATE) AS {spec.partition}")
+    empty = f"(SELECT {', '.join(cols)} WHERE false)"
     files = lake.table_files(spec.name)
     if not files:
-        cols = [f"CAST(NULL AS {duck_type(c.type)}) AS {c.name}" for c in spec.columns]
-        if spec.partition:
-            cols.append(f"CAST(NULL AS DATE) AS {spec.partition}")
-        return f"(SELECT {', '.join(cols)} WHERE false)"
+        return empty
     paths = "[" + ", ".join(_quote(lake.uri(f)) for f in files) + "]"
     if spec.partition:
         src = (f"read_parquet({paths}, hive_partitioning = true, union_by_name = true, "
                f"hive_types = {{'{spec.partition}': DATE}})")
     else:
         src = f"read_parquet({paths}, hive_partitioning = false, union_by_name = true)"
-    if con is None:
-        return src
-    present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}
-    missing = [c for c in spec.columns if c.name not in present]
-    if not missing:
-        return src
-    nulls = ", ".join(f"CAST(NULL AS {duck_type(c.type)}) AS {c.name}" for c in missing)
-    return f"(SELECT *, {nulls} FROM {src})"
+    return f"({empty} UNION ALL BY NAME SELECT * FROM {src})"
 
 
-def view_statements(lake: Lake, con: duckdb.DuckDBPyConnection | None = None) -> list[str]:
-    """CREATE VIEW statements for every user-facing view, in dependency order (see source_sql for `con`)."""
-    sources = {name: source_sql(lake, spec, con) for name, spec in TABLES.items()}
+def view_statements(lake: Lake) -> list[str]:
+    """CREATE VIEW statements for every user-facing view, in dependency order."""
+    sources = {name: source_sql(lake, spec) for name, spec in TABLES.items()}
     return [f"CREATE OR REPLACE VIEW {name} AS {sql.format(**sources).strip()}" for name, sql in VIEWS.items()]
 
 
@@ -97,7 +92,7 @@ def refresh_catalog(lake: Lake, db_path: str) -> None:
     try:
         if lake.fsspec is not None:   # views are bound when created: DuckDB must read the lake already
             con.register_filesystem(lake.fsspec)
-        for stmt in view_statements(lake, con):
+        for stmt in view_statements(lake):
             con.execute(stmt)
         con.execute("CREATE OR REPLACE TABLE newsflow_meta AS SELECT ? AS lake_root", [lake.uri()])
     finally:

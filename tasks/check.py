@@ -39,6 +39,19 @@ def _table_folders(lake: Lake) -> list[str]:
     return sorted(n for n in names if lake.file_sizes(n) or lake.file_sizes(n, hidden=True))
 
 
+def readable_as(found: pa.DataType, declared: pa.DataType) -> bool:
+    """Whether a column of type `found` reads as `declared`: the same type, or an older form of it
+    (a struct, maybe in a list, that lacks fields added since: they read as nulls)."""
+    if found.equals(declared):
+        return True
+    if pa.types.is_list(found) and pa.types.is_list(declared):
+        return readable_as(found.value_type, declared.value_type)
+    if pa.types.is_struct(found) and pa.types.is_struct(declared):
+        fields = {declared.field(i).name: declared.field(i).type for i in range(declared.num_fields)}
+        return all(f.name in fields and readable_as(f.type, fields[f.name]) for f in found)
+    return False
+
+
 def check_parquet(lake: Lake, key: str) -> Problem | None:
     """A problem if the file's footer cannot be read or a column has another type than its table declares."""
     try:
@@ -51,7 +64,7 @@ def check_parquet(lake: Lake, key: str) -> Problem | None:
     spec = TABLES.get(key.split("/", 1)[0])
     if spec is not None:
         for col in spec.columns:
-            if col.name in schema.names and not schema.field(col.name).type.equals(col.type):
+            if col.name in schema.names and not readable_as(schema.field(col.name).type, col.type):
                 return Problem(key, f"column {col.name} is {schema.field(col.name).type}, the table declares {col.type}",
                                "repair quarantines it (its rows leave the table)", QUARANTINE)
     return None
@@ -78,7 +91,7 @@ def check_views(lake: Lake) -> list[Problem]:
         if lake.fsspec is not None:
             con.register_filesystem(lake.fsspec)
         try:
-            for stmt in view_statements(lake, con):
+            for stmt in view_statements(lake):
                 con.execute(stmt)
         except duckdb.Error as e:
             return [Problem("views", f"cannot be built ({str(e).splitlines()[0][:200]})",

@@ -8,10 +8,14 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from tasks.lang import PROFILES
 from tasks.textutil import translator
 
 # Bump when a rule change alters output, so stored rows can say which cleaner made them.
-CLEANER_VERSION = "clean-2"
+CLEANER_VERSION = "clean-3"   # clean-3: wrapper lines of each language module (tasks.lang)
+# Each language module's wrapper lines (tasks.lang), in one list: sites mix languages.
+_LANGUAGE_WRAPPERS = tuple(w for p in sorted(PROFILES.values(), key=lambda p: p.code) for w in p.wrapper_lines)
+_LANGUAGE_DATELINES = tuple(p.dateline for p in sorted(PROFILES.values(), key=lambda p: p.code) if p.dateline)
 AGENCIES = ("AFP", "Reuters", "AP")  # the values Cleaned.wire_agency takes (or None)
 
 
@@ -221,6 +225,10 @@ _LINK_LIST_HEADING = re.compile(
     re.I,
 )
 _TAG_HEADING = re.compile(r"^(?:tags?|topics|related topics|filed under|categories|posted in)\b", re.I)
+# Arrows and pointers that sites put between a link's label and its headline ("Don't miss → ...",
+# "RELATED ⟶ ..."): every arrow of Unicode's arrow blocks, the dingbat arrows, right-pointing
+# triangles and the single guillemet, not a list of the ones seen.
+_ARROWS = "[\u2190-\u21ff\u27f0-\u27ff\u2900-\u297f\u2b00-\u2b4f\u2b5a-\u2bff\u2794-\u27bf\u25b6-\u25bb\u203a\U0001f800-\U0001f8ff]"
 # "Read more: <headline>", "ALSO READ | <headline>", "Watch: <headline>".
 _LINK_LABEL = re.compile(
     r"^(?:related(?: articles?| stories| posts| coverage| news| content| links)?|read (?:more|also|next|this)|"
@@ -228,7 +236,7 @@ _LINK_LABEL = re.compile(
     r"(?:also )?(?:watch|listen)|suggested|more on (?:this|that) story|top stories|tags?|topics|filed under|"
     r"categories|previous (?:post|article|story)|next (?:post|article|story)|prev|older post|newer post|"
     r"popular|editor'?s pick|latest|breaking|just in|in case you missed it|icymi|top pick|hot|now)"
-    r"(?: now| today| this week| news| stories| reads?| links?| videos?)?\s*(?::|»|>|\||—|–|\s-)\s*\S",
+    r"(?: now| today| this week| news| stories| reads?| links?| videos?)?\s*(?::|»|>|\||—|–|\s-|" + _ARROWS + r")\s*\S",
     re.I,
 )
 # Linear on any line: "_" is already in \w (a "[_.-]" separator made a line of underscores take
@@ -493,6 +501,10 @@ def classify_line(line: str) -> str | None:
         return "newsletter"
     if _is_caption(line):
         return "caption"
+    if len(_words(bare)) <= 30:
+        for kind, pattern in _LANGUAGE_WRAPPERS:
+            if pattern.search(bare):
+                return kind
     return None
 
 
@@ -514,6 +526,8 @@ def find_dateline(line: str) -> tuple[str, str | None] | None:
     on with prose, so a heading such as "NATO - what next" is not taken.
     """
     match = _DATELINE.match(line)
+    if not match or not (match.group("place") or match.group("tag")):
+        match = next((m for m in (p.match(line) for p in _LANGUAGE_DATELINES) if m), None)
     if not match or not (match.group("place") or match.group("tag")):
         return None
     place = match.group("place") or ""
@@ -588,7 +602,7 @@ def furniture_key(line: str, titles: Iterable[str] = ()) -> str:
 
 def _label_key(line: str) -> str | None:
     """'read more:' for 'Read more: Some headline' (a short capitalized label)."""
-    match = re.match(r"^([A-Z][\w'’ ]{0,30}?)\s*(?::|»|\|)\s*\S", _bare(line))
+    match = re.match(r"^([A-Z][\w'’ ]{0,30}?)\s*(?::|»|\||" + _ARROWS + r")\s*\S", _bare(line))
     if not match or len(_words(match.group(1))) > 4 or len(match.group(1)) < 2:
         return None
     return "label:" + _fold(match.group(1))
@@ -898,6 +912,9 @@ def _keep_own_assignments(lines: list[str], kinds: list[str | None]) -> None:
         index = end
 
 
+_SITE_LINK_LABEL = re.compile(rf"^[^:|»{_ARROWS[1:-1]}]{{1,40}}[:|»{_ARROWS[1:-1]}]\s*(.+)$")
+
+
 def _links_site_article(line: str, title_keys: frozenset[str]) -> bool:
     """A line that is another headline of the site, bare or after a short label
     ("Don't miss: <headline>")."""
@@ -905,7 +922,7 @@ def _links_site_article(line: str, title_keys: frozenset[str]) -> bool:
         return False
     if _title_key(_bare(line)) in title_keys:
         return True
-    label = re.match(r"^[^:|»]{1,40}[:|»]\s*(.+)$", _bare(line))
+    label = _SITE_LINK_LABEL.match(_bare(line))
     return bool(label and len(_words(label.group(0)[:label.start(1)])) <= 4
                 and _title_key(label.group(1)) in title_keys)
 

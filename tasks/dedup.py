@@ -346,6 +346,7 @@ class StoryDoc:
     wire_agency: str | None = None
     dateline: str | None = None
     content_hash: str | None = None   # content_hash(text) when the caller has it already
+    language: str | None = None       # a copy never joins a story of another language (None: unknown, any)
 
 
 @dataclass(frozen=True)
@@ -379,7 +380,9 @@ INDEX_SCHEMA = pa.schema([
     pa.field("first_paragraph_hash", pa.uint64()),         # words of the first paragraph after the dateline
     pa.field("first_paragraph_words", pa.int32()),
     pa.field("signature_version", pa.string(), nullable=False),
+    pa.field("language", pa.string()),                     # of the copy (null: unknown, or written before this column)
 ])
+_OPTIONAL_INDEX_COLUMNS = frozenset({"language"})
 
 
 class IndexFormatError(ValueError):
@@ -393,6 +396,7 @@ class _Rep:
     published_at: datetime | None
     agency: str | None
     city: str | None
+    language: str | None = None
 
 
 @dataclass
@@ -499,7 +503,7 @@ class StoryIndex:
         index = cls(policy)
         if table is None or table.num_rows == 0:
             return index
-        missing = [n for n in INDEX_SCHEMA.names if n not in table.column_names]
+        missing = [n for n in INDEX_SCHEMA.names if n not in table.column_names and n not in _OPTIONAL_INDEX_COLUMNS]
         if missing:
             raise IndexFormatError(f"story index rows lack columns {missing}")
         versions = set(table.column("signature_version").to_pylist())
@@ -507,11 +511,13 @@ class StoryIndex:
             raise IndexFormatError(
                 f"story index rows have signature versions {sorted(map(str, versions))}, "
                 f"this code reads {SIGNATURE_VERSION!r}: rebuild the index from the articles")
+        if "language" not in table.column_names:
+            table = table.append_column("language", pa.nulls(table.num_rows, pa.string()))
         table = table.select(INDEX_SCHEMA.names).sort_by("seq")
         cols = {n: table.column(n).to_pylist() for n in
                 ("article_id", "story_id", "seq", "method", "content_hash", "published_at",
                  "wire_agency", "dateline_city", "is_representative", "n_shingles",
-                 "first_paragraph_hash", "first_paragraph_words")}
+                 "first_paragraph_hash", "first_paragraph_words", "language")}
         samples = _list_arrays(table.column("sample_hashes"))
         leads = _list_arrays(table.column("lead_hashes"))
         for i, article_id in enumerate(cols["article_id"]):
@@ -532,7 +538,7 @@ class StoryIndex:
                 sig = _Signature(samples[i], leads[i], cols["n_shingles"][i],
                                  cols["first_paragraph_hash"][i] or 0, cols["first_paragraph_words"][i] or 0)
                 index._add_rep(story, sig, _utc(cols["published_at"][i]), cols["wire_agency"][i],
-                               cols["dateline_city"][i])
+                               cols["dateline_city"][i], cols["language"][i])
         index._seq = int(cols["seq"][-1]) + 1
         return index
 
@@ -586,7 +592,7 @@ class StoryIndex:
             method = "exact"
         else:
             sig = self._shingler.signature(doc.text, doc.dateline)
-            story, make_rep = self._find_story(sig, agency, city, published)
+            story, make_rep = self._find_story(sig, agency, city, published, doc.language)
             method = "near" if story is not None else "new"
             if story is None:
                 story = self._story_index(_story_id_for(doc.article_id))
@@ -595,7 +601,7 @@ class StoryIndex:
         s = self._stories[story]
         s.agencies.append(agency)
         if make_rep and len(s.reps) < self.policy.max_reps_per_story:
-            self._add_rep(story, sig, published, agency, city)
+            self._add_rep(story, sig, published, agency, city, doc.language)
         else:
             make_rep = False
         self._by_article[doc.article_id] = (story, method)
@@ -610,6 +616,7 @@ class StoryIndex:
             "first_paragraph_hash": (sig.first_paragraph or None) if make_rep else None,
             "first_paragraph_words": sig.first_paragraph_words if make_rep else None,
             "signature_version": SIGNATURE_VERSION,
+            "language": doc.language,
         })
         self._seq += 1
         return StoryAssignment(doc.article_id, s.story_id, method == "new", method)
@@ -623,9 +630,9 @@ class StoryIndex:
         return idx
 
     def _add_rep(self, story: int, sig: _Signature, published: datetime | None,
-                 agency: str | None, city: str | None) -> None:
+                 agency: str | None, city: str | None, language: str | None = None) -> None:
         rep = len(self._reps)
-        self._reps.append(_Rep(story, sig, published, agency, city))
+        self._reps.append(_Rep(story, sig, published, agency, city, language))
         self._stories[story].reps.append(rep)
         cap = self.policy.max_stories_per_key
         postings = self._postings
@@ -659,7 +666,7 @@ class StoryIndex:
         return ranked[: self.policy.max_candidates]
 
     def _find_story(self, sig: _Signature, agency: str | None, city: str | None,
-                    published: datetime | None) -> tuple[int | None, bool]:
+                    published: datetime | None, language: str | None = None) -> tuple[int | None, bool]:
         """Best matching story for a signature, and whether the copy is a new variant of it."""
         best: tuple | None = None
         best_story = None
@@ -668,6 +675,8 @@ class StoryIndex:
             s = self._stories[story]
             agency_of_story = s.agency
             for r in s.reps:
+                if language and self._reps[r].language and language != self._reps[r].language:
+                    continue   # a translation is another story (a translations view may link them)
                 score = self._match_score(sig, agency, city, published, self._reps[r], agency_of_story)
                 if score is None:
                     continue

@@ -7,11 +7,10 @@ from typing import Any
 
 from spacy.tokens import Doc, Span
 
+from tasks.lang import Profile, profile_for
+
 # Numbers, dates and amounts are not what analysts count as "who/what is in the news".
-NON_NAME_LABELS = frozenset(
-    {"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"}
-)
-PERSON_LIKE_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP"})
+NON_NAME_LABELS = frozenset({"DATE", "TIME", "NUMBER"})   # standard labels (tasks.lang)
 
 # One canonical form per country/body that wire copy spells several ways.
 ALIASES = {
@@ -33,7 +32,8 @@ ALIASES = {
 }
 
 AGENCY_NAMES = ("AFP", "Reuters", "AP", "Agence France-Presse", "Associated Press")
-HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "dame"})
+HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "dame", "mme", "mlle"})
+FRENCH_MISTER = ("M.", "Me")   # written so, never a given name's initial in French copy
 
 # "WASHINGTON (AFP) –", "KABUL, Afghanistan (Reuters) -", "PARIS -": the dateline that opens wire copy.
 _DATELINE_RE = re.compile(
@@ -95,11 +95,11 @@ def _credit_line_ranges(text: str) -> list[tuple[int, int]]:
     return ranges
 
 
-def _trim_span(ent: Span) -> tuple[int, int] | None:
+def _trim_span(ent: Span, P: Profile) -> tuple[int, int] | None:
     """Character span of the entity without possessive marker and surrounding punctuation;
     a PERSON span missing its given name ("Anders [Lindqvist]") takes it back."""
     tokens = list(ent)
-    if ent.label_ == "PERSON" and len(ent) == 1 and ent.start > 0:
+    if ent.label_ == P.person and len(ent) == 1 and ent.start > 0:
         doc = ent.doc
         prev = doc[ent.start - 1]
         if (prev.pos_ == "PROPN" and prev.dep_ == "compound" and prev.head.i == ent.start
@@ -135,7 +135,7 @@ def normalize_name(text: str, *, title_case_caps: bool = False, strip_titles: bo
     words = name.split(" ")
     if len(words) > 1 and words[0].lower() == "the":
         words = words[1:]
-    if len(words) > 1 and words[0].lower().rstrip(".") in HONORIFICS:
+    if len(words) > 1 and (words[0].lower().rstrip(".") in HONORIFICS or words[0] in FRENCH_MISTER):
         words = words[1:]
     if strip_titles:
         while len(words) > 1 and words[0].lower().rstrip(".") in TITLE_WORDS:
@@ -158,14 +158,15 @@ def extract_entities(doc: Doc) -> list[dict[str, Any]]:
     "(AFP)" or on credit/copyright lines. Raises nothing for well-formed Docs.
     """
     text = doc.text
+    P = profile_for(doc.lang_)
     place_span, tag_span = _dateline_spans(text)
     credit_ranges = _credit_line_ranges(text)
 
     raw: list[dict[str, Any]] = []
     for ent in doc.ents:
-        if ent.label_ in NON_NAME_LABELS:
+        if P.label_std(ent.label_) in NON_NAME_LABELS:
             continue
-        trimmed = _trim_span(ent)
+        trimmed = _trim_span(ent, P)
         if trimmed is None:
             continue
         start, end = trimmed
@@ -186,47 +187,56 @@ def extract_entities(doc: Doc) -> list[dict[str, Any]]:
         if label in ("ORG", "GPE", "NORP") and ent.start > 0 and doc[ent.start - 1].lower_ in TITLE_WORDS:
             # "organiser Shirin Akter", "colleague Pieter de Villiers": a role word before a
             # name the small model took for an organisation.
-            label = "PERSON"
-        if in_dateline and label not in ("GPE", "LOC"):
-            label = "GPE"  # a dateline names a place; the small model often calls it ORG
+            label = P.person
+        if in_dateline and P.label_std(label) != "LOC":
+            label = P.place  # a dateline names a place; the small model often calls it ORG
         raw.append(
             {
                 "text": surface,
-                "norm": normalize_name(surface, title_case_caps=title_it, strip_titles=label == "PERSON"),
+                "norm": normalize_name(surface, title_case_caps=title_it, strip_titles=label == P.person),
                 "label": label,
                 "start_char": start,
                 "end_char": end,
             }
         )
-    _merge_people(raw)
-    _untagged_full_names(text, raw)
-    raw.extend(_unlabelled_surnames(doc, raw))
+    _merge_people(raw, P)
+    _untagged_full_names(text, raw, P)
+    raw.extend(_unlabelled_surnames(doc, raw, P))
     raw.sort(key=lambda m: m["start_char"])
+    for m in raw:
+        m["label_std"] = P.label_std(m["label"])
     return raw
 
 
-def _untagged_full_names(text: str, mentions: list[dict[str, Any]]) -> None:
+def _untagged_full_names(text: str, mentions: list[dict[str, Any]], P: Profile) -> None:
     """A lone surname whose full name NER missed ("Zach Parise’s two-goal night"): the first
     "Firstname Surname" in the text that is not a title, e.g. "Wild coach Bruce Boudreau"."""
     for mention in mentions:
         norm = mention["norm"]
-        if mention["label"] != "PERSON" or " " in norm or not norm[:1].isupper():
+        if mention["label"] != P.person or " " in norm or not norm[:1].isupper():
             continue
-        for m in re.finditer(r"\b([A-Z][a-z]+(?:\s[A-Z]\.)?)\s" + re.escape(norm) + r"\b", text):
-            before = text[:m.start()].rstrip(" ")
-            # A capitalized word opening a sentence ("Yesterday Parise scored") is no first name.
-            if before == "" or before[-1] in ".!?\n\"“”":
-                continue
-            if m.group(1).lower() not in TITLE_WORDS:
-                mention["norm"] = f"{m.group(1)} {norm}"
-                break
+        full = full_name_in_text(text, norm)
+        if full is not None:
+            mention["norm"] = full
 
 
-def _unlabelled_surnames(doc: Doc, mentions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def full_name_in_text(text: str, surname: str) -> str | None:
+    """The first "Firstname [X.] Surname" in `text` whose first word is not a title or a
+    capitalized word opening a sentence ("Yesterday Parise scored"); None if there is none."""
+    for m in re.finditer(r"\b([A-Z][a-z]+(?:\s[A-Z]\.)?)\s" + re.escape(surname) + r"\b", text):
+        before = text[:m.start()].rstrip(" ")
+        if before == "" or before[-1] in ".!?\n\"“”":
+            continue
+        if m.group(1).lower() not in TITLE_WORDS:
+            return f"{m.group(1)} {surname}"
+    return None
+
+
+def _unlabelled_surnames(doc: Doc, mentions: list[dict[str, Any]], P: Profile) -> list[dict[str, Any]]:
     """Surname mentions of a person named in full elsewhere that NER did not tag itself."""
     surnames: dict[str, str] = {}
     for m in mentions:
-        if m["label"] == "PERSON" and len(m["norm"].split()) > 1:
+        if m["label"] == P.person and len(m["norm"].split()) > 1:
             surnames.setdefault(m["norm"].split()[-1], m["norm"])
     if not surnames:
         return []
@@ -239,30 +249,30 @@ def _unlabelled_surnames(doc: Doc, mentions: list[dict[str, Any]]) -> list[dict[
         if any(s <= tok.idx < e for s, e in covered):
             continue
         extra.append(
-            {"text": tok.text, "norm": full, "label": "PERSON",
+            {"text": tok.text, "norm": full, "label": P.person,
              "start_char": tok.idx, "end_char": tok.idx + len(tok.text)}
         )
     return extra
 
 
-def _merge_people(mentions: list[dict[str, Any]]) -> None:
+def _merge_people(mentions: list[dict[str, Any]], P: Profile) -> None:
     """Point lone surnames (and mislabelled ones) at the full name given in the article."""
     full_names: list[tuple[int, str]] = [
         (m["start_char"], m["norm"])
         for m in mentions
-        if m["label"] == "PERSON" and len(m["norm"].split()) > 1
+        if m["label"] == P.person and len(m["norm"].split()) > 1
     ]
     if not full_names:
         return
     for mention in mentions:
         norm = mention["norm"]
-        if mention["label"] not in PERSON_LIKE_LABELS or len(norm.split()) > 3:
+        if mention["label"] not in (P.person, P.org, "GPE", "NORP") or len(norm.split()) > 3:
             continue
         # A surname, possibly with its particles ("de Villiers" -> "Pieter de Villiers", "Van Der
         # Beek" -> "James Van Der Beek"), and "Kennedy" -> "James P. Kennedy Jr.".
         candidates = [(pos, full) for pos, full in full_names
                       if full != norm and _GENERATION_RE.sub("", full).endswith(" " + norm)]
-        if not candidates and mention["label"] == "PERSON":
+        if not candidates and mention["label"] == P.person:
             # Family name first (Korean, Chinese, Hungarian order): "Park" -> "Park Seo-yeon".
             candidates = [(pos, full) for pos, full in full_names if full.split()[0] == norm and " " not in norm]
         if not candidates:
@@ -271,5 +281,5 @@ def _merge_people(mentions: list[dict[str, Any]]) -> None:
         # The closest earlier full name wins (two Clintons in one story); else the first later one.
         _, full = max(earlier) if earlier else min(candidates)
         mention["norm"] = full
-        mention["label"] = "PERSON"
+        mention["label"] = P.person
 

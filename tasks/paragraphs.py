@@ -221,7 +221,8 @@ def analyze_by_paragraph(items: Sequence[tuple[str, str]], cache: Callable[[set[
                          on_parsed: Callable[[dict[str, bytes]], None] | None = None,
                          stats: ParagraphStats | None = None,
                          progress: Callable[[int, int], None] | None = None) -> Iterator[Analysis]:
-    """Analyse (key, text) items through their paragraphs; yields one Analysis per item, in completion order.
+    """Analyse (key, text) items with model `model_name` through their paragraphs; yields one
+    Analysis per item (its `model` set), in completion order.
 
     `cache(keys)` returns the stored parses among those paragraph keys; only the other
     paragraphs go through the model, each once, and `on_parsed` receives each job's new
@@ -251,6 +252,8 @@ def analyze_by_paragraph(items: Sequence[tuple[str, str]], cache: Callable[[set[
         if on_parsed and res.parsed:
             on_parsed(res.parsed)
         later.update((h, r) for h, r in res.parsed.items() if h in keep)
+        for a in res.analyses:
+            a.model = model_name
         done += len(res.analyses)
         if progress:
             progress(done, len(items))

@@ -5,7 +5,7 @@ import concurrent.futures as cf
 import dataclasses
 import hashlib
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -19,6 +19,7 @@ from tasks.dedup import StoryDoc, StoryIndex, canonicalize_url, content_hash
 from tasks.extract import ExtractionError, extract_article, html_fragment_to_text
 from tasks.feeds import FeedEntry, FeedParseError, parse_feed
 from tasks.fetch import Fetcher, FetchPolicy, next_fetch_at
+from tasks.lang import choose_language
 from tasks.nlp import Analysis
 from tasks.raw import put_raw
 from tasks.sites import site_key
@@ -212,6 +213,7 @@ class RawArticle:
     fetched_at: datetime
     raw_sha256: str | None
     capture: dict | None = None
+    language_source: str | None = None   # where `language` was declared: page or feed (None: nowhere)
 
 
 @dataclass(frozen=True)
@@ -254,7 +256,7 @@ def fetch_article(fetcher: Fetcher, lake: Lake, cand: Candidate, now: datetime
     if text.strip():
         published, source = pick_published(None, e.published_at, now)
         return RawArticle(cand, e.url, cand.canonical_url, text, e.title, e.author, published, source,
-                          e.language, "feed", now, cand.feed_sha256)
+                          e.language, "feed", now, cand.feed_sha256, language_source="feed" if e.language else None)
     res = fetcher.fetch(e.url, kind="page")
     if res.error_class:
         return ArticleFailure(e.url, cand.feed_url, res.error_class, res.error or res.error_class, res.status)
@@ -290,7 +292,7 @@ def extract_fetched(page: FetchedPage, cpu_seconds: float | None = None) -> RawA
     published, source = pick_published(ex.published_at, e.published_at, page.fetched_at)
     return RawArticle(cand, e.url, canonical, ex.text, ex.title or e.title, ex.author or e.author, published,
                       source, ex.language or e.language, "page", page.fetched_at, page.capture["sha256"],
-                      page.capture)
+                      page.capture, language_source="page" if ex.language else "feed" if e.language else None)
 
 
 def get_article(fetcher: Fetcher, lake: Lake, cand: Candidate, now: datetime,
@@ -388,6 +390,8 @@ class CleanArticle:
     cleaned: Cleaned
     content_hash: str
     article_id: str
+    language: str | None = None          # see tasks.lang.choose_language
+    language_source: str | None = None
 
 
 def _clean_site(args: tuple) -> tuple[frozenset[str], list[tuple[Cleaned, str] | CpuBudgetExceeded]]:
@@ -396,7 +400,7 @@ def _clean_site(args: tuple) -> tuple[frozenset[str], list[tuple[Cleaned, str] |
     Each page has its own CPU budget for both steps; a page over it is left out of the
     furniture and comes back as its CpuBudgetExceeded, the other pages go on.
     """
-    texts, titles, known, bylines, cpu_seconds = args
+    texts, titles, known, bylines, cpu_seconds, declared = args
     budgets = [CpuBudget(cpu_seconds) for _ in texts]
     pages = [_charged(budget, page_furniture_keys, text, title) for text, title, budget in zip(texts, titles, budgets)]
     furniture = known | furniture_of_pages([p for p in pages if not isinstance(p, CpuBudgetExceeded)])
@@ -404,7 +408,8 @@ def _clean_site(args: tuple) -> tuple[frozenset[str], list[tuple[Cleaned, str] |
     cleaned = [p if isinstance(p, CpuBudgetExceeded) else _charged(budget, clean_page, text, title, furniture, byline,
                                                                     title_keys)
                for p, text, title, byline, budget in zip(pages, texts, titles, bylines, budgets)]
-    return furniture, [c if isinstance(c, CpuBudgetExceeded) else (c, content_hash(c.text)) for c in cleaned]
+    return furniture, [c if isinstance(c, CpuBudgetExceeded)
+                       else (c, content_hash(c.text), choose_language(c.text, *d)) for c, d in zip(cleaned, declared)]
 
 
 def _charged(budget: CpuBudget, fn: Callable, *args):
@@ -438,8 +443,9 @@ def clean_articles(raws: list[RawArticle], furniture: dict[str, frozenset[str]],
 
     def work(site: str) -> tuple:
         rs = by_site[site]
+        declared = [(r.language, None) if r.language_source == "page" else (None, r.language) for r in rs]
         args = ([r.text for r in rs], [r.title for r in rs], furniture.get(site, frozenset()), [r.author for r in rs],
-                cpu_seconds)
+                cpu_seconds, declared)
         by_site[site] = [dataclasses.replace(r, text="") for r in rs]
         return args
 
@@ -451,14 +457,14 @@ def clean_articles(raws: list[RawArticle], furniture: dict[str, frozenset[str]],
             if isinstance(got, CpuBudgetExceeded):
                 failed.append(ArticleFailure(r.url, r.candidate.feed_url, got.error_class, str(got)))
             else:
-                out.append(CleanArticle(r, got[0], got[1], article_id_for(r.canonical_url)))
+                out.append(CleanArticle(r, got[0], got[1], article_id_for(r.canonical_url), *got[2]))
     return out, learned, failed
 
 
 def assign_stories(index: StoryIndex, arts: Sequence[CleanArticle]) -> dict[str, tuple[str, str]]:
     """story_id and dedup method per article_id (articles with no text become their own story)."""
     docs = [StoryDoc(a.article_id, a.raw.candidate.site, a.cleaned.text, a.raw.title, a.raw.published_at,
-                     a.cleaned.wire_agency, a.cleaned.dateline, a.content_hash) for a in arts]
+                     a.cleaned.wire_agency, a.cleaned.dateline, a.content_hash, a.language) for a in arts]
     return {s.article_id: (s.story_id, s.method) for s in index.assign(docs)}
 
 
@@ -479,7 +485,7 @@ def articles_table(arts: Sequence[CleanArticle], stories: dict[str, tuple[str, s
             "article_id": a.article_id, "url": r.url, "canonical_url": r.canonical_url,
             "site": r.candidate.site, "feed_url": r.candidate.feed_url, "title": r.title, "author": r.author,
             "published_at": r.published_at, "published_source": r.published_source, "fetched_at": r.fetched_at,
-            "language": r.language, "wire_agency_detected": a.cleaned.wire_agency, "dateline": a.cleaned.dateline,
+            "language": a.language, "language_source": a.language_source, "wire_agency_detected": a.cleaned.wire_agency, "dateline": a.cleaned.dateline,
             "text": a.cleaned.text, "removed": list(a.cleaned.removed),
             "word_count": len(a.cleaned.text.split()), "content_hash": a.content_hash,
             "text_hash": text_hash(a.cleaned.text), "story_id": story_id,
@@ -515,33 +521,51 @@ def known_article_ids(lake: Lake) -> set[str]:
     return ids
 
 
-def pending_texts(lake: Lake, model: str, nlp_version: str) -> list[tuple[str, str, str]]:
-    """(text_hash, text, story_id) of every stored text not yet analysed by this model and version.
+def pending_texts(lake: Lake, models: Mapping[str, str], nlp_version: str, default: str = "en"
+                  ) -> tuple[dict[str, list[tuple[str, str, str]]], dict[str, int]]:
+    """Stored texts not yet analysed by the model of their language, per language.
 
-    Each text once, sorted by hash. Looking at all stored texts rather than this run's makes
-    the stage self-healing: texts whose analysis a crash interrupted are picked up next run.
+    `models` maps a language to its model id (name-version); a text whose language is unknown
+    goes to `default`'s. Returns ({language: [(text_hash, text, story_id)] sorted by hash},
+    {language: number of texts}) where the second dict counts the texts of languages without a
+    model (they get no NLP rows). Looking at all stored texts rather than this run's makes the
+    stage self-healing: texts whose analysis a crash interrupted are picked up next run.
     """
     import pyarrow.compute as pc
 
-    arts = lake.read_table("articles", schema=ARTICLES.schema, columns=["text_hash"])
+    arts = lake.read_table("articles", schema=ARTICLES.schema, columns=["text_hash", "language"])
     if arts is None:
-        return []
-    todo = set(arts.column("text_hash").to_pylist()) - analysed_hashes(lake, model, nlp_version)
+        return {}, {}
+    lang_of: dict[str, str] = {}
+    for h, lang in zip(arts.column("text_hash").to_pylist(), arts.column("language").to_pylist()):
+        if lang or h not in lang_of:
+            lang_of[h] = lang or default
+    done = analysed_hashes(lake, nlp_version)
+    todo, without = {}, {}
+    for h, lang in lang_of.items():
+        if lang not in models:
+            without[lang] = without.get(lang, 0) + 1
+        elif (h, models[lang]) not in done:
+            todo[h] = lang
     if not todo:
-        return []
+        return {}, without
     t = lake.read_table("articles", schema=ARTICLES.schema, columns=["text_hash", "text", "story_id"],
                         filter=pc.field("text_hash").isin(sorted(todo)))
     rows = {h: (h, text, story) for h, text, story in zip(*(t.column(c).to_pylist()
                                                             for c in ("text_hash", "text", "story_id")))}
-    return [rows[h] for h in sorted(rows)]
+    out: dict[str, list] = {}
+    for h in sorted(rows):
+        out.setdefault(todo[h], []).append(rows[h])
+    return out, without
 
 
-def analysed_hashes(lake: Lake, model: str, nlp_version: str) -> set[str]:
+def analysed_hashes(lake: Lake, nlp_version: str) -> set[tuple[str, str]]:
+    """(text_hash, model) of the texts analysed with this NLP version."""
     done = lake.read_table("nlp_docs", schema=NLP_DOCS.schema, columns=["text_hash", "model", "nlp_version"])
     if done is None:
         return set()
-    return {h for h, m, v in zip(*(done.column(c).to_pylist() for c in ("text_hash", "model", "nlp_version")))
-            if m == model and v == nlp_version}
+    return {(h, m) for h, m, v in zip(*(done.column(c).to_pylist() for c in ("text_hash", "model", "nlp_version")))
+            if v == nlp_version}
 
 
 def analysed_sources(lake: Lake, story_ids: set[str], model: str, nlp_version: str
@@ -575,9 +599,13 @@ def analysed_sources(lake: Lake, story_ids: set[str], model: str, nlp_version: s
     return {s: sorted(t.items()) for s, t in sources.items()}, analyses
 
 
-def nlp_table(analyses: Sequence[Analysis], model: str, nlp_version: str, run_id: str,
+def nlp_table(analyses: Sequence[Analysis], model: str | Mapping[str | None, str], nlp_version: str, run_id: str,
               derived_from: dict[str, str] | None = None) -> pa.Table:
-    """`nlp_docs` rows for a batch of Analysis results (`derived_from`: copy key -> source key)."""
+    """`nlp_docs` rows for a batch of Analysis results (`derived_from`: copy key -> source key).
+
+    `model` is the model id (name-version) written, or a mapping from Analysis.model (the model's
+    name) to it.
+    """
     derived_from = derived_from or {}
     ent_fields = [f.name for f in NLP_DOCS.schema.field("entities").type.value_type]
     quote_fields = [f.name for f in NLP_DOCS.schema.field("quotes").type.value_type]
@@ -585,6 +613,6 @@ def nlp_table(analyses: Sequence[Analysis], model: str, nlp_version: str, run_id
         "text_hash": a.key, "n_words": a.n_words, "n_entities": len(a.entities), "n_quotes": len(a.quotes),
         "entities": [{k: e.get(k) for k in ent_fields} for e in a.entities],
         "quotes": [{k: q.get(k) for k in quote_fields} for q in a.quotes],
-        "model": model, "nlp_version": nlp_version, "derived_from": derived_from.get(a.key), "run_id": run_id,
+        "model": model if isinstance(model, str) else model[a.model], "nlp_version": nlp_version, "derived_from": derived_from.get(a.key), "run_id": run_id,
     } for a in analyses]
     return pa.Table.from_pylist(rows, schema=NLP_DOCS.schema)

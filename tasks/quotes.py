@@ -8,61 +8,9 @@ from typing import Any
 
 from spacy.tokens import Doc, Token
 
-from tasks.entities import extract_entities, normalize_name
-
-# The model runs without its lemmatizer (1.8x faster), so cue lemmas come from this list, whose
-# regular forms are generated (_inflect) and irregular ones listed.
-CUE_VERBS = frozenset(
-    """
-    say tell add state declare explain note insist warn claim argue write ask reply respond recall
-    acknowledge admit announce tweet post continue concede stress emphasize emphasise predict vow
-    complain suggest confirm deny maintain quip joke shout conclude observe remark comment assert
-    promise pledge report describe call urge agree cry plead boast caution charge counter demand
-    murmur whisper scream yell sigh laugh accuse praise dismiss criticize criticise condemn hail
-    denounce brand term message advise exclaim lament scold text wonder assure reiterate scribble
-    allege testify hint chant beg mutter recount retort snap muse concur email reveal repeat
-    caution contend chide fume gush rave recollect specify clarify elaborate propose recommend
-    mention answer inform signal indicate instruct order blast slam cheer mouth relate depict
-    """.split()
-)
-_IRREGULAR = {
-    "say": ("said",), "tell": ("told",), "write": ("wrote", "written"), "plead": ("pled",),
-    "cry": ("cried", "cries"), "reply": ("replied", "replies"), "deny": ("denied", "denies"),
-    "text": ("texted", "texts", "texting"), "email": ("emailed", "emails", "emailing"),
-    "quip": ("quipped", "quipping"), "admit": ("admitted", "admitting"),
-}
-# Verbs of judging and naming take a quoted complement ("called it 'a farce'", "accused them of
-# 'lying'") but do not introduce a quote standing on its own, so they count only inside a sentence.
-_EMBED_ONLY_CUES = frozenset(
-    {"describe", "call", "urge", "agree", "demand", "accuse", "praise", "dismiss", "criticize",
-     "criticise", "condemn", "hail", "denounce", "brand", "term", "depict", "blast", "slam", "cheer",
-     "mouth", "order", "instruct", "signal", "indicate", "beg", "mention", "propose", "recommend"}
-)
-
-
-def _inflect(lemma: str) -> tuple[str, ...]:
-    """Regular English forms of a verb: lemma, -s, -ed, -ing (spelling rules of the common cases)."""
-    if lemma in _IRREGULAR:
-        extra = _IRREGULAR[lemma]
-    else:
-        extra = ()
-    if lemma.endswith("e"):
-        past, ing = lemma + "d", lemma[:-1] + "ing"
-    elif lemma.endswith("y") and lemma[-2:-1] not in "aeiou":
-        past, ing = lemma[:-1] + "ied", lemma + "ing"
-    elif (len(lemma) <= 4 and lemma[-1] not in "aeiouwxy" and lemma[-2:-1] in "aeiou"
-          and lemma[-3:-2] not in "aeiou"):
-        past, ing = lemma + lemma[-1] + "ed", lemma + lemma[-1] + "ing"  # "chat" -> "chatted"
-    else:
-        past, ing = lemma + "ed", lemma + "ing"
-    third = lemma + ("es" if lemma.endswith(("s", "sh", "ch", "x")) else "s")
-    if lemma.endswith("y") and lemma[-2:-1] not in "aeiou":
-        third = lemma[:-1] + "ies"
-    regular = () if lemma in ("say", "tell", "write") else (past,)
-    return (lemma, third, ing, *regular, *extra)
-
-
-CUE_LEMMA: dict[str, str] = {form: lemma for lemma in sorted(CUE_VERBS) for form in _inflect(lemma)}
+from tasks.entities import extract_entities, full_name_in_text, normalize_name
+from tasks.lang import Profile, profile_for
+from tasks.lang.en import CUE_LEMMA  # noqa: F401 - the English table, as before
 
 OPEN_MARKS = "“«„‟"
 CLOSE_MARKS = "”»"
@@ -70,30 +18,7 @@ STRAIGHT_MARK = '"'
 _ALL_MARKS = OPEN_MARKS + CLOSE_MARKS + STRAIGHT_MARK
 _INNER_STRIP = " \t\u00a0\u202f\u2009"
 _SENT_END = frozenset({".", "?", "!"})
-_SUBJ_DEPS = frozenset({"nsubj", "nsubjpass"})
-PRONOUNS = frozenset({"he", "she", "they", "we", "i", "it", "you"})
-# Words before a quoted span that make it a name, title or label, not somebody's words.
-_LABEL_CUES = frozenset(
-    {
-        "so-called", "dubbed", "titled", "entitled", "nicknamed", "called", "named", "known",
-        "book", "novel", "film", "movie", "song", "album", "series", "show", "play", "documentary",
-        "memoir", "poem", "opera", "musical", "exhibition", "campaign", "operation", "slogan",
-        "hashtag", "magazine", "newspaper", "programme", "program", "podcast", "anthem", "word",
-        "term", "phrase", "label", "brand", "motto", "headline", "byline", "banner", "sign",
-    }
-)
-_NAMING_CUES = frozenset(
-    {"call", "calls", "called", "calling", "dub", "dubs", "dubbed", "nickname", "nicknamed", "name",
-     "named", "names", "title", "titled", "entitled", "label", "labelled", "labeled"}
-)
-_FEMALE_WORDS = frozenset(
-    {"she", "her", "ms", "mrs", "miss", "madam", "spokeswoman", "chairwoman", "congresswoman",
-     "businesswoman", "woman", "mother", "daughter", "sister", "wife", "queen", "princess", "dame"}
-)
-_MALE_WORDS = frozenset(
-    {"he", "his", "him", "mr", "sir", "spokesman", "chairman", "congressman", "businessman", "man",
-     "father", "son", "brother", "husband", "king", "prince"}
-)
+_SUBJ_DEPS = frozenset({"nsubj", "nsubjpass", "nsubj:pass"})
 
 
 @dataclass
@@ -191,10 +116,11 @@ class _TokenIndex:
 
 
 def _is_cue(token: Token, *, embedded: bool = False) -> str | None:
-    lemma = CUE_LEMMA.get(token.lower_)
-    if lemma is None or not token.tag_.startswith("VB"):
+    P = _lang(token.doc)
+    lemma = P.cue_lemma.get(token.lower_)
+    if lemma is None or not P.is_verb(token.tag_):
         return None
-    if lemma in _EMBED_ONLY_CUES and not embedded:
+    if lemma in P.embed_only and not embedded:
         return None
     return lemma
 
@@ -209,7 +135,7 @@ def _subject(verb: Token) -> Token | None:
             if child.dep_ in _SUBJ_DEPS:
                 return child
     # "issued a statement saying …": whoever issued it; "a letter stating …" alone: the text.
-    if verb.dep_ == "acl" and verb.head.lower_ in DOCUMENT_NOUNS:
+    if verb.dep_ == "acl" and verb.head.lower_ in _lang(verb.doc).document_nouns:
         gov = verb.head.head
         if verb.head.dep_ in ("dobj", "pobj") and gov is not verb.head:
             if gov.pos_ == "ADP":
@@ -268,12 +194,17 @@ def _attribution_after(doc: Doc, close_tok: int, quote_text: str, limit_tok: int
     if i >= end:
         return None
     # "according to X"
-    if doc[i].lower_ == "according" and i + 1 < end and doc[i + 1].lower_ == "to":
-        obj = next((c for c in doc[i + 1].children if c.dep_ == "pobj"), None)
+    n = _according_at(doc, i)
+    if n:
+        obj = _according_object(doc, i, n, end)
         if obj is not None:
-            s, e = _np_bounds(obj, i + 2, end)
-            return _Attribution(s, e, "according to", "after")
+            s, e = _np_bounds(obj, i + n, end)
+            return _Attribution(s, e, " ".join(t.lower_ for t in doc[i:i + n]), "after")
         return None
+    if _lang(doc).clitics:
+        attr = _attribution_inverted(doc, i, end)
+        if attr is not None:
+            return attr if (follows_punct or ends_punct) else None
     window_end = min(end, i + 25)
     for j in range(i, window_end):
         tok = doc[j]
@@ -308,9 +239,11 @@ def _attribution_after(doc: Doc, close_tok: int, quote_text: str, limit_tok: int
                 return _Attribution(s, e, cue, "after")
         # The parser sometimes breaks "the regional company X said" apart; a verbless,
         # noun-phrase-shaped stretch between the mark and the cue is still the speaker.
+        # A capitalized word the tagger took for an adverb or adjective is a name in this slot
+        # (“…,” Early said; “…,” Young said).
         stretch = doc[i:j]
-        if 0 < len(stretch) <= 12 and stretch[-1].pos_ in ("PROPN", "NOUN", "PRON") and all(
-            t.pos_ in _NP_POS and t.text not in {",", "(", ")"} for t in stretch
+        if 0 < len(stretch) <= 12 and (stretch[-1].pos_ in ("PROPN", "NOUN", "PRON") or _name_like(stretch[-1])) and all(
+            (t.pos_ in _NP_POS or _name_like(t)) and t.text not in {",", "(", ")"} for t in stretch
         ):
             return _Attribution(i, j, cue, "after")
         return None
@@ -318,6 +251,11 @@ def _attribution_after(doc: Doc, close_tok: int, quote_text: str, limit_tok: int
 
 
 _NP_POS = frozenset({"DET", "ADJ", "NOUN", "PROPN", "NUM", "PART", "PRON", "ADP", "CCONJ", "PUNCT"})
+
+
+def _name_like(tok: Token) -> bool:
+    """A capitalized word tagged adverb or adjective (a surname such as "Early" or "Young")."""
+    return tok.pos_ in ("ADV", "ADJ") and tok.text[:1].isupper() and tok.text[1:2].islower()
 
 
 def _attribution_before(doc: Doc, open_tok: int, lower_tok: int) -> _Attribution | None:
@@ -351,20 +289,32 @@ def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int
     seen = 0
     found: _Attribution | None = None
     sent = doc[first_tok].sent
+    # A parse may run a sentence over a paragraph break (the small French model does): the
+    # report and its speaker are looked for in the quote's paragraph only.
+    lo, hi = sent.start, sent.end
+    for k in range(open_tok - 1, sent.start - 1, -1):
+        if "\n" in doc[k].text:
+            lo = k + 1
+            break
+    hi = min(hi, _paragraph_token_end(doc, close_tok))
     while tok.head is not tok and seen < 12:
         tok = tok.head
         seen += 1
         if first_tok <= tok.i <= last_tok:
             continue
+        if not lo <= tok.i < hi:
+            continue
         cue = _is_cue(tok, embedded=True)
         if cue is None:
             continue
         subj = _subject(tok)
-        if subj is None or open_tok <= subj.i <= close_tok or subj.lower_ in ("that", "which", "who"):
+        if subj is not None and not lo <= subj.i < hi:
+            subj = _leading_phrase(doc, lo, tok.i)
+        if subj is None or open_tok <= subj.i <= close_tok or subj.lower_ in _lang(doc).relative_pronouns:
             break
-        s, e = _np_bounds(subj, sent.start, sent.end)
+        s, e = _np_bounds(subj, lo, hi)
         found = _Attribution(s, e, cue, "embedded")
-        if cue in _EMBED_ONLY_CUES:
+        if cue in _lang(doc).embed_only:
             break  # "licences it called “…”": the namer's words
     if found is None:
         # "Selling the stadium, the owner said, would “…”": the report is a parenthetical.
@@ -378,12 +328,24 @@ def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int
                 break
     if found is None:
         for t in doc[sent.start:open_tok]:
-            if t.lower_ == "according" and t.i + 1 < open_tok and doc[t.i + 1].lower_ == "to":
-                obj = next((c for c in doc[t.i + 1].children if c.dep_ == "pobj"), None)
+            n = _according_at(doc, t.i) or _according_initial_at(doc, t.i)
+            if n and t.i + n < open_tok:
+                obj = _according_object(doc, t.i, n, open_tok)
                 if obj is not None and obj.i < open_tok:
-                    s, e = _np_bounds(obj, t.i + 2, open_tok)
-                    found = _Attribution(s, e, "according to", "embedded")
+                    s, e = _np_bounds(obj, t.i + n, open_tok)
+                    found = _Attribution(s, e, " ".join(x.lower_ for x in doc[t.i:t.i + n]), "embedded")
     return found
+
+
+def _leading_phrase(doc: Doc, lo: int, verb: int) -> Token | None:
+    """The head of a verbless phrase opening a paragraph before its verb ("Son avocat, Me Paul
+    Rinaldi, a dénoncé"), up to the first comma; None when a verb or mark stands in between."""
+    end = next((k for k in range(lo, verb) if doc[k].text == ","), verb)
+    span = doc[lo:end]
+    if not len(span) or any(t.pos_ in ("VERB", "AUX") or t.text in _ALL_MARKS for t in span):
+        return None
+    nouns = [t for t in span if t.pos_ in ("NOUN", "PROPN")]
+    return nouns[0] if nouns else None
 
 
 def _attribution_colon(doc: Doc, open_tok: int) -> _Attribution | None:
@@ -414,7 +376,7 @@ def _attribution_colon(doc: Doc, open_tok: int) -> _Attribution | None:
     last = next((t for t in reversed(pre) if t.pos_ in ("NOUN", "PROPN")), None)
     if last is None or last.i < colon - 3:
         return None
-    if last.lower_ in DOCUMENT_NOUNS:
+    if last.lower_ in _lang(doc).document_nouns:
         root = last.head
         while root.dep_ not in ("ROOT",) and root.head is not root and root.pos_ not in ("VERB", "AUX"):
             root = root.head
@@ -438,8 +400,11 @@ _REPORTED_DEPS = frozenset({"ccomp", "parataxis"})
 def _guess_lemma(verb: Token) -> str:
     """A verb's lemma without the lemmatizer: the cue table, else the inflection stripped."""
     word = verb.lower_
-    if word in CUE_LEMMA:
-        return CUE_LEMMA[word]
+    P = _lang(verb.doc)
+    if word in P.cue_lemma:
+        return P.cue_lemma[word]
+    if P.code != "en":
+        return word
     if word.endswith("ied"):
         return word[:-3] + "y"
     if word.endswith("ed") and len(word) > 4:
@@ -456,13 +421,14 @@ def _attribution_governing(doc: Doc, first_tok: int, last_tok: int, open_tok: in
     a subject outside the quote: “…,” Dylan Nelson, a postdoctoral fellow at …, said in a
     statement. Any such verb is a cue (“…,” the mayor messaged), not only the listed ones; a
     listed cue may also take the quote as its object."""
+    P = _lang(doc)
     for tok in doc[first_tok:last_tok + 1]:
         head = tok.head
         if head is tok or open_tok <= head.i <= close_tok or not lo <= head.i < hi:
             continue
-        if not head.tag_.startswith("VB"):
+        if not P.is_verb(head.tag_):
             continue
-        if CUE_LEMMA.get(head.lower_) in _EMBED_ONLY_CUES:
+        if P.cue_lemma.get(head.lower_) in P.embed_only:
             continue  # "called it “…”" names or judges; it does not introduce a quote
         listed = _is_cue(head) is not None
         if tok.dep_ not in _REPORTED_DEPS and not (listed and tok.dep_ in ("dobj", "dep")):
@@ -483,14 +449,15 @@ def _looks_like_label(doc: Doc, quote: str, open_tok: int, close_tok: int) -> bo
     """Titles, nicknames and scare quotes: a word or a few title-cased words, or introduced
     by 'so-called', 'dubbed', 'the film', ..."""
     words = quote.split()
+    P = _lang(doc)
     prev = [doc[k].lower_ for k in range(max(0, open_tok - 3), open_tok)]
-    inner = [t for t in doc[open_tok + 1:close_tok] if not t.is_punct]
+    inner = [t for t in doc[open_tok + 1:close_tok] if not t.is_punct and not t.is_space]
     outside_heads = {t.head.lower_ for t in inner if not open_tok < t.head.i < close_tok}
     if len(words) < 2:
         return True
-    if prev and prev[-1] in _LABEL_CUES - _NAMING_CUES:
+    if prev and prev[-1] in P.label_cues - P.naming_cues:
         return True
-    if (prev and prev[-1] in _NAMING_CUES) or outside_heads & _NAMING_CUES:
+    if (prev and prev[-1] in P.naming_cues) or outside_heads & P.naming_cues:
         # "locals call it “the wound”" gives a name: short, definite or capitalized. "called it
         # “a judicial coup”" or "“deeply puzzling”" is the speaker's judgement.
         first = inner[0] if inner else None
@@ -503,7 +470,7 @@ def _looks_like_label(doc: Doc, quote: str, open_tok: int, close_tok: int) -> bo
         return True
     after = doc[close_tok + 1] if close_tok + 1 < len(doc) else None
     modifies_noun = after is not None and after.pos_ in ("NOUN", "PROPN")
-    if len(prev) > 1 and prev[-1] in ("the", "a", "an") and prev[-2] in _LABEL_CUES and len(words) <= 4 and not modifies_noun:
+    if len(prev) > 1 and prev[-1] in ("the", "a", "an") and prev[-2] in P.label_cues and len(words) <= 4 and not modifies_noun:
         # "tabloids called the “boiler war”" names a thing; "what it called a “predictable”
         # framework" quotes the speaker's adjectives.
         return True
@@ -515,52 +482,121 @@ def _looks_like_label(doc: Doc, quote: str, open_tok: int, close_tok: int) -> bo
     return False
 
 
-def _gender_of(words: list[str] | set[str]) -> str | None:
+def _gender_of(words: list[str] | set[str], P: Profile) -> str | None:
     lowered = {w.lower().strip(".") for w in words}
-    if lowered & _FEMALE_WORDS:
+    if lowered & P.female_words:
         return "f"
-    if lowered & _MALE_WORDS:
+    if lowered & P.male_words:
         return "m"
     return None
 
 
-# Heads of descriptions that name a human or institutional source ("a senior official").
-HUMAN_NOUNS = frozenset(
-    """
-    official spokesman spokeswoman spokesperson minister president leader lawyer diplomat source
-    mediator negotiator envoy ambassador analyst expert economist researcher scientist director
-    chairman chairwoman chair chief head manager officer commander witness resident activist
-    organiser organizer ranger doctor nurse teacher student worker farmer owner governor mayor
-    senator lawmaker engineer captain judge prosecutor governor secretary commissioner inspector
-    editor author professor survivor victim mother father man woman passenger driver coach player
-    """.split()
-)
-INSTITUTION_NOUNS = frozenset(
-    """
-    ministry government company agency police army military union association federation council
-    commission committee court group party firm bank office department service institute university
-    board authority administration parliament cabinet regime embassy council league club team
-    airline carrier operator publisher studio network channel newspaper broadcaster coalition
-    organisation organization foundation charity alliance federation office
-    """.split()
-)
-# Heads of phrases naming a text as the source: "the statement said", "according to the audit".
-DOCUMENT_NOUNS = frozenset(
-    """
-    statement statements report reports letter letters post posts tweet tweets email emails memo
-    memos filing filings document documents record records study studies paper papers release
-    survey poll audit website blog note notes message messages transcript transcripts ruling
-    complaint lawsuit indictment affidavit data notice announcement article editorial column
-    sign signs banner caption text texts minutes guidance analysis review findings communique
-    communiqué declaration resolution decree order verdict judgment judgement brief motion
-    testimony petition manifesto charter agreement bill draft plan proposal footage video
-    """.split()
-)
-ROLE_NOUNS = HUMAN_NOUNS | INSTITUTION_NOUNS
-_SALIENT_PRONOUNS = frozenset({"he", "she", "it", "they"})
+def _lang(doc: Doc) -> Profile:
+    """The words of the Doc's language (its model's `lang`)."""
+    return profile_for(doc.lang_)
 
 
-def _speaker_kind(mention: "_Mention") -> str:
+def _std(ent: dict[str, Any]) -> str:
+    """An entity's standard label (entities.label_std; the label itself in rows made without it)."""
+    return ent.get("label_std") or ent["label"]
+
+
+def _according_at(doc: Doc, i: int) -> int:
+    """Length of a source-introducing phrase ("according to", "selon") starting at token i, else 0."""
+    for words in _lang(doc).according:
+        n = len(words)
+        if i + n <= len(doc) and tuple(t.lower_ for t in doc[i:i + n]) == words:
+            return n
+    return 0
+
+
+def _according_initial_at(doc: Doc, i: int) -> int:
+    """Length of a phrase that introduces a source at a sentence's start ("Pour X, …"), else 0."""
+    if i > doc[i].sent.start and not ("\n" in doc[i - 1].text or doc[i - 1].is_space):
+        return 0
+    for words in _lang(doc).according_initial:
+        n = len(words)
+        if i + n <= len(doc) and tuple(t.lower_ for t in doc[i:i + n]) == words:
+            return n
+    return 0
+
+
+def _according_object(doc: Doc, i: int, n: int, end: int) -> Token | None:
+    """The head of the phrase after "according to" / "selon": its object in the parse, else the
+    first noun, name or pronoun after it."""
+    obj = next((c for c in doc[i + n - 1].children if c.dep_ == "pobj"), None)
+    if obj is not None:
+        return obj
+    for t in doc[i + n:end]:
+        if t.is_punct or t.is_space:
+            return None
+        if t.pos_ in ("PROPN", "NOUN", "PRON"):
+            return t
+    return None
+
+
+def _attribution_inverted(doc: Doc, i: int, end: int) -> _Attribution | None:
+    """An inverted cue clause after a quote: « … », a-t-il déclaré / explique-t-elle / a déclaré
+    le ministre / indique Marie Roux (the parser of a small model often gets these wrong, so the
+    clause is read by its shape: auxiliary, cue verb, clitic pronoun or noun phrase)."""
+    P = _lang(doc)
+    j = i
+    clitic = None
+    if j + 1 < end and doc[j].lower_ in P.reflexive and doc[j + 1].lower_ in P.aux:
+        j += 1   # « … », s'est indignée X
+    while j < end and doc[j].lower_ in P.aux:   # a-t-elle fait valoir
+        j += 1
+        while j < end and doc[j].lower_ in P.clitics:
+            clitic = j
+            j += 1
+        while j < end and doc[j].pos_ == "ADV" and doc[j].lower_ not in P.cue_lemma:
+            j += 1   # « … », a encore déclaré X
+    if j >= end:
+        return None
+    cue = P.cue_lemma.get(doc[j].lower_)
+    if cue is None:
+        return None
+    k = j + 1
+    while k < end and doc[k].lower_ in P.clitics:
+        clitic = k
+        k += 1
+    if clitic is not None:
+        return _Attribution(clitic, clitic + 1, cue, "after")
+    # Time words and "to AFP" may stand between the verb and its subject: "a déclaré mardi à l'AFP le maire".
+    while k < end and (doc[k].pos_ in ("ADV", "ADP", "NUM") or doc[k].ent_type_ in ("DATE", "TIME")
+                       or doc[k].lower_ in P.skip_after_cue):
+        if doc[k].pos_ == "ADP" and k + 1 < end and doc[k + 1].pos_ in ("PROPN", "DET", "NOUN"):
+            # "à l'AFP", "aux journalistes": an addressee, skipped with its noun (or name)
+            k += 1
+            while k < end and doc[k].pos_ == "DET":
+                k += 1
+            if k < end and doc[k].ent_iob_ == "B":
+                k += 1
+                while k < end and doc[k].ent_iob_ == "I":
+                    k += 1
+            elif k < end and doc[k].pos_ in ("PROPN", "NOUN"):
+                k += 1
+            continue
+        k += 1
+    if k >= end or doc[k].pos_ not in ("DET", "PROPN", "NOUN", "PRON", "ADJ"):
+        return None
+    s = k
+    e = k
+    while e < end and not (doc[e].is_punct and doc[e].text not in ("'", "-")) and not doc[e].is_space \
+            and doc[e].pos_ not in ("VERB", "AUX", "SCONJ", "CCONJ") and doc[e].text not in _ALL_MARKS:
+        if e > s and doc[e].pos_ == "ADP" and doc[e].lower_ not in P.of_words:
+            break   # "le maire dans un communiqué": the phrase ends at a preposition other than "de"
+        if e > s and doc[e].pos_ == "ADV":
+            break   # "l'édile lors d'une visite"
+        e += 1
+    if e < end and e > s + 1 and doc[e - 1].lower_ in P.relative_pronouns:
+        # "un médecin du service qui a requis l'anonymat": a restrictive relative clause is kept.
+        while e < end and not doc[e].is_punct and not doc[e].is_space and doc[e].text not in _ALL_MARKS:
+            e += 1
+    return _Attribution(s, e, cue, "after") if e > s else None
+
+
+def _speaker_kind(mention: "_Mention", P: Profile) -> str:
     """person, organization, document or unknown, from how a source was named."""
     if mention.kind == "person":
         return "person"
@@ -569,7 +605,7 @@ def _speaker_kind(mention: "_Mention") -> str:
     if mention.kind == "document":
         return "document"
     head = mention.head.lower()
-    if head in INSTITUTION_NOUNS or head.rstrip("s") in INSTITUTION_NOUNS:
+    if head in P.institution_nouns or head.rstrip("s") in P.institution_nouns:
         return "organization"
     return "person"  # "an insider", "the doctors", "one legal expert"
 
@@ -591,6 +627,7 @@ class _Resolver:
 
     def __init__(self, doc: Doc, entities: list[dict[str, Any]], quoted: list[tuple[int, int]]) -> None:
         self.doc = doc
+        self.P = _lang(doc)
         self.entities = entities
         self.gender: dict[str, str] = {}
         self.history: list[_Mention] = []
@@ -605,6 +642,15 @@ class _Resolver:
             t.i for t in doc
             if t.dep_ in _SUBJ_DEPS and t.pos_ in ("PROPN", "NOUN", "PRON", "NUM") and not inside_quote(t.idx)
         ]
+        if self.P.varied_roles:
+            # Its parser often makes a named person an object or a conjunct ("Bernard Lascombes,
+            # 61 ans, conteste …" parsed as an object): every name counts as a possible source.
+            index = _TokenIndex(doc)
+            named = {index.at(ent["start_char"]).i for ent in entities
+                     if _std(ent) == "PERSON" and not inside_quote(ent["start_char"])}
+            # "à Clisson": a name after a preposition is a place or an addressee, not a source.
+            named = {i for i in named if i == 0 or doc[i - 1].pos_ != "ADP"}
+            self.pending = sorted(set(self.pending) | named)
         self.cursor = 0
 
     def advance(self, upto_tok: int) -> None:
@@ -615,17 +661,22 @@ class _Resolver:
                 continue
             tok = self.doc[i]
             if tok.pos_ == "PRON":
-                if tok.lower_ in _SALIENT_PRONOUNS:
+                if self.P.varied_roles and _is_cue(tok.head, embedded=True) is None:
+                    continue   # "elle" is as often "la mesure" as a person: only a speaker counts
+                if tok.lower_ in self.P.pronoun_gender or tok.lower_ in self.P.clitics:
                     self.done[i] = self._pronoun(tok.lower_)
                 continue
             sent = tok.sent
             s, e = _np_bounds(tok, sent.start, sent.end)
+            if tok.dep_ not in _SUBJ_DEPS:
+                ent = self._entity_for(tok)
+                s, e = (tok.i, tok.i + 1) if ent is None else (tok.i, self._token_end(ent["end_char"]))
             is_cue_subject = _is_cue(tok.head, embedded=True) is not None
             mention = self._describe(tok, s, e, remember=False)
-            if mention.kind in ("desc", "group") and not (is_cue_subject or tok.lower_ in ROLE_NOUNS):
+            if mention.kind in ("desc", "group") and not (is_cue_subject or tok.lower_ in self.P.role_nouns):
                 continue
             self._remember(mention)
-            self.done[i] = (mention.resolved, mention.entity, _speaker_kind(mention))
+            self.done[i] = (mention.resolved, mention.entity, _speaker_kind(mention, self.P))
 
     def speaker(self, s: int, e: int) -> tuple[str, str | None, str]:
         """Resolve the speaker phrase doc[s:e]; returns (resolved, entity or None, speaker_kind)."""
@@ -639,26 +690,29 @@ class _Resolver:
                 if match is not None:
                     self.history.append(match)
             return resolved, entity, kind
-        if head.pos_ == "PRON" or head.lower_ in PRONOUNS:
+        if head.pos_ == "PRON" or head.lower_ in self.P.pronouns or head.lower_ in self.P.clitics:
             result = self._pronoun(head.lower_)
         else:
             mention = self._describe(head, s, e, remember=True)
-            result = (mention.resolved, mention.entity, _speaker_kind(mention))
+            result = (mention.resolved, mention.entity, _speaker_kind(mention, self.P))
         self.done[head.i] = result
         return result
 
     def _remember(self, mention: _Mention) -> None:
-        gender = _gender_of(mention.words)
+        gender = _gender_of(mention.words, self.P)
+        if gender is None and mention.kind in ("person", "desc"):
+            gender = self.P.gender_openers.get(mention.text.split(" ", 1)[0].lower())
         if gender and mention.resolved not in self.gender:
             self.gender[mention.resolved] = gender
         self.history.append(mention)
 
     def _pronoun(self, pronoun: str) -> tuple[str, str | None, str]:
-        wanted = {"she": "f", "he": "m"}.get(pronoun)
+        pronoun = self.P.clitics.get(pronoun, pronoun)
+        wanted = self.P.pronoun_gender.get(pronoun)
         for cand in reversed(self.history):
             if wanted and cand.kind in ("org", "group", "document"):
                 continue
-            if pronoun == "it" and cand.kind in ("person", "group"):
+            if pronoun in self.P.neuter and cand.kind in ("person", "group"):
                 continue
             known = self.gender.get(cand.resolved)
             if wanted and known and known != wanted:
@@ -666,23 +720,84 @@ class _Resolver:
             if wanted and not known:
                 self.gender[cand.resolved] = wanted
             self.history.append(cand)
-            return cand.resolved, cand.entity, _speaker_kind(cand)
+            return cand.resolved, cand.entity, _speaker_kind(cand, self.P)
         return pronoun, None, "unknown"
+
+    def _token_end(self, char: int) -> int:
+        i = bisect.bisect_left([t.idx for t in self.doc], char)
+        return max(i, 1)
+
+    def _latest_person(self, gender: str | None) -> _Mention | None:
+        """The latest named person of a compatible gender, for a generic role word that refers back
+        ("l'élu", "le chercheur": French copy avoids repeating the title of the person just named)."""
+        for cand in reversed(self.history):
+            if cand.kind != "person" or cand.entity is None:
+                continue
+            known = self.gender.get(cand.resolved)
+            if gender and known and known != gender:
+                continue
+            return cand
+        return None
 
     def _entity_for(self, tok: Token) -> dict[str, Any] | None:
         labels = frozenset({"PERSON", "ORG", "NORP"}) if tok.pos_ in ("PROPN", "NOUN") else frozenset({"PERSON", "ORG"})
         return _entity_in(self.entities, 0, len(self.doc.text) + 1, labels, containing=tok.idx)
+
+    def _full_name(self, head: Token) -> _Mention | None:
+        """The person named in full of whom `head` is the surname: a source met earlier, else the
+        closest full name in the article's entities or text (earlier first), else None."""
+        word = head.text
+        people = [c for c in reversed(self.history) if c.kind == "person"]
+        # Surname last (Western order) first, then surname first ("Park Seo-yeon" -> "Park").
+        known = next((c for c in people if c.resolved.split()[-1] == word), None) or next(
+            (c for c in people if len(c.resolved.split()) > 1 and c.resolved.split()[0] == word), None
+        )
+        if known is not None:
+            return known
+        found = [(ent["start_char"], ent["norm"]) for ent in self.entities
+                 if _std(ent) == "PERSON" and len(ent["norm"].split()) > 1 and ent["norm"].split()[-1] == word]
+        if not found and (full := full_name_in_text(self.doc.text, word)) is not None:
+            found = [(self.doc.text.find(full), full)]
+        if not found:
+            return None
+        earlier = [f for f in found if f[0] < head.idx]
+        _, name = max(earlier) if earlier else min(found)
+        return _Mention(head.i, word, name, name, "person", head.lower_, frozenset(name.lower().split()))
+
+    def _name_after(self, e: int) -> dict[str, Any] | None:
+        """The PERSON entity right after the comma that ends a phrase at token e (a title such
+        as "Me" or "M." may stand before it), else None."""
+        doc = self.doc
+        if e >= len(doc) - 1 or doc[e].text != ",":
+            return None
+        for k in range(e + 1, min(e + 3, len(doc))):
+            ent = self._entity_for(doc[k])
+            if ent is not None and _std(ent) == "PERSON" and ent["start_char"] >= doc[e + 1].idx:
+                return ent
+            if doc[k].is_punct or not doc[k].text[:1].isupper():
+                return None
+        return None
 
     def _describe(self, head: Token, s: int, e: int, *, remember: bool) -> _Mention:
         doc = self.doc
         text = doc[s:e].text.strip()
         words = frozenset(t.lower_ for t in doc[s:e])
         ent = self._entity_for(head)
+        if head.lower_ in self.P.human_nouns and (ent is None or _std(ent) != "PERSON"):
+            # "le ministre de l'Intérieur, Jean Dumont": the person in apposition, not the title
+            # the small model took for an organisation.
+            named = next((self._entity_for(t) for t in head.subtree if t.dep_ == "appos" and t.i != head.i
+                          and (self._entity_for(t) or {}).get("label_std") == "PERSON"), None)
+            ent = named or ent
         if ent is None and e - s > 1 and doc[e - 1].pos_ == "PROPN" and not any(
-            t.pos_ in ("VERB", "AUX", "ADP", "PRON", "SCONJ") for t in doc[s:e]
+            t.pos_ in ("VERB", "AUX", "ADP", "PRON", "SCONJ") and t.lower_ not in self.P.of_words for t in doc[s:e]
         ):
             # A name closing the phrase the parser split apart: "the energy company Enerhoservis".
             ent = self._entity_for(doc[e - 1])
+        if (ent is None or _std(ent) != "PERSON") and self.P.role(head.lower_) in self.P.role_keys:
+            # "la préfète du département, Claire Audouard, a …": a role, then the name after a
+            # comma, however the parser attached it (the small French model: as a conjunct).
+            ent = self._name_after(e) or ent
         if ent is None:
             # "The chief negotiator for Vardia, Helene Sarrot, said": the name is an appositive
             # (which the parser may hang on any word of the phrase).
@@ -697,25 +812,33 @@ class _Resolver:
             # Only the words before the name count ("Union organiser Shirin Akter"), not a
             # trailing "of the National Institute".
             left = {t.lower_ for t in doc[s:head.i]}
-            kind = "person" if ent["label"] == "PERSON" else "org"
-            if left & INSTITUTION_NOUNS and not left & HUMAN_NOUNS:
+            kind = "person" if _std(ent) == "PERSON" else "org"
+            if left & self.P.institution_nouns and not left & self.P.human_nouns:
                 kind = "org"
-            elif left & HUMAN_NOUNS or _gender_of(left):
+            elif left & self.P.human_nouns or _gender_of(left, self.P):
                 kind = "person"
             mention = _Mention(head.i, text, ent["norm"], ent["norm"], kind, head.lower_,
                                words | frozenset(ent["norm"].lower().split()))
-        elif head.pos_ == "PROPN" and e - s == 1:
-            # A surname NER missed: the person named in full earlier.
-            people = [c for c in reversed(self.history) if c.kind == "person"]
-            # Surname last (Western order) first, then surname first ("Park Seo-yeon" -> "Park").
-            mention = next((c for c in people if c.resolved.split()[-1] == head.text), None) or next(
-                (c for c in people if len(c.resolved.split()) > 1 and c.resolved.split()[0] == head.text), None
-            )
+            if e - s == 1 and " " not in ent["norm"] and not left:
+                # A lone name that the article gives in full elsewhere ("Sanborn", tagged ORG,
+                # after "Jeff Sanborn", which NER missed): the full name, a person.
+                full = self._full_name(head)
+                if full is not None:
+                    mention = full
+        elif e - s == 1 and head.text[:1].isupper() and head.pos_ in ("PROPN", "NOUN", "ADJ", "ADV"):
+            # A surname NER missed (the tagger may call "Early" or "Young" an adverb or adjective).
+            mention = self._full_name(head)
         if mention is None and _is_short_description(doc[s:e], head):
+            role = self.P.role(head.lower_)
             for cand in reversed(self.history):
-                if cand.head == head.lower_ or head.lower_ in cand.words:
+                if cand.head == head.lower_ or head.lower_ in cand.words or (
+                        role in self.P.role_keys and role in {self.P.role(w) for w in cand.words}):
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
                     break
+            if mention is None and head.lower_ in self.P.anaphoric_roles and e - s <= 2:
+                cand = self._latest_person(_gender_of(words, self.P) or self.P.gender_openers.get(text.split(" ", 1)[0].lower()))
+                if cand is not None:
+                    mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
             if mention is None:
                 earlier = _earlier_description(doc, head, s, self.entities)
                 if earlier is not None:
@@ -728,17 +851,17 @@ class _Resolver:
         ):
             # A name NER missed ("Mayor Ana Ruiz"): the name without its title.
             name = normalize_name(text, strip_titles=True)
-            kind = "org" if words & INSTITUTION_NOUNS else "person"
+            kind = "org" if words & self.P.institution_nouns else "person"
             mention = _Mention(head.i, text, name, None, kind, head.lower_, words | frozenset(name.lower().split()))
         if mention is None:
-            if head.lower_ in INSTITUTION_NOUNS:
+            if head.lower_ in self.P.institution_nouns:
                 kind = "org"
             elif head.tag_ in ("NNS", "NNPS") or any(t.dep_ == "conj" for t in head.children):
                 kind = "group"
             else:
                 kind = "desc"
             mention = _Mention(head.i, text, text, None, kind, head.lower_, words)
-        if head.pos_ == "NOUN" and head.lower_ in DOCUMENT_NOUNS:
+        if head.pos_ == "NOUN" and head.lower_ in self.P.document_nouns:
             # "the statement", "court filings", "a joint statement from the two ministries": the
             # words come from a text, not a person, whoever stands behind it.
             mention = _Mention(mention.tok, mention.text, mention.resolved, None, "document",
@@ -752,7 +875,7 @@ def _is_short_description(span, head: Token) -> bool:
     words = [t.lower_ for t in span]
     return (
         0 < len(words) <= 4
-        and words[0] in ("the", "this", "that")
+        and words[0] in _lang(span.doc).definite
         # After a closing mark the tagger often calls "minister" a PROPN; the case tells.
         and (head.pos_ != "PROPN" or head.text[:1].islower())
     )
@@ -761,7 +884,7 @@ def _is_short_description(span, head: Token) -> bool:
 def _entity_in(entities: list[dict[str, Any]], start: int, end: int, labels: frozenset[str],
                containing: int | None = None) -> dict[str, Any] | None:
     for ent in entities:
-        if ent["label"] in labels and ent["start_char"] >= start and ent["end_char"] <= end:
+        if (_std(ent) in labels or ent["label"] in labels) and ent["start_char"] >= start and ent["end_char"] <= end:
             if containing is None or ent["start_char"] <= containing < ent["end_char"]:
                 return ent
     return None
@@ -781,8 +904,16 @@ def _earlier_description(doc: Doc, head: Token, before_tok: int, entities: list[
             continue
         if tok.pos_ not in ("NOUN", "PROPN"):
             continue
+        # "la ministre de la Santé, Claire Roux": the person named beside the title.
+        named = next((c for c in tok.children if c.dep_ in ("appos", "flat:name", "nmod") and c.pos_ == "PROPN"
+                      and _entity_in(entities, 0, len(doc.text) + 1, frozenset({"PERSON"}), containing=c.idx)), None)
+        if named is not None:
+            ent = _entity_in(entities, 0, len(doc.text) + 1, frozenset({"PERSON"}), containing=named.idx)
+            return ent["norm"], ent["norm"]
         sent = tok.sent
         s, e = _np_bounds(tok, sent.start, sent.end)
+        while s < e and doc[s].pos_ == "ADP":
+            s += 1   # "du syndicat" (porte-parole du syndicat): the phrase, not its preposition
         desc = doc[s:e].text.strip()
         if len(desc.split()) < 2:
             continue
@@ -966,7 +1097,7 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
     def para_of(char: int) -> int:
         return para_rank[para_line(char)]
 
-    reported = _reported_speech(doc, [(sp.open_char, sp.close_char + 1) for sp in spans])
+    reported = _reported_speech(doc, [(sp.open_char, sp.close_char + 1) for sp in spans]) if _lang(doc).indirect else []
     events: list[tuple[int, _Span | _Reported]] = [(sp.open_char, sp) for sp in spans]
     events += [(doc[rep.start].idx, rep) for rep in reported]
     events.sort(key=lambda ev: ev[0])
@@ -1005,8 +1136,14 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
         prefix = text[para_start_char:span.open_char].rstrip(_INNER_STRIP)
         after_sentence = prefix == "" or prefix[-1] in ".?!" or prefix[-1] in CLOSE_MARKS + STRAIGHT_MARK
         label_like = _looks_like_label(doc, quote, open_tok, close_tok)
+        judged = None
+        if label_like and not after_sentence and len(quote.split()) == 1 and quote[:1].islower():
+            # « incompréhensible » after "a jugé la décision": one word, but the judge's own.
+            judged = _attribution_embedded(doc, first_tok, last_tok, open_tok, close_tok)
+            if judged is not None and judged.cue not in _lang(doc).embed_only:
+                judged = None
 
-        attr = _attribution_after(doc, close_tok, text[span.start:span.close_char].rstrip(_INNER_STRIP), limit)
+        attr = judged or _attribution_after(doc, close_tok, text[span.start:span.close_char].rstrip(_INNER_STRIP), limit)
         if attr is None:
             attr = _attribution_before(doc, open_tok, para_lo_tok)
         if attr is None and (after_sentence or prefix.endswith(":")):
@@ -1017,7 +1154,8 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             attr = _attribution_embedded(doc, first_tok, last_tok, open_tok, close_tok)
         if attr is None and not after_sentence:
             continue
-        if attr is not None and not after_sentence and attr.pattern != "before" and label_like and len(quote.split()) < 2:
+        if attr is not None and not after_sentence and attr.pattern != "before" and label_like and len(quote.split()) < 2 \
+                and judged is None:
             # A single quoted word mid-sentence is a scare quote or a name, even next to "said".
             continue
         if attr is None:
@@ -1037,6 +1175,8 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             continue
 
         speaker = doc[attr.speaker_start:attr.speaker_end].text.strip() or None
+        if speaker is not None:
+            speaker = _lang(doc).clitics.get(speaker.lower()) or speaker   # "-t-elle" -> "elle"
         resolved, entity, mention_kind = (None, None, "unknown")
         if speaker is not None:
             resolved, entity, mention_kind = resolver.speaker(attr.speaker_start, attr.speaker_end)

@@ -79,8 +79,8 @@ def test_first_run_lands_every_stage(two_runs):
     assert first.returncode == 3, first.stderr   # some feeds failed: documented exit code
     assert "FAILED" in first.stdout and "/broken/feed.xml" in first.stdout and "/nowhere/feed.xml" in first.stdout
     # Every article of the sample sites and the two of the fixture site, once each.
-    assert "37 new articles" in first.stdout
-    assert len(snap["articles"]) == len(EXPECTED["articles"]) + 2 == 37
+    assert "39 new articles" in first.stdout
+    assert len(snap["articles"]) == len(EXPECTED["articles"]) + 2 == 39
     assert any(a["text_source"] == "page" for a in snap["articles"])
     assert any(s["n_sites"] >= 2 for s in snap["stories"])       # a wire story carried by several sites
     assert snap["entities"] and snap["quotes"]
@@ -92,6 +92,7 @@ def test_sites_are_named_by_the_feed_list_and_counted_per_story(two_runs, fixtur
     expected = EXPECTED
     names = {"harbor-gazette": "The Harbor Gazette", "valley-courier": "Valley Courier",
              "northfield-ledger": "Northfield Ledger", "coastline-daily": "Coastline Daily",
+             "courrier-du-lac": "Le Courrier du Lac",
              "riverside-courier": fixture_server.base_url.removeprefix("http://")}   # unnamed: host:port
     res = newsflow("sql", "--data", str(data), "--format", "json",
                    "SELECT a.canonical_url, a.site, s.n_sites, s.sites FROM articles a JOIN stories s USING (story_id)")
@@ -186,6 +187,36 @@ def test_second_run_changes_no_table(two_runs):
     assert second.returncode == 3, second.stderr
     assert "0 new articles" in second.stdout
     assert snap1 == snap2
+
+
+def test_the_french_site_gets_french_rows_and_stories_of_its_own(two_runs):
+    """The French reposts of two AFP stories: language fr from the feed, the French model's labels
+    with their standard ones, a French quote with its speaker resolved, and stories apart from
+    the English copies of the same dispatches."""
+    data, first = two_runs[0], two_runs[1]
+    assert "languages  en " in first.stdout and "fr 2" in first.stdout
+
+    def sql(q):
+        res = newsflow("sql", "--data", str(data), "--format", "json", q)
+        assert res.returncode == 0, res.stderr
+        return [json.loads(line) for line in res.stdout.splitlines()]
+
+    fr = sql("SELECT article_id, story_id, language, language_source, wire_agency, dateline, text FROM articles "
+             "WHERE site = 'Le Courrier du Lac' ORDER BY dateline")
+    assert [(a["language"], a["language_source"], a["wire_agency"]) for a in fr] == [("fr", "feed", "AFP")] * 2
+    assert [a["dateline"] for a in fr] == ["ATHÈNES (AFP) -", "LISBONNE (AFP) -"]
+    assert not any(w in a["text"] for a in fr for w in ("Réagir", "Partager", "Lire aussi", "newsletter", "Publié le"))
+    # A translation is a story of its own: no English copy shares it.
+    assert sql("SELECT DISTINCT language FROM articles WHERE story_id IN (SELECT story_id FROM articles "
+               "WHERE language = 'fr')") == [{"language": "fr"}]
+    ents = sql("SELECT DISTINCT norm, label, label_std, model FROM entities WHERE language = 'fr'")
+    assert {"norm": "Duarte Maleiro", "label": "PER", "label_std": "PERSON"} in [
+        {k: e[k] for k in ("norm", "label", "label_std")} for e in ents]
+    assert all(e["model"].startswith("fr_core_news_sm") for e in ents)
+    assert {e["label_std"] for e in sql("SELECT DISTINCT label_std FROM entities WHERE language = 'en'")} >= {"PERSON", "ORG"}
+    quotes = sql("SELECT text, speaker_resolved, cue FROM quotes WHERE language = 'fr'")
+    assert {"text": "Personne ne gagne une longue grève.", "speaker_resolved": "Ana Roel", "cue": "ajouter"} in quotes
+    assert any(q["speaker_resolved"] == "Duarte Maleiro" and q["cue"] == "déclarer" for q in quotes)
 
 
 def test_failures_are_recorded_with_their_class(two_runs):
@@ -354,7 +385,7 @@ def test_demo_serves_ingests_queries_and_reports(tmp_path):
     res = newsflow("demo", "--data", str(data), "--port", str(free_port()))
     assert res.returncode == 0, res.stderr
     out = res.stdout
-    assert "feeds      4 total: 4 ok, 0 unchanged, 0 failed" in out and "35 new articles" in out
+    assert "feeds      5 total: 5 ok, 0 unchanged, 0 failed" in out and "37 new articles" in out
     assert "-- Stories carried by the most sites" in out and "-- Most-quoted speakers" in out
     report = data / "report.html"
     assert out.strip().splitlines()[-1] == f"Report (open it in a browser): {report}"

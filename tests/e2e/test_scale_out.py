@@ -107,7 +107,7 @@ def test_dask_s3_run_gives_the_local_run_tables(local_run, feeds, cluster, s3, b
     counts = dict(server.counts)
     got = tables(data, base_env)   # `newsflow sql` reads the S3 lake through the catalog's views
     _, want = local_run
-    assert len(want["articles"]) == 35 and want["entities"] and want["quotes"]
+    assert len(want["articles"]) == 37 and want["entities"] and want["quotes"]
     for name in TABLES:
         assert got[name] == want[name], name
     # Object-store writes: every file one PUT at its final key; no copies, deletes, multipart
@@ -158,7 +158,7 @@ def test_killed_worker_is_replaced_and_the_tables_are_unchanged(local_run, feeds
     for name in TABLES:
         assert got[name] == want[name], name
     dups = rows(data, "SELECT count(*) AS n, count(DISTINCT article_id) AS d FROM articles", base_env)[0]
-    assert dups["n"] == dups["d"] == 35
+    assert dups["n"] == dups["d"] == 37
 
 
 def test_missing_bucket_or_dead_endpoint_is_one_line_before_any_fetch(base_env, tmp_path):

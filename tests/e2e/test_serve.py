@@ -51,7 +51,7 @@ def test_scheduled_run_fires_and_lands_data(tmp_path, sample_server, schedule):
             time.sleep(3)
         assert landed is not None, (tmp_path / "serve.log").read_text()[-3000:]
         articles = Lake(str(data / "lake")).read_table("articles")
-        assert articles is not None and articles.num_rows == 35
+        assert articles is not None and articles.num_rows == 37
     finally:
         stop(proc)
         log.close()

@@ -47,7 +47,7 @@ def path_of(url: str) -> str:
 
 def test_every_feed_parses_and_every_article_lands(ingested):
     polls, n_entries, results, arts, _ = ingested
-    assert [p.status for p in polls] == ["ok"] * 4
+    assert [p.status for p in polls] == ["ok"] * 5
     assert n_entries == sum(f["n_entries"] for f in EXPECTED["feeds"].values())
     assert not [r for r in results if isinstance(r, P.ArticleFailure)]
     assert sorted(path_of(a.raw.canonical_url) for a in arts) == sorted(EXPECTED["articles"])
@@ -119,13 +119,14 @@ def test_conditional_get_makes_the_second_poll_unchanged(ingested, sample_server
     lake = Lake(str(tmp_path))
     with fetcher() as f:
         again = [P.poll_feed(f, lake, p.feed_url, p.state, NOW, site=p.site) for p in polls]
-    assert [p.status for p in again] == ["unchanged"] * 4
+    assert [p.status for p in again] == ["unchanged"] * 5
     assert all(not p.entries for p in again)
     assert [p.state["site"] for p in again] == [p.site for p in polls]
 
 
 SITE_NAMES = {"harbor-gazette": "The Harbor Gazette", "valley-courier": "Valley Courier",
-              "northfield-ledger": "Northfield Ledger", "coastline-daily": "Coastline Daily"}
+              "northfield-ledger": "Northfield Ledger", "coastline-daily": "Coastline Daily",
+              "courrier-du-lac": "Le Courrier du Lac"}
 
 
 def test_sites_on_one_loopback_host_are_the_names_the_feed_list_gives(ingested):

@@ -67,6 +67,9 @@ def test_photo_captions_with_credits_are_removed(caption):
         "Sign up for the Fjord Post Morning Briefing to get the day's top stories in your inbox.",
         "Follow Fjord Post on Facebook and X for the latest updates.",
         "Read more: Whalers in Tromso fear a quiet season",
+        "Don't miss → Whalers in Tromso fear a quiet season",
+        "Read next ▸ Ferry timetable cut for the winter",
+        "Related ⟶ Ferry timetable cut for the winter",
         "Advertisement",
     ],
 )

