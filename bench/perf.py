@@ -37,7 +37,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -520,8 +520,10 @@ def serve_sites(stack: contextlib.ExitStack, root: Path, hosts: Iterable[str], a
     raise OSError(f"no port free on all of {len(hosts)} loopback addresses after {attempts} tries: {last}")
 
 
-def ingest_phase(size: int, sw: Path) -> dict:
+def ingest_phase(size: int, sw: Path, generator_args: Sequence[str] = ()) -> dict:
     """Generate and serve the testbed in `sw`; a cold ingest and a no-op re-run, both measured.
+
+    `generator_args` go to make_testbed.py as well (such as `--writethru 1`).
 
     Each site is served on its own loopback address (127.0.0.2, 127.0.0.3, ...; one port), so the
     fetcher's per-host politeness applies per site, as it would with that many real sites.
@@ -537,7 +539,7 @@ def ingest_phase(size: int, sw: Path) -> dict:
     t0 = time.monotonic()
     subprocess.run([sys.executable, str(TESTBED), "--base", str(BASE_TEXTS), "--out", str(testbed),
                     "--base-url", gen_base, "--overwrite", "--stories", str(n_base), "--scale", str(scale),
-                    "--sites", str(SITES), "--seed", str(SEED)], check=True, capture_output=True)
+                    "--sites", str(SITES), "--seed", str(SEED), *generator_args], check=True, capture_output=True)
     gen_s = time.monotonic() - t0
     hosts = site_hosts(p.name for p in testbed.iterdir() if p.is_dir())
     feeds_file = testbed / "feeds.opml"   # it names each site (by title: the hosts are IP addresses)

@@ -11,7 +11,7 @@ import json
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -36,10 +36,15 @@ from tasks.extract import EXTRACTOR_VERSION
 from tasks.feeds import FeedListEntry, read_feed_list
 from tasks.fetch import Fetcher
 from tasks.nlp import NLP_VERSION, Analysis, ModelNotFound, analyze_by_model, map_analysis, plan_reuse, resolve_model
+from tasks.paragraphs import (PARAGRAPHS, ParagraphStats, analyze_by_paragraph, paragraphs_table, stored_parses,
+                              versioned)
 from tasks.pending import RetryPolicy, due_candidates, queued_ids, update_queue
 from tasks.storage import Lake
 
 
+# Paragraphs per nlp.pipe batch per text of the batch_size setting (a paragraph is about a
+# tenth of a news text).
+PARAGRAPH_BATCH = 4
 ARTICLES_PER_WRITE = 2_000   # rows per `articles` write (bounds the memory of building them)
 # The index's columns are tasks.dedup's business; the lake only needs a spec to store them.
 STORY_INDEX = TableSpec("story_index", "Near-duplicate index rows (tasks.dedup)",
@@ -74,6 +79,8 @@ class RunSummary:
     new_stories: int = 0
     texts_analyzed: int = 0
     texts_mapped: int = 0
+    paragraphs_parsed: int = 0
+    paragraphs_reused: int = 0
     texts_by_language: dict = field(default_factory=dict)   # texts pending NLP per language (runs: as JSON)
     texts_without_model: int = 0
     entities: int = 0
@@ -153,15 +160,19 @@ def analyze(lake: Lake, settings: Settings, run_id: str, models: dict[str, tuple
     language's model (see P.pending_texts), which runs once per distinct text; a copy whose
     paragraphs all occur in another copy of its story (a short or retypeset repost) gets that
     copy's analysis mapped onto it. Texts of a language without a model are counted, not analysed.
+    With the paragraph_nlp setting, each model runs only on paragraphs no run has parsed before,
+    each text being assembled from its paragraphs' parses (tasks.paragraphs; the new parses are
+    stored before the analyses that use them).
     """
+    nlp_version = versioned(NLP_VERSION, settings.paragraph_nlp)
     ids = {lang: model_id for lang, (_, model_id) in models.items()}
-    pending, without = P.pending_texts(lake, ids, NLP_VERSION)
+    pending, without = P.pending_texts(lake, ids, nlp_version)
     groups: dict[str | None, list[tuple[str, str]]] = {}
     to_map: list = []
     source_analyses: dict[str, Analysis] = {}
     for lang, items in sorted(pending.items()):
         name, model_id = models[lang]
-        sources, analyses = P.analysed_sources(lake, {s for _, _, s in items}, model_id, NLP_VERSION)
+        sources, analyses = P.analysed_sources(lake, {s for _, _, s in items}, model_id, nlp_version)
         for a in analyses.values():
             a.model = name
         source_analyses.update(analyses)
@@ -176,6 +187,7 @@ def analyze(lake: Lake, settings: Settings, run_id: str, models: dict[str, tuple
               "texts_by_language": {**{lang: len(items) for lang, items in pending.items()}, **without},
               "texts_without_model": sum(without.values())}
     buf: list[Analysis] = []
+    parses: dict[str, dict[str, bytes]] = defaultdict(dict)   # model id -> paragraph key -> new parse
     derived: dict[str, str] = {}
 
     def add(a: Analysis) -> None:
@@ -192,14 +204,46 @@ def analyze(lake: Lake, settings: Settings, run_id: str, models: dict[str, tuple
             add(map_analysis(source, key, text, segments))
 
     def flush() -> None:
+        # Parses first: a crash in between leaves parses no analysis used yet, never the reverse.
+        for model_id, new in parses.items():
+            if new:
+                lake.append(PARAGRAPHS, paragraphs_table(new, model_id, nlp_version, run_id))
+        parses.clear()
         if buf:
-            lake.append(NLP_DOCS, P.nlp_table(buf, model_ids, NLP_VERSION, run_id, derived))
+            lake.append(NLP_DOCS, P.nlp_table(buf, model_ids, nlp_version, run_id, derived))
             buf.clear()
+
+    def by_paragraph(show: Callable[[int, int], None]) -> Iterator[Analysis]:
+        # One model after another (each loads in the workers on its first job), every model
+        # with its own paragraph cache: the cache is keyed on the model id.
+        total, done = sum(map(len, groups.values())), 0
+        for name, items in groups.items():
+            model_id, part = model_ids[name], ParagraphStats()
+
+            def parsed(new: dict[str, bytes], model_id: str = model_id) -> None:
+                parses[model_id].update(new)
+                if sum(map(len, parses.values())) >= 20 * write_every:
+                    flush()
+
+            yield from analyze_by_paragraph(
+                items, lambda keys, model_id=model_id: stored_parses(lake, keys, model_id, nlp_version),
+                model_name=name, n_process=settings.n_process, batch_size=PARAGRAPH_BATCH * settings.batch_size,
+                pool=pool, on_parsed=parsed, stats=part, progress=lambda d, n, base=done: show(base + d, total))
+            done += len(items)
+            stats.paragraphs_parsed += part.paragraphs_parsed
+            stats.paragraphs_cached += part.paragraphs_cached
+            stats.texts_deferred += part.texts_deferred
 
     # Copies are mapped as their source's analysis arrives (in this process, while the workers
     # run the model on later texts), so no analysis is held longer than its copies need it.
-    for a in analyze_by_model(groups, n_process=settings.n_process, batch_size=settings.batch_size, pool=pool,
-                              progress=lambda d, n: progress("nlp texts", d, n) if n > 50 else None):
+    stats = ParagraphStats()
+    show = lambda d, n: progress("nlp texts", d, n) if n > 50 else None   # noqa: E731
+    if settings.paragraph_nlp:
+        analyses = by_paragraph(show)
+    else:
+        analyses = analyze_by_model(groups, n_process=settings.n_process, batch_size=settings.batch_size, pool=pool,
+                                    progress=show)
+    for a in analyses:
         counts["texts_analyzed"] += 1
         add(a)
         add_copies(a)
@@ -207,7 +251,7 @@ def analyze(lake: Lake, settings: Settings, run_id: str, models: dict[str, tuple
     for source in source_analyses.values():
         add_copies(source)
     flush()
-    return counts
+    return {**counts, "paragraphs_parsed": stats.paragraphs_parsed, "paragraphs_reused": stats.paragraphs_cached}
 
 
 def release_memory() -> None:
@@ -264,7 +308,7 @@ def start_run(settings: Settings, flow_name: str, parameters: dict) -> RunContex
     models = resolve_models(settings)
     versions = {"extractor": EXTRACTOR_VERSION, "cleaner": CLEANER_VERSION,
                 "model": models["en"][1], "models": {lang: m for lang, (_, m) in sorted(models.items())},
-                "nlp": NLP_VERSION}
+                "nlp": versioned(NLP_VERSION, settings.paragraph_nlp)}
     row = {"run_id": run_id, "flow": flow_name, "started_at": started, "status": "running",
            "parameters": json.dumps({**parameters, "settings": asdict(settings)}, default=str),
            "versions": json.dumps(versions)}
@@ -297,8 +341,10 @@ def group(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, map_fn
 
 def analyse_pending(ctx: RunContext, summary: RunSummary, pool: cf.Executor | None = None) -> None:
     """Run the NLP stage (the `analyze` task; in `pool`'s workers if given) and add its counts to the summary."""
+    progress("nlp stage", 0, 1)
     for k, v in analyze(ctx.lake, ctx.settings, ctx.run_id, ctx.models, pool).items():
         setattr(summary, k, v)
+    progress("nlp stage", 1, 1)
 
 
 def finish_run(ctx: RunContext, summary: RunSummary) -> dict:
@@ -308,7 +354,9 @@ def finish_run(ctx: RunContext, summary: RunSummary) -> dict:
     ctx.row["texts_by_language"] = json.dumps(summary.texts_by_language, sort_keys=True)
     ctx.row.update(finished_at=utcnow(), status=summary.status)
     _write_run(ctx)
+    progress("catalog", 0, 1)
     refresh_catalog(ctx.lake, ctx.settings.catalog_path)
+    progress("catalog", 1, 1)
     return asdict(summary)
 
 
@@ -442,11 +490,10 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
         prev = {r["feed_url"]: r for r in prev_t.to_pylist()} if prev_t is not None else {}
 
         with contextlib.ExitStack() as workers_stack:
-            # One set of workers for the CPU-bound stages, started before the polls (locally by
-            # the CLI, while the Prefect server starts) so that they have loaded the model by the
-            # time pages come in: extraction and cleaning run in them, and the NLP stage finds
-            # them ready. A run with nothing new stops the local ones it started after the polls;
-            # the CLI's stop when the flow returns (no-op re-run at 2k: 9.1 s).
+            # One set of workers for the CPU-bound stages (locally, the CLI's pool, created while
+            # the Prefect server starts): extraction and cleaning run in them, and they load the
+            # model while pages are fetched, so that the NLP stage finds them ready. A run with
+            # nothing new starts no worker process and loads no model.
             pool = workers_stack.enter_context(workers.run_workers(settings))
             fetching = ClusterFetching(ctx, pool) if settings.dask_address else LocalFetching(ctx, pool)
             with contextlib.closing(fetching):
@@ -459,10 +506,12 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
                 cands += due_candidates(queue, utcnow(), known)
                 # Polls keep only what the end of the run needs (states, captures): entries are in `cands`.
                 polls = [dataclasses.replace(p, entries=[]) for p in polls]
-                release_memory()   # the feeds' parse trees, freed in the poll threads' heaps
+                if summary.entries:   # a full collection costs 0.3 s even when no feed was parsed
+                    release_memory()   # the feeds' parse trees, freed in the poll threads' heaps
                 if not cands and not settings.dask_address:
                     workers_stack.close()   # stops the workers if the flow started them
                     pool = fetching.cpu_pool = None
+                workers.load_model_soon(pool, settings)   # while the pages are fetched
                 raws, failures = fetch_articles(ctx, fetching, polls, cands, known, summary)
                 queue, retries = update_queue(queue, cands, {f.url: f for f in failures}, known, utcnow(),
                                               retry_policy)
@@ -483,7 +532,8 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
             # is not queued): a crash between any two of these writes loses no page, and
             # articles stored meanwhile are known next run (queued rows for them are dropped).
             lake.replace_state(PENDING_PAGES, pa.Table.from_pylist(queue, schema=PENDING_PAGES.schema))
-            release_memory()
+            if summary.new_articles:
+                release_memory()
             analyse_pending(ctx, summary, pool)
 
         states = {**prev, **{p.feed_url: p.state for p in polls}}

@@ -1,7 +1,8 @@
 """Where a run's CPU-bound jobs run: a Dask cluster, worker processes the caller started early, or new ones.
 
-The CLI starts local workers while the local Prefect server starts (that leaves a core idle for
-a few seconds), so that the spaCy model is loaded before the feed polls instead of during them.
+The CLI creates the local worker pool while the local Prefect server starts; the workers start
+with their first job, and load the spaCy model once the feed polls have found something new
+(load_model_soon), while pages are fetched: a run with nothing new loads no model.
 They are handed over in a context variable, not a flow parameter: a deployment's parameters
 must be serialisable. Flows read it as `workers.EARLY_WORKERS` (module attribute): Prefect may
 pickle a served flow by value, and a context variable itself cannot be pickled.
@@ -14,7 +15,7 @@ import contextvars
 from collections.abc import Callable, Iterator
 
 from flows.settings import Settings, load_settings
-from tasks.nlp import worker_pool
+from tasks.nlp import preload, worker_pool
 
 EARLY_WORKERS: contextvars.ContextVar[cf.Executor | None] = contextvars.ContextVar("newsflow_early_workers",
                                                                                    default=None)
@@ -22,7 +23,7 @@ EARLY_WORKERS: contextvars.ContextVar[cf.Executor | None] = contextvars.ContextV
 
 @contextlib.contextmanager
 def early_workers(data_dir: str, overrides: dict | None = None) -> Iterator[None]:
-    """For the block, worker processes in EARLY_WORKERS, started now, for the model and n_process
+    """For the block, a worker pool in EARLY_WORKERS (its processes start with its first job), for the model and n_process
     that a run on `data_dir` with `overrides` will use (flows.settings.load_settings). A run on a
     Dask cluster (the `dask_address` setting) uses the cluster's workers: none are started.
 
@@ -32,7 +33,7 @@ def early_workers(data_dir: str, overrides: dict | None = None) -> Iterator[None
     if settings.dask_address:
         yield
         return
-    with worker_pool(settings.n_process, settings.language_models().get("en")) as pool:
+    with worker_pool(settings.n_process, settings.language_models().get("en"), load=False) as pool:
         token = EARLY_WORKERS.set(pool)
         try:
             yield
@@ -55,8 +56,16 @@ def run_workers(settings: Settings) -> Iterator[cf.Executor | None]:
     elif EARLY_WORKERS.get() is not None:
         yield EARLY_WORKERS.get()
     else:
-        with worker_pool(settings.n_process, settings.language_models().get("en")) as pool:
+        with worker_pool(settings.n_process, settings.language_models().get("en"), load=False) as pool:
             yield pool
+
+
+def load_model_soon(pool: cf.Executor | None, settings: Settings) -> None:
+    """Have local workers start loading the English model in the background (another language's
+    model, and any model on a Dask worker, loads with the first NLP job that needs it)."""
+    models = settings.language_models()
+    if pool is not None and not settings.dask_address and "en" in models:
+        preload(pool, settings.n_process, models["en"])
 
 
 def map_fn(pool: cf.Executor | None) -> Callable:

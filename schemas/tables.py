@@ -82,6 +82,7 @@ ARTICLES = _t(
     ], partition="published_date")
 
 STORY_INDEX = "story_index"  # schema owned by tasks.dedup.INDEX_SCHEMA (signatures are an implementation detail)
+NLP_PARAGRAPHS = "nlp_paragraphs"  # the parse of each distinct paragraph; schema owned by tasks.paragraphs
 
 ENTITY = pa.struct([
     ("text", pa.string()), ("norm", pa.string()), ("label", pa.string()),
@@ -212,8 +213,10 @@ RUNS = _t(
         ("pages_given_up", pa.int32(), "Pages given up (404/410, no article text, or still failing page_give_up_days after the first failure)"),
         ("duplicates", pa.int32(), "New articles that joined an existing story"),
         ("new_stories", pa.int32(), "Stories created"),
-        ("texts_analyzed", pa.int32(), "Distinct texts run through spaCy"),
+        ("texts_analyzed", pa.int32(), "Distinct texts analysed (entities and quotes found in the text assembled from its paragraphs' parses)"),
         ("texts_mapped", pa.int32(), "Texts given the mapped analysis of another copy of their story (no spaCy run)"),
+        ("paragraphs_parsed", pa.int32(), "Distinct paragraphs run through spaCy (analysed texts are assembled from their paragraphs' parses)"),
+        ("paragraphs_reused", pa.int32(), "Distinct paragraphs of analysed texts whose parse was stored by an earlier run"),
         ("texts_by_language", pa.string(), "Texts pending NLP this run per language, as JSON ({\"en\": 40, \"fr\": 12})"),
         ("texts_without_model", pa.int32(), "Texts left without NLP rows: their language has no model (see texts_by_language)"),
         ("entities", pa.int32(), "Entity mentions found"),

@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from schemas.tables import STORY_INDEX, TABLES
+from schemas.tables import NLP_PARAGRAPHS, STORY_INDEX, TABLES
 from schemas.views import VIEWS
 from tasks.catalog import catalog_lake_root, connect, view_statements
 from tasks.storage import LAKE_META, MANIFEST, SCHEMA_VERSION, Lake
@@ -35,7 +35,7 @@ class Problem:
 
 
 def _table_folders(lake: Lake) -> list[str]:
-    names = set(TABLES) | {STORY_INDEX}
+    names = set(TABLES) | {STORY_INDEX, NLP_PARAGRAPHS}
     return sorted(n for n in names if lake.file_sizes(n) or lake.file_sizes(n, hidden=True))
 
 

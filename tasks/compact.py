@@ -9,12 +9,12 @@ from datetime import date, datetime, timedelta
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from schemas.tables import STORY_INDEX, TABLES
+from schemas.tables import NLP_PARAGRAPHS, STORY_INDEX, TABLES
 from tasks.storage import COMPACTED_PREFIX, Lake, is_compacted
 
 TARGET_BYTES = 128 * 2**20
 # Every append-mode table: state tables are one file already, raw captures are not tables.
-COMPACTED_TABLES = tuple(sorted([n for n, s in TABLES.items() if s.mode == "append"] + [STORY_INDEX]))
+COMPACTED_TABLES = tuple(sorted([n for n, s in TABLES.items() if s.mode == "append"] + [STORY_INDEX, NLP_PARAGRAPHS]))
 
 
 def partition_date(folder: str) -> date | None:

@@ -9,6 +9,7 @@ import os
 import re
 import multiprocessing as mp
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -82,48 +83,55 @@ def analyze_docs(nlp, items: Sequence[tuple[str, str]], batch_size: int = 16) ->
     return out
 
 
-_WORKER_NLP = None
-_WORKER_MODEL: str | None = None
-_WORKER_LOAD: threading.Thread | None = None
-_WORKER_ERROR: BaseException | None = None
-
-
-def _init_worker(model_name: str | None) -> None:
-    """Start loading the model in the background: the worker takes other jobs meanwhile."""
-    global _WORKER_LOAD, _WORKER_MODEL
-    _WORKER_MODEL = model_name
-
-    def load() -> None:
-        global _WORKER_NLP, _WORKER_ERROR
-        try:
-            _WORKER_NLP = load_model(model_name)
-        except BaseException as e:  # noqa: BLE001 - re-raised by the first NLP job
-            _WORKER_ERROR = e
-
-    _WORKER_LOAD = threading.Thread(target=load, name="newsflow-model-load", daemon=True)
-    _WORKER_LOAD.start()
-
-
 _MODELS: dict[str | None, object] = {}
 _MODELS_LOCK = threading.Lock()
+_LOADING: dict[str | None, threading.Thread] = {}
+_LOAD_ERRORS: dict[str | None, BaseException] = {}
+
+
+def _load_into_cache(model_name: str | None) -> None:
+    try:
+        _MODELS[model_name] = load_model(model_name)
+    except BaseException as e:  # noqa: BLE001 - re-raised by the first NLP job
+        _LOAD_ERRORS[model_name] = e
+
+
+def start_loading(model_name: str | None, linger: float = 0.2) -> None:
+    """A job for a worker process: start loading model `model_name` in the background, then return.
+
+    The worker takes other jobs (extraction, cleaning) meanwhile; its first NLP job waits for
+    the load. It lingers a moment so that its siblings take the other workers' such jobs.
+    """
+    with _MODELS_LOCK:
+        if model_name not in _MODELS and model_name not in _LOADING:
+            _LOADING[model_name] = threading.Thread(target=_load_into_cache, args=(model_name,),
+                                                    name="newsflow-model-load", daemon=True)
+            _LOADING[model_name].start()
+    time.sleep(linger)
 
 
 def worker_model(model_name: str | None):
     """Model `model_name` for NLP jobs in this process, loaded once per process and kept.
 
-    In a worker_pool process, the model its initializer loads; any other model (another
-    language's), and every model elsewhere (a Dask worker, whose jobs carry no initializer), is
-    loaded on the first job that needs it and cached for the process's life.
+    Loaded by start_loading if a job started that, else by the first job that needs it (in a
+    worker_pool process or a Dask worker alike); another language's model is loaded the same
+    way, in the same process, and kept beside it.
     """
-    if _WORKER_LOAD is not None and model_name == _WORKER_MODEL:
-        _WORKER_LOAD.join()
-        if _WORKER_ERROR is not None:
-            raise _WORKER_ERROR
-        return _WORKER_NLP
+    loading = _LOADING.get(model_name)
+    if loading is not None:
+        loading.join()
+        if model_name in _LOAD_ERRORS:
+            raise _LOAD_ERRORS[model_name]
     with _MODELS_LOCK:
         if model_name not in _MODELS:
             _MODELS[model_name] = load_model(model_name)
         return _MODELS[model_name]
+
+
+def preload(pool: cf.Executor, n_process: int, model_name: str | None) -> None:
+    """Have each of a worker_pool's `n_process` workers start loading the model now (returns at once)."""
+    for _ in range(n_process):
+        pool.submit(start_loading, model_name)
 
 
 def _work(items: list[tuple[str, str]], batch_size: int, model_name: str | None = None) -> list[Analysis]:
@@ -133,26 +141,25 @@ def _work(items: list[tuple[str, str]], batch_size: int, model_name: str | None 
     return out
 
 
-def _started() -> None:
-    """A no-op job: submitting one per worker starts them all at once."""
-
-
 @contextlib.contextmanager
-def worker_pool(n_process: int, model_name: str | None = None) -> Iterator[cf.ProcessPoolExecutor | None]:
-    """Worker processes that each load spaCy model `model_name` once; None when n_process <= 1.
+def worker_pool(n_process: int, model_name: str | None = None, *, load: bool = True
+                ) -> Iterator[cf.ProcessPoolExecutor | None]:
+    """Worker processes that each load spaCy model `model_name` once (and any other model when a
+    job first needs it); None when n_process <= 1.
 
-    The workers start at once and load the model in the background, so the CPU-bound stages
-    before NLP (extraction, cleaning) can run in them meanwhile and the NLP stage finds them
-    ready. Spawned, not forked: the caller may run threads (Prefect does).
+    With `load`, the workers start at once and load the model in the background, so the
+    CPU-bound stages before NLP (extraction, cleaning) can run in them meanwhile and the NLP
+    stage finds them ready. Without it, a worker starts with its first job and loads the model
+    with its first NLP job or preload(): a run with nothing to analyse never loads it.
+    Spawned, not forked: the caller may run threads (Prefect does).
     """
     if n_process <= 1:
         yield None
         return
-    pool = cf.ProcessPoolExecutor(n_process, mp_context=mp.get_context("spawn"), initializer=_init_worker,
-                                  initargs=(model_name,))
+    pool = cf.ProcessPoolExecutor(n_process, mp_context=mp.get_context("spawn"))
     try:
-        for _ in range(n_process):
-            pool.submit(_started)
+        if load:
+            preload(pool, n_process, model_name)
         yield pool
     except BaseException:
         # Failing or interrupted: drop the queued jobs instead of finishing the whole run's work.

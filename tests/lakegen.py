@@ -3,7 +3,7 @@
 Rows are generated from the table registry's types (values drawn from small pools, so that
 joins and groupings find matches); every run appends its own files the way the ingest flow
 does (articles per publication date, one runs row, fetches and captures per day, NLP rows,
-index rows), and later runs rewrite some earlier articles and analyses as newer versions, as
+index rows, paragraph parses), and later runs rewrite some earlier articles and analyses as newer versions, as
 backfills do. Seeded: the same arguments give the same rows.
 """
 from __future__ import annotations
@@ -17,6 +17,7 @@ from schemas.tables import ARTICLES, CAPTURES, FEEDS, FETCHES, NLP_DOCS, RUNS, S
 from schemas.views import VIEWS
 from tasks.catalog import connect
 from tasks.dedup import INDEX_SCHEMA
+from tasks.paragraphs import PARAGRAPHS
 from tasks.storage import Lake
 
 INDEX_SPEC = TableSpec(STORY_INDEX, "", tuple(Column(f.name, f.type, "") for f in INDEX_SCHEMA), ("article_id",))
@@ -30,6 +31,8 @@ def value(t: pa.DataType, rng: random.Random, name: str = ""):
         return {f.name: value(f.type, rng, f.name) for f in t}
     if pa.types.is_string(t):
         return f"{name}-{rng.randrange(12)}"
+    if pa.types.is_binary(t):
+        return rng.randbytes(rng.randrange(8, 64))
     if pa.types.is_boolean(t):
         return rng.random() < 0.5
     if pa.types.is_integer(t):
@@ -93,6 +96,8 @@ def build_lake(root: str, *, runs: int = 12, articles_per_run: int = 20, days: i
         for x, i in zip(index, ids):
             x["article_id"] = i
         lake.append(INDEX_SPEC, pa.Table.from_pylist(index, schema=INDEX_SCHEMA), name=run_id)
+        parses = rows(PARAGRAPHS, 6, rng, run_id=run_id, paragraph_hash=lambda: f"p{rng.randrange(60)}")
+        lake.append(PARAGRAPHS, pa.Table.from_pylist(parses, schema=PARAGRAPHS.schema), name=run_id)
         lake.append(RUNS, pa.Table.from_pylist(rows(RUNS, 1, rng, run_id=run_id), schema=RUNS.schema), name=run_id)
         lake.replace_state(FEEDS, pa.Table.from_pylist(rows(FEEDS, 4, rng), schema=FEEDS.schema))
     return lake

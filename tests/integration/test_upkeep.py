@@ -50,12 +50,15 @@ def test_compaction_merges_files_and_every_view_reads_the_same(data, tmp_path):
     before_files = len(lake.list_files(""))
     before = snapshot(lake, tmp_path)
     assert sum(map(len, before.values())) > 1000
+    parses = lake.read_table("nlp_paragraphs").sort_by([("run_id", "ascending"), ("paragraph_hash", "ascending")])
 
     done = {c.table: c for c in compact_all(lake)}
     # One file per partition (articles, fetches, captures: 6 days) or per unpartitioned table.
     assert {t: c.files_after for t, c in done.items()} == {
-        "articles": 6, "captures": 6, "fetches": 6, "nlp_docs": 1, "runs": 1, "story_index": 1}
+        "articles": 6, "captures": 6, "fetches": 6, "nlp_docs": 1, "nlp_paragraphs": 1, "runs": 1, "story_index": 1}
     assert snapshot(lake, tmp_path) == before
+    assert lake.read_table("nlp_paragraphs").sort_by([("run_id", "ascending"), ("paragraph_hash", "ascending")]
+                                                     ).equals(parses)
 
     deleted = gc_all(lake)
     assert len(deleted) == sum(c.merged for c in done.values())

@@ -39,6 +39,20 @@ def test_missing_model_fails_the_nlp_job_with_its_name():
             list(analyze_texts(TEXTS, pool=pool, model_name="no_such_model_xyz"))
 
 
+def _model_loaded() -> bool:
+    import sys
+
+    return "spacy" in sys.modules
+
+
+def test_a_lazy_pool_loads_the_model_only_for_nlp():
+    with worker_pool(2, load=False) as pool:
+        assert list(pool.map(len, ["abc", "de"])) == [3, 2]
+        assert not any(pool.submit(_model_loaded).result() for _ in range(4))
+        assert _key(analyze_texts(TEXTS, pool=pool, batch_size=2, chunk_words=10)) == _key(
+            analyze_texts(TEXTS, n_process=1))
+
+
 FRENCH = [("f1", "Le ministre de l'Intérieur, Jean Dumont, a annoncé mardi à Lyon un plan contre les inondations."),
           ("f2", "« Nous ne céderons pas », a déclaré Claire Roux, la maire de Marseille, devant le conseil municipal.")]
 

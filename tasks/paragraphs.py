@@ -1,0 +1,304 @@
+"""spaCy once per distinct paragraph: parsed paragraphs kept across runs, each text's Doc assembled from them."""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import hashlib
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from schemas.tables import NLP_PARAGRAPHS, Column, TableSpec
+from tasks.nlp import Analysis, load_model, worker_model, worker_pool
+from tasks.storage import Lake
+
+# What a stored parse holds; a new format (another attribute, say) makes older rows unused.
+PARSE_FORMAT = "para-1"
+PARAGRAPHS_SCHEMA = pa.schema([
+    ("paragraph_hash", pa.string()),   # paragraph_key() of the exact paragraph text
+    ("model", pa.string()),            # model name and version, as nlp_docs.model
+    ("nlp_version", pa.string()),      # tasks.nlp.NLP_VERSION + PARSE_FORMAT (parse_version())
+    ("n_tokens", pa.int32()),
+    ("tokens", pa.binary()),           # uint64 array (n_tokens x len(_COLUMNS)), see parse_record
+    ("run_id", pa.string()),
+])
+# An append-mode table of the lake like story_index: compacted and checked with the others.
+PARAGRAPHS = TableSpec(NLP_PARAGRAPHS, "The spaCy parse of each distinct paragraph (tasks.paragraphs)",
+                       tuple(Column(f.name, f.type, "") for f in PARAGRAPHS_SCHEMA), ("paragraph_hash",))
+_NEWLINES = re.compile(r"\n+")
+
+
+def versioned(nlp_version: str, by_paragraph: bool) -> str:
+    """The NLP version of analyses made through paragraphs: they differ a little from whole-text ones."""
+    return f"{nlp_version}+paragraphs" if by_paragraph else nlp_version
+
+
+def parse_version(nlp_version: str) -> str:
+    """The version stored with a paragraph's parse: the extractor's and the stored format's."""
+    return f"{nlp_version}/{PARSE_FORMAT}"
+
+
+def paragraph_key(paragraph: str) -> str:
+    """The cache key of one paragraph: a hash of its exact text."""
+    return hashlib.blake2b(paragraph.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def split_paragraphs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every paragraph of `text`: the non-empty runs between line breaks."""
+    spans, pos = [], 0
+    for m in _NEWLINES.finditer(text):
+        if m.start() > pos:
+            spans.append((pos, m.start()))
+        pos = m.end()
+    if pos < len(text):
+        spans.append((pos, len(text)))
+    return spans
+
+
+def _attrs():
+    from spacy.attrs import DEP, ENT_IOB, ENT_TYPE, HEAD, POS, TAG
+
+    return [TAG, POS, DEP, HEAD, ENT_IOB, ENT_TYPE]
+
+
+_N_COLUMNS = 8   # token start, trailing space, then _attrs()
+
+
+def parse_record(doc) -> bytes:
+    """One paragraph's parse as bytes: per token its start, trailing space and the model's labels.
+
+    Labels are spaCy string hashes, so a record is read back with the vocab of the same model.
+    """
+    import numpy as np
+
+    arr = np.empty((len(doc), _N_COLUMNS), dtype="uint64")
+    arr[:, 0] = [t.idx for t in doc]
+    arr[:, 1] = [bool(t.whitespace_) for t in doc]
+    arr[:, 2:] = doc.to_array(_attrs())
+    return arr.tobytes()
+
+
+class AssemblyError(ValueError):
+    """Stored parses do not add up to the text (a paragraph's parse is missing or does not fit)."""
+
+
+def assemble(vocab, text: str, records: Mapping[str, bytes]):
+    """The Doc of `text` made of its paragraphs' parses (records: paragraph_key -> parse_record).
+
+    Each run of line breaks between paragraphs is one whitespace token hanging on the token
+    before it, as the model itself attaches it, so sentences, entities and heads never cross a
+    paragraph break. Raises AssemblyError when a paragraph's parse is missing or its tokens do
+    not spell the paragraph.
+    """
+    import numpy as np
+    from spacy.parts_of_speech import SPACE
+    from spacy.tokens import Doc
+
+    sp_tag, dep, outside = vocab.strings.add("_SP"), vocab.strings.add("dep"), 2
+    parts, pos = [], 0
+    for start, end in split_paragraphs(text) + [(len(text), len(text))]:
+        if start > pos:   # the line breaks before this paragraph
+            head = np.uint64(2**64 - 1) if parts else 0   # -1: the previous token
+            parts.append(np.array([[pos, 0, sp_tag, SPACE, dep, head, outside, 0]], dtype="uint64"))
+        if end == start:
+            break
+        rec = records.get(paragraph_key(text[start:end]))
+        if rec is None:
+            raise AssemblyError(f"no parse for the paragraph at {start} of a text ({text[start:start + 40]!r})")
+        arr = np.frombuffer(rec, dtype="uint64").reshape(-1, _N_COLUMNS).copy()
+        arr[:, 0] += start
+        parts.append(arr)
+        pos = end
+    arr = np.concatenate(parts) if parts else np.empty((0, _N_COLUMNS), dtype="uint64")
+    starts = arr[:, 0].astype("int64").tolist()
+    spaces = arr[:, 1].astype(bool).tolist()
+    ends = starts[1:] + [len(text)]
+    words = [text[s:e - sp] for s, e, sp in zip(starts, ends, spaces)]
+    if (starts and starts[0] != 0) or any(not w for w in words) or not all(
+            text[e - 1] == " " for e, sp in zip(ends, spaces) if sp):
+        raise AssemblyError(f"stored parses do not spell the text ({text[:40]!r})")
+    doc = Doc(vocab, words=words, spaces=spaces)
+    if len(doc):
+        doc.from_array(_attrs(), arr[:, 2:])
+    return doc
+
+
+def analyse_doc(key: str, doc) -> Analysis:
+    """Entities and quotes of one (assembled) Doc, as tasks.nlp.analyze_docs reports them."""
+    from tasks.entities import extract_entities
+    from tasks.quotes import extract_quotes
+
+    n_words = sum(1 for t in doc if not (t.is_punct or t.is_space))
+    entities = extract_entities(doc)
+    return Analysis(key, n_words, entities, extract_quotes(doc, entities))
+
+
+def parse_paragraphs(nlp, paragraphs: Sequence[str], batch_size: int = 64) -> dict[str, bytes]:
+    """Run the model over `paragraphs` (each once); returns paragraph_key -> parse_record."""
+    out: dict[str, bytes] = {}
+    todo = list(dict.fromkeys(paragraphs))
+    for p, doc in zip(todo, nlp.pipe(todo, batch_size=batch_size)):
+        out[paragraph_key(p)] = parse_record(doc)
+    return out
+
+
+def paragraphs_of(text: str) -> Iterator[str]:
+    for s, e in split_paragraphs(text):
+        yield text[s:e]
+
+
+@dataclass
+class Job:
+    """One unit of NLP work: texts to assemble and analyse, and the parses they need."""
+
+    texts: list[tuple[str, str]]                              # (key, text) to analyse
+    parse: list[str] = field(default_factory=list)            # paragraphs to run the model on
+    known: dict[str, bytes] = field(default_factory=dict)     # parses already made, by paragraph_key
+
+
+@dataclass
+class JobResult:
+    analyses: list[Analysis]
+    parsed: dict[str, bytes]    # the parses this job made (for the cache)
+
+
+def run_job(nlp, job: Job, batch_size: int = 64) -> JobResult:
+    """Parse the job's new paragraphs, then assemble and analyse each of its texts."""
+    parsed = parse_paragraphs(nlp, job.parse, batch_size) if job.parse else {}
+    records = {**job.known, **parsed}
+    return JobResult([analyse_doc(k, assemble(nlp.vocab, t, records)) for k, t in job.texts], parsed)
+
+
+def _work(job: Job, batch_size: int, model_name: str | None) -> JobResult:
+    return run_job(worker_model(model_name), job, batch_size)
+
+
+def plan_jobs(items: Sequence[tuple[str, str]], cached: set[str], chunk_words: int = 5_000
+              ) -> tuple[list[Job], list[tuple[str, str]]]:
+    """Split texts into jobs so that each paragraph not in `cached` is parsed by one job only.
+
+    Texts are taken in order (keep a story's copies together: they share most paragraphs) and
+    cut into jobs of about `chunk_words` new words to parse. A paragraph goes to the first job
+    that needs it; a later text that needs it too is deferred when it falls in another job.
+    Returns (jobs, deferred texts); the jobs' `known` is left for the caller to fill.
+    """
+    owner: dict[str, int] = {}
+    jobs: list[Job] = [Job([])]
+    deferred: list[tuple[str, str]] = []
+    words = 0
+    for key, text in items:
+        if words >= chunk_words:
+            jobs.append(Job([]))
+            words = 0
+        j = len(jobs) - 1
+        new = [p for p in dict.fromkeys(paragraphs_of(text)) if (h := paragraph_key(p)) not in cached]
+        mine = []
+        for p in new:
+            h = paragraph_key(p)
+            if h not in owner:
+                owner[h] = j
+                jobs[j].parse.append(p)
+                words += p.count(" ") + 1
+            mine.append(owner[h] == j)
+        (jobs[j].texts if all(mine) else deferred).append((key, text))
+    return [j for j in jobs if j.texts or j.parse], deferred
+
+
+@dataclass
+class ParagraphStats:
+    """What the paragraph stage did: paragraphs parsed, and parses taken from the cache."""
+
+    paragraphs_parsed: int = 0
+    paragraphs_cached: int = 0
+    texts_deferred: int = 0
+
+
+def analyze_by_paragraph(items: Sequence[tuple[str, str]], cache: Callable[[set[str]], dict[str, bytes]], *,
+                         model_name: str | None = None, n_process: int = 1, batch_size: int = 64,
+                         chunk_words: int = 5_000, pool: cf.Executor | None = None,
+                         on_parsed: Callable[[dict[str, bytes]], None] | None = None,
+                         stats: ParagraphStats | None = None,
+                         progress: Callable[[int, int], None] | None = None) -> Iterator[Analysis]:
+    """Analyse (key, text) items with model `model_name` through their paragraphs; yields one
+    Analysis per item (its `model` set), in completion order.
+
+    `cache(keys)` returns the stored parses among those paragraph keys; only the other
+    paragraphs go through the model, each once, and `on_parsed` receives each job's new
+    parses (to store them). With a `pool`, or n_process > 1, jobs go to worker processes that
+    each load the model once (see tasks.nlp.worker_pool); else the model is loaded here (its
+    vocabulary reads the stored parses, so a run whose paragraphs are all stored loads it too).
+    """
+    items = list(items)
+    if not items:
+        return
+    stats = stats if stats is not None else ParagraphStats()
+    needed = {paragraph_key(p) for _, t in items for p in paragraphs_of(t)}
+    known = cache(needed)
+    jobs, deferred = plan_jobs(items, set(known), chunk_words)
+    stats.paragraphs_cached = len(known)
+    stats.paragraphs_parsed = sum(len(j.parse) for j in jobs)
+    stats.texts_deferred = len(deferred)
+    for job in jobs:
+        job.known = {h: known[h] for _, t in job.texts for p in paragraphs_of(t) if (h := paragraph_key(p)) in known}
+    # Parses that deferred texts need from other jobs are kept until those texts are assembled.
+    keep = {paragraph_key(p) for _, t in deferred for p in paragraphs_of(t)}
+    later: dict[str, bytes] = {h: known[h] for h in keep if h in known}
+    done = 0
+
+    def finished(res: JobResult) -> list[Analysis]:
+        nonlocal done
+        if on_parsed and res.parsed:
+            on_parsed(res.parsed)
+        later.update((h, r) for h, r in res.parsed.items() if h in keep)
+        for a in res.analyses:
+            a.model = model_name
+        done += len(res.analyses)
+        if progress:
+            progress(done, len(items))
+        return res.analyses
+
+    with contextlib.ExitStack() as stack:
+        if pool is None and n_process > 1 and len(jobs) > 1:
+            pool = stack.enter_context(worker_pool(n_process, model_name))
+        if pool is None:
+            nlp = load_model(model_name)
+            for job in jobs + [Job(deferred, [], later)] if deferred else jobs:
+                yield from finished(run_job(nlp, job, batch_size))
+            return
+        futures = [pool.submit(_work, job, batch_size, model_name) for job in jobs]
+        jobs.clear()   # the futures hold them until they finish
+        for fut in cf.as_completed(futures):
+            yield from finished(fut.result())
+        parts = [deferred[i:i + 100] for i in range(0, len(deferred), 100)]
+        futures = [pool.submit(_work, Job(part, [], {h: later[h] for _, t in part for p in paragraphs_of(t)
+                                                     if (h := paragraph_key(p)) in later}), batch_size, model_name)
+                   for part in parts]
+        for fut in cf.as_completed(futures):
+            yield from finished(fut.result())
+
+
+def paragraphs_table(parsed: Mapping[str, bytes], model: str, nlp_version: str, run_id: str) -> pa.Table:
+    """Rows of the paragraph cache for a batch of new parses (`nlp_version`: tasks.nlp.NLP_VERSION)."""
+    keys = sorted(parsed)
+    version = parse_version(nlp_version)
+    return pa.table({
+        "paragraph_hash": keys, "model": [model] * len(keys), "nlp_version": [version] * len(keys),
+        "n_tokens": [len(parsed[k]) // (8 * _N_COLUMNS) for k in keys],
+        "tokens": [parsed[k] for k in keys], "run_id": [run_id] * len(keys),
+    }, schema=PARAGRAPHS_SCHEMA)
+
+
+def stored_parses(lake: Lake, keys: set[str], model: str, nlp_version: str) -> dict[str, bytes]:
+    """The parses the lake holds for these paragraph keys, by this model and parse_version(nlp_version)."""
+    import pyarrow.compute as pc
+
+    if not keys:
+        return {}
+    t = lake.read_table(NLP_PARAGRAPHS, schema=PARAGRAPHS_SCHEMA, columns=["paragraph_hash", "tokens"],
+                        filter=(pc.field("model") == model) & (pc.field("nlp_version") == parse_version(nlp_version))
+                        & pc.field("paragraph_hash").isin(sorted(keys)))
+    if t is None:
+        return {}
+    return dict(zip(t.column("paragraph_hash").to_pylist(), t.column("tokens").to_pylist()))

@@ -1,0 +1,72 @@
+"""The NLP stage with the paragraph_nlp setting: a later run parses only paragraphs no run parsed before."""
+from __future__ import annotations
+
+import pyarrow as pa
+
+from flows.ingest import analyze
+from flows.settings import load_settings
+from schemas.tables import ARTICLES
+from tasks.nlp import NLP_VERSION, analyze_docs
+from tasks.storage import Lake
+from tests.unit._nlp import load_english
+from tests.unit.test_paragraphs import STORY, UPDATE
+
+
+def add_article(lake: Lake, article_id: str, text: str, story_id: str, run_id: str) -> None:
+    row = {"article_id": article_id, "text": text, "text_hash": f"h-{article_id}", "story_id": story_id,
+           "run_id": run_id}
+    lake.append(ARTICLES, pa.Table.from_pylist([row], schema=ARTICLES.schema), partition_values=["2026-12-01"])
+
+
+def nlp_rows(lake: Lake) -> dict[str, dict]:
+    return {r["text_hash"]: r for r in lake.read_table("nlp_docs").to_pylist()}
+
+
+def test_a_write_through_parses_its_new_paragraph_only_and_reads_like_the_whole_text(tmp_path):
+    settings = load_settings(str(tmp_path), {"paragraph_nlp": True, "n_process": 1})
+    lake = Lake(settings.lake_root)
+    add_article(lake, "a1", STORY, "s1", "run1")
+    first = analyze.fn(lake, settings, "run1", {"en": (None, "model-1")})
+    assert (first["texts_analyzed"], first["paragraphs_parsed"], first["paragraphs_reused"]) == (1, 4, 0)
+
+    add_article(lake, "a2", UPDATE, "s1", "run2")   # the agency's update: one paragraph more
+    second = analyze.fn(lake, settings, "run2", {"en": (None, "model-1")})
+    assert (second["texts_analyzed"], second["paragraphs_parsed"], second["paragraphs_reused"]) == (1, 1, 4)
+
+    rows = nlp_rows(lake)
+    want = analyze_docs(load_english(), [("h-a2", UPDATE)])[0]
+    assert rows["h-a2"]["entities"] == want.entities
+    assert rows["h-a2"]["quotes"] == want.quotes
+    # Analyses made through paragraphs say so: switching the setting analyses the texts again.
+    assert {r["nlp_version"] for r in rows.values()} == {f"{NLP_VERSION}+paragraphs"}
+    assert lake.read_table("nlp_paragraphs").num_rows == 5
+
+
+def test_without_the_setting_texts_are_analysed_whole_and_no_parse_is_kept(tmp_path):
+    settings = load_settings(str(tmp_path), {"n_process": 1})
+    lake = Lake(settings.lake_root)
+    add_article(lake, "a1", STORY, "s1", "run1")
+    counts = analyze.fn(lake, settings, "run1", {"en": (None, "model-1")})
+    assert (counts["texts_analyzed"], counts["paragraphs_parsed"]) == (1, 0)
+    assert {r["nlp_version"] for r in nlp_rows(lake).values()} == {NLP_VERSION}
+    assert lake.read_table("nlp_paragraphs") is None
+
+
+FRENCH = ("Le ministre de l'Intérieur, Jean Dumont, a annoncé mardi à Lyon un plan contre les inondations.\n\n"
+          "« Nous ne céderons pas », a déclaré Claire Roux, la maire de Marseille, devant le conseil municipal.")
+
+
+def test_through_paragraphs_each_language_still_gets_its_own_model(tmp_path):
+    settings = load_settings(str(tmp_path), {"paragraph_nlp": True, "n_process": 1})
+    lake = Lake(settings.lake_root)
+    add_article(lake, "a1", STORY, "s1", "run1")
+    row = {"article_id": "f1", "text": FRENCH, "text_hash": "h-f1", "story_id": "s2", "run_id": "run1",
+           "language": "fr"}
+    lake.append(ARTICLES, pa.Table.from_pylist([row], schema=ARTICLES.schema), partition_values=["2026-12-01"])
+    counts = analyze.fn(lake, settings, "run1", {"en": (None, "model-en"), "fr": ("fr_core_news_sm", "model-fr")})
+    assert counts["texts_analyzed"] == 2 and counts["texts_by_language"] == {"en": 1, "fr": 1}
+    rows = nlp_rows(lake)
+    assert (rows["h-a1"]["model"], rows["h-f1"]["model"]) == ("model-en", "model-fr")
+    assert "PER" in {e["label"] for e in rows["h-f1"]["entities"]}
+    # Each model's parses are cached under its own id.
+    assert set(lake.read_table("nlp_paragraphs").column("model").to_pylist()) == {"model-en", "model-fr"}
