@@ -49,6 +49,9 @@ _CREDIT_LINE_RE = re.compile(
     re.IGNORECASE,
 )
 # Leading role words that NER often folds into a PERSON span ("Lawyer Kenji Morimoto").
+# Lower-case words that belong inside a name ("Pieter de Villiers", "Osama bin Laden").
+NAME_PARTICLES = frozenset({"de", "du", "des", "d'", "d’", "da", "di", "do", "dos", "das", "del", "della", "van",
+                            "von", "der", "den", "ten", "ter", "le", "la", "bin", "ibn", "al", "el", "y", "zu"})
 TITLE_WORDS = frozenset(
     """
     president vice prime minister deputy senator sen governor gov mayor lawyer attorney judge justice
@@ -67,6 +70,9 @@ TITLE_WORDS = frozenset(
     colleague
     """.split()
 )
+# Titles that are part of how a person is named when only a given name follows ("Prince Andrew").
+REGNAL_TITLES = frozenset({"king", "queen", "prince", "princess", "pope", "emperor", "empress", "duke",
+                           "duchess", "sheikh", "emir", "sultan", "lord", "lady", "saint"})
 # A match may start only after a character that is neither a space nor a comma, so a run of
 # spaces is scanned once, not once from each of its positions (tests/unit/test_linear_patterns.py).
 _GENERATION_RE = re.compile(r"(?<![\s,]),?\s+(?:Jr\.?|Sr\.?|II|III|IV)$")
@@ -109,6 +115,10 @@ def _trim_span(ent: Span, P: Profile) -> tuple[int, int] | None:
         tokens.pop()
     while tokens and (tokens[0].is_punct or tokens[0].is_space):
         tokens.pop(0)
+    if ent.label_ == P.person:
+        # "and rang Taylor": a lower-case word before a name is the sentence's, unless a particle.
+        while len(tokens) > 1 and tokens[0].is_lower and tokens[0].lower_ not in NAME_PARTICLES:
+            tokens.pop(0)
     if not tokens:
         return None
     start = tokens[0].idx
@@ -139,6 +149,8 @@ def normalize_name(text: str, *, title_case_caps: bool = False, strip_titles: bo
         words = words[1:]
     if strip_titles:
         while len(words) > 1 and words[0].lower().rstrip(".") in TITLE_WORDS:
+            if len(words) == 2 and words[0].lower() in REGNAL_TITLES:
+                break
             words = words[1:]
     if title_case_caps:
         words = _title_case_caps(words)

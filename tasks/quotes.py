@@ -327,6 +327,8 @@ def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int
                 found = _Attribution(s, e, _is_cue(aside), "embedded")
                 break
     if found is None:
+        found = _attribution_cue_before(doc, open_tok)
+    if found is None:
         for t in doc[sent.start:open_tok]:
             n = _according_at(doc, t.i) or _according_initial_at(doc, t.i)
             if n and t.i + n < open_tok:
@@ -335,6 +337,35 @@ def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int
                     s, e = _np_bounds(obj, t.i + n, open_tok)
                     found = _Attribution(s, e, " ".join(x.lower_ for x in doc[t.i:t.i + n]), "embedded")
     return found
+
+
+def _attribution_cue_before(doc: Doc, open_tok: int) -> _Attribution | None:
+    """The closest verb of saying before the opening mark in its sentence, when the parse did
+    not hang the quote on it (the small French model often does not): "X a réclamé « … »",
+    "l'opposition, par la voix de …, a salué « … »", a participle "…, estimant qu'elle …
+    « … »" (whose speaker is its governing verb's subject). The parse's sentence may start at
+    the mark: the quote's paragraph bounds the search."""
+    lo = next((k + 1 for k in range(open_tok - 1, -1, -1) if "\n" in doc[k].text), 0)
+    for k in range(open_tok - 1, lo - 1, -1):
+        tok = doc[k]
+        if tok.text in _SENT_END or tok.text in _ALL_MARKS or tok.text == ":":
+            return None
+        cue = _is_cue(tok, embedded=True)
+        if cue is None:
+            continue
+        verb, subj = tok, _subject(tok)
+        while subj is None and verb.dep_ in ("acl", "advcl", "xcomp", "conj") and verb.head.i != verb.i:
+            verb = verb.head   # "estimant" hangs on the object of the verb whose subject speaks
+            while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
+                verb = verb.head
+            subj = _subject(verb) if verb.pos_ in ("VERB", "AUX") else None
+        if subj is None or not lo <= subj.i < open_tok:
+            subj = _leading_phrase(doc, max(lo, tok.sent.start), tok.i)
+        if subj is None or subj.lower_ in _lang(doc).relative_pronouns:
+            return None
+        s, e = _np_bounds(subj, lo, open_tok)
+        return _Attribution(s, e, cue, "embedded")
+    return None
 
 
 def _leading_phrase(doc: Doc, lo: int, verb: int) -> Token | None:
@@ -727,11 +758,27 @@ class _Resolver:
         i = bisect.bisect_left([t.idx for t in self.doc], char)
         return max(i, 1)
 
-    def _latest_person(self, gender: str | None) -> _Mention | None:
-        """The latest named person of a compatible gender, for a generic role word that refers back
-        ("l'élu", "le chercheur": French copy avoids repeating the title of the person just named)."""
+    def _is_person_noun(self, tok: Token) -> bool:
+        return self._is_person_noun_word(tok.lower_)
+
+    def _is_person_noun_word(self, word: str) -> bool:
+        return self.P.role(word) in self.P.role_keys or (word.endswith("s") and self.P.role(word[:-1]) in self.P.role_keys)
+
+    def _latest_group(self) -> _Mention | None:
+        """The latest unnamed group of people ("a group of physicians", "dozens of residents")."""
         for cand in reversed(self.history):
-            if cand.kind != "person" or cand.entity is None:
+            if cand.entity is None and cand.kind in ("group", "org") and any(
+                    w.endswith("s") and self.P.role(w[:-1]) in self.P.role_keys for w in cand.words):
+                return cand
+        return None
+
+    def _latest_person(self, gender: str | None, *, described: bool = False) -> _Mention | None:
+        """The latest named person of a compatible gender, for a generic role word that refers back
+        ("l'élu", "le chercheur": French copy avoids repeating the title of the person just named);
+        with `described`, also a person described without a name ("a 43-year-old man")."""
+        for cand in reversed(self.history):
+            named = cand.kind == "person" and cand.entity is not None
+            if not (named or (described and cand.kind == "desc" and self._is_person_noun_word(cand.head))):
                 continue
             known = self.gender.get(cand.resolved)
             if gender and known and known != gender:
@@ -831,6 +878,8 @@ class _Resolver:
         if mention is None and _is_short_description(doc[s:e], head):
             role = self.P.role(head.lower_)
             for cand in reversed(self.history):
+                if cand.kind == "document" and head.lower_ not in self.P.document_nouns:
+                    continue   # "the physicians" is not "the letter signed by seven physicians"
                 if cand.head == head.lower_ or head.lower_ in cand.words or (
                         role in self.P.role_keys and role in {self.P.role(w) for w in cand.words}):
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
@@ -846,12 +895,26 @@ class _Resolver:
                     kind = "desc" if entity is None else "org"
                     mention = _Mention(head.i, text, resolved, entity, kind, head.lower_,
                                        frozenset(resolved.lower().split()))
+            if mention is None and not self.P.varied_roles and head.pos_ == "NOUN" and e - s <= 3 \
+                    and self._is_person_noun(head):
+                # "said the actor", "the patient wrote", "the doctors stated": a role word with no
+                # earlier phrase of its own refers to the latest person (or group) in the story.
+                # (French titles do not: "le préfet" is a new source; its generic words are
+                # anaphoric_roles.)
+                gender = _gender_of(words, self.P) or self.P.gender_openers.get(text.split(" ", 1)[0].lower())
+                cand = self._latest_group() if head.tag_ in ("NNS", "NOUN__Number=Plur") or head.morph.get(
+                    "Number") == ["Plur"] else self._latest_person(gender, described=True)
+                if cand is not None:
+                    mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head,
+                                       cand.words | {head.lower_})
         if mention is None and head.pos_ == "PROPN" and head.text[:1].isupper() and all(
             t.pos_ == "PROPN" or t.is_punct for t in doc[s:e]
         ):
-            # A name NER missed ("Mayor Ana Ruiz"): the name without its title.
+            # A name NER missed ("Mayor Ana Ruiz"): the name without its title. A place that
+            # speaks ("Kabul had ensured …") is its government, never a "he" or "she".
             name = normalize_name(text, strip_titles=True)
-            kind = "org" if words & self.P.institution_nouns else "person"
+            place = _entity_in(self.entities, 0, len(doc.text) + 1, frozenset({"LOC"}), containing=head.idx)
+            kind = "org" if words & self.P.institution_nouns or place is not None else "person"
             mention = _Mention(head.i, text, name, None, kind, head.lower_, words | frozenset(name.lower().split()))
         if mention is None:
             if head.lower_ in self.P.institution_nouns:
@@ -860,7 +923,7 @@ class _Resolver:
                 kind = "group"
             else:
                 kind = "desc"
-            mention = _Mention(head.i, text, text, None, kind, head.lower_, words)
+            mention = _Mention(head.i, text, doc[s:_core_end(head, e)].text.strip(), None, kind, head.lower_, words)
         if head.pos_ == "NOUN" and head.lower_ in self.P.document_nouns:
             # "the statement", "court filings", "a joint statement from the two ministries": the
             # words come from a text, not a person, whoever stands behind it.
@@ -869,6 +932,25 @@ class _Resolver:
         if remember:
             self._remember(mention)
         return mention
+
+
+_LONG_CLAUSE = 7   # tokens
+
+
+def _core_end(head: Token, e: int) -> int:
+    """End of the phrase headed by `head` (ending at token e) without a long relative or
+    participle clause or a time ("a 43-year-old man who saw his doctor in November after three
+    months of …", "a statement on Wednesday"): what names the source, for a later "the man" to
+    resolve to. A short clause identifies the source and stays ("an official who asked not to be
+    named")."""
+    for child in head.children:
+        if child.i <= head.i or child.i >= e:
+            continue
+        long_clause = child.right_edge.i - child.left_edge.i >= _LONG_CLAUSE
+        if (child.dep_ in _lang(head.doc).clause_deps and long_clause) or (
+                child.dep_ in ("prep", "nmod", "obl") and any(t.ent_type_ in ("DATE", "TIME") for t in child.subtree)):
+            return max(head.i + 1, child.left_edge.i)
+    return e
 
 
 def _is_short_description(span, head: Token) -> bool:
@@ -914,9 +996,9 @@ def _earlier_description(doc: Doc, head: Token, before_tok: int, entities: list[
         s, e = _np_bounds(tok, sent.start, sent.end)
         while s < e and doc[s].pos_ == "ADP":
             s += 1   # "du syndicat" (porte-parole du syndicat): the phrase, not its preposition
-        desc = doc[s:e].text.strip()
-        if len(desc.split()) < 2:
-            continue
+        desc = doc[s:_core_end(tok, e)].text.strip()
+        if len(desc.split()) < 2 or (desc.split()[0].lower() in _lang(doc).definite and len(desc.split()) <= 2):
+            continue   # "the doctors" refers back itself: look further back
         ent = _entity_in(entities, 0, len(doc.text) + 1, frozenset({"ORG"}), containing=tok.idx)
         if ent is not None:
             return ent["norm"], ent["norm"]

@@ -45,7 +45,9 @@ class Profile:
     `varied_roles`: copy in this language names a person once and then refers back with other
     role words, and its model's parser often misses subjects, so every named person is a
     candidate source; `anaphoric_roles`: generic role words that, with no earlier phrase of that
-    head, refer to the latest named person ("l'élu" after "le maire, X").
+    head, refer to the latest named person ("l'élu" after "le maire, X"). `clause_deps`: parser
+    labels of clauses that a description sheds when it becomes a later source's name ("a man
+    who saw his doctor" -> "a man"; French copy keeps "qui a requis l'anonymat").
     """
 
     code: str
@@ -81,6 +83,7 @@ class Profile:
     gender_suffixes: tuple[tuple[str, str], ...] = ()
     varied_roles: bool = False
     anaphoric_roles: frozenset[str] = frozenset()
+    clause_deps: frozenset[str] = frozenset()
     wrapper_lines: tuple[tuple[str, re.Pattern], ...] = ()
     dateline: re.Pattern | None = None
 

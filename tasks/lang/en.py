@@ -92,6 +92,8 @@ HUMAN_NOUNS = frozenset(
     organiser organizer ranger doctor nurse teacher student worker farmer owner governor mayor
     senator lawmaker engineer captain judge prosecutor governor secretary commissioner inspector
     editor author professor survivor victim mother father man woman passenger driver coach player
+    actor actress singer musician artist star athlete physician surgeon patient parent child girl
+    boy teenager employee staffer member volunteer voter customer fan user neighbour neighbor
     """.split()
 )
 INSTITUTION_NOUNS = frozenset(
@@ -142,4 +144,5 @@ PROFILE = Profile(
     naming_cues=_NAMING_CUES,
     relative_pronouns=frozenset({"that", "which", "who"}),
     verb_tags=("VB",),
+    clause_deps=frozenset({"relcl", "acl"}),
 )

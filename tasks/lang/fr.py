@@ -51,8 +51,10 @@ def _forms(lemma: str) -> tuple[str, ...]:
     stem = lemma[:-2]
     soft = "e" if stem.endswith("g") else ""          # juger -> jugeait
     cedil = stem[:-1] + "ç" if stem.endswith("c") else stem   # lancer -> lança
+    # The present participle too: "…, estimant qu'elle ne présentait pas de « garanties »".
     return (lemma, stem + "é", stem + "ée", stem + "és", stem + "ées", stem + "e", stem + "ent",
-            stem + soft + "ait", (cedil if cedil != stem else stem + soft) + "a")
+            stem + soft + "ait", (cedil if cedil != stem else stem + soft) + "a",
+            (cedil if cedil != stem else stem + soft) + "ant")
 
 
 CUE_LEMMA: dict[str, str] = {form: _LEMMA_AS.get(lemma, lemma)

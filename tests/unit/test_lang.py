@@ -141,3 +141,19 @@ def test_french_reflexive_cues_one_word_judgements_and_varied_role_words(fr_nlp)
         ("incompréhensible", "Le ministre de l'Industrie", "Arnaud Bellec", "juger"),         # one judged word
         ("Nous recevrons la direction", "l'élu", "Arnaud Bellec", "déclarer"),               # another role word
     ]                                                                                          # no « Région Connectée »
+
+
+@pytest.mark.parametrize(("text", "quote", "speaker"), [
+    # The small model hangs the mark on the previous sentence: the verb before it still governs.
+    ("Les éleveurs ont bloqué la rocade de Rennes pendant trois heures.\n"
+     "La présidente de la fédération départementale, Odile Marchand, a réclamé « un soutien massif et immédiat » de l'État.",
+     "un soutien massif et immédiat", "Odile Marchand"),
+    # A present participle: the speaker is the subject of the verb it hangs on.
+    ("La cour d'appel a annulé jeudi l'essentiel du règlement, estimant qu'il ne présentait pas de « garanties solides ».",
+     "garanties solides", "La cour d'appel"),
+])
+def test_french_partial_quote_after_a_cue_the_parse_did_not_link(fr_nlp, text, quote, speaker):
+    from tasks.quotes import extract_quotes
+
+    got = [(q["text"], q["speaker_resolved"]) for q in extract_quotes(fr_nlp(text))]
+    assert (quote, speaker) in got

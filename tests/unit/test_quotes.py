@@ -470,3 +470,56 @@ def test_a_surname_the_tagger_reads_as_an_adverb_still_speaks(nlp, surname):
     [quote] = _quotes(nlp, text)
     assert (quote["text"], quote["speaker"], quote["speaker_resolved"]) == (
         "Streaming is somewhat binary", surname, f"Chris {surname}")
+
+
+def _resolved(nlp, text: str) -> list[tuple[str, str]]:
+    return [(q["speaker"], q["speaker_resolved"]) for q in _quotes(nlp, text)]
+
+
+def test_a_verb_the_model_glued_to_a_name_is_not_part_of_it(nlp):
+    text = ("Martin Kell, 43, had been breathless for months.\n\n"
+            "His doctor picked up the phone and rang Kell.\n\n"
+            "“The course of steroids helped within two days,” Kell said.")
+    assert _resolved(nlp, text) == [("Kell", "Martin Kell")]
+
+
+def test_a_regnal_title_stays_with_a_lone_given_name(nlp):
+    text = ("Prince Edmund, the younger brother of the heir, gave an interview on Saturday.\n\n"
+            "“I regret nothing,” Edmund said.")
+    assert _resolved(nlp, text) == [("Edmund", "Prince Edmund")]
+
+
+def test_a_place_as_subject_is_not_a_he(nlp):
+    text = ("When Afghan President Hamid Sarwar first announced the exchange last week, he said Kabul had "
+            "ensured that the freed fighters would not return to the front line.\n\n"
+            "He also said he hoped the swap would “open the door” for talks.")
+    [quote] = _quotes(nlp, text)
+    assert (quote["speaker"], quote["speaker_resolved"]) == ("he", "Hamid Sarwar")
+
+
+@pytest.mark.parametrize(("role", "later"), [("patient", "man"), ("actor", "actor")])
+def test_a_role_word_refers_to_the_person_described_or_named_before(nlp, role, later):
+    text = ("A 43-year-old man who saw his doctor in November after three months of feeling tired and "
+            "breathless was found to be allergic to his duvet.\n\n"
+            f"“I could only manage two stairs at a time,” the {role} said.\n\n"
+            f"“It does not affect me now,” the {later} wrote.")
+    assert _resolved(nlp, text) == [(f"the {role}", "A 43-year-old man"), (f"the {later}", "A 43-year-old man")]
+    named = ("Dana Keel has been voted off the dance show.\n\n"
+             "“We lost the baby,” Keel said.\n\n"
+             f"“It makes you more human,” said the {role}.")
+    assert _resolved(nlp, named)[-1] == (f"the {role}", "Dana Keel")
+
+
+def test_plural_role_words_refer_to_the_group_and_never_to_its_letter(nlp):
+    text = ("A group of physicians, alarmed that detainees get no flu shots, offered to run a clinic.\n\n"
+            "“Flu season has already begun,” the doctors stated.\n\n"
+            "“This mortality rate is an emergency,” says the letter signed by seven physicians.\n\n"
+            "“We have seen the effects of flu,” the physicians stated.")
+    assert [r for _, r in _resolved(nlp, text)] == [
+        "A group of physicians", "the letter signed by seven physicians", "A group of physicians"]
+
+
+def test_a_document_named_with_its_day_resolves_without_the_day(nlp):
+    text = ("The airline said in a statement on Wednesday that the plane had landed safely.\n\n"
+            "“The cause of the fault is under investigation,” the statement said.")
+    assert _resolved(nlp, text) == [("the statement", "a statement")]
