@@ -121,6 +121,13 @@ def _trim_span(ent: Span, P: Profile) -> tuple[int, int] | None:
             tokens.pop(0)
     if not tokens:
         return None
+    if ent.label_ == P.person:
+        # "Amadou Ndiaye-Sarr": the tokenizer split the hyphenated surname and NER kept half.
+        doc, k = ent.doc, tokens[-1].i
+        while k + 2 < len(doc) and doc[k + 1].text in "-‐" and not tokens[-1].whitespace_ \
+                and not doc[k + 1].whitespace_ and doc[k + 2].text[:1].isupper() and doc[k + 2].is_alpha:
+            tokens += [doc[k + 1], doc[k + 2]]
+            k += 2
     start = tokens[0].idx
     end = tokens[-1].idx + len(tokens[-1].text)
     return start, end

@@ -680,7 +680,9 @@ class _Resolver:
             named = {index.at(ent["start_char"]).i for ent in entities
                      if _std(ent) == "PERSON" and not inside_quote(ent["start_char"])}
             # "à Clisson": a name after a preposition is a place or an addressee, not a source.
-            named = {i for i in named if i == 0 or doc[i - 1].pos_ != "ADP"}
+            # "Pour Léa Moreau, …" at a sentence's start gives a source all the same.
+            named = {i for i in named if i == 0 or doc[i - 1].pos_ != "ADP"
+                     or _according_initial_at(doc, i - 1) or _according_at(doc, i - 1)}
             self.pending = sorted(set(self.pending) | named)
         self.cursor = 0
 
@@ -712,6 +714,8 @@ class _Resolver:
     def speaker(self, s: int, e: int) -> tuple[str, str | None, str]:
         """Resolve the speaker phrase doc[s:e]; returns (resolved, entity or None, speaker_kind)."""
         head = self.doc[s:e].root
+        if e - s == 1 and head.pos_ == "PROPN":
+            s = _hyphenated_name_start(self.doc, s)
         self.advance(head.i)
         if head.i in self.done:
             resolved, entity, kind = self.done[head.i]
@@ -875,6 +879,11 @@ class _Resolver:
         elif e - s == 1 and head.text[:1].isupper() and head.pos_ in ("PROPN", "NOUN", "ADJ", "ADV"):
             # A surname NER missed (the tagger may call "Early" or "Young" an adverb or adjective).
             mention = self._full_name(head)
+        if mention is None and doc[s:e].text.lower().replace("’", "'") in self.P.periphrases:
+            mention = self._latest_person(None)   # "le chef de l'État": the president just named
+            if mention is not None:
+                mention = _Mention(head.i, text, mention.resolved, mention.entity, mention.kind, mention.head,
+                                   mention.words)
         if mention is None and _is_short_description(doc[s:e], head):
             role = self.P.role(head.lower_)
             for cand in reversed(self.history):
@@ -951,6 +960,21 @@ def _core_end(head: Token, e: int) -> int:
                 child.dep_ in ("prep", "nmod", "obl") and any(t.ent_type_ in ("DATE", "TIME") for t in child.subtree)):
             return max(head.i + 1, child.left_edge.i)
     return e
+
+
+def _hyphenated_name_start(doc: Doc, s: int) -> int:
+    """Start of the name whose last part is doc[s] when the tokenizer split a hyphenated name
+    ("Amadou Ndiaye-Sarr" -> "Ndiaye", "-", "Sarr"), the given names before it included."""
+    start = s
+    while start >= 2 and doc[start - 1].text in "-‐" and not doc[start - 1].whitespace_ \
+            and not doc[start - 2].whitespace_ and doc[start - 2].text[:1].isupper():
+        start -= 2
+    if start == s:
+        return s
+    while start >= 1 and doc[start - 1].pos_ == "PROPN" and doc[start - 1].text[:1].isupper() \
+            and doc[start - 1].is_alpha:
+        start -= 1
+    return start
 
 
 def _is_short_description(span, head: Token) -> bool:

@@ -47,7 +47,8 @@ class Profile:
     candidate source; `anaphoric_roles`: generic role words that, with no earlier phrase of that
     head, refer to the latest named person ("l'élu" after "le maire, X"). `clause_deps`: parser
     labels of clauses that a description sheds when it becomes a later source's name ("a man
-    who saw his doctor" -> "a man"; French copy keeps "qui a requis l'anonymat").
+    who saw his doctor" -> "a man"; French copy keeps "qui a requis l'anonymat"). `periphrases`:
+    whole phrases (lower case) that stand for the person just named ("le chef de l'état").
     """
 
     code: str
@@ -84,6 +85,7 @@ class Profile:
     varied_roles: bool = False
     anaphoric_roles: frozenset[str] = frozenset()
     clause_deps: frozenset[str] = frozenset()
+    periphrases: frozenset[str] = frozenset()
     wrapper_lines: tuple[tuple[str, re.Pattern], ...] = ()
     dateline: re.Pattern | None = None
 

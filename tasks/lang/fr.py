@@ -116,6 +116,8 @@ PROFILE = Profile(
         élu élue édile responsable dirigeant dirigeante chercheur chercheuse scientifique spécialiste
         intéressé intéressée cinéaste artiste technicien sportif sportive
         """.split()),
+    periphrases=frozenset({"le chef de l'état", "la cheffe de l'état", "le chef du gouvernement",
+                           "la cheffe du gouvernement", "le locataire de l'élysée", "le locataire de matignon"}),
     clitics={"-t": "", "-il": "il", "-elle": "elle", "-ils": "ils", "-elles": "elles", "-on": "on",
              "-t-il": "il", "-t-elle": "elle", "-t-on": "on", "t-il": "il", "t-elle": "elle"},
     according=(("selon",), ("d'", "après"), ("d’", "après"), ("d'après",), ("d’après",)),

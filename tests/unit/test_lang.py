@@ -157,3 +157,19 @@ def test_french_partial_quote_after_a_cue_the_parse_did_not_link(fr_nlp, text, q
 
     got = [(q["text"], q["speaker_resolved"]) for q in extract_quotes(fr_nlp(text))]
     assert (quote, speaker) in got
+
+
+def test_french_hyphenated_names_head_of_state_and_pour_x_sources(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = "\n".join([
+        "BAMAKO (AFP) - Le président Ousmane Traoré-Keita a promis lundi une « école pour tous » devant les élus.",
+        "« Aucun enfant ne restera sans classe », a lancé le chef de l'État sous les applaudissements.",
+        "« Ce budget ne tiendra pas », a commenté Marc Delorme, économiste chez Sahel Conseil.",
+        "Pour Awa Sidibé, enseignante à Ségou, la réforme était « attendue depuis des années ».",
+        "« Les familles attendent des actes. Nous verrons à la rentrée », estime-t-elle.",
+    ])
+    got = {q["text"]: q["speaker_resolved"] for q in extract_quotes(fr_nlp(text))}
+    assert got["école pour tous"] == "Ousmane Traoré-Keita"
+    assert got["Aucun enfant ne restera sans classe"] == "Ousmane Traoré-Keita"
+    assert got["Les familles attendent des actes. Nous verrons à la rentrée"] == "Awa Sidibé"
