@@ -16,7 +16,7 @@ import trafilatura
 
 
 # Bump when extraction output changes; trafilatura's own version is part of it.
-EXTRACTOR_VERSION = f"extract-3+trafilatura-{trafilatura.__version__}"
+EXTRACTOR_VERSION = f"extract-4+trafilatura-{trafilatura.__version__}"
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,7 @@ def extract_article(html: bytes | str, url: str, check: Callable[[], None] = lam
     check()
     text, meta_tree = _main_text(tree, url), tree
     check()
+    text = _with_sibling_chunks(tree, url, text, check)
     regions = _boilerplate_regions(tree)
     check()
     if text and regions and _mostly_inside(text, regions):
@@ -136,6 +137,86 @@ def _main_text(tree: lxml.html.HtmlElement, url: str) -> str:
     document = trafilatura.bare_extraction(tree, url=url, include_comments=False, include_tables=True,
                                            deduplicate=False)
     return _normalize_lines(document.text) if document is not None and document.text else ""
+
+
+# A line of at least this many words locates the article in the page, and counts as its text.
+_LONG_LINE_WORDS = 8
+_MAX_CHUNKS = 12
+
+
+def _long_lines(text: str) -> list[str]:
+    lines = (" ".join(_WORD.findall(line)) for line in text.split("\n"))
+    return [line for line in lines if line.count(" ") >= _LONG_LINE_WORDS - 1]
+
+
+def _words_of(element: lxml.html.HtmlElement) -> str:
+    return " ".join(_WORD.findall(" ".join(element.itertext())))
+
+
+def _with_sibling_chunks(tree: lxml.html.HtmlElement, url: str, text: str, check: Callable[[], None]) -> str:
+    """`text` with the rest of an article that the page splits into sibling chunks.
+
+    Some templates cut the body into several sibling elements of one class (a chunk between
+    two ads, each with its own side rail); trafilatura takes the first element that looks like
+    a body and loses the others. The chunk holding the extracted text is found by walking up
+    from its first line; each sibling of the same tag and class that holds paragraphs not in
+    the text, and is not a teaser (a linked heading, mostly link text), is extracted on its own
+    and joined in page order.
+    """
+    lines = _long_lines(text)
+    if not lines:
+        return text
+    probe = lines[0][:80]
+    # A paragraph holding the first line, else an element whose own text begins it.
+    start = next((el for el in tree.iter("p") if probe[:40] in _words_of(el)), None)
+    if start is None:
+        start = next((el for el in tree.iter() if isinstance(el.tag, str) and el.text
+                      and probe[:30] in " ".join(_WORD.findall(el.text))), None)
+    if start is None:
+        return text
+    total = sum(map(len, lines))
+    known = " | ".join(lines)
+    for holder in [start, *start.iterancestors()]:
+        parent = holder.getparent()
+        if parent is None or holder.tag in ("body", "html"):
+            return text
+        words = _words_of(holder)
+        inside = sum(len(line) for line in lines if line in words)
+        if inside < 0.5 * total:
+            continue
+        if inside < 0.6 * len(words):   # the holder is a layout wrapper, not a chunk of the article
+            return text
+        signature = (holder.tag, " ".join((holder.get("class") or "").split()))
+        if not signature[1]:
+            continue
+        chunks = [el for el in parent if el.tag == signature[0] and " ".join((el.get("class") or "").split()) == signature[1]]
+        if len(chunks) < 2:
+            continue
+        pieces = []
+        for chunk in chunks[:_MAX_CHUNKS]:
+            if chunk is holder:
+                pieces.append(text)
+                continue
+            check()
+            if chunk.xpath(".//h1 | .//h2[.//a] | .//h3[.//a]") or _link_share(chunk) >= 0.3:
+                continue
+            chunk_text = _main_text(_alone(chunk), url)
+            if sum(line not in known for line in _long_lines(chunk_text)) >= 2:
+                pieces.append(chunk_text)
+        return "\n".join(pieces)
+    return text
+
+
+def _link_share(element: lxml.html.HtmlElement) -> float:
+    words = len(_words_of(element)) or 1
+    return sum(len(_words_of(a)) for a in element.iter("a")) / words
+
+
+def _alone(element: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """A page holding only a copy of `element`."""
+    page = lxml.html.Element("html")
+    lxml.etree.SubElement(page, "body").append(copy.deepcopy(element))
+    return page
 
 
 _NO_GUESSES = object()

@@ -198,3 +198,45 @@ def test_an_article_inside_a_box_like_element_is_not_pruned_to_a_fragment():
 <footer>{SITE_MAP}</footer></body></html>"""
     text = extract_article(html, "https://estuary.example/strike").text
     assert all(p in text for p in PARAGRAPHS)
+
+
+MORE_PARAGRAPHS = [
+    "By late afternoon the harbour master had moved two container ships to the outer anchorage, where crews "
+    "waited without shore leave.",
+    "Shipping agents said the delays would cost operators tens of thousands of euros a day in charter fees and "
+    "missed connections.",
+    "The pilots last struck in 2019, when a two-day stoppage ended with a pay rise and a promise of new launches "
+    "that never arrived.",
+]
+RAIL = '<div class="rail"><div class="ad">Advertisement</div></div>'
+
+
+def chunked_page(second_chunk: str) -> str:
+    """A page whose template cuts the body into sibling chunks, each with a side rail, an ad between."""
+    first = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return f"""<html><head><title>Pilots strike</title></head><body>
+<header><nav><a href="/">Home</a> <a href="/world/">World</a></nav></header>
+<main><article><h1>Lisbon harbour pilots strand cargo ships</h1>
+<div class="story-chunks">
+<div class="chunk"><div class="article-body story-text">{first}</div>{RAIL}</div>
+<div class="full-width-ad"><div class="ad">Advertisement</div></div>
+<div class="chunk">{second_chunk}{RAIL}</div>
+</div></article></main>
+<footer><p>© 2024 Estuary Times.</p></footer></body></html>"""
+
+
+def test_an_article_cut_into_sibling_chunks_keeps_every_chunk_in_order():
+    second = '<div class="article-body story-text">' + "".join(f"<p>{p}</p>" for p in MORE_PARAGRAPHS) + "</div>"
+    text = extract_article(chunked_page(second), "https://estuary.example/strike").text
+    lines = text.split("\n")
+    assert all(p in lines for p in PARAGRAPHS + MORE_PARAGRAPHS)
+    assert lines.index(MORE_PARAGRAPHS[0]) > lines.index(PARAGRAPHS[-1])
+    assert "Advertisement" not in text
+
+
+def test_a_sibling_chunk_of_linked_teasers_is_not_taken_for_the_article():
+    teasers = "".join(f"<h3><a href='/n{n}'>Story {n}</a></h3><p>{p}</p>" for n, p in enumerate(MORE_PARAGRAPHS))
+    text = extract_article(chunked_page(f'<div class="article-body">{teasers}</div>'),
+                           "https://estuary.example/strike").text
+    assert all(p in text for p in PARAGRAPHS)
+    assert not any(p in text for p in MORE_PARAGRAPHS)
