@@ -180,6 +180,7 @@ def _with_sibling_chunks(tree: lxml.html.HtmlElement, url: str, text: str, check
         parent = holder.getparent()
         if parent is None or holder.tag in ("body", "html"):
             return text
+        check()
         words = _words_of(holder)
         inside = sum(len(line) for line in lines if line in words)
         if inside < 0.5 * total:
