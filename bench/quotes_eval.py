@@ -61,6 +61,7 @@ BENCHMARK = ROOT.parent / "shared" / "corpora" / "scrapinghub-article-extraction
 SPLIT_SEED = 14
 FRENCH = FIXTURES / "fr"
 FR_ARTICLES = FRENCH / "articles.txt"
+FR_ARTICLES2 = FRENCH / "articles2.txt"   # written later as more tuning copy (split tune2)
 FR_SPLIT = FRENCH / "split.json"
 FR_GOLD = FRENCH / "gold.jsonl"
 FR_SPLIT_SEED = 17
@@ -224,8 +225,8 @@ def build_gold() -> list[dict]:
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
     if FR_ARTICLES.exists():
         split = json.loads(FR_SPLIT.read_text(encoding="utf-8"))
-        by_id = {i: name for name in ("tune", "heldout") for i in split[name]}
-        french = parse_source(FR_ARTICLES, "")
+        by_id = {i: name for name in ("tune", "heldout", "tune2") for i in split.get(name, ())}
+        french = [r for path in (FR_ARTICLES, FR_ARTICLES2) if path.exists() for r in parse_source(path, "")]
         missing = [r["id"] for r in french if r["id"] not in by_id]
         if missing:
             raise GoldFormatError(f"French articles without a split in {FR_SPLIT.name}: {missing}")

@@ -239,9 +239,10 @@ def test_gold_set_is_valid_and_in_sync_with_its_sources():
     assert sorted(r["id"] for r in real) == sorted(a["id"] for a in split)
     assert len(real) >= 60 and {r["split"] for r in real} == {"tune", "heldout"}
     french = [{k: v for k, v in r.items() if k not in ("set", "lang", "split")} for r in records if r["set"] == "french"]
-    assert french == [{k: v for k, v in r.items() if k != "split"} for r in ev.parse_source(ev.FR_ARTICLES, "")], "fr/gold.jsonl is stale: run bench/quotes_eval.py --build-gold"
+    assert french == [{k: v for k, v in r.items() if k != "split"} for path in (ev.FR_ARTICLES, ev.FR_ARTICLES2)
+                      for r in ev.parse_source(path, "")], "fr/gold.jsonl is stale: run bench/quotes_eval.py --build-gold"
     split = json.loads(ev.FR_SPLIT.read_text(encoding="utf-8"))
-    assert sorted(split["tune"] + split["heldout"]) == sorted(r["id"] for r in french)
+    assert sorted(split["tune"] + split["heldout"] + split["tune2"]) == sorted(r["id"] for r in french)
     assert len(french) >= 30 and sum(len(r["quotes"]) for r in french) >= 90
 
 
