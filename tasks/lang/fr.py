@@ -49,10 +49,12 @@ def _forms(lemma: str) -> tuple[str, ...]:
         # Participles agree with a feminine subject of a reflexive or passive: "s'est réjouie".
         return forms + tuple(f + "e" for f in forms if f.endswith(("é", "i", "u", "it", "is")))
     stem = lemma[:-2]
+    # An é in the stem's last syllable opens before a silent ending: tempérer -> tempère.
+    present = re.sub(r"é([^aeiouyéè]+)$", r"è\1", stem)
     soft = "e" if stem.endswith("g") else ""          # juger -> jugeait
     cedil = stem[:-1] + "ç" if stem.endswith("c") else stem   # lancer -> lança
     # The present participle too: "…, estimant qu'elle ne présentait pas de « garanties »".
-    return (lemma, stem + "é", stem + "ée", stem + "és", stem + "ées", stem + "e", stem + "ent",
+    return (lemma, stem + "é", stem + "ée", stem + "és", stem + "ées", present + "e", present + "ent",
             stem + soft + "ait", (cedil if cedil != stem else stem + soft) + "a",
             (cedil if cedil != stem else stem + soft) + "ant")
 

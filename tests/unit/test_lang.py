@@ -173,3 +173,52 @@ def test_french_hyphenated_names_head_of_state_and_pour_x_sources(fr_nlp):
     assert got["école pour tous"] == "Ousmane Traoré-Keita"
     assert got["Aucun enfant ne restera sans classe"] == "Ousmane Traoré-Keita"
     assert got["Les familles attendent des actes. Nous verrons à la rentrée"] == "Awa Sidibé"
+
+
+def test_french_incise_inside_the_marks_makes_two_quotes_of_its_speaker(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = ("VANNES (AFP) - La compagnie de ferries a suspendu mardi ses liaisons vers Belle-Île.\n"
+            "« Nous ne prendrons aucun risque avec les passagers, a indiqué à l'AFP sa porte-parole, Gaëlle "
+            "Tanguy. Les traversées reprendront dès que la houle aura faibli. »\n"
+            "« Le port est plein, les camions attendent, lui a répondu le maire de Le Palais. Il faut une solution. »")
+    got = [(q["text"], q["speaker_resolved"], q["kind"]) for q in extract_quotes(fr_nlp(text))]
+    assert got == [
+        ("Nous ne prendrons aucun risque avec les passagers", "Gaëlle Tanguy", "direct"),
+        ("Les traversées reprendront dès que la houle aura faibli.", "Gaëlle Tanguy", "direct"),
+        ("Le port est plein, les camions attendent", "le maire de Le Palais", "direct"),
+        ("Il faut une solution.", "le maire de Le Palais", "direct"),
+    ]
+
+
+@pytest.mark.parametrize(("text", "quote", "speaker"), [
+    # Verbs of no list, inverted after a quote that opens its sentence, or with a clitic subject.
+    ("Le maire d'Arles, Hugo Sabatier, a défendu le budget.\n« Nous avons tenu nos promesses », a-t-il justifié.",
+     "Nous avons tenu nos promesses", "il"),
+    ("« Le chantier finira en retard, comme toujours », grommelle Henri Fabre, riverain depuis trente ans.",
+     "Le chantier finira en retard, comme toujours", "Henri Fabre"),
+    # A verb whose present tense opens its é: tempérer -> tempère.
+    ("« Tout dépendra de la météo d'août », tempère l'agronome Lucie Vernet.",
+     "Tout dépendra de la météo d'août", "l'agronome Lucie Vernet"),
+    # The source opening the sentence, the verb mistagged: "invoque", "raconte".
+    ("Dans un communiqué, la direction invoque « une baisse durable des commandes » pour justifier le plan.",
+     "une baisse durable des commandes", "la direction"),
+    ("Un pompier du centre de secours, qui a requis l'anonymat, raconte des interventions « à deux au lieu de quatre ».",
+     "à deux au lieu de quatre", "Un pompier du centre de secours"),
+])
+def test_french_attributions_read_by_shape(fr_nlp, text, quote, speaker):
+    from tasks.quotes import extract_quotes
+
+    got = [(q["text"], q["speaker"]) for q in extract_quotes(fr_nlp(text))]
+    assert (quote, speaker) in got
+
+
+@pytest.mark.parametrize("text", [
+    "Le programme, baptisé « Cap Avenir », prévoit 40 millions d'euros sur cinq ans.",
+    "Le dispositif « Zéro Carbone », adopté en 2024, couvre désormais toute la région.",
+    "Il a été qualifié de « menace pour la sécurité publique » par le tribunal.",
+])
+def test_french_names_in_marks_and_passive_clauses_are_not_quotes_of_the_subject(fr_nlp, text):
+    from tasks.quotes import extract_quotes
+
+    assert [q for q in extract_quotes(fr_nlp(text)) if q["speaker"] in ("Le programme", "Le dispositif", "Il", "40 millions")] == []
