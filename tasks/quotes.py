@@ -465,7 +465,14 @@ def _source_like(tok: Token, P: Profile) -> bool:
     if word in P.neuter or word in P.relative_pronouns:
         return False
     return (word in P.pronoun_gender or tok.ent_type_ in (P.person, P.org)
-            or word in P.role_nouns or P.role(word) in P.role_keys or word in P.document_nouns)
+            or word in P.role_nouns or P.role(word) in P.role_keys or word in P.document_nouns
+            or _human_suffix({word}, P))
+
+
+def _human_suffix(words: set[str], P: Profile) -> bool:
+    """Whether a word has the ending of a feminine noun of a person ("la surfeuse", "l'actrice")."""
+    endings = tuple(fem for fem, _ in P.gender_suffixes if len(fem) > 2)
+    return bool(endings) and any(w.endswith(endings) for w in words)
 
 
 def _attribution_cue_before(doc: Doc, open_tok: int) -> _Attribution | None:
@@ -532,8 +539,13 @@ def _attribution_colon(doc: Doc, open_tok: int) -> _Attribution | None:
     if not any(t.pos_ in ("VERB", "AUX") for t in pre):
         # A header: the name before the first comma.
         end = next((t.i for t in pre if t.text in (",", "(", "—", "–")), colon)
-        if end > start and any(t.pos_ in ("PROPN", "NOUN") for t in doc[start:end]):
+        # A header names; a longer stretch is a clause whose verb the tagger missed.
+        if start < end <= start + 6 and any(t.pos_ in ("PROPN", "NOUN") for t in doc[start:end]) and sum(
+                t.is_lower and t.is_alpha and t.pos_ not in ("DET", "ADP") for t in doc[start:end]) <= 1:
             return _Attribution(start, end, ":", "before")
+        if _lang(doc).varied_roles:   # "La championne vise … : « … »", the verb mistagged
+            attr = _opening_subject(doc, open_tok)
+            return None if attr is None else _Attribution(attr.speaker_start, attr.speaker_end, ":", "before")
         return None
     last = next((t for t in reversed(pre) if t.pos_ in ("NOUN", "PROPN")), None)
     if last is None or last.i < colon - 3:
@@ -763,8 +775,8 @@ def _attribution_inverted(doc: Doc, i: int, end: int, any_verb: bool = False) ->
             and doc[e].pos_ not in ("VERB", "AUX", "SCONJ", "CCONJ") and doc[e].text not in _ALL_MARKS:
         if e > s and doc[e].pos_ == "ADP" and doc[e].lower_ not in P.of_words:
             break   # "le maire dans un communiqué": the phrase ends at a preposition other than "de"
-        if e > s and doc[e].pos_ == "ADV":
-            break   # "l'édile lors d'une visite"
+        if e > s and (doc[e].pos_ == "ADV" or doc[e].lower_ in P.skip_after_cue):
+            break   # "l'édile lors d'une visite", "l'officier mardi soir"
         e += 1
     if e < end and e > s + 1 and doc[e - 1].lower_ in P.relative_pronouns:
         # "un médecin du service qui a requis l'anonymat": a restrictive relative clause is kept.
@@ -871,7 +883,9 @@ class _Resolver:
                 if match is not None:
                     self.history.append(match)
             return resolved, entity, kind
-        if head.pos_ == "PRON" or head.lower_ in self.P.pronouns or head.lower_ in self.P.clitics:
+        if head.lower_ in self.P.pronouns or head.lower_ in self.P.clitics or (
+                head.pos_ == "PRON" and (head.lower_ in self.P.pronoun_gender or e - s == 1)):
+            # ("l'un d'eux", one of a group, is not a pronoun for the latest source)
             result = self._pronoun(head.lower_)
         else:
             mention = self._describe(head, s, e, remember=True)
@@ -907,6 +921,20 @@ class _Resolver:
     def _token_end(self, char: int) -> int:
         i = bisect.bisect_left([t.idx for t in self.doc], char)
         return max(i, 1)
+
+    def _apposition_words(self, e: int) -> frozenset[str]:
+        """The role words of an apposition after a name ending at token e ("Rachid Benali,
+        délégué CGT", "Marc Delorme, analyste chez …"), so that "le délégué" refers back to him."""
+        doc = self.doc
+        if e >= len(doc) - 1 or doc[e].text != "," or not doc[e + 1].is_lower:
+            return frozenset()
+        words = []
+        for tok in doc[e + 1:e + 7]:
+            role = tok.lower_ in self.P.human_nouns or self.P.role(tok.lower_) in self.P.role_keys
+            if tok.is_punct or tok.is_space or (tok.pos_ in ("VERB", "AUX", "ADP", "SCONJ", "PRON") and not role):
+                break   # (a role word may be tagged as a participle: "délégué")
+            words.append(tok.lower_)
+        return frozenset(w for w in words if w in self.P.human_nouns or self.P.role(w) in self.P.role_keys)
 
     def _is_person_noun(self, tok: Token) -> bool:
         return self._is_person_noun_word(tok.lower_)
@@ -980,6 +1008,8 @@ class _Resolver:
         text = doc[s:e].text.strip()
         words = frozenset(t.lower_ for t in doc[s:e])
         ent = self._entity_for(head)
+        if ent is not None and any(w in self.P.human_nouns for w in ent["text"].split() if w.islower()):
+            ent = None   # a title NER took for a name ("Premier ministre")
         if head.lower_ in self.P.human_nouns and (ent is None or _std(ent) != "PERSON"):
             # "le ministre de l'Intérieur, Jean Dumont": the person in apposition, not the title
             # the small model took for an organisation.
@@ -991,9 +1021,12 @@ class _Resolver:
         ):
             # A name closing the phrase the parser split apart: "the energy company Enerhoservis".
             ent = self._entity_for(doc[e - 1])
-        if (ent is None or _std(ent) != "PERSON") and self.P.role(head.lower_) in self.P.role_keys:
-            # "la préfète du département, Claire Audouard, a …": a role, then the name after a
-            # comma, however the parser attached it (the small French model: as a conjunct).
+        if (ent is None or _std(ent) != "PERSON") and (self.P.role(head.lower_) in self.P.role_keys
+                                                      or (head.pos_ == "NOUN" and head.is_lower
+                                                          and head.lower_ not in self.P.document_nouns)):
+            # "la préfète du département, Claire Audouard, a …", "explique sa cofondatrice, Inès
+            # Bouaziz": a role or a description, then the name after a comma, however the parser
+            # attached it (the small French model: as a conjunct).
             ent = self._name_after(e) or ent
         if ent is None:
             # "The chief negotiator for Vardia, Helene Sarrot, said": the name is an appositive
@@ -1008,14 +1041,16 @@ class _Resolver:
             # The small model swaps PERSON and ORG often; a role word in the phrase decides.
             # Only the words before the name count ("Union organiser Shirin Akter"), not a
             # trailing "of the National Institute".
-            left = {t.lower_ for t in doc[s:head.i]}
+            name_at = self._token_end(ent["start_char"]) if ent["start_char"] > head.idx else head.i
+            left = {t.lower_ for t in doc[s:max(head.i, name_at)]}
             kind = "person" if _std(ent) == "PERSON" else "org"
             if left & self.P.institution_nouns and not left & self.P.human_nouns:
                 kind = "org"
-            elif left & self.P.human_nouns or _gender_of(left, self.P):
+            elif left & self.P.human_nouns or _gender_of(left, self.P) or _human_suffix(left, self.P):
                 kind = "person"
+            apposition = self._apposition_words(e) if kind == "person" else frozenset()
             mention = _Mention(head.i, text, ent["norm"], ent["norm"], kind, head.lower_,
-                               words | frozenset(ent["norm"].lower().split()))
+                               words | frozenset(ent["norm"].lower().split()) | apposition)
             if e - s == 1 and " " not in ent["norm"] and not left:
                 # A lone name that the article gives in full elsewhere ("Sanborn", tagged ORG,
                 # after "Jeff Sanborn", which NER missed): the full name, a person.
@@ -1039,7 +1074,8 @@ class _Resolver:
                         role in self.P.role_keys and role in {self.P.role(w) for w in cand.words}):
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
                     break
-            if mention is None and head.lower_ in self.P.anaphoric_roles and e - s <= 2:
+            if mention is None and head.lower_ in self.P.anaphoric_roles and (
+                    e - s <= 2 or (e - s == 3 and doc[e - 1].pos_ == "ADJ")):   # "le technicien basque"
                 cand = self._latest_person(_gender_of(words, self.P) or self.P.gender_openers.get(text.split(" ", 1)[0].lower()))
                 if cand is not None:
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)

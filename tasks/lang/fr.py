@@ -111,12 +111,13 @@ PROFILE = Profile(
                    "était", "fait", "faisait", "font"}),
     reflexive=frozenset({"s'", "s’", "se"}),
     according_initial=(("pour",),),
-    gender_suffixes=(("trice", "teur"), ("euse", "eur"), ("ère", "er"), ("enne", "en"), ("e", "")),
+    gender_suffixes=(("trice", "teur"), ("euse", "eur"), ("ère", "er"), ("enne", "en"), ("onne", "on"), ("e", "")),
     varied_roles=True,
     # Words French copy uses to refer back to a person already named with a more precise title.
     anaphoric_roles=frozenset("""
         élu élue édile responsable dirigeant dirigeante chercheur chercheuse scientifique spécialiste
-        intéressé intéressée cinéaste artiste technicien sportif sportive
+        intéressé intéressée cinéaste artiste technicien sportif sportive militaire officier
+        champion championne
         """.split()),
     periphrases=frozenset({"le chef de l'état", "la cheffe de l'état", "le chef du gouvernement",
                            "la cheffe du gouvernement", "le locataire de l'élysée", "le locataire de matignon"}),

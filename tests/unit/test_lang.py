@@ -222,3 +222,25 @@ def test_french_names_in_marks_and_passive_clauses_are_not_quotes_of_the_subject
     from tasks.quotes import extract_quotes
 
     assert [q for q in extract_quotes(fr_nlp(text)) if q["speaker"] in ("Le programme", "Le dispositif", "Il", "40 millions")] == []
+
+
+def test_french_speakers_named_in_apposition_titles_and_generic_role_words(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = "\n".join([
+        "QUIMPER (AFP) - La nageuse bretonne Soazig Kerbrat a battu samedi le record de France du 800 m.",
+        "« J'ai nagé sans regarder le chrono », a-t-elle raconté en sortant du bassin.",
+        "Son entraîneur, Yves Prigent, salue « une saison sans fausse note ».",
+        "« Elle a encore de la marge sur les virages », juge le technicien finistérien.",
+        "La championne vise les Jeux : « Je veux une médaille, pas seulement une finale. »",
+        "Le Premier ministre, Gilles Morvan, a salué « un exploit » sur les réseaux sociaux.",
+        "Jean Quéré, délégué de la fédération, a réclamé une piscine olympique à Quimper.",
+        "« La région attend depuis vingt ans », a rappelé le délégué.",
+        "Deux lycéennes étaient venues l'encourager. « Elle nous donne envie », a confié l'une d'elles.",
+    ])
+    got = {q["text"]: q["speaker_resolved"] for q in extract_quotes(fr_nlp(text))}
+    assert got["J'ai nagé sans regarder le chrono"] == "Soazig Kerbrat"      # ORG for NER: "la nageuse"
+    assert got["Elle a encore de la marge sur les virages"] == "Yves Prigent"  # a generic role word + adjective
+    assert got["Je veux une médaille, pas seulement une finale."] == "Soazig Kerbrat"
+    assert got["La région attend depuis vingt ans"] == "Jean Quéré"          # the role given in apposition
+    assert got["Elle nous donne envie"] == "l'une d'elles"                   # one of a group, not a pronoun
