@@ -469,6 +469,14 @@ def _source_like(tok: Token, P: Profile) -> bool:
             or _human_suffix({word}, P))
 
 
+def _opener_gender(text: str, P: Profile) -> str | None:
+    """The gender an article gives a description ("la ministre"), not a name's particle ("Le Goff")."""
+    words = text.split()
+    if len(words) > 1 and words[1][:1].isupper():
+        return None
+    return P.gender_openers.get(words[0].lower()) if words else None
+
+
 def _human_suffix(words: set[str], P: Profile) -> bool:
     """Whether a word has the ending of a feminine noun of a person ("la surfeuse", "l'actrice")."""
     endings = tuple(fem for fem, _ in P.gender_suffixes if len(fem) > 2)
@@ -896,7 +904,7 @@ class _Resolver:
     def _remember(self, mention: _Mention) -> None:
         gender = _gender_of(mention.words, self.P)
         if gender is None and mention.kind in ("person", "desc"):
-            gender = self.P.gender_openers.get(mention.text.split(" ", 1)[0].lower())
+            gender = _opener_gender(mention.text, self.P)
         if gender and mention.resolved not in self.gender:
             self.gender[mention.resolved] = gender
         self.history.append(mention)
@@ -1076,7 +1084,7 @@ class _Resolver:
                     break
             if mention is None and head.lower_ in self.P.anaphoric_roles and (
                     e - s <= 2 or (e - s == 3 and doc[e - 1].pos_ == "ADJ")):   # "le technicien basque"
-                cand = self._latest_person(_gender_of(words, self.P) or self.P.gender_openers.get(text.split(" ", 1)[0].lower()))
+                cand = self._latest_person(_gender_of(words, self.P) or _opener_gender(text, self.P))
                 if cand is not None:
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
             if mention is None:
@@ -1092,7 +1100,7 @@ class _Resolver:
                 # earlier phrase of its own refers to the latest person (or group) in the story.
                 # (French titles do not: "le préfet" is a new source; its generic words are
                 # anaphoric_roles.)
-                gender = _gender_of(words, self.P) or self.P.gender_openers.get(text.split(" ", 1)[0].lower())
+                gender = _gender_of(words, self.P) or _opener_gender(text, self.P)
                 cand = self._latest_group() if head.tag_ in ("NNS", "NOUN__Number=Plur") or head.morph.get(
                     "Number") == ["Plur"] else self._latest_person(gender, described=True)
                 if cand is not None:

@@ -244,3 +244,13 @@ def test_french_speakers_named_in_apposition_titles_and_generic_role_words(fr_nl
     assert got["Je veux une médaille, pas seulement une finale."] == "Soazig Kerbrat"
     assert got["La région attend depuis vingt ans"] == "Jean Quéré"          # the role given in apposition
     assert got["Elle nous donne envie"] == "l'une d'elles"                   # one of a group, not a pronoun
+
+
+def test_a_french_surname_with_a_particle_has_no_gender_from_it(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = ("La maire de Lorient, Anne Le Goff, a présenté lundi le nouveau plan de circulation.\n"
+            "Le Goff a défendu la fermeture du centre aux voitures le samedi.\n"
+            "« Nous rendons la ville aux piétons », a-t-elle expliqué.")
+    got = {q["text"]: q["speaker_resolved"] for q in extract_quotes(fr_nlp(text))}
+    assert got["Nous rendons la ville aux piétons"] == "Anne Le Goff"
