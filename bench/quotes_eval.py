@@ -265,15 +265,7 @@ def select_real(corpus: Path = BENCHMARK, max_chars: int = 10_000, n: int = 64) 
     """
     import random
 
-    truth = json.loads((corpus / "ground-truth.json").read_bytes().decode("utf-8"))
-    eligible = []
-    for item_id, item in sorted(truth.items()):
-        body = item["articleBody"]
-        words = re.findall(r"\w+", body.lower())
-        english = sum(w in _EN_WORDS for w in words) / max(1, len(words))
-        quoted = [q for q in _QUOTED.findall(body) if len(q.split()) >= 4]
-        if english > 0.12 and len(quoted) >= 2 and len(body) <= max_chars:
-            eligible.append({"id": item_id[:8], "item_id": item_id, "url": item["url"], "text": body})
+    eligible = _eligible(corpus, max_chars)
     rng = random.Random(SPLIT_SEED)
     chosen = rng.sample(eligible, min(n, len(eligible)))
     for i, rec in enumerate(chosen):
@@ -283,6 +275,42 @@ def select_real(corpus: Path = BENCHMARK, max_chars: int = 10_000, n: int = 64) 
     split = [{k: r[k] for k in ("id", "item_id", "url", "split")} for r in chosen]
     REAL_SPLIT.write_text(json.dumps(split, indent=1) + "\n", encoding="utf-8")
     with REAL_ARTICLES.open("w", encoding="utf-8") as fh:
+        for rec in chosen:
+            fh.write(json.dumps({k: rec[k] for k in ("id", "url", "split", "text")}, ensure_ascii=False) + "\n")
+    return chosen
+
+
+def _eligible(corpus: Path, max_chars: int) -> list[dict]:
+    """The benchmark's articles, by item id, that are English (at least 12% of their words among
+    a few very common English words), have two or more spans of four or more words between
+    quotation marks and are at most ``max_chars`` long."""
+    truth = json.loads((corpus / "ground-truth.json").read_bytes().decode("utf-8"))
+    eligible = []
+    for item_id, item in sorted(truth.items()):
+        body = item["articleBody"]
+        words = re.findall(r"\w+", body.lower())
+        english = sum(w in _EN_WORDS for w in words) / max(1, len(words))
+        quoted = [q for q in _QUOTED.findall(body) if len(q.split()) >= 4]
+        if english > 0.12 and len(quoted) >= 2 and len(body) <= max_chars:
+            eligible.append({"id": item_id[:8], "item_id": item_id, "url": item["url"], "text": body})
+    return eligible
+
+
+def select_fresh(corpus: Path = BENCHMARK, max_chars: int = 20_000, n: int = 20) -> list[dict]:
+    """Add the split "fresh": the first ``n`` by item id of the eligible articles (as
+    select_real, but up to ``max_chars`` long) not already in split.json. Appends them to
+    split.json and articles.jsonl and returns them; raises ValueError when fresh is there
+    already, FileNotFoundError when the corpus is not there. Done once, before annotation."""
+    split = json.loads(REAL_SPLIT.read_text(encoding="utf-8"))
+    if any(r["split"] == "fresh" for r in split):
+        raise ValueError(f"{REAL_SPLIT.name} already has a fresh split")
+    taken = {r["item_id"] for r in split}
+    chosen = [r for r in _eligible(corpus, max_chars) if r["item_id"] not in taken][:n]
+    for rec in chosen:
+        rec["split"] = "fresh"
+    split += [{k: r[k] for k in ("id", "item_id", "url", "split")} for r in chosen]
+    REAL_SPLIT.write_text(json.dumps(split, indent=1) + "\n", encoding="utf-8")
+    with REAL_ARTICLES.open("a", encoding="utf-8") as fh:
         for rec in chosen:
             fh.write(json.dumps({k: rec[k] for k in ("id", "url", "split", "text")}, ensure_ascii=False) + "\n")
     return chosen
@@ -477,6 +505,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--select-real", action="store_true", help="pick and split the real-copy articles and exit")
     parser.add_argument("--errors", nargs="*", metavar="SPLIT",
                         help="list misses, false alarms and speaker errors of these splits (e.g. dev tune)")
+    parser.add_argument("--select-fresh", action="store_true",
+                        help="add the real set's fresh split (once, before annotation) and exit")
     parser.add_argument("--split-french", action="store_true", help="draw the French set's held-out half and exit (once)")
     parser.add_argument("--set", choices=("fictional", "real", "french"), help="evaluate one gold set only")
     parser.add_argument("--split", help="evaluate one split only (e.g. tune, while tuning)")
@@ -487,6 +517,10 @@ def main(argv: list[str] | None = None) -> int:
         chosen = select_real()
         print(f"wrote {REAL_SPLIT.relative_to(ROOT)}: {len(chosen)} articles "
               f"({sum(r['split'] == 'tune' for r in chosen)} tune)")
+        return 0
+    if args.select_fresh:
+        chosen = select_fresh()
+        print(f"added {len(chosen)} fresh articles to {REAL_SPLIT.relative_to(ROOT)}")
         return 0
     if args.split_french:
         split = split_french()
