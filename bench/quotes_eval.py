@@ -15,8 +15,8 @@ heldout and fresh (added later, annotated before any run, direct and partial quo
 The French set (tests/fixtures/quotes/fr/, fictional AFP-style copy in French) has tune and
 heldout, drawn once by fr/split.json before any tuning (--split-french, do not re-run); it is
 analysed by the French model, the others by the English one. Direct and partial quotes are
-scored together ("quotes"); on the real set reported speech is scored separately ("indirect") against predictions of kind "indirect", with the same
-matching rule, except on the splits in NO_INDIRECT_SPLITS, whose reported speech was not
+scored together ("quotes"); on the real set reported speech is scored separately ("indirect")
+against predictions of kind "indirect", with the same matching rule, except on the splits in NO_INDIRECT_SPLITS, whose reported speech was not
 annotated (there predicted indirect spans are neither scored nor counted as false alarms).
 
 Matching. A predicted quote matches a gold quote when their character spans overlap enough:

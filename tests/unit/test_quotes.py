@@ -237,7 +237,9 @@ def test_gold_set_is_valid_and_in_sync_with_its_sources():
     assert real == rebuilt_real, "real/gold.jsonl is stale: run bench/quotes_eval.py --build-gold"
     split = json.loads(ev.REAL_SPLIT.read_text(encoding="utf-8"))
     assert sorted(r["id"] for r in real) == sorted(a["id"] for a in split)
-    assert len(real) >= 60 and {r["split"] for r in real} == {"tune", "heldout"}
+    assert len(real) >= 80 and {r["split"] for r in real} == {"tune", "heldout", "fresh"}
+    fresh = [r for r in real if r["split"] == "fresh"]
+    assert len(fresh) == 20 and all(q["kind"] != "indirect" for r in fresh for q in r["quotes"])
     french = [{k: v for k, v in r.items() if k not in ("set", "lang", "split")} for r in records if r["set"] == "french"]
     assert french == [{k: v for k, v in r.items() if k != "split"} for path in (ev.FR_ARTICLES, ev.FR_ARTICLES2)
                       for r in ev.parse_source(path, "")], "fr/gold.jsonl is stale: run bench/quotes_eval.py --build-gold"
@@ -252,6 +254,25 @@ def test_real_gold_annotation_errors_name_the_article(tmp_path):
     bad.write_text("### a1\nQ | not in the text | X | X | direct | person | say\n", encoding="utf-8")
     with pytest.raises(ev.GoldFormatError, match="a1: span 'not in the text' not found"):
         ev.parse_real(bad, {"a1": {"url": "u", "split": "tune", "text": "“Something else,” X said."}})
+
+
+def test_splits_without_reported_speech_score_no_indirect_task(nlp, tmp_path):
+    # The fresh split has no reported-speech annotation: an I line there is an error, and the
+    # extractor's indirect spans there are not scored (they would all count as false alarms).
+    ev = _eval_module()
+    text = "The mayor said the bridge would reopen in May. “It is safe,” she said."
+    art = {"a1": {"url": "u", "split": "fresh", "text": text}}
+    bad = tmp_path / "annotations_x.txt"
+    bad.write_text("### a1\nI | the bridge would reopen in May | The mayor | mayor | indirect | person | say\n",
+                   encoding="utf-8")
+    with pytest.raises(ev.GoldFormatError, match="a1: split fresh is annotated without reported speech"):
+        ev.parse_real(bad, art)
+    good = tmp_path / "annotations_y.txt"
+    good.write_text("### a1\nQ | It is safe | she | mayor | direct | person | say\n", encoding="utf-8")
+    records = [dict(r, set="real", lang="en") for r in ev.parse_real(good, art)]
+    metrics = ev.evaluate(records, {"en": nlp})
+    assert ("real", "fresh", "indirect") not in metrics
+    assert metrics[("real", "fresh", "quotes")]["gold"] == 1
 
 
 def test_fictional_gold_set_meets_the_quality_targets(nlp):
