@@ -289,12 +289,17 @@ def test_real_gold_set_does_not_fall_below_the_measured_numbers(nlp):
     # Floors a little under the measured numbers (README): a guard against regressions, not
     # the targets themselves.
     ev = _eval_module()
+    # The tune and held-out floors were measured on those two splits together, so the fresh split
+    # (first run P .978 R .854 speaker .841) has floors of its own.
     records = [r for r in ev.load_gold() if r["set"] == "real"]
-    metrics = ev.evaluate(records, {"en": nlp})
+    metrics = ev.evaluate([r for r in records if r["split"] in ("tune", "heldout")], {"en": nlp})
     quotes, indirect = metrics[("real", "all", "quotes")], metrics[("real", "all", "indirect")]
     assert quotes["precision"] >= 0.94 and quotes["recall"] >= 0.91
     assert quotes["speaker_resolved_acc"] >= 0.87
     assert indirect["precision"] >= 0.75 and indirect["recall"] >= 0.65
+    fresh = ev.evaluate([r for r in records if r["split"] == "fresh"], {"en": nlp})[("real", "fresh", "quotes")]
+    assert fresh["precision"] >= 0.95 and fresh["recall"] >= 0.83
+    assert fresh["speaker_resolved_acc"] >= 0.82
 
 
 @pytest.mark.parametrize(
