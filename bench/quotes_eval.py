@@ -10,12 +10,14 @@ Usage:
     .venv/bin/python bench/quotes_eval.py --set french --split tune   # the French set, tune half
 
 The fictional set (tests/fixtures/quotes/) has splits dev, heldout, heldout2; the real set
-(tests/fixtures/quotes/real/, real article bodies from the Scrapinghub benchmark) has tune and
-heldout. The French set (tests/fixtures/quotes/fr/, fictional AFP-style copy in French) has
-tune and heldout, drawn once by fr/split.json before any tuning (--split-french, do not re-run);
-it is analysed by the French model, the others by the English one. Direct and partial quotes are scored together ("quotes"); on the real set reported
-speech is scored separately ("indirect") against predictions of kind "indirect", with the same
-matching rule.
+(tests/fixtures/quotes/real/, real article bodies from the Scrapinghub benchmark) has tune,
+heldout and fresh (added later, annotated before any run, direct and partial quotes only).
+The French set (tests/fixtures/quotes/fr/, fictional AFP-style copy in French) has tune and
+heldout, drawn once by fr/split.json before any tuning (--split-french, do not re-run); it is
+analysed by the French model, the others by the English one. Direct and partial quotes are
+scored together ("quotes"); on the real set reported speech is scored separately ("indirect")
+against predictions of kind "indirect", with the same matching rule, except on the splits in NO_INDIRECT_SPLITS, whose reported speech was not
+annotated (there predicted indirect spans are neither scored nor counted as false alarms).
 
 Matching. A predicted quote matches a gold quote when their character spans overlap enough:
 
@@ -69,6 +71,7 @@ MODELS = {"en": "en_core_web_sm", "fr": "fr_core_news_sm"}
 _EN_WORDS = frozenset("the and of to in is that for it with was on as said".split())
 _QUOTED = re.compile(r'["“]([^"“”\n]+)["”]')
 MIN_OVERLAP = 0.8
+NO_INDIRECT_SPLITS = frozenset({"fresh"})   # real-set splits annotated without reported speech
 OPEN_Q, CLOSE_Q = "⟦", "⟧"
 
 
@@ -189,6 +192,8 @@ def parse_real(path: Path, texts: dict[str, dict]) -> list[dict]:
         tag, span, speaker, resolved, kind, speaker_kind, cue = fields
         if (tag == "I") != (kind == "indirect") or kind not in _KINDS or speaker_kind not in _SPEAKER_KINDS:
             raise GoldFormatError(f"{rec['id']}: bad kind or speaker_kind in {line!r}")
+        if tag == "I" and rec["split"] in NO_INDIRECT_SPLITS:
+            raise GoldFormatError(f"{rec['id']}: split {rec['split']} is annotated without reported speech: {line!r}")
         start, end = _find_span(rec["text"], span, rec["id"])
         quote = rec["text"][start:end]
         if quote != quote.strip() or (tag == "Q" and quote[:1] in _QUOTE_MARKS):
@@ -265,15 +270,7 @@ def select_real(corpus: Path = BENCHMARK, max_chars: int = 10_000, n: int = 64) 
     """
     import random
 
-    truth = json.loads((corpus / "ground-truth.json").read_bytes().decode("utf-8"))
-    eligible = []
-    for item_id, item in sorted(truth.items()):
-        body = item["articleBody"]
-        words = re.findall(r"\w+", body.lower())
-        english = sum(w in _EN_WORDS for w in words) / max(1, len(words))
-        quoted = [q for q in _QUOTED.findall(body) if len(q.split()) >= 4]
-        if english > 0.12 and len(quoted) >= 2 and len(body) <= max_chars:
-            eligible.append({"id": item_id[:8], "item_id": item_id, "url": item["url"], "text": body})
+    eligible = _eligible(corpus, max_chars)
     rng = random.Random(SPLIT_SEED)
     chosen = rng.sample(eligible, min(n, len(eligible)))
     for i, rec in enumerate(chosen):
@@ -283,6 +280,42 @@ def select_real(corpus: Path = BENCHMARK, max_chars: int = 10_000, n: int = 64) 
     split = [{k: r[k] for k in ("id", "item_id", "url", "split")} for r in chosen]
     REAL_SPLIT.write_text(json.dumps(split, indent=1) + "\n", encoding="utf-8")
     with REAL_ARTICLES.open("w", encoding="utf-8") as fh:
+        for rec in chosen:
+            fh.write(json.dumps({k: rec[k] for k in ("id", "url", "split", "text")}, ensure_ascii=False) + "\n")
+    return chosen
+
+
+def _eligible(corpus: Path, max_chars: int) -> list[dict]:
+    """The benchmark's articles, by item id, that are English (at least 12% of their words among
+    a few very common English words), have two or more spans of four or more words between
+    quotation marks and are at most ``max_chars`` long."""
+    truth = json.loads((corpus / "ground-truth.json").read_bytes().decode("utf-8"))
+    eligible = []
+    for item_id, item in sorted(truth.items()):
+        body = item["articleBody"]
+        words = re.findall(r"\w+", body.lower())
+        english = sum(w in _EN_WORDS for w in words) / max(1, len(words))
+        quoted = [q for q in _QUOTED.findall(body) if len(q.split()) >= 4]
+        if english > 0.12 and len(quoted) >= 2 and len(body) <= max_chars:
+            eligible.append({"id": item_id[:8], "item_id": item_id, "url": item["url"], "text": body})
+    return eligible
+
+
+def select_fresh(corpus: Path = BENCHMARK, max_chars: int = 20_000, n: int = 20) -> list[dict]:
+    """Add the split "fresh": the first ``n`` by item id of the eligible articles (as
+    select_real, but up to ``max_chars`` long) not already in split.json. Appends them to
+    split.json and articles.jsonl and returns them; raises ValueError when fresh is there
+    already, FileNotFoundError when the corpus is not there. Done once, before annotation."""
+    split = json.loads(REAL_SPLIT.read_text(encoding="utf-8"))
+    if any(r["split"] == "fresh" for r in split):
+        raise ValueError(f"{REAL_SPLIT.name} already has a fresh split")
+    taken = {r["item_id"] for r in split}
+    chosen = [r for r in _eligible(corpus, max_chars) if r["item_id"] not in taken][:n]
+    for rec in chosen:
+        rec["split"] = "fresh"
+    split += [{k: r[k] for k in ("id", "item_id", "url", "split")} for r in chosen]
+    REAL_SPLIT.write_text(json.dumps(split, indent=1) + "\n", encoding="utf-8")
+    with REAL_ARTICLES.open("a", encoding="utf-8") as fh:
         for rec in chosen:
             fh.write(json.dumps({k: rec[k] for k in ("id", "url", "split", "text")}, ensure_ascii=False) + "\n")
     return chosen
@@ -406,8 +439,8 @@ def evaluate(records: list[dict], nlps: dict, error_splits: frozenset[str] = fro
     """Run the extractor on every record; return metrics keyed by (set, split, task).
 
     `nlps` maps a record's ``lang`` to its spaCy model. task "quotes" scores direct and partial quotes against predictions of those kinds;
-    task "indirect" scores reported speech (real set only) against predictions of kind
-    "indirect". Split "all" pools a set's splits. Prints misses, false alarms and speaker
+    task "indirect" scores reported speech (real set only, splits in NO_INDIRECT_SPLITS left
+    out) against predictions of kind "indirect". Split "all" pools a set's splits. Prints misses, false alarms and speaker
     errors for the splits named in ``error_splits``.
     """
     sys.path.insert(0, str(ROOT))
@@ -431,7 +464,7 @@ def evaluate(records: list[dict], nlps: dict, error_splits: frozenset[str] = fro
         pred_all = extract_quotes(doc)
         tasks = {"quotes": ([g for g in rec["quotes"] if g["kind"] != "indirect"],
                             [p for p in pred_all if p["kind"] != "indirect"])}
-        if rec["set"] == "real":
+        if rec["set"] == "real" and rec["split"] not in NO_INDIRECT_SPLITS:
             tasks["indirect"] = ([g for g in rec["quotes"] if g["kind"] == "indirect"],
                                  [p for p in pred_all if p["kind"] == "indirect"])
         for task, (gold, pred) in tasks.items():
@@ -477,6 +510,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--select-real", action="store_true", help="pick and split the real-copy articles and exit")
     parser.add_argument("--errors", nargs="*", metavar="SPLIT",
                         help="list misses, false alarms and speaker errors of these splits (e.g. dev tune)")
+    parser.add_argument("--select-fresh", action="store_true",
+                        help="add the real set's fresh split (once, before annotation) and exit")
     parser.add_argument("--split-french", action="store_true", help="draw the French set's held-out half and exit (once)")
     parser.add_argument("--set", choices=("fictional", "real", "french"), help="evaluate one gold set only")
     parser.add_argument("--split", help="evaluate one split only (e.g. tune, while tuning)")
@@ -487,6 +522,10 @@ def main(argv: list[str] | None = None) -> int:
         chosen = select_real()
         print(f"wrote {REAL_SPLIT.relative_to(ROOT)}: {len(chosen)} articles "
               f"({sum(r['split'] == 'tune' for r in chosen)} tune)")
+        return 0
+    if args.select_fresh:
+        chosen = select_fresh()
+        print(f"added {len(chosen)} fresh articles to {REAL_SPLIT.relative_to(ROOT)}")
         return 0
     if args.split_french:
         split = split_french()
@@ -506,7 +545,7 @@ def main(argv: list[str] | None = None) -> int:
     metrics = evaluate(records, nlps, frozenset(args.errors or ()), args.paragraphs)
     print(f"\n{'set':9} {'split':8} {'task':8} {'arts':>4} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6} "
           f"{'spk_res':>8} {'spk_wr':>7} {'spk_kind':>8}")
-    order = {s: i for i, s in enumerate(("dev", "tune", "heldout", "heldout2", "all"))}
+    order = {s: i for i, s in enumerate(("dev", "tune", "heldout", "heldout2", "fresh", "all"))}
     for key in sorted(metrics, key=lambda k: (k[0], k[2] != "quotes", order.get(k[1], 99))):
         m = metrics[key]
         kind = "" if m["speaker_kind_acc"] is None else f"{m['speaker_kind_acc']:8.3f}"

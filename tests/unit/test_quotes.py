@@ -237,7 +237,9 @@ def test_gold_set_is_valid_and_in_sync_with_its_sources():
     assert real == rebuilt_real, "real/gold.jsonl is stale: run bench/quotes_eval.py --build-gold"
     split = json.loads(ev.REAL_SPLIT.read_text(encoding="utf-8"))
     assert sorted(r["id"] for r in real) == sorted(a["id"] for a in split)
-    assert len(real) >= 60 and {r["split"] for r in real} == {"tune", "heldout"}
+    assert len(real) >= 80 and {r["split"] for r in real} == {"tune", "heldout", "fresh"}
+    fresh = [r for r in real if r["split"] == "fresh"]
+    assert len(fresh) == 20 and all(q["kind"] != "indirect" for r in fresh for q in r["quotes"])
     french = [{k: v for k, v in r.items() if k not in ("set", "lang", "split")} for r in records if r["set"] == "french"]
     assert french == [{k: v for k, v in r.items() if k != "split"} for path in (ev.FR_ARTICLES, ev.FR_ARTICLES2)
                       for r in ev.parse_source(path, "")], "fr/gold.jsonl is stale: run bench/quotes_eval.py --build-gold"
@@ -254,6 +256,25 @@ def test_real_gold_annotation_errors_name_the_article(tmp_path):
         ev.parse_real(bad, {"a1": {"url": "u", "split": "tune", "text": "“Something else,” X said."}})
 
 
+def test_splits_without_reported_speech_score_no_indirect_task(nlp, tmp_path):
+    # The fresh split has no reported-speech annotation: an I line there is an error, and the
+    # extractor's indirect spans there are not scored (they would all count as false alarms).
+    ev = _eval_module()
+    text = "The mayor said the bridge would reopen in May. “It is safe,” she said."
+    art = {"a1": {"url": "u", "split": "fresh", "text": text}}
+    bad = tmp_path / "annotations_x.txt"
+    bad.write_text("### a1\nI | the bridge would reopen in May | The mayor | mayor | indirect | person | say\n",
+                   encoding="utf-8")
+    with pytest.raises(ev.GoldFormatError, match="a1: split fresh is annotated without reported speech"):
+        ev.parse_real(bad, art)
+    good = tmp_path / "annotations_y.txt"
+    good.write_text("### a1\nQ | It is safe | she | mayor | direct | person | say\n", encoding="utf-8")
+    records = [dict(r, set="real", lang="en") for r in ev.parse_real(good, art)]
+    metrics = ev.evaluate(records, {"en": nlp})
+    assert ("real", "fresh", "indirect") not in metrics
+    assert metrics[("real", "fresh", "quotes")]["gold"] == 1
+
+
 def test_fictional_gold_set_meets_the_quality_targets(nlp):
     ev = _eval_module()
     records = [r for r in ev.load_gold() if r["set"] == "fictional"]
@@ -268,12 +289,17 @@ def test_real_gold_set_does_not_fall_below_the_measured_numbers(nlp):
     # Floors a little under the measured numbers (README): a guard against regressions, not
     # the targets themselves.
     ev = _eval_module()
+    # The tune and held-out floors were measured on those two splits together, so the fresh split
+    # (first run P .978 R .854 speaker .841) has floors of its own.
     records = [r for r in ev.load_gold() if r["set"] == "real"]
-    metrics = ev.evaluate(records, {"en": nlp})
+    metrics = ev.evaluate([r for r in records if r["split"] in ("tune", "heldout")], {"en": nlp})
     quotes, indirect = metrics[("real", "all", "quotes")], metrics[("real", "all", "indirect")]
     assert quotes["precision"] >= 0.94 and quotes["recall"] >= 0.91
     assert quotes["speaker_resolved_acc"] >= 0.87
     assert indirect["precision"] >= 0.75 and indirect["recall"] >= 0.65
+    fresh = ev.evaluate([r for r in records if r["split"] == "fresh"], {"en": nlp})[("real", "fresh", "quotes")]
+    assert fresh["precision"] >= 0.95 and fresh["recall"] >= 0.83
+    assert fresh["speaker_resolved_acc"] >= 0.82
 
 
 @pytest.mark.parametrize(
