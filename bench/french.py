@@ -6,8 +6,9 @@ Texts: the French base texts (bench.french_testbed.base_texts: the French quote 
 bench/fr/base_extra.txt) and the English fictional quote gold set, all written for this project.
 1. Detection: tasks.lang.detect_language on each whole text and on its first 8, 15 and 30 words
    (accuracy, undecided share, time per call), and choose_language with a wrong declared language.
-2. Speed: analyze_by_model (tasks.nlp: entities and quotes, each model in the same worker
-   processes) over a 50/50 mix (the texts repeated --copies times, made distinct), against bare
+2. Speed: analyze_by_paragraph (tasks.paragraphs: entities and quotes, each model in the same worker
+   processes) over a 50/50 mix (the texts repeated --copies times, made distinct by a last paragraph,
+   so their other paragraphs are parsed once), against bare
    `nlp.pipe` of each model over its own texts (model load included in both). Prints the load average.
 """
 from __future__ import annotations
@@ -49,7 +50,13 @@ def detection(fr: list[str], en: list[str]) -> None:
 
 
 def speed(fr: list[str], en: list[str], copies: int, workers: int) -> None:
-    from tasks.nlp import analyze_by_model, load_model, worker_pool
+    from tasks.nlp import load_model, worker_pool
+    from tasks.paragraphs import analyze_by_paragraph
+
+    def mixed_run(pool=None) -> list:
+        # Each model over its texts in turn (no stored parses), sharing the workers, as the ingest flow does.
+        return [a for name, items in ((None, en_items), ("fr_core_news_sm", fr_items))
+                for a in analyze_by_paragraph(items, lambda keys: {}, model_name=name, pool=pool)]
 
     n = min(len(fr), len(en))
     fr_items = [(f"fr{c}-{i}", f"{t}\nCopie {c}.") for c in range(copies) for i, t in enumerate(fr[:n])]
@@ -66,16 +73,16 @@ def speed(fr: list[str], en: list[str], copies: int, workers: int) -> None:
         bare[lang] = time.perf_counter() - t0
         print(f"  bare nlp.pipe {lang} (load included, 1 process): {bare[lang]:.1f} s")
     t0 = time.perf_counter()
-    got = list(analyze_by_model({None: en_items, "fr_core_news_sm": fr_items}))
+    got = mixed_run()
     mixed1 = time.perf_counter() - t0
-    print(f"  mixed analyze_by_model, 1 process (entities + quotes): {mixed1:.1f} s = "
+    print(f"  mixed analyze_by_paragraph, 1 process (entities + quotes): {mixed1:.1f} s = "
           f"{mixed1 / (bare['en'] + bare['fr']):.2f} x the sum of the bare runs ({len(got)} analyses)")
     if workers > 1:
         t0 = time.perf_counter()
         with worker_pool(workers, None) as pool:
-            got = list(analyze_by_model({None: en_items, "fr_core_news_sm": fr_items}, pool=pool))
+            got = mixed_run(pool)
         mixed = time.perf_counter() - t0
-        print(f"  mixed analyze_by_model, {workers} worker processes: {mixed:.1f} s "
+        print(f"  mixed analyze_by_paragraph, {workers} worker processes: {mixed:.1f} s "
               f"({mixed / (bare['en'] + bare['fr']):.2f} x the sum of the bare single-process runs)")
     print(f"  load after {os.getloadavg()[0]:.1f}")
 

@@ -1,13 +1,16 @@
-"""Paragraph assembly against whole-text analysis: how often entities and quotes are the same, and why not.
+"""Stored paragraph parses against a fresh analysis (equal by construction?), and against the old whole-text parse.
 
-Usage: python -m bench.paragraphs [--size 2000] [--writethru P] [--data DIR] [--work DIR] [--examples N]
+Usage: python -m bench.paragraphs [--size 2000] [--writethru P] [--data DIR] [--work DIR] [--examples N] [--limit N]
 
 Ingests a bench.perf testbed of about --size articles (or reads the lake of an existing data
-directory, --data), takes every distinct stored text (one per text_hash) and analyses it twice
-with the pipeline's model: whole (nlp.pipe over the text, as tasks.nlp) and assembled from its
-paragraphs' parses (tasks.paragraphs, each distinct paragraph parsed once). It reports the
-share of texts whose entities and quotes are identical, classifies the texts that differ, and
-times both ways in two processes, with the load average.
+directory, --data), takes every distinct stored text (one per text_hash) and analyses it with
+the pipeline's model three ways: (a) assembled from parses stored by two earlier "runs" (every
+other text first, then the rest, each run parsing only paragraphs not parsed before, in batches
+mixing many texts' paragraphs), (b) fresh, alone (tasks.paragraphs.analyze_texts on that text
+only), and, for information, (c) from one parse of the whole text, as before nlp-5. It reports
+the share of texts whose entities and quotes are identical between (a) and (b), listing any
+difference, and between (c) and (b), classifying those; all timed in two processes, with the
+load average.
 """
 from __future__ import annotations
 
@@ -31,39 +34,71 @@ def load() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 
 
+def whole_docs(nlp, texts: list[tuple[str, str]], batch_size: int) -> list:
+    """Docs of whole texts, as the pipeline parsed them before nlp-5 (for the comparison only)."""
+    return list(nlp.pipe((t for _, t in texts), batch_size=batch_size))
+
+
+def _same(x, y) -> bool:
+    return x.entities == y.entities and x.quotes == y.quotes
+
+
+def _first_difference(x, y) -> dict:
+    for kind in ("entities", "quotes"):
+        xs, ys = getattr(x, kind), getattr(y, kind)
+        if xs != ys:
+            i = next((i for i, (a, b) in enumerate(zip(xs, ys)) if a != b), min(len(xs), len(ys)))
+            return {"what": kind, "counts": (len(xs), len(ys)), "stored": xs[i] if i < len(xs) else None,
+                    "fresh": ys[i] if i < len(ys) else None}
+    return {}
+
+
 def _compare(texts: list[tuple[str, str]], batch_size: int) -> dict:
-    """In one process: whole and assembled analyses of `texts`, timed, with each difference classified."""
+    """In one process: each text analysed from parses stored by two earlier "runs", and fresh
+    (alone, nothing stored); and, for information, from a whole-text parse. Timed."""
     from tasks.nlp import load_model
-    from tasks.paragraphs import analyse_doc, assemble, paragraphs_of, parse_paragraphs
+    from tasks.paragraphs import analyse_doc, analyze_texts, assemble, paragraph_key, paragraphs_of, parse_paragraphs
 
     nlp = load_model()
+    # Stored parses: run 1 ingests every other text, run 2 the rest; each run parses only the
+    # paragraphs no run parsed before, in nlp.pipe batches mixing many texts' paragraphs.
     t0 = time.perf_counter()
-    whole_docs = list(nlp.pipe((t for _, t in texts), batch_size=batch_size))
-    t_whole_pipe = time.perf_counter() - t0
-    whole = [analyse_doc(k, d) for (k, _), d in zip(texts, whole_docs)]
-    t_whole = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    paras = list(dict.fromkeys(p for _, t in texts for p in paragraphs_of(t)))
-    records = parse_paragraphs(nlp, paras, batch_size=64)
+    store: dict[str, bytes] = {}
+    for run in (texts[0::2], texts[1::2]):
+        new = [p for _, t in run for p in paragraphs_of(t) if paragraph_key(p) not in store]
+        store.update(parse_paragraphs(nlp, new, batch_size=4 * batch_size))
     t_parse = time.perf_counter() - t0
-    assembled_docs = [assemble(nlp.vocab, t, records) for _, t in texts]
+    assembled_docs = [assemble(nlp.vocab, t, store) for _, t in texts]
     t_assemble = time.perf_counter() - t0 - t_parse
-    assembled = [analyse_doc(k, d) for (k, _), d in zip(texts, assembled_docs)]
-    t_para = time.perf_counter() - t0
+    stored = [analyse_doc(k, d) for (k, _), d in zip(texts, assembled_docs)]
+    t_stored = time.perf_counter() - t0
+    # Fresh: each text alone, its own paragraphs in a batch of their own.
+    t0 = time.perf_counter()
+    fresh = [analyze_texts(nlp, [item], batch_size=4 * batch_size)[0] for item in texts]
+    t_fresh = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    wdocs = whole_docs(nlp, texts, batch_size)
+    t_whole_pipe = time.perf_counter() - t0
+    whole = [analyse_doc(k, d) for (k, _), d in zip(texts, wdocs)]
+    t_whole = time.perf_counter() - t0
+    stored_diffs = [{"key": k, **_first_difference(s, f)} for (k, _), s, f in zip(texts, stored, fresh)
+                    if not _same(s, f)]
     diffs = []
     mentions = Counter()
-    for (key, text), w, a, wd, ad in zip(texts, whole, assembled, whole_docs, assembled_docs):
+    for (key, text), w, a, wd, ad in zip(texts, whole, fresh, wdocs, assembled_docs):
         for kind, x, y in (("entities", w.entities, a.entities), ("quotes", w.quotes, a.quotes)):
             xs, ys = {tuple(sorted(m.items())) for m in x}, {tuple(sorted(m.items())) for m in y}
             mentions[f"{kind}_whole"] += len(xs)
             mentions[f"{kind}_assembled"] += len(ys)
             mentions[f"{kind}_same"] += len(xs & ys)
-        if w.entities == a.entities and w.quotes == a.quotes:
-            continue
-        diffs.append({"key": key, **classify(text, w, a, wd, ad)})
-    return {"n": len(texts), "paragraphs": len(paras), "t_whole_pipe": t_whole_pipe, "t_whole": t_whole,
-            "t_parse": t_parse, "t_assemble": t_assemble, "t_para": t_para, "diffs": diffs, "mentions": mentions,
-            "words": sum(len(t.split()) for _, t in texts), "para_words": sum(len(p.split()) for p in paras)}
+        if not _same(w, a):
+            diffs.append({"key": key, **classify(text, w, a, wd, ad)})
+    return {"n": len(texts), "paragraphs": len(store), "t_whole_pipe": t_whole_pipe, "t_whole": t_whole,
+            "t_parse": t_parse, "t_assemble": t_assemble, "t_stored": t_stored, "t_fresh": t_fresh,
+            "stored_diffs": stored_diffs, "diffs": diffs, "mentions": mentions,
+            "stored_mentions": sum(len(s.entities) + len(s.quotes) for s in stored),
+            "words": sum(len(t.split()) for _, t in texts),
+            "para_words": sum(len(p.split()) for p in dict.fromkeys(p for _, t in texts for p in paragraphs_of(t)))}
 
 
 def _near_break(doc, i: int) -> bool:
@@ -126,7 +161,7 @@ def distinct_texts(data: Path) -> tuple[list[tuple[str, str]], int]:
 
 
 def compare(texts: list[tuple[str, str]], n_process: int = 2, batch_size: int = 16) -> dict:
-    """Both analyses of `texts` in `n_process` processes (texts dealt out in turn)."""
+    """The analyses of `texts` in `n_process` processes (texts dealt out in turn)."""
     parts = [texts[i::n_process] for i in range(n_process)]
     t0 = time.monotonic()
     with cf.ProcessPoolExecutor(n_process, mp_context=mp.get_context("spawn")) as pool:
@@ -134,16 +169,19 @@ def compare(texts: list[tuple[str, str]], n_process: int = 2, batch_size: int = 
     wall = time.monotonic() - t0
     out = {k: sum(r[k] for r in results) for k in ("n", "paragraphs", "words", "para_words")}
     out.update({k: max(r[k] for r in results) for k in ("t_whole_pipe", "t_whole", "t_parse", "t_assemble",
-                                                        "t_para")})
+                                                        "t_stored", "t_fresh")})
     out["wall"] = wall
+    out["stored_mentions"] = sum(r["stored_mentions"] for r in results)
     out["diffs"] = [d for r in results for d in r["diffs"]]
+    out["stored_diffs"] = [d for r in results for d in r["stored_diffs"]]
     out["mentions"] = sum((Counter(r["mentions"]) for r in results), Counter())
     return out
 
 
 def render(res: dict, examples: int) -> str:
-    n, diffs = res["n"], res["diffs"]
+    n, diffs, stored_diffs = res["n"], res["diffs"], res["stored_diffs"]
     same = n - len(diffs)
+    same_stored = n - len(stored_diffs)
     causes = Counter(d["cause"] for d in diffs)
     what = Counter("+".join(d["what"]) for d in diffs)
     lines = [
@@ -152,17 +190,22 @@ def render(res: dict, examples: int) -> str:
         "each process dedupes its own share)",
         f"words the model runs on: whole texts {res['words']:,}; one text per story (its longest) "
         f"{res['story_words']:,}; distinct paragraphs over all texts {res['paragraph_words_all_distinct']:,}",
-        f"identical entities and quotes: {same:,} of {n:,} = {same / n:.2%} (target >= 99.5%)",
+        f"(a) vs (b): texts analysed from stored parses with entities and quotes identical to a fresh "
+        f"analysis: {same_stored:,} of {n:,} = {same_stored / n:.2%} (target >= 99.5%; "
+        f"{res['stored_mentions']:,} mentions and quotes)",
+        *(f"  differs: {d['key'][:12]} {json.dumps({k: v for k, v in d.items() if k != 'key'}, ensure_ascii=False)}"
+          for d in stored_diffs[:examples]),
+        f"(c) vs (b), the old whole-text parse: identical entities and quotes {same:,} of {n:,} = {same / n:.2%}",
         "differing texts by cause: " + ", ".join(f"{c} {k}" for c, k in sorted(((k, c) for c, k in causes.items()),
                                                                             reverse=True)),
         "differing texts by what differs: " + ", ".join(f"{w} {k}" for w, k in what.most_common()),
         *(f"{kind}: {m[kind + '_whole']:,} in the whole texts, {m[kind + '_assembled']:,} assembled, "
           f"{m[kind + '_same']:,} identical in both ({m[kind + '_same'] / max(1, m[kind + '_whole']):.2%} of the whole texts')"
           for m in [res["mentions"]] for kind in ("entities", "quotes")),
-        f"time (slowest of the processes): whole nlp.pipe {res['t_whole_pipe']:.1f} s (+ extraction: "
-        f"{res['t_whole']:.1f} s); paragraphs: parse {res['t_parse']:.1f} s, assemble {res['t_assemble']:.1f} s, "
-        f"with extraction {res['t_para']:.1f} s; wall {res['wall']:.1f} s; load {res['load_before']:.2f} -> "
-        f"{res['load_after']:.2f}",
+        f"time (slowest of the processes): (a) parse {res['t_parse']:.1f} s, assemble {res['t_assemble']:.1f} s, "
+        f"with extraction {res['t_stored']:.1f} s; (b) each text alone {res['t_fresh']:.1f} s; (c) whole nlp.pipe "
+        f"{res['t_whole_pipe']:.1f} s (+ extraction: {res['t_whole']:.1f} s); wall {res['wall']:.1f} s; "
+        f"load {res['load_before']:.2f} -> {res['load_after']:.2f}",
     ]
     for d in diffs[:examples]:
         lines.append(f"- {d['key'][:12]} {d['cause']}: {json.dumps({k: v for k, v in d.items() if k not in ('key', 'cause')}, ensure_ascii=False)}")

@@ -11,7 +11,9 @@ politeness then applies per site, as with real sites) and measures, in this orde
   no-op       the same ingest again with every feed unchanged: wall time;
   queries     two DuckDB analysis queries on the catalog, read-only, best of 3;
   T_limit     bare `nlp.pipe` over the distinct texts the run analysed, 2 processes, the pipeline's
-              components (tasks.nlp.load_model: lemmatizer off), spaCy import and model load included;
+              components (tasks.nlp.load_model: lemmatizer off), spaCy import and model load included
+              (the issue's floor); also, for comparison, bare `nlp.pipe` over the distinct paragraphs
+              of those texts (what the pipeline runs the model on, tasks.paragraphs);
   T_naive     one `nlp(text)` per article, full default pipeline, one process, on a sample of the
               articles, extrapolated linearly by word count (model load added once).
 It prints one Markdown table (and a stage breakdown per size) and writes WORK/perf.json and
@@ -596,6 +598,14 @@ def measure_phase(size: int, sw: Path, phase: dict, naive_sample: int) -> dict:
         f"{len(distinct_texts)} distinct texts, {distinct_words} words)")
     limit = run_nlp_measure("limit", model_texts, sw, n_process=settings["n_process"],
                             batch_size=settings["batch_size"])
+    from flows.ingest import PARAGRAPH_BATCH
+    from tasks.paragraphs import paragraphs_of
+
+    paragraphs = list(dict.fromkeys(p for t in model_texts for p in paragraphs_of(t)))
+    log(f"size {size}: bare nlp.pipe over their {len(paragraphs)} distinct paragraphs "
+        f"({sum(words(p) for p in paragraphs)} words)")
+    limit_paragraphs = run_nlp_measure("limit", paragraphs, sw, n_process=settings["n_process"],
+                                       batch_size=PARAGRAPH_BATCH * settings["batch_size"])
     rng = random.Random(SEED)
     sample = rng.sample(arts, min(naive_sample, len(arts)))
     sample_texts = [r["text"] for r in sample]
@@ -632,6 +642,9 @@ def measure_phase(size: int, sw: Path, phase: dict, naive_sample: int) -> dict:
                  "tree_rss_mb": noop["tree_rss_mb"], "load": noop["load"]},
         "queries": queries,
         "limit": {**limit, "t_s": t_limit, "t_model_ran_s": t_limit_ran, "words_per_s": model_words / limit["pipe_s"] if limit["pipe_s"] else None},
+        "limit_paragraphs": {**limit_paragraphs, "paragraphs": len(paragraphs),
+                             "words": sum(words(p) for p in paragraphs),
+                             "t_s": limit_paragraphs["load_s"] + limit_paragraphs["pipe_s"]},
         "naive": {**naive, "sample_articles": len(sample), "sample_words": sample_words,
                   "t_s": naive_est, "extrapolated": len(sample) < len(arts),
                   "words_per_s": sample_words / naive["loop_s"] if naive["loop_s"] else None},
@@ -675,6 +688,9 @@ def render(machine: dict, results: list[dict]) -> str:
     row("T_limit (nlp.pipe over the texts the model ran on, 2 proc, load incl.)", "",
         lambda r: f"{r['limit']['t_s']:.1f} s ({r['limit']['load_s']:.1f} load + {r['limit']['pipe_s']:.1f}; "
                   f"{r['limit']['words_per_s']:,.0f} w/s)")
+    row("bare nlp.pipe over their distinct paragraphs (2 proc, load incl.)", "",
+        lambda r: f"{r['limit_paragraphs']['t_s']:.1f} s ({r['limit_paragraphs']['paragraphs']:,} paragraphs, "
+                  f"{r['limit_paragraphs']['words']:,} words)")
     row("T_naive (nlp(text) per article, 1 proc)", "",
         lambda r: f"{r['naive']['t_s']:.1f} s" + (f" (est. from {r['naive']['sample_articles']:,}; "
                                                    if r["naive"]["extrapolated"] else " (") +

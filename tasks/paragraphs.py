@@ -1,4 +1,4 @@
-"""spaCy once per distinct paragraph: parsed paragraphs kept across runs, each text's Doc assembled from them."""
+"""The NLP analysis: spaCy once per distinct paragraph (parses kept across runs), each text's Doc assembled from them."""
 from __future__ import annotations
 
 import concurrent.futures as cf
@@ -28,11 +28,6 @@ PARAGRAPHS_SCHEMA = pa.schema([
 PARAGRAPHS = TableSpec(NLP_PARAGRAPHS, "The spaCy parse of each distinct paragraph (tasks.paragraphs)",
                        tuple(Column(f.name, f.type, "") for f in PARAGRAPHS_SCHEMA), ("paragraph_hash",))
 _NEWLINES = re.compile(r"\n+")
-
-
-def versioned(nlp_version: str, by_paragraph: bool) -> str:
-    """The NLP version of analyses made through paragraphs: they differ a little from whole-text ones."""
-    return f"{nlp_version}+paragraphs" if by_paragraph else nlp_version
 
 
 def parse_version(nlp_version: str) -> str:
@@ -126,7 +121,7 @@ def assemble(vocab, text: str, records: Mapping[str, bytes]):
 
 
 def analyse_doc(key: str, doc) -> Analysis:
-    """Entities and quotes of one (assembled) Doc, as tasks.nlp.analyze_docs reports them."""
+    """Entities and quotes of one assembled Doc (see assemble)."""
     from tasks.entities import extract_entities
     from tasks.quotes import extract_quotes
 
@@ -169,6 +164,14 @@ def run_job(nlp, job: Job, batch_size: int = 64) -> JobResult:
     parsed = parse_paragraphs(nlp, job.parse, batch_size) if job.parse else {}
     records = {**job.known, **parsed}
     return JobResult([analyse_doc(k, assemble(nlp.vocab, t, records)) for k, t in job.texts], parsed)
+
+
+def analyze_texts(nlp, items: Sequence[tuple[str, str]], batch_size: int = 64) -> list[Analysis]:
+    """Analyse (key, text) items in this process with model `nlp`, each paragraph parsed once
+    (no stored parses); one Analysis per item, in order. analyze_by_paragraph is the same with a
+    cache of parses and worker processes."""
+    paragraphs = [p for _, t in items for p in paragraphs_of(t)]
+    return run_job(nlp, Job(list(items), paragraphs), batch_size).analyses
 
 
 def _work(job: Job, batch_size: int, model_name: str | None) -> JobResult:

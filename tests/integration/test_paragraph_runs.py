@@ -1,12 +1,14 @@
-"""The NLP stage with the paragraph_nlp setting: a later run parses only paragraphs no run parsed before."""
+"""The NLP stage: a later run parses only paragraphs no run parsed before, and reads like a fresh analysis."""
 from __future__ import annotations
 
 import pyarrow as pa
+import pytest
 
 from flows.ingest import analyze
-from flows.settings import load_settings
+from flows.settings import SettingsError, load_settings
 from schemas.tables import ARTICLES
-from tasks.nlp import NLP_VERSION, analyze_docs
+from tasks.nlp import NLP_VERSION
+from tasks.paragraphs import analyze_texts
 from tasks.storage import Lake
 from tests.unit._nlp import load_english
 from tests.unit.test_paragraphs import STORY, UPDATE
@@ -22,8 +24,8 @@ def nlp_rows(lake: Lake) -> dict[str, dict]:
     return {r["text_hash"]: r for r in lake.read_table("nlp_docs").to_pylist()}
 
 
-def test_a_write_through_parses_its_new_paragraph_only_and_reads_like_the_whole_text(tmp_path):
-    settings = load_settings(str(tmp_path), {"paragraph_nlp": True, "n_process": 1})
+def test_a_write_through_parses_its_new_paragraph_only_and_reads_like_a_fresh_analysis(tmp_path):
+    settings = load_settings(str(tmp_path), {"n_process": 1})
     lake = Lake(settings.lake_root)
     add_article(lake, "a1", STORY, "s1", "run1")
     first = analyze.fn(lake, settings, "run1", {"en": (None, "model-1")})
@@ -34,30 +36,29 @@ def test_a_write_through_parses_its_new_paragraph_only_and_reads_like_the_whole_
     assert (second["texts_analyzed"], second["paragraphs_parsed"], second["paragraphs_reused"]) == (1, 1, 4)
 
     rows = nlp_rows(lake)
-    want = analyze_docs(load_english(), [("h-a2", UPDATE)])[0]
+    want = analyze_texts(load_english(), [("h-a2", UPDATE)])[0]   # fresh: no stored parse
     assert rows["h-a2"]["entities"] == want.entities
     assert rows["h-a2"]["quotes"] == want.quotes
-    # Analyses made through paragraphs say so: switching the setting analyses the texts again.
-    assert {r["nlp_version"] for r in rows.values()} == {f"{NLP_VERSION}+paragraphs"}
+    assert {r["nlp_version"] for r in rows.values()} == {NLP_VERSION}
     assert lake.read_table("nlp_paragraphs").num_rows == 5
 
 
-def test_without_the_setting_texts_are_analysed_whole_and_no_parse_is_kept(tmp_path):
-    settings = load_settings(str(tmp_path), {"n_process": 1})
-    lake = Lake(settings.lake_root)
-    add_article(lake, "a1", STORY, "s1", "run1")
-    counts = analyze.fn(lake, settings, "run1", {"en": (None, "model-1")})
-    assert (counts["texts_analyzed"], counts["paragraphs_parsed"]) == (1, 0)
-    assert {r["nlp_version"] for r in nlp_rows(lake).values()} == {NLP_VERSION}
-    assert lake.read_table("nlp_paragraphs") is None
+def test_an_old_settings_file_with_paragraph_nlp_warns_and_runs(tmp_path):
+    (tmp_path / "newsflow.toml").write_text("paragraph_nlp = false\nn_process = 1\n")
+    with pytest.warns(UserWarning, match="paragraph_nlp.*ignored.*paragraphs"):
+        settings = load_settings(str(tmp_path))
+    assert settings.n_process == 1 and not hasattr(settings, "paragraph_nlp")
+    (tmp_path / "newsflow.toml").write_text("paragraph_nlpp = true\n")   # a typo is still an error
+    with pytest.raises(SettingsError, match="unknown setting 'paragraph_nlpp'"):
+        load_settings(str(tmp_path))
 
 
 FRENCH = ("Le ministre de l'Intérieur, Jean Dumont, a annoncé mardi à Lyon un plan contre les inondations.\n\n"
           "« Nous ne céderons pas », a déclaré Claire Roux, la maire de Marseille, devant le conseil municipal.")
 
 
-def test_through_paragraphs_each_language_still_gets_its_own_model(tmp_path):
-    settings = load_settings(str(tmp_path), {"paragraph_nlp": True, "n_process": 1})
+def test_each_language_gets_its_own_model_and_parse_cache(tmp_path):
+    settings = load_settings(str(tmp_path), {"n_process": 1})
     lake = Lake(settings.lake_root)
     add_article(lake, "a1", STORY, "s1", "run1")
     row = {"article_id": "f1", "text": FRENCH, "text_hash": "h-f1", "story_id": "s2", "run_id": "run1",

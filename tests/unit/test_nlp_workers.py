@@ -3,13 +3,19 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.nlp import ModelNotFound, analyze_by_model, analyze_texts, worker_pool
+from tasks.nlp import ModelNotFound, worker_pool
+from tasks.paragraphs import analyze_by_paragraph
 
 TEXTS = [
     ("a", "Mayor Ilse Varga opened the Brenholt ferry terminal on Monday. \"It is finally done,\" Varga said."),
     ("b", "The Ostmark Rail Authority said the line to Kelvar would reopen in March."),
     ("c", "Nobody was hurt, police in Dunmere said."),
 ]
+
+
+def analyse(items, **kw):
+    """Analyses of (key, text) items with no stored parses (an empty cache)."""
+    return list(analyze_by_paragraph(items, lambda keys: {}, **kw))
 
 
 def _key(analyses):
@@ -23,11 +29,11 @@ def test_single_process_means_no_pool():
 
 
 def test_pool_runs_plain_jobs_and_matches_in_process_analysis():
-    in_process = list(analyze_texts(TEXTS, n_process=1))
+    in_process = analyse(TEXTS, n_process=1)
     with worker_pool(2) as pool:
         # Extraction and cleaning jobs are taken while the model is still loading.
         assert list(pool.map(len, ["abc", "de"])) == [3, 2]
-        pooled = list(analyze_texts(TEXTS, pool=pool, batch_size=2, chunk_words=10))
+        pooled = analyse(TEXTS, pool=pool, batch_size=2, chunk_words=10)
     assert _key(pooled) == _key(in_process)
     assert any(a.entities for a in pooled)
 
@@ -36,7 +42,7 @@ def test_missing_model_fails_the_nlp_job_with_its_name():
     with worker_pool(2, "no_such_model_xyz") as pool:
         assert list(pool.map(abs, [-1])) == [1]
         with pytest.raises(ModelNotFound, match="no_such_model_xyz"):
-            list(analyze_texts(TEXTS, pool=pool, model_name="no_such_model_xyz"))
+            analyse(TEXTS, pool=pool, model_name="no_such_model_xyz")
 
 
 def _model_loaded() -> bool:
@@ -49,8 +55,7 @@ def test_a_lazy_pool_loads_the_model_only_for_nlp():
     with worker_pool(2, load=False) as pool:
         assert list(pool.map(len, ["abc", "de"])) == [3, 2]
         assert not any(pool.submit(_model_loaded).result() for _ in range(4))
-        assert _key(analyze_texts(TEXTS, pool=pool, batch_size=2, chunk_words=10)) == _key(
-            analyze_texts(TEXTS, n_process=1))
+        assert _key(analyse(TEXTS, pool=pool, batch_size=2, chunk_words=10)) == _key(analyse(TEXTS, n_process=1))
 
 
 FRENCH = [("f1", "Le ministre de l'Intérieur, Jean Dumont, a annoncé mardi à Lyon un plan contre les inondations."),
@@ -60,8 +65,8 @@ FRENCH = [("f1", "Le ministre de l'Intérieur, Jean Dumont, a annoncé mardi à 
 def test_each_language_goes_to_its_own_model_in_the_same_workers():
     """French texts get the French model (loaded on the first French job), English ones the English."""
     with worker_pool(2, None) as pool:
-        got = {a.key: a for a in analyze_by_model({None: TEXTS, "fr_core_news_sm": FRENCH}, pool=pool,
-                                                  batch_size=2, chunk_words=10)}
+        got = {a.key: a for model in (None, "fr_core_news_sm")
+               for a in analyse(FRENCH if model else TEXTS, model_name=model, pool=pool, batch_size=2, chunk_words=10)}
     assert {k for k, a in got.items() if a.model == "fr_core_news_sm"} == {"f1", "f2"}
     assert {a.model for k, a in got.items() if not k.startswith("f")} == {None}
     fr_labels = {e["label"] for k in ("f1", "f2") for e in got[k].entities}

@@ -1,15 +1,13 @@
-"""Texts analysed through their paragraphs' parses: the same mentions as the whole text, each paragraph parsed once."""
+"""Texts analysed through their paragraphs' parses: stored parses give a fresh analysis, each paragraph parsed once."""
 import concurrent.futures as cf
 
 import pytest
 
-from tasks.nlp import analyze_docs
-from tasks.paragraphs import (AssemblyError, ParagraphStats, analyze_by_paragraph, assemble, paragraph_key,
-                              paragraphs_of, paragraphs_table, parse_paragraphs, plan_jobs, split_paragraphs,
-                              stored_parses)
+from tasks.paragraphs import (PARAGRAPHS, AssemblyError, ParagraphStats, analyse_doc, analyze_by_paragraph,
+                              analyze_texts, assemble, paragraph_key, paragraphs_of, paragraphs_table,
+                              parse_paragraphs, plan_jobs, split_paragraphs, stored_parses)
 from tasks.storage import Lake
 from tests.unit._nlp import load_english
-from tasks.paragraphs import PARAGRAPHS
 
 # Fictional wire copy: a quote over two paragraphs, a pronoun speaker resolved from an earlier
 # paragraph, a lone surname pointing at the full name given two paragraphs before.
@@ -20,10 +18,26 @@ STORY = ("OSLO (Reuters) - Fishing crews in northern Norway stayed in port on Tu
          "\u201cIt will take months to rebuild,\u201d she added.\n"
          "Solheim said the town had asked the government in Oslo for emergency funds.")
 UPDATE = STORY + "\nThe Norwegian Fisheries Ministry said it would send engineers on Wednesday."
+# Fictional copy with the lines a whole-text parse used to run across: a crosshead without final
+# punctuation, a photo caption ending in a place abbreviation, then paragraphs opening on names.
+FERRY = ("HALIFAX (Reuters) - The ferry link between Port Alden and Merrow Island will close for "
+         "six weeks from May 1, the provincial transport department said on Thursday.\n"
+         "Harbour master Tom Reyes at the pier in Port Alden, NS\n"
+         "Reyes said the pier had been patched three times since 2019. \u201cWe cannot patch it "
+         "again,\u201d he said.\n"
+         "Islanders worried\n"
+         "Merrow Island Council chair Dana Okafor said residents would rely on a water taxi run by "
+         "Blue Gull Marine.\n"
+         "\u201cPeople here need to get to the hospital in Halifax,\u201d Okafor said.")
+FERRY_UPDATE = FERRY.replace("Islanders worried\n", "Islanders worried\nThe department said a temporary "
+                             "dock would open at Kells Cove by June 15.\n")
+OTHER = ("Ostmark Rail said its night trains to Kelvar would resume on Friday.\n"
+         "Lower fares\n"
+         "Tickets will cost 20 percent less until August, spokeswoman Petra Lind said.")
 
 
-def whole(nlp, key, text):
-    return analyze_docs(nlp, [(key, text)])[0]
+def fresh(nlp, key, text):
+    return analyze_texts(nlp, [(key, text)])[0]
 
 
 def test_paragraphs_are_the_runs_between_line_breaks():
@@ -32,15 +46,52 @@ def test_paragraphs_are_the_runs_between_line_breaks():
     assert split_paragraphs("") == [] and split_paragraphs("\n\n") == []
 
 
-def test_assembled_text_has_the_mentions_of_the_whole_text():
+def test_assembled_doc_carries_each_paragraphs_own_parse_at_its_offsets():
+    """Every token of the assembled Doc has the tag, dependency, head and entity label the model
+    gives its paragraph alone, shifted to the paragraph's place; nothing crosses a line break."""
     nlp = load_english()
-    parses = parse_paragraphs(nlp, list(paragraphs_of(UPDATE)))
-    doc = assemble(nlp.vocab, UPDATE, parses)
-    assert doc.text == UPDATE
-    from tasks.paragraphs import analyse_doc
+    for text in (FERRY, UPDATE):
+        doc = assemble(nlp.vocab, text, parse_paragraphs(nlp, list(paragraphs_of(text))))
+        assert doc.text == text
+        for start, end in split_paragraphs(text):
+            alone = nlp(text[start:end])
+            span = doc.char_span(start, end)
+            assert span is not None and span[0].is_sent_start
+            got = [(t.idx - start, t.text, t.tag_, t.dep_, t.head.i - span.start, t.ent_iob_, t.ent_type_) for t in span]
+            assert got == [(t.idx, t.text, t.tag_, t.dep_, t.head.i, t.ent_iob_, t.ent_type_) for t in alone]
+        assert not [e for e in doc.ents if "\n" in e.text]
+        assert not [s for s in doc.sents if "\n" in s.text.strip()]
+    # The caption's "NS" and the next paragraph's "Reyes" stay apart; the crosshead is its own sentence.
+    doc = assemble(nlp.vocab, FERRY, parse_paragraphs(nlp, list(paragraphs_of(FERRY))))
+    assert "Islanders worried" in {s.text.strip() for s in doc.sents}
+    got = fresh(nlp, "f", FERRY)
+    assert all(FERRY[e["start_char"]:e["end_char"]] == e["text"] for e in got.entities)
+    assert {q["speaker_resolved"] for q in got.quotes if q["kind"] == "direct"} >= {"Tom Reyes", "Dana Okafor"}
 
-    got, want = analyse_doc("u", doc), whole(nlp, "u", UPDATE)
-    assert got.entities == want.entities and got.quotes == want.quotes and got.n_words == want.n_words
+
+def test_parses_from_other_runs_and_batches_give_the_fresh_analysis(tmp_path):
+    """Texts assembled from parses stored by an earlier run, made in a batch with other paragraphs,
+    are analysed exactly as each text alone from scratch."""
+    nlp = load_english()
+    lake = Lake(str(tmp_path / "lake"))
+    # Run 1 parses FERRY with an unrelated story in the same nlp.pipe batches and stores them.
+    run1 = parse_paragraphs(nlp, list(paragraphs_of(OTHER)) + list(paragraphs_of(FERRY)), batch_size=3)
+    lake.append(PARAGRAPHS, paragraphs_table(run1, "m-1", "nlp-x", "run1"), name="run1")
+    # Run 2 needs only FERRY_UPDATE's new paragraph; the rest comes from the lake.
+    stats = ParagraphStats()
+    got = {a.key: a for a in analyze_by_paragraph(
+        [("u", FERRY_UPDATE), ("f", FERRY), ("s", STORY)], lambda keys: stored_parses(lake, keys, "m-1", "nlp-x"),
+        stats=stats)}
+    assert stats.paragraphs_cached == 6 and stats.paragraphs_parsed == 1 + 4
+    for key, text in (("u", FERRY_UPDATE), ("f", FERRY), ("s", STORY)):
+        want = fresh(nlp, key, text)
+        assert (got[key].entities, got[key].quotes, got[key].n_words) == (want.entities, want.quotes, want.n_words)
+        assert got[key].entities and got[key].quotes
+
+
+def test_document_level_steps_run_across_paragraphs():
+    nlp = load_english()
+    got = analyse_doc("u", assemble(nlp.vocab, UPDATE, parse_paragraphs(nlp, list(paragraphs_of(UPDATE)))))
     # The document-level steps ran on the assembled text: a quote over two paragraphs, "she"
     # resolved from the paragraph before, "Solheim" merged with the full name.
     texts = {q["text"]: q for q in got.quotes}
@@ -82,7 +133,7 @@ def test_a_second_run_parses_only_the_new_paragraph_and_gets_the_same_analysis()
                                                         on_parsed=store.update, stats=second, pool=pool)}
     assert second.paragraphs_parsed == 1 and second.paragraphs_cached == 4
     assert got2["s"].entities == got1["s"].entities and got2["s"].quotes == got1["s"].quotes
-    want = whole(nlp, "u", UPDATE)
+    want = fresh(nlp, "u", UPDATE)
     assert got2["u"].entities == want.entities and got2["u"].quotes == want.quotes
 
 
