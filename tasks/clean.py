@@ -24,8 +24,11 @@ AGENCIES = ("AFP", "Reuters", "AP")  # the values Cleaned.wire_agency takes (or 
 
 
 def _alternatives(field: str) -> str:
-    """Every language's alternatives of one Wording field, as one regex (one that never matches if none)."""
-    return "|".join(f"(?:{getattr(w, field)})" for w in _WORDINGS if getattr(w, field)) or "(?!)"
+    """Every language's alternatives of one Wording field, as one regex (one that never matches if none).
+
+    Languages that share words ("de" in Spanish and Portuguese dates) give them once.
+    """
+    return "|".join(dict.fromkeys(f"(?:{getattr(w, field)})" for w in _WORDINGS if getattr(w, field))) or "(?!)"
 
 
 def _wording(field: str, before: str = "", after: str = "", flags: int = re.I) -> re.Pattern:
@@ -132,6 +135,7 @@ _PHOTO_CREDIT = _wording(
 # A caption's credit is typographic: "©", a colon, slash, bar or parenthesis, or a credit word.
 _CREDIT_MARK = _wording("photo_credit_mark", before=r"©|[:/|]|\(|")
 _CAPTION_LABEL = _wording("caption_label")
+# "©" and "Copyright" open a notice in every language's copy; the phrases around them are each language's.
 _COPYRIGHT = _wording("copyright", before=r"^\(?(?:[©ⓒ]|\(c\)\s|copyright\b)|")
 _RIGHTS = _wording("rights")
 _STAFF_CREDIT = _wording("staff_credit")
@@ -187,10 +191,13 @@ _READ_ALSO = _wording("read_also", before=r"^[(\[]?\s*", after=r"(?=$|[\s:»>|.�
 # A paywall's prompt: the rest of the story is for subscribers.
 _PAYWALL = _wording("paywall")
 # A date: "23.10.2018", "2018-10-23", "23. Oktober 2018", "22 de outubro de 2010", "Oct. 23, 2018".
-# The month is any short word, so that every language's month names count.
+# The month is any short word, so that every language's month names count; the word that joins a
+# date's parts ("de") is each language's.
+_DATE_JOINER = _alternatives("date_joiner")
 _ANY_DATE = re.compile(
     r"\b\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})\b|\b\d{4}-\d{2}-\d{2}|"
-    r"\b\d{1,2}\.? (?:de )?[^\W\d_]{3,12}\.?,? (?:de )?\d{4}\b|\b[^\W\d_]{3,12}\.? \d{1,2},? \d{4}\b")
+    rf"\b\d{{1,2}}\.? (?:(?:{_DATE_JOINER}) )?[^\W\d_]{{3,12}}\.?,? (?:(?:{_DATE_JOINER}) )?\d{{4}}\b|"
+    r"\b[^\W\d_]{3,12}\.? \d{1,2},? \d{4}\b")
 _CLOCK = re.compile(r"\b\d{1,2}[:.h]\d{2}(?::\d{2})?\b|T\d{2}:\d{2}\S*")
 # Words around an advertisement slot: "Advertisement - story continues below", "Anzeige",
 # "La suite après la publicité", "Dalsza część artykułu pod reklamą".

@@ -1,4 +1,4 @@
-"""What newsflow knows of each language (model, entity labels, quote words, wrapper wordings), and which language a text is in.
+"""What newsflow knows of each language (model, entity labels, quote and wrapper words), and which language a text is in.
 
 One module per language in this package: WORDING (a Wording: the words of site and agency
 furniture, for tasks.clean) and, for a language with a spaCy model, PROFILE (a Profile: the model
@@ -131,8 +131,9 @@ class Wording:
     over a list of links), `tag_heading` (start: "Tags"), `link_label` (a label before a link,
     without its separator), `read_also` (a "read also" heading, label or run-in label). Also
     `ad_line` (a whole line of advertising: "Story continues below"), `paywall`, `byline` (a
-    whole byline line), `date_line` (a whole date line), `dateline_months` (month names of a
-    dateline "LONDON, May 3 (Reuters) -", case as written), `agency_byline` (a whole byline that
+    whole byline line), `date_line` (a whole date line), `date_joiner` (the word joining a date's
+    parts, "de" in "22 de outubro de 2010"; case as written), `dateline_months` (month names of a
+    dateline "LONDON, May 3 (Reuters) -"; case as written), `agency_byline` (a whole byline that
     is an agency or names it as co-author; with an agency's name in it). Word sets (lower case):
     `ad_words` and `ad_filler` (an advertisement slot's label: "Anzeige"), `credit_openers`,
     `credit_sources` and `credit_filler` (a wire credit without a verb: "Avec agences").
@@ -171,6 +172,7 @@ class Wording:
     paywall: str = ""
     byline: str = ""
     date_line: str = ""
+    date_joiner: str = ""
     dateline_months: str = ""
     agency_byline: str = ""
     ad_words: frozenset[str] = frozenset()

@@ -7,6 +7,7 @@ WORDING = Wording(
                r"ver también|vea también|mira también|noticias relacionadas|lo más leído"),
     paywall=(r"\bsuscr[ií]b[ea]\w* para (?:seguir|continuar) leyendo\b|\b(?:exclusivo|solo|sólo) para (?:suscriptores|"
              r"socios|abonados)\b|\bya (?:eres|es) (?:suscriptor|socio|abonado)\b"),
+    date_joiner=r"de",
     ad_words=frozenset("publicidad anuncio".split()),
     ad_filler=frozenset("sigue continúa continua leyendo la el noticia artículo debajo después de del tras".split()),
     # "Con información de agencias"

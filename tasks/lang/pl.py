@@ -3,8 +3,8 @@ from tasks.lang import Wording
 
 WORDING = Wording(
     code="pl",
-    read_also=(r"czytaj (?:też|także|również|więcej|dalej)|przeczytaj (?:też|także|również)|zobacz (?:też|także|również|"
-               r"więcej)|polecamy|warto przeczytać|najczęściej czytane"),
+    read_also=(r"czytaj (?:też|także|również|więcej|dalej)|przeczytaj (?:też|także|również)|"
+               r"zobacz (?:też|także|również|więcej)|polecamy|warto przeczytać|najczęściej czytane"),
     paywall=(r"\bdostępn[ya] (?:tylko |wyłącznie )?dla (?:subskrybentów|prenumeratorów|abonentów)\b|"
              r"\bwykup (?:subskrypcję|dostęp|prenumeratę)\b|\bmasz już (?:konto|subskrypcję|prenumeratę)\b"),
     # "Dalsza część artykułu pod reklamą"

@@ -5,6 +5,7 @@ WORDING = Wording(
     code="pt",
     read_also=r"leia (?:também|mais)|veja (?:também|mais)|saiba mais",
     paywall=r"\bexclusivo para assinantes\b",
+    date_joiner=r"de",
     ad_words=frozenset({"publicidade"}),
     credit_openers=frozenset({"com"}),
     credit_sources=frozenset({"agências"}),
