@@ -1,4 +1,6 @@
 """Clean article text: strip site and syndication wrapper lines, find dateline and wire agency."""
+# The shapes are here (position, length, links, capitals, punctuation, repetition across a site);
+# the words of each language are its tasks.lang module's Wording, and all of them apply to every text.
 from __future__ import annotations
 
 import collections
@@ -8,15 +10,35 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from tasks.lang import PROFILES
+from tasks.lang import WORDINGS
 from tasks.textutil import translator
 
 # Bump when a rule change alters output, so stored rows can say which cleaner made them.
 CLEANER_VERSION = "clean-3"   # clean-3: wrapper lines of each language module (tasks.lang)
-# Each language module's wrapper lines (tasks.lang), in one list: sites mix languages.
-_LANGUAGE_WRAPPERS = tuple(w for p in sorted(PROFILES.values(), key=lambda p: p.code) for w in p.wrapper_lines)
-_LANGUAGE_DATELINES = tuple(p.dateline for p in sorted(PROFILES.values(), key=lambda p: p.code) if p.dateline)
+# Every language module's words (tasks.lang.WORDINGS, ordered by code), in one set of patterns:
+# sites mix languages.
+_WORDINGS = tuple(WORDINGS.values())
+_LANGUAGE_WRAPPERS = tuple(line for wording in _WORDINGS for line in wording.wrapper_lines)
+_LANGUAGE_DATELINES = tuple(wording.dateline for wording in _WORDINGS if wording.dateline)
 AGENCIES = ("AFP", "Reuters", "AP")  # the values Cleaned.wire_agency takes (or None)
+
+
+def _alternatives(field: str) -> str:
+    """Every language's alternatives of one Wording field, as one regex (one that never matches if none).
+
+    Languages that share words ("de" in Spanish and Portuguese dates) give them once.
+    """
+    return "|".join(dict.fromkeys(f"(?:{getattr(w, field)})" for w in _WORDINGS if getattr(w, field))) or "(?!)"
+
+
+def _wording(field: str, before: str = "", after: str = "", flags: int = re.I) -> re.Pattern:
+    """The shared pattern of one Wording field: the languages' alternatives between the shapes `before` and `after`."""
+    return re.compile(f"{before}(?:{_alternatives(field)}){after}", flags)
+
+
+def _words_of(field: str) -> frozenset[str]:
+    """Every language's words of one Wording word-set field."""
+    return frozenset().union(*(getattr(w, field) for w in _WORDINGS))
 
 
 @dataclass(frozen=True)
@@ -83,6 +105,7 @@ def _title_key(text: str) -> str:
 
 _BULLET = re.compile(r"^(?:[-–—•*·►▶»>]+|\d{1,2}[.)])\s+")
 
+# Agency names are the same in every language's copy: shared, not words of one language.
 _AGENCY_PATTERNS = (
     ("AFP", re.compile(r"\bAFP\b|\bAgence France[- ]Presse\b", re.I)),
     ("Reuters", re.compile(r"\bReuters\b", re.I)),
@@ -99,146 +122,47 @@ _DATELINE = re.compile(
     r"^(?P<place>(?:[A-Z](?:[A-Z'’.\-]+(?<=[A-Z.])|(?>[A-Z'’.\-]*?[A-Z.]-[A-Z])[A-Z'’.\-]*)"
     r"(?:[ /][A-Z][A-Z'’.\-]*)*)"
     r"(?:,\s*[A-Z][A-Za-z.'’]+(?:\s[A-Z][A-Za-z.'’]+){0,2})?"
-    r"(?:,\s*(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2})?)?"
+    r"(?:,\s*(?:" + _alternatives("dateline_months") + r")\.?\s+\d{1,2})?)?"
     r"\s*(?:(?P<tag>\((?P<agency>AFP|Reuters|AP|Agence France[- ]Presse|Associated Press|The Associated Press)\))\s*)?"
     r"(?P<dash>--|[-–—])\s+(?=\S)"
 )
 
-# Photo credits: "© AFP/File Name", "Photo: Reuters/Name", "(AP Photo/Name)",
-# "(Photo by Name / AFP)", "| Credit: AFP/Name", "Picture: Getty Images".
-_PHOTO_CREDIT = re.compile(
-    r"©|\(c\)\s|\b(?:photo|photograph|picture|pic|image|img|foto|illustration)s?"
-    r"(?:\s+credit)?\s*(?::|/|\bby\b|\bcourtesy\b)|\bcredits?\s*:|\b(?:AP|AFP|Reuters|EPA|Getty|AAP|PA)\s+"
-    r"(?:photo|images?|pictures?)\b|\bFILE PHOTO\b|\b(?:AFP|Reuters|AP|EPA|Getty Images|Shutterstock|"
-    r"Xinhua|Anadolu|Bloomberg|dpa)\s*/\s*[A-Z]|\b[A-Z][a-z]+\s*/\s*(?:AFP|Reuters|AP|EPA|Getty Images|"
-    r"Shutterstock)\b",
-    re.I,
-)
-# "Media caption, ...", "Image source, Getty Images", "Caption: ...".
-_CAPTION_LABEL = re.compile(
-    r"^(?:(?:media|photo|image|video|picture) )?caption\s*[,:]|^(?:image|photo|picture|video) (?:source|credit)s?\s*[,:]",
-    re.I)
-
-_COPYRIGHT = re.compile(
-    r"^\(?(?:[©ⓒ]|\(c\)\s|copyright\b)|\ball rights reserved\b|\bpublished (?:at|on|by|in) .{1,80}? with "
-    r"(?:a |the )?(?:licen[cs]e|permission)\b|\bmay not be (?:published|reproduced|redistributed|copied)",
-    re.I,
-)
-_STAFF_CREDIT = re.compile(
-    r"^\(?(?:(?:additional |further )?reporting|writing|written|editing|edited|compiled|produced|research|"
-    r"translated|translation|graphics?|fact[- ]checking)(?: and \w+)? by\s+[A-Z]",
-    re.I,
-)
-_CONTRIBUTED = re.compile(r"\bcontributed (?:to )?(?:this|the) (?:report|story|article)\b|\bcontributed reporting\b|"
-                          r"\bcontributed(?: to (?:this|the) \w+)?\.?$", re.I)
-_SOURCE_LABEL = re.compile(
-    r"^(?:sources?|via|credits?|courtesy|text|story|words|agencies|with agencies|inputs?)\s*(?::|-|–|—|by)\s*\S", re.I)
-_AGENCY_ONLY = re.compile(
-    r"^[-–—(]*\s*(?:with |by |from |source:? )?(?:AFP|Reuters|AP|Agence France[- ]Presse|(?:The )?Associated "
-    r"Press|agencies|wires?|[\w .]{0,30} wire services?)(?:\s*(?:and|,|/|&)\s*(?:AFP|Reuters|AP|"
-    r"agencies))*[)\s.]*$",
-    re.I,
-)
-_SYNDICATED = re.compile(
-    r"\b(?:this|the|our) (?:article|story|report|post|piece|column|content|interview|feature|version)\b.{0,40}?"
-    r"\b(?:was |is |has been )?(?:originally|first) (?:published|appeared|posted|ran|written|produced)\b|"
-    r"^(?:originally|first) (?:published|appeared|posted)\b|\b(?:re)?published (?:here )?with (?:the )?permission\b|"
-    r"\breprinted (?:here )?(?:with|by) permission\b|\b(?:this|the) (?:article|story|report|post|piece|content) "
-    r"(?:is|was|has been) (?:re)?(?:published|reprinted|syndicated|republished) (?:here )?(?:with|under|from|"
-    r"via|through|by)\b|\bsyndicated (?:from|by|via|through)\b|\bcontent (?:provided|supplied) by\b|"
-    r"^(?:distributed|provided|supplied|republished|reproduced|syndicated|reprinted|licensed|sourced) "
-    r"(?:by|from|with|via|under|through)\b|"
-    r"\b(?:article|story|report|post|piece|content|material|copy) (?:is|was|has been) (?:re)?(?:published|"
-    r"reprinted|syndicated|republished|reproduced|used|distributed) (?:here )?(?:with|under|from|via|through|by)\b|"
-    r"\bunder (?:a |an |the )?(?:licen[cs]e|syndication agreement)\b|"
-    r"\b(?:this|the) (?:article|story|report|post|piece|content) (?:is|was|comes) (?:from|courtesy of|"
-    r"provided by|supplied by|distributed by)\b",
-    re.I,
-)
-_SYNDICATION_CUES = ("publish", "appeared", "posted", "permission", "syndicat", "provided", "supplied", "licen",
-                     "courtesy", "distributed", "reprint", "shared", "ran", "written", "produced")
-_EDITOR_NOTE = re.compile(
-    r"^\(?\[?(?:editor'?s'?|editors'|ed\.|publisher'?s) ?note\b|^note to (?:readers|our readers)\b|"
-    r"^(?:correction|clarification|disclaimer|update[ds]?|updated)\s*(?::|—|–|\s-\s)|^this (?:story|article|post) "
-    r"(?:has been|was|is being) (?:updated|corrected|amended)\b",
-    re.I,
-)
-_COMMENT_PROMPT = re.compile(
-    r"^(?:be the first to (?:comment|respond|reply|share)|leave a (?:comment|reply|response)|"
-    r"post a comment|add (?:a|your) comment|join the (?:conversation|discussion|debate)|have your say|"
-    r"(?:view|show|read|see|load|hide) (?:all )?(?:\d+ )?comments|comments? (?:\(\d+\)|are closed|disabled)|"
-    r"\d+ (?:comments?|responses?|replies)$|comments?$|discuss(?:ion)?$|what do you think\?$|"
-    r"(?:tell|let) us (?:what you think|know what you think|your thoughts)|share your (?:thoughts|views|opinion)|"
-    r"click here to (?:comment|reply)|(?:you must be|log in|sign in) (?:logged in )?to (?:post a )?comment|"
-    r"your email address will not be published|\d+ (?:thoughts?|responses?|comments?|replies) (?:on|to)\b|"
-    r"(?:.*\b)?(?:let us know|tell us|share|leave|drop|post) (?:your thoughts |your views |it |them )?"
-    r"(?:in|below in|down in) the comments?(?: section| below)?\b)",
-    re.I,
-)
-_NETWORK = (r"(?:facebook|twitter|x|whatsapp|linkedin|reddit|e-?mail(?: this)?(?: article| story)?|telegram|"
-            r"pinterest|messenger|bluesky|threads|copy link|print|sms|tumblr|flipboard)")
-_SHARE = re.compile(
-    rf"^(?:share(?: this| the)?(?: article| story| post| page)?(?: on| via)?\s*:?\s*{_NETWORK}"
-    rf"(?:\s*[|,/·•]\s*(?:share on |share to )?{_NETWORK})*$|"
-    r"share(?: this| the)?(?: article| story| post| page| link)?(?: on| via| with)?(?: \w+)?\s*:?$|"
-    r"click to (?:share|email|print|tweet|pin)|share (?:on|via|to) (?:facebook|twitter|x|whatsapp|linkedin|"
-    r"reddit|email|telegram|pinterest|messenger|bluesky|threads)|tweet(?: this)?$|e-?mail(?: this)?(?: article| story)?$|"
-    r"print(?: this)?(?: article| story| page)?$|(?:facebook|twitter|x|whatsapp|linkedin|reddit|pinterest|telegram|"
-    r"messenger|bluesky|threads|copy link|email)(?:\s*[|,/·•]\s*(?:facebook|twitter|x|whatsapp|linkedin|reddit|"
-    r"pinterest|telegram|messenger|bluesky|threads|copy link|email))*$|pin it$|copy (?:the )?link$|"
-    r"link copied$)|\(opens in (?:a )?new (?:window|tab)\)",
-    re.I,
-)
+# Photo credits: "© AFP/File Name", "Reuters/Name", "Name / AFP", and each language's words ("Photo:").
+_PHOTO_CREDIT = _wording(
+    "photo_credit",
+    before=r"©|\(c\)\s|\b(?:AFP|Reuters|AP|EPA|Getty Images|Shutterstock|Xinhua|Anadolu|Bloomberg|dpa)\s*/\s*[A-Z]|"
+           r"\b[A-Z][a-z]+\s*/\s*(?:AFP|Reuters|AP|EPA|Getty Images|Shutterstock)\b|")
+# A caption's credit is typographic: "©", a colon, slash, bar or parenthesis, or a credit word.
+_CREDIT_MARK = _wording("photo_credit_mark", before=r"©|[:/|]|\(|")
+_CAPTION_LABEL = _wording("caption_label")
+# "©" and "Copyright" open a notice in every language's copy; the phrases around them are each language's.
+_COPYRIGHT = _wording("copyright", before=r"^\(?(?:[©ⓒ]|\(c\)\s|copyright\b)|")
+_RIGHTS = _wording("rights")
+_STAFF_CREDIT = _wording("staff_credit")
+_CONTRIBUTED = _wording("contributed")
+_SOURCE_LABEL = _wording("source_label")
+_AGENCY_ONLY = _wording("agency_only")
+_SYNDICATED = _wording("syndicated")
+_SYNDICATION_CUES = tuple(cue for wording in _WORDINGS for cue in wording.syndication_cues)
+_EDITOR_NOTE = _wording("editor_note")
+_COMMENT_PROMPT = _wording("comment_prompt")
+_SHARE = _wording("share")
 # An imperative call to action ...
-_CTA_START = re.compile(
-    r"^(?:sign up|signup|subscribe|register|get|join|receive|stay|never miss|don'?t miss|want|follow|like us|"
-    r"download|install|enter your|click here|tap here|listen to|watch|support|become a (?:member|subscriber)|"
-    r"for (?:more|the latest|breaking))\b",
-    re.I,
-)
+_CTA_START = _wording("cta_start")
 # ... that points at a channel of the site rather than at the story.
-_CTA_CHANNEL = re.compile(
-    r"\b(?:newsletters?|inbox|e-?mail(?:s| alerts)?|alerts|updates|headlines|app|podcast|facebook|twitter|"
-    r"instagram|whatsapp|telegram|youtube|tiktok|linkedin|google news|x|rss|notifications|subscribers?|"
-    r"membership|briefing|digest)\b",
-    re.I,
-)
-_CTA_US = re.compile(r"\b(?:join|follow|find|like|contact|reach|subscribe to|message) us\b", re.I)
-_TIP_LINE = re.compile(r"^(?:have|got|know) (?:a|any) (?:news )?(?:tips?|story ideas?|scoop)\b|"
-                       r"\b(?:send|email|share) (?:us )?(?:your |a )?(?:news )?tips?\b", re.I)
-_NEWSLETTER = re.compile(
-    r"\b(?:sign up|subscribe)\b.{0,80}\b(?:newsletter|inbox|briefing|digest|e-?mail (?:alerts|updates))\b|"
-    r"\b(?:newsletter|briefing|digest)\b.{0,60}\b(?:sign up|subscribe|inbox)\b|"
-    r"\bdelivered (?:daily |weekly |straight |directly )?to your inbox\b|\bin your inbox\b",
-    re.I,
-)
+_CTA_CHANNEL = _wording("cta_channel")
+_CTA_US = _wording("cta_us")
+_TIP_LINE = _wording("tip_line")
+_NEWSLETTER = _wording("newsletter")
 # A heading that introduces a list of links (related, most read, more from).
-_LINK_LIST_HEADING = re.compile(
-    r"^(?:related(?: articles?| stories| posts| coverage| news| content| topics| links| reading| items)?|"
-    r"read (?:more|also|next|this)|also read|also on [\w .]+|see also|more (?:from|on|stories|news|in|about|like this)"
-    r"(?: [\w .'’&-]{1,40})?|recommended(?: for you| reading| stories)?|you (?:may|might) (?:also )?(?:like|enjoy|"
-    r"be interested in)|don'?t miss|must read|most (?:read|popular|viewed|shared)|trending(?: now| stories)?|"
-    r"top stories|latest(?: news| stories| headlines)?|further reading|in other news|editor'?s picks?|"
-    r"what to read next|popular (?:now|stories|posts)|tags?|topics|filed under|categories|keep reading|"
-    r"(?:also )?(?:watch|listen)(?: also| more| now)?|suggested(?: reading| stories)?|related video|"
-    r"more headlines|elsewhere)\s*[:»>|]?$",
-    re.I,
-)
-_TAG_HEADING = re.compile(r"^(?:tags?|topics|related topics|filed under|categories|posted in)\b", re.I)
+_LINK_LIST_HEADING = _wording("link_list_heading", before="^", after=r"\s*[:»>|]?$")
+_TAG_HEADING = _wording("tag_heading")
 # Arrows and pointers that sites put between a link's label and its headline ("Don't miss → ...",
 # "RELATED ⟶ ..."): every arrow of Unicode's arrow blocks, the dingbat arrows, right-pointing
 # triangles and the single guillemet, not a list of the ones seen.
 _ARROWS = "[\u2190-\u21ff\u27f0-\u27ff\u2900-\u297f\u2b00-\u2b4f\u2b5a-\u2bff\u2794-\u27bf\u25b6-\u25bb\u203a\U0001f800-\U0001f8ff]"
-# "Read more: <headline>", "ALSO READ | <headline>", "Watch: <headline>".
-_LINK_LABEL = re.compile(
-    r"^(?:related(?: articles?| stories| posts| coverage| news| content| links)?|read (?:more|also|next|this)|"
-    r"also read|see also|more|recommended|don'?t miss|must read|trending|continue reading|keep reading|"
-    r"(?:also )?(?:watch|listen)|suggested|more on (?:this|that) story|top stories|tags?|topics|filed under|"
-    r"categories|previous (?:post|article|story)|next (?:post|article|story)|prev|older post|newer post|"
-    r"popular|editor'?s pick|latest|breaking|just in|in case you missed it|icymi|top pick|hot|now)"
-    r"(?: now| today| this week| news| stories| reads?| links?| videos?)?\s*(?::|»|>|\||—|–|\s-|" + _ARROWS + r")\s*\S",
-    re.I,
-)
+# "Read more: <headline>", "ALSO READ | <headline>", "Watch: <headline>": a label, a separator, a headline.
+_LINK_LABEL = _wording("link_label", before="^", after=r"\s*(?::|»|>|\||—|–|\s-|" + _ARROWS + r")\s*\S")
 # Linear on any line: "_" is already in \w (a "[_.-]" separator made a line of underscores take
 # 2^n steps: 52 of them, 40 minutes), and the template and tag shapes commit to their first
 # opening with an atomic group instead of rescanning the rest of the line from every "{{" or "<p ".
@@ -246,96 +170,44 @@ _HTML_TAG = (r"</?(?:p|div|span|a|img|br|iframe|script|style|figure|figcaption|s
              r"section|blockquote)")
 _PLUGIN = re.compile(
     r"^\[/?[a-z_][\w-]*(?:\s[^\]]*)?\]$|^\[[a-z_][\w-]*[\s\]].*\[/[a-z_][\w-]*\]$|^(?>.*?\{\{).*\}\}|^(?>.*?\{%).*%\}|"
-    rf"{_HTML_TAG}/?>|^(?>.*?{_HTML_TAG}\s)[^>]*>|"
-    r"^(?:advertisement|advertising|sponsored(?: content)?|ad|ads by \w+|story continues below(?: advertisement)?|"
-    r"continue reading below|scroll (?:down )?to continue(?: with content)?|skip (?:ad|advertisement)|loading\.*|"
-    r"this content is not available.*|javascript is (?:disabled|required).*|please enable javascript.*|"
-    r"(?:image|photo|video) (?:unavailable|not available)|embedded content|"
-    r"(?:\d+ )?min(?:ute)?s? read|reading time:?.*)\.?$",
+    rf"{_HTML_TAG}/?>|^(?>.*?{_HTML_TAG}\s)[^>]*>",
     re.I,
 )
+# A whole line of advertising or of a page's machinery: "Advertisement", "Story continues below".
+_AD_LINE = _wording("ad_line", before="^", after=r"\.?$")
 # "linkwithin_text='Related Articles:'", "jwplayer.key = ...": a plugin's setting leaked into the text,
 # unless it stands in code, configuration or a list of the story's own (see _keep_own_assignments).
 _ASSIGNMENT = re.compile(r"^\w+(?:[.-]\w+)*\s*=\s*\S")
 # Code and configuration lines around an assignment: statements, blocks, comments, sections.
 _CODE_LINE = re.compile(r"[;{}]$|^(?:#|//|\$ )|^\[[\w .-]+\]$|^\w+(?:[.-]\w+)*\s*(?:=|:=|\+=|->)\s*\S")
-_BYLINE = re.compile(r"^(?:by|written by|posted by|author:?)\s+[A-Z][\w.'’-]*(?:[ ,&]+(?:and\s+)?[\w.'’-]+){0,10}$",
-                     re.I)
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_DATE_LINE = re.compile(
-    rf"^(?:(?:published|posted|updated|last updated|first published|modified|date)\s*(?:on|at)?\s*:?\s*)?"
-    rf"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+"
-    rf"\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})(?:\s*(?:at|,|-|–|\|)?\s*\d{{1,2}}[:.]\d{{2}}"
-    rf"(?:\s*[ap]\.?m\.?)?(?:\s*[A-Z]{{2,4}})?)?$",
-    re.I,
-)
+_BYLINE = _wording("byline")
+_DATE_LINE = _wording("date_line")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 
-# A pointer to other stories, in the languages newsflow meets most: "Read also", "Lesen Sie auch",
-# "Czytaj też", "Lea también", "À lire aussi", "Leggi anche", "Leia também". As a heading alone,
-# as the label of a link ("Czytaj też: <headline>"), or run into the headline ("Czytaj też <headline>").
-_READ_ALSO = re.compile(
-    r"^[(\[]?\s*(?:"
-    r"(?:read|see|watch|listen|view|explore) (?:also|more|next|further|this)|also (?:read|see|watch|on)|"
-    r"you (?:may|might) (?:also )?(?:like|enjoy|want to read)|more (?:stories|news|reading) (?:like this|for you)|"
-    r"most (?:read|popular|viewed|shared)(?: (?:in|on|from) [\w ]{1,30})?|"
-    r"lesen sie (?:auch|mehr|weiter|hier)|auch interessant|ebenfalls interessant|(?:das )?könnte sie (?:auch )?"
-    r"interessieren|(?:mehr|passend) zum thema|siehe auch|weiterlesen|weitere (?:artikel|meldungen|"
-    r"nachrichten)|meistgelesen|lesetipps?|empfehlungen der redaktion|"
-    r"czytaj (?:też|także|również|więcej|dalej)|przeczytaj (?:też|także|również)|zobacz (?:też|także|również|"
-    r"więcej)|polecamy|warto przeczytać|najczęściej czytane|"
-    r"le[ae] (?:también|además)|leer más|(?:también )?(?:te|le) puede interesar|puede interesarte|ver también|"
-    r"vea también|mira también|noticias relacionadas|lo más leído|"
-    r"(?:à )?lire (?:aussi|également)|(?:à )?voir aussi|lisez aussi|lire la suite|sur le même sujet|"
-    r"pour aller plus loin|les plus lus|en savoir plus|"
-    r"leggi anche|vedi anche|potrebbe interessarti|leia (?:também|mais)|veja (?:também|mais)|saiba mais"
-    r")(?=$|[\s:»>|.…)\]–—-])",
-    re.I,
-)
+# A pointer to other stories, in every language's words: "Read also", "Lesen Sie auch", "Czytaj też",
+# "À lire aussi". As a heading alone, as the label of a link ("Czytaj też: <headline>"), or run
+# into the headline ("Czytaj też <headline>").
+_READ_ALSO = _wording("read_also", before=r"^[(\[]?\s*", after=r"(?=$|[\s:»>|.…)\]–—-])")
 # A paywall's prompt: the rest of the story is for subscribers.
-_PAYWALL = re.compile(
-    r"\bto (?:view|read|continue reading|access|see|unlock) (?:the |this )?(?:full |whole |entire |rest of (?:the |"
-    r"this )?)(?:story|article|content|piece|report)|\bsubscribe (?:now )?to (?:read|continue|view|access|unlock)\b|"
-    r"\b(?:is|are) (?:only )?(?:available |reserved )?(?:to|for) (?:paying )?(?:subscribers|members)\b|"
-    r"\b(?:for )?(?:subscribers|members) only\b|\balready (?:a )?(?:subscriber|member)\b|"
-    r"\byou have reached (?:your|the) (?:limit|maximum)\b|\bfree articles? (?:left|remaining)\b|"
-    r"\bnur für (?:abonnent\w*|abo-?kunden|plus-?\w*|mitglieder)|\b(?:jetzt|hier) (?:abonnieren|freischalten)\b|"
-    r"\bmit (?:einem |dem )?(?:abo|abonnement|\w+plus) weiterlesen\b|\bbereits abonnent\w*|"
-    r"\b(?:um|zum) (?:den|diesen) (?:ganzen |vollständigen |kompletten )?(?:artikel|beitrag|text) (?:zu )?lesen\b|"
-    r"\bsuscr[ií]b[ea]\w* para (?:seguir|continuar) leyendo\b|\b(?:exclusivo|solo|sólo) para (?:suscriptores|"
-    r"socios|abonados)\b|\bya (?:eres|es) (?:suscriptor|socio|abonado)\b|"
-    r"\bréservée? aux abonnés\b|\babonnez-vous pour (?:lire|accéder|continuer)\b|\bdéjà abonné\b|"
-    r"\bdostępn[ya] (?:tylko |wyłącznie )?dla (?:subskrybentów|prenumeratorów|abonentów)\b|"
-    r"\bwykup (?:subskrypcję|dostęp|prenumeratę)\b|\bmasz już (?:konto|subskrypcję|prenumeratę)\b|"
-    r"\b(?:riservato agli|esclusivo per gli) abbonati\b|\bexclusivo para assinantes\b",
-    re.I,
-)
+_PAYWALL = _wording("paywall")
 # A date: "23.10.2018", "2018-10-23", "23. Oktober 2018", "22 de outubro de 2010", "Oct. 23, 2018".
-# The month is any short word, so that every language's month names count.
+# The month is any short word, so that every language's month names count; the word that joins a
+# date's parts ("de") is each language's.
+_DATE_JOINER = _alternatives("date_joiner")
 _ANY_DATE = re.compile(
     r"\b\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})\b|\b\d{4}-\d{2}-\d{2}|"
-    r"\b\d{1,2}\.? (?:de )?[^\W\d_]{3,12}\.?,? (?:de )?\d{4}\b|\b[^\W\d_]{3,12}\.? \d{1,2},? \d{4}\b")
+    rf"\b\d{{1,2}}\.? (?:(?:{_DATE_JOINER}) )?[^\W\d_]{{3,12}}\.?,? (?:(?:{_DATE_JOINER}) )?\d{{4}}\b|"
+    r"\b[^\W\d_]{3,12}\.? \d{1,2},? \d{4}\b")
 _CLOCK = re.compile(r"\b\d{1,2}[:.h]\d{2}(?::\d{2})?\b|T\d{2}:\d{2}\S*")
 # Words around an advertisement slot: "Advertisement - story continues below", "Anzeige",
 # "La suite après la publicité", "Dalsza część artykułu pod reklamą".
-_AD_WORDS = frozenset(
-    "advertisement advertising advert ad ads sponsored anzeige werbung publicidad anuncio publicité publicite pub "
-    "reklama reklamą pubblicità publicidade".split())
-_AD_FILLER = frozenset(
-    "story article text content continues continue continued reading read below after under beneath the this "
-    "scroll down to our keep skip close artikel geht weiter unter der dem nach lesen sie wird fortgesetzt "
-    "sigue continúa continua leyendo la el noticia artículo debajo después de del tras suite l après apres ci "
-    "dessous se poursuit lire dalsza część ciąg dalszy artykułu tekstu pod poniżej czytaj dalej".split())
+_AD_WORDS = _words_of("ad_words")
+_AD_FILLER = _words_of("ad_filler")
 # A wire credit without a verb: "From wire services and staff reports.", "With files from The Canadian
 # Press", "(mit Material von dpa)", "Con información de agencias", "Avec agences", "Z agencji".
-_CREDIT_OPENERS = frozenset("from with by compiled combined based includes including mit con avec z ze da com".split())
-_CREDIT_SOURCES = frozenset(
-    "wire wires services agency agencies dispatches files correspondents bureaus agenturen agenturmaterial "
-    "agencias agences agencji agenzie agências dpa".split())
-_CREDIT_FILLER = _CREDIT_SOURCES | _CREDIT_OPENERS | frozenset(
-    "and or the our other local international news service staff reports report reporting material materials "
-    "information on writers und von material agenturmeldungen y de información agencia et des informations "
-    "i materiałów e".split())
+_CREDIT_OPENERS = _words_of("credit_openers")
+_CREDIT_SOURCES = _words_of("credit_sources")
+_CREDIT_FILLER = _CREDIT_SOURCES | _CREDIT_OPENERS | _words_of("credit_filler")
 
 
 def _bare(line: str) -> str:
@@ -393,6 +265,11 @@ def _is_date_only(bare: str) -> bool:
         and sum(word[0].isupper() for word in residual) <= 2 and not (second and not residual)
 
 
+def _is_plugin(bare: str) -> bool:
+    """A plugin's leftovers (a shortcode, template tag, HTML tag) or a line of advertising."""
+    return bool(_PLUGIN.search(bare) or _AD_LINE.search(bare))
+
+
 def _is_ad_slot(bare: str) -> bool:
     """An advertisement slot's label, in any of its wordings ("Story continues below advertisement")."""
     words = [word.casefold() for word in _words(bare)]
@@ -422,7 +299,7 @@ def _is_caption(line: str) -> bool:
     if _PHOTO_CREDIT.search(tail):
         # "The photo was taken by ..." in prose has no credit punctuation;
         # credits are typographic (© / : / slash / parentheses).
-        return bool(re.search(r"©|[:/|]|\(|\bcredit\b|\bFILE PHOTO\b", tail, re.I))
+        return bool(_CREDIT_MARK.search(tail))
     # A table row ("| a | b |") also ends in a bar; a caption does not start with one.
     return line.rstrip().endswith("|") and not line.lstrip().startswith("|") and len(words) <= 30
 
@@ -440,7 +317,7 @@ def _is_credit(line: str) -> bool:
         return not starts or words <= 25 and bool(
             re.match(r"^\(?(?:[©ⓒ]|\(c\))", bare, re.I)
             or re.match(r"^[Cc]opyright\s*(?:[©ⓒ]|\(c\))?\s*(?:\d{4}|[A-Z])", bare)
-            or re.search(r"rights reserved|licen[cs]e", bare, re.I))
+            or _RIGHTS.search(bare))
     if _STAFF_CREDIT.search(bare):
         return words <= 40 and (";" in bare or bare.startswith("(") or words <= 12
                                 or not _SENTENCE_END.search(bare))
@@ -484,7 +361,7 @@ def classify_line(line: str) -> str | None:
     bare = _bare(line)
     if len(_words(bare)) > 60:
         return None  # every wrapper shape below is shorter than a body paragraph
-    if _PLUGIN.search(bare) or _ASSIGNMENT.search(bare) or _is_ad_slot(bare):
+    if _is_plugin(bare) or _ASSIGNMENT.search(bare) or _is_ad_slot(bare):
         return "plugin"
     if _COMMENT_PROMPT.search(bare) and len(_words(bare)) <= 25:
         return "comment"
@@ -555,22 +432,19 @@ def _agency_name(text: str | None) -> str | None:
 def agency_in(line: str) -> str | None:
     """The wire agency a credit, caption or byline line names, if exactly one.
 
-    "Reporting by X; Editing by Y" is Reuters' own credit format.
+    Without a name, an agency's own staff-credit format ("Reporting by X; Editing by Y" is Reuters').
     """
     found = {name for name, pattern in _AGENCY_PATTERNS if pattern.search(line)}
-    if not found and re.search(r"\b(?:reporting|writing) by\b.*;\s*editing by\b", line, re.I):
-        return "Reuters"
+    if not found:
+        return next((agency for agency, pattern in _WIRE_CREDIT_FORMATS if pattern.search(line)), None)
     return found.pop() if len(found) == 1 else None
 
 
-_AGENCY_NAME = r"(?:AFP|Agence France[- ]Presse|Thomson Reuters|Reuters|AP|(?:The )?Associated Press)"
-# "AFP", "Reuters Staff", "Jane Doe, Associated Press", "Jane Doe of Reuters",
-# "Jane Doe with AFP", "By Jane Doe and AP".
-_AGENCY_BYLINE = re.compile(
-    rf"(?:by\s+)?(?:[\w.'’ -]{{1,60}}?(?:,\s*|\s+(?:of|for|from|with|and)\s+))?{_AGENCY_NAME}"
-    r"(?:\s+(?:staff|news|reporters?|writers?))?(?:\s+with\s+\w+)?\.?",
-    re.I,
-)
+# A byline that is the agency or names it as co-author: "AFP", "Reuters Staff", "Jane Doe, Associated Press".
+_AGENCY_BYLINE = _wording("agency_byline")
+# An agency's own staff-credit format: "Reporting by X; Editing by Y" is Reuters'.
+_WIRE_CREDIT_FORMATS = tuple((agency, re.compile(pattern, re.I))
+                             for wording in _WORDINGS for agency, pattern in wording.wire_credit_formats)
 
 
 def _byline_agency(byline: str | None) -> str | None:
@@ -905,7 +779,7 @@ def _keep_own_assignments(lines: list[str], kinds: list[str | None]) -> None:
         introduced = index > 0 and kinds[index - 1] is None and lines[index - 1].rstrip().endswith(":")
         story_goes_on = any(kind is None for kind in kinds[end:])
         for item in range(index, end):
-            if kinds[item] == "plugin" and _ASSIGNMENT.search(_bare(lines[item])) and not _PLUGIN.search(
+            if kinds[item] == "plugin" and _ASSIGNMENT.search(_bare(lines[item])) and not _is_plugin(
                     _bare(lines[item])) and (introduced or _is_list_item(lines[item])
                                              or (end - index >= 2 and story_goes_on)):
                 kinds[item] = None

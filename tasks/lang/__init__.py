@@ -1,8 +1,10 @@
-"""What newsflow knows of each language (model, entity labels, quote words, wrapper lines), and which language a text is in.
+"""What newsflow knows of each language (model, entity labels, quote and wrapper words), and which language a text is in.
 
-One module per language in this package defines PROFILE (a Profile); adding a language is one
-module here and one spaCy model. The machinery that uses these words (tasks.clean,
-tasks.entities, tasks.quotes) is shared by all languages.
+One module per language in this package: WORDING (a Wording: the words of site and agency
+furniture, for tasks.clean) and, for a language with a spaCy model, PROFILE (a Profile: the model
+and the words of entities and quotes). Adding a language is one module here (and one model, if
+it has one). The machinery that uses these words (tasks.clean, tasks.entities, tasks.quotes) is
+shared by all languages.
 """
 from __future__ import annotations
 
@@ -33,13 +35,8 @@ class Profile:
     `neuter` (pronouns for things, never a person), gender words, nouns that head a
     description of a human, an institution or a document, `definite` (words opening a short
     description that refers back: "the", "le"), label and naming cues (words before a title or
-    a nickname in quote marks). `verb_tags`: tag_ prefixes of verbs in this model. Wrapper
-    lines: `wrapper_lines`, (kind, pattern) of lines that are site or agency furniture in this
-    language (kinds as tasks.clean.classify_line names them); every language's apply to every
-    text, since sites mix them ("Partager sur Facebook" under an English wire story). `dateline`:
-    a dateline in this language's style that the shared one (a place in capitals) misses, with
-    groups place, tag, agency and dash. `reflexive`: pronouns of a reflexive cue ("s'est
-    félicité"); `according_initial`: words that introduce a source only at a sentence's start
+    a nickname in quote marks). `verb_tags`: tag_ prefixes of verbs in this model.
+    `reflexive`: pronouns of a reflexive cue ("s'est félicité"); `according_initial`: words that introduce a source only at a sentence's start
     ("Pour X, …"); `gender_suffixes`: (feminine ending, masculine ending) pairs that fold a role
     word's forms into one key ("présidente", "directrice" -> "président", "directeur");
     `varied_roles`: copy in this language names a person once and then refers back with other
@@ -49,6 +46,7 @@ class Profile:
     labels of clauses that a description sheds when it becomes a later source's name ("a man
     who saw his doctor" -> "a man"; French copy keeps "qui a requis l'anonymat"). `periphrases`:
     whole phrases (lower case) that stand for the person just named ("le chef de l'état").
+    The words of wrapper lines are the language's Wording (WORDINGS), not its profile.
     """
 
     code: str
@@ -86,8 +84,6 @@ class Profile:
     anaphoric_roles: frozenset[str] = frozenset()
     clause_deps: frozenset[str] = frozenset()
     periphrases: frozenset[str] = frozenset()
-    wrapper_lines: tuple[tuple[str, re.Pattern], ...] = ()
-    dateline: re.Pattern | None = None
 
     @property
     def role_nouns(self) -> frozenset[str]:
@@ -112,16 +108,99 @@ class Profile:
         return tag.startswith(self.verb_tags)
 
 
-def _load() -> dict[str, Profile]:
-    out = {}
-    for mod in pkgutil.iter_modules(__path__):
-        profile = getattr(importlib.import_module(f"{__name__}.{mod.name}"), "PROFILE", None)
+@dataclass(frozen=True)
+class Wording:
+    """One language's words of site and agency furniture, for the shared shapes of tasks.clean.
+
+    Every language's words apply to every text, since sites mix them ("Partager sur Facebook"
+    under an English wire story), so a language needs no model to have a Wording.
+
+    Each str field is a regular expression (alternatives, in the style of the re module, to be
+    read with re.I unless said otherwise) that tasks.clean puts, beside the other languages'
+    ones, into its shared pattern of the same name; "" adds nothing. It must stay linear on any
+    line (tests/unit/test_linear_patterns.py checks). Lines (searched anywhere unless "start"):
+    `photo_credit` (a credit inside a caption: "Photo: ", "AP Photo"), `photo_credit_mark` (a
+    credit word typographic enough for a caption: "credit"), `caption_label` (start: "Media
+    caption,"), `copyright` (notice phrases besides "©": "all rights reserved"), `rights` (words
+    that make "Copyright ..." a notice), `staff_credit` (start: "Reporting by"), `contributed`,
+    `source_label` (start: "Source:"), `agency_only` (a whole line naming only the agency: "With
+    AFP"), `syndicated` (with `syndication_cues`, substrings one of which the line must hold),
+    `editor_note` (start), `comment_prompt`, `share`, `newsletter`, `tip_line`, and a call to
+    action: `cta_channel` (a channel of the site) with `cta_us` ("follow us") or `cta_start` (a
+    sentence opening with an imperative). Headings and labels: `link_list_heading` (a whole line
+    over a list of links), `tag_heading` (start: "Tags"), `link_label` (a label before a link,
+    without its separator), `read_also` (a "read also" heading, label or run-in label). Also
+    `ad_line` (a whole line of advertising: "Story continues below"), `paywall`, `byline` (a
+    whole byline line), `date_line` (a whole date line), `date_joiner` (the word joining a date's
+    parts, "de" in "22 de outubro de 2010"; case as written), `dateline_months` (month names of a
+    dateline "LONDON, May 3 (Reuters) -"; case as written), `agency_byline` (a whole byline that
+    is an agency or names it as co-author; with an agency's name in it). Word sets (lower case):
+    `ad_words` and `ad_filler` (an advertisement slot's label: "Anzeige"), `credit_openers`,
+    `credit_sources` and `credit_filler` (a wire credit without a verb: "Avec agences").
+    `wire_credit_formats`: (agency, pattern) of an agency's own staff-credit format.
+    `wrapper_lines`: (kind, pattern) of whole lines of this language's furniture that the shapes
+    above miss (kinds as tasks.clean.classify_line names them; tried last, on lines of 30 words
+    at most). `dateline`: a dateline in this language's style that the shared one (a place in
+    capitals) misses, with groups place, tag, agency and dash.
+    """
+
+    code: str
+    photo_credit: str = ""
+    photo_credit_mark: str = ""
+    caption_label: str = ""
+    copyright: str = ""
+    rights: str = ""
+    staff_credit: str = ""
+    contributed: str = ""
+    source_label: str = ""
+    agency_only: str = ""
+    syndicated: str = ""
+    syndication_cues: tuple[str, ...] = ()
+    editor_note: str = ""
+    comment_prompt: str = ""
+    share: str = ""
+    newsletter: str = ""
+    tip_line: str = ""
+    cta_channel: str = ""
+    cta_us: str = ""
+    cta_start: str = ""
+    link_list_heading: str = ""
+    tag_heading: str = ""
+    link_label: str = ""
+    read_also: str = ""
+    ad_line: str = ""
+    paywall: str = ""
+    byline: str = ""
+    date_line: str = ""
+    date_joiner: str = ""
+    dateline_months: str = ""
+    agency_byline: str = ""
+    ad_words: frozenset[str] = frozenset()
+    ad_filler: frozenset[str] = frozenset()
+    credit_openers: frozenset[str] = frozenset()
+    credit_sources: frozenset[str] = frozenset()
+    credit_filler: frozenset[str] = frozenset()
+    wire_credit_formats: tuple[tuple[str, str], ...] = ()
+    wrapper_lines: tuple[tuple[str, re.Pattern], ...] = ()
+    dateline: re.Pattern | None = None
+
+
+def _load() -> tuple[dict[str, Profile], dict[str, Wording]]:
+    profiles, wordings = {}, {}
+    for mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{mod.name}")
+        profile, wording = getattr(module, "PROFILE", None), getattr(module, "WORDING", None)
         if isinstance(profile, Profile):
-            out[profile.code] = profile
-    return out
+            profiles[profile.code] = profile
+        if isinstance(wording, Wording):
+            wordings[wording.code] = wording
+    return profiles, wordings
 
 
-PROFILES: dict[str, Profile] = _load()
+# Languages with a model, and every language with furniture words (ordered by code).
+PROFILES: dict[str, Profile]
+WORDINGS: dict[str, Wording]
+PROFILES, WORDINGS = _load()
 
 
 def profile_for(code: str | None) -> Profile:

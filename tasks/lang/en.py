@@ -1,7 +1,7 @@
-"""English: en_core_web_sm (OntoNotes labels), cue verbs and the words of quote attribution."""
+"""English: en_core_web_sm (OntoNotes labels), cue verbs, the words of quote attribution and of wrapper lines."""
 from __future__ import annotations
 
-from tasks.lang import Profile
+from tasks.lang import Profile, Wording
 
 # The model runs without its lemmatizer (1.8x faster), so cue lemmas come from this list, whose
 # regular forms are generated (_inflect) and irregular ones listed.
@@ -116,6 +116,151 @@ DOCUMENT_NOUNS = frozenset(
     communiqué declaration resolution decree order verdict judgment judgement brief motion
     testimony petition manifesto charter agreement bill draft plan proposal footage video
     """.split()
+)
+
+
+# -- wrapper lines: the words of site and agency furniture in English (see Wording) -----------
+_NETWORK = (r"(?:facebook|twitter|x|whatsapp|linkedin|reddit|e-?mail(?: this)?(?: article| story)?|telegram|"
+            r"pinterest|messenger|bluesky|threads|copy link|print|sms|tumblr|flipboard)")
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+
+WORDING = Wording(
+    code="en",
+    # "Photo: Reuters/Name", "(AP Photo/Name)", "(Photo by Name / AFP)", "| Credit: AFP/Name", "Picture: Getty Images".
+    photo_credit=(
+        r"\b(?:photo|photograph|picture|pic|image|img|foto|illustration)s?"
+        r"(?:\s+credit)?\s*(?::|/|\bby\b|\bcourtesy\b)|\bcredits?\s*:|\b(?:AP|AFP|Reuters|EPA|Getty|AAP|PA)\s+"
+        r"(?:photo|images?|pictures?)\b|\bFILE PHOTO\b"),
+    photo_credit_mark=r"\bcredit\b|\bFILE PHOTO\b",
+    # "Media caption, ...", "Image source, Getty Images", "Caption: ...".
+    caption_label=(r"^(?:(?:media|photo|image|video|picture) )?caption\s*[,:]|"
+                   r"^(?:image|photo|picture|video) (?:source|credit)s?\s*[,:]"),
+    copyright=(r"\ball rights reserved\b|\bpublished (?:at|on|by|in) .{1,80}? with "
+               r"(?:a |the )?(?:licen[cs]e|permission)\b|\bmay not be (?:published|reproduced|redistributed|copied)"),
+    rights=r"rights reserved|licen[cs]e",
+    staff_credit=(
+        r"^\(?(?:(?:additional |further )?reporting|writing|written|editing|edited|compiled|produced|research|"
+        r"translated|translation|graphics?|fact[- ]checking)(?: and \w+)? by\s+[A-Z]"),
+    contributed=(r"\bcontributed (?:to )?(?:this|the) (?:report|story|article)\b|\bcontributed reporting\b|"
+                 r"\bcontributed(?: to (?:this|the) \w+)?\.?$"),
+    source_label=(r"^(?:sources?|via|credits?|courtesy|text|story|words|agencies|with agencies|inputs?)"
+                  r"\s*(?::|-|–|—|by)\s*\S"),
+    agency_only=(
+        r"^[-–—(]*\s*(?:with |by |from |source:? )?(?:AFP|Reuters|AP|Agence France[- ]Presse|(?:The )?Associated "
+        r"Press|agencies|wires?|[\w .]{0,30} wire services?)(?:\s*(?:and|,|/|&)\s*(?:AFP|Reuters|AP|"
+        r"agencies))*[)\s.]*$"),
+    syndicated=(
+        r"\b(?:this|the|our) (?:article|story|report|post|piece|column|content|interview|feature|version)\b.{0,40}?"
+        r"\b(?:was |is |has been )?(?:originally|first) (?:published|appeared|posted|ran|written|produced)\b|"
+        r"^(?:originally|first) (?:published|appeared|posted)\b|\b(?:re)?published (?:here )?with (?:the )?permission\b|"
+        r"\breprinted (?:here )?(?:with|by) permission\b|\b(?:this|the) (?:article|story|report|post|piece|content) "
+        r"(?:is|was|has been) (?:re)?(?:published|reprinted|syndicated|republished) (?:here )?(?:with|under|from|"
+        r"via|through|by)\b|\bsyndicated (?:from|by|via|through)\b|\bcontent (?:provided|supplied) by\b|"
+        r"^(?:distributed|provided|supplied|republished|reproduced|syndicated|reprinted|licensed|sourced) "
+        r"(?:by|from|with|via|under|through)\b|"
+        r"\b(?:article|story|report|post|piece|content|material|copy) (?:is|was|has been) (?:re)?(?:published|"
+        r"reprinted|syndicated|republished|reproduced|used|distributed) (?:here )?(?:with|under|from|via|through|by)\b|"
+        r"\bunder (?:a |an |the )?(?:licen[cs]e|syndication agreement)\b|"
+        r"\b(?:this|the) (?:article|story|report|post|piece|content) (?:is|was|comes) (?:from|courtesy of|"
+        r"provided by|supplied by|distributed by)\b"),
+    syndication_cues=("publish", "appeared", "posted", "permission", "syndicat", "provided", "supplied", "licen",
+                      "courtesy", "distributed", "reprint", "shared", "ran", "written", "produced"),
+    editor_note=(
+        r"^\(?\[?(?:editor'?s'?|editors'|ed\.|publisher'?s) ?note\b|^note to (?:readers|our readers)\b|"
+        r"^(?:correction|clarification|disclaimer|update[ds]?|updated)\s*(?::|—|–|\s-\s)|^this (?:story|article|post) "
+        r"(?:has been|was|is being) (?:updated|corrected|amended)\b"),
+    comment_prompt=(
+        r"^(?:be the first to (?:comment|respond|reply|share)|leave a (?:comment|reply|response)|"
+        r"post a comment|add (?:a|your) comment|join the (?:conversation|discussion|debate)|have your say|"
+        r"(?:view|show|read|see|load|hide) (?:all )?(?:\d+ )?comments|comments? (?:\(\d+\)|are closed|disabled)|"
+        r"\d+ (?:comments?|responses?|replies)$|comments?$|discuss(?:ion)?$|what do you think\?$|"
+        r"(?:tell|let) us (?:what you think|know what you think|your thoughts)|share your (?:thoughts|views|opinion)|"
+        r"click here to (?:comment|reply)|(?:you must be|log in|sign in) (?:logged in )?to (?:post a )?comment|"
+        r"your email address will not be published|\d+ (?:thoughts?|responses?|comments?|replies) (?:on|to)\b|"
+        r"(?:.*\b)?(?:let us know|tell us|share|leave|drop|post) (?:your thoughts |your views |it |them )?"
+        r"(?:in|below in|down in) the comments?(?: section| below)?\b)"),
+    share=(
+        rf"^(?:share(?: this| the)?(?: article| story| post| page)?(?: on| via)?\s*:?\s*{_NETWORK}"
+        rf"(?:\s*[|,/·•]\s*(?:share on |share to )?{_NETWORK})*$|"
+        r"share(?: this| the)?(?: article| story| post| page| link)?(?: on| via| with)?(?: \w+)?\s*:?$|"
+        r"click to (?:share|email|print|tweet|pin)|share (?:on|via|to) (?:facebook|twitter|x|whatsapp|linkedin|"
+        r"reddit|email|telegram|pinterest|messenger|bluesky|threads)|tweet(?: this)?$|e-?mail(?: this)?(?: article| story)?$|"
+        r"print(?: this)?(?: article| story| page)?$|(?:facebook|twitter|x|whatsapp|linkedin|reddit|pinterest|telegram|"
+        r"messenger|bluesky|threads|copy link|email)(?:\s*[|,/·•]\s*(?:facebook|twitter|x|whatsapp|linkedin|reddit|"
+        r"pinterest|telegram|messenger|bluesky|threads|copy link|email))*$|pin it$|copy (?:the )?link$|"
+        r"link copied$)|\(opens in (?:a )?new (?:window|tab)\)"),
+    newsletter=(
+        r"\b(?:sign up|subscribe)\b.{0,80}\b(?:newsletter|inbox|briefing|digest|e-?mail (?:alerts|updates))\b|"
+        r"\b(?:newsletter|briefing|digest)\b.{0,60}\b(?:sign up|subscribe|inbox)\b|"
+        r"\bdelivered (?:daily |weekly |straight |directly )?to your inbox\b|\bin your inbox\b"),
+    tip_line=(r"^(?:have|got|know) (?:a|any) (?:news )?(?:tips?|story ideas?|scoop)\b|"
+              r"\b(?:send|email|share) (?:us )?(?:your |a )?(?:news )?tips?\b"),
+    cta_channel=(
+        r"\b(?:newsletters?|inbox|e-?mail(?:s| alerts)?|alerts|updates|headlines|app|podcast|facebook|twitter|"
+        r"instagram|whatsapp|telegram|youtube|tiktok|linkedin|google news|x|rss|notifications|subscribers?|"
+        r"membership|briefing|digest)\b"),
+    cta_us=r"\b(?:join|follow|find|like|contact|reach|subscribe to|message) us\b",
+    cta_start=(
+        r"^(?:sign up|signup|subscribe|register|get|join|receive|stay|never miss|don'?t miss|want|follow|like us|"
+        r"download|install|enter your|click here|tap here|listen to|watch|support|become a (?:member|subscriber)|"
+        r"for (?:more|the latest|breaking))\b"),
+    link_list_heading=(
+        r"related(?: articles?| stories| posts| coverage| news| content| topics| links| reading| items)?|"
+        r"read (?:more|also|next|this)|also read|also on [\w .]+|see also|more (?:from|on|stories|news|in|about|like this)"
+        r"(?: [\w .'’&-]{1,40})?|recommended(?: for you| reading| stories)?|you (?:may|might) (?:also )?(?:like|enjoy|"
+        r"be interested in)|don'?t miss|must read|most (?:read|popular|viewed|shared)|trending(?: now| stories)?|"
+        r"top stories|latest(?: news| stories| headlines)?|further reading|in other news|editor'?s picks?|"
+        r"what to read next|popular (?:now|stories|posts)|tags?|topics|filed under|categories|keep reading|"
+        r"(?:also )?(?:watch|listen)(?: also| more| now)?|suggested(?: reading| stories)?|related video|"
+        r"more headlines|elsewhere"),
+    tag_heading=r"^(?:tags?|topics|related topics|filed under|categories|posted in)\b",
+    # "Read more: <headline>", "ALSO READ | <headline>", "Watch: <headline>" (the separator is shared).
+    link_label=(
+        r"(?:related(?: articles?| stories| posts| coverage| news| content| links)?|read (?:more|also|next|this)|"
+        r"also read|see also|more|recommended|don'?t miss|must read|trending|continue reading|keep reading|"
+        r"(?:also )?(?:watch|listen)|suggested|more on (?:this|that) story|top stories|tags?|topics|filed under|"
+        r"categories|previous (?:post|article|story)|next (?:post|article|story)|prev|older post|newer post|"
+        r"popular|editor'?s pick|latest|breaking|just in|in case you missed it|icymi|top pick|hot|now)"
+        r"(?: now| today| this week| news| stories| reads?| links?| videos?)?"),
+    read_also=(
+        r"(?:read|see|watch|listen|view|explore) (?:also|more|next|further|this)|also (?:read|see|watch|on)|"
+        r"you (?:may|might) (?:also )?(?:like|enjoy|want to read)|more (?:stories|news|reading) (?:like this|for you)|"
+        r"most (?:read|popular|viewed|shared)(?: (?:in|on|from) [\w ]{1,30})?"),
+    ad_line=(
+        r"advertisement|advertising|sponsored(?: content)?|ad|ads by \w+|story continues below(?: advertisement)?|"
+        r"continue reading below|scroll (?:down )?to continue(?: with content)?|skip (?:ad|advertisement)|loading\.*|"
+        r"this content is not available.*|javascript is (?:disabled|required).*|please enable javascript.*|"
+        r"(?:image|photo|video) (?:unavailable|not available)|embedded content|"
+        r"(?:\d+ )?min(?:ute)?s? read|reading time:?.*"),
+    paywall=(
+        r"\bto (?:view|read|continue reading|access|see|unlock) (?:the |this )?(?:full |whole |entire |rest of (?:the |"
+        r"this )?)(?:story|article|content|piece|report)|\bsubscribe (?:now )?to (?:read|continue|view|access|unlock)\b|"
+        r"\b(?:is|are) (?:only )?(?:available |reserved )?(?:to|for) (?:paying )?(?:subscribers|members)\b|"
+        r"\b(?:for )?(?:subscribers|members) only\b|\balready (?:a )?(?:subscriber|member)\b|"
+        r"\byou have reached (?:your|the) (?:limit|maximum)\b|\bfree articles? (?:left|remaining)\b"),
+    byline=r"^(?:by|written by|posted by|author:?)\s+[A-Z][\w.'’-]*(?:[ ,&]+(?:and\s+)?[\w.'’-]+){0,10}$",
+    date_line=(
+        rf"^(?:(?:published|posted|updated|last updated|first published|modified|date)\s*(?:on|at)?\s*:?\s*)?"
+        rf"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+"
+        rf"\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})(?:\s*(?:at|,|-|–|\|)?\s*\d{{1,2}}[:.]\d{{2}}"
+        rf"(?:\s*[ap]\.?m\.?)?(?:\s*[A-Z]{{2,4}})?)?$"),
+    dateline_months=r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*",
+    # "AFP", "Reuters Staff", "Jane Doe, Associated Press", "Jane Doe of Reuters", "Jane Doe with AFP",
+    # "By Jane Doe and AP".
+    agency_byline=(
+        r"(?:by\s+)?(?:[\w.'’ -]{1,60}?(?:,\s*|\s+(?:of|for|from|with|and)\s+))?"
+        r"(?:AFP|Agence France[- ]Presse|Thomson Reuters|Reuters|AP|(?:The )?Associated Press)"
+        r"(?:\s+(?:staff|news|reporters?|writers?))?(?:\s+with\s+\w+)?\.?"),
+    ad_words=frozenset("advertisement advertising advert ad ads sponsored".split()),
+    ad_filler=frozenset("story article text content continues continue continued reading read below after under "
+                        "beneath the this scroll down to our keep skip close".split()),
+    # "From wire services and staff reports.", "With files from The Canadian Press".
+    credit_openers=frozenset("from with by compiled combined based includes including".split()),
+    credit_sources=frozenset("wire wires services agency agencies dispatches files correspondents bureaus".split()),
+    credit_filler=frozenset("and or the our other local international news service staff reports report reporting "
+                            "material materials information on writers".split()),
+    # "Reporting by X; Editing by Y" is Reuters' own credit format.
+    wire_credit_formats=(("Reuters", r"\b(?:reporting|writing) by\b.*;\s*editing by\b"),),
 )
 
 

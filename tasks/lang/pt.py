@@ -1,0 +1,13 @@
+"""Portuguese: the words of wrapper lines (no model yet: Portuguese texts get no NLP rows)."""
+from tasks.lang import Wording
+
+WORDING = Wording(
+    code="pt",
+    read_also=r"leia (?:também|mais)|veja (?:também|mais)|saiba mais",
+    paywall=r"\bexclusivo para assinantes\b",
+    date_joiner=r"de",
+    ad_words=frozenset({"publicidade"}),
+    credit_openers=frozenset({"com"}),
+    credit_sources=frozenset({"agências"}),
+    credit_filler=frozenset({"e"}),
+)
