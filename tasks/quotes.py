@@ -71,6 +71,18 @@ def _find_mark_spans(text: str) -> list[_Span]:
                 continue
             is_open = ch in OPEN_MARKS
             is_close = ch in CLOSE_MARKS
+            if open_at is not None and text[open_at] == "“" and text[i:i + 2] in ("’’", "''"):
+                # “…,’’ X said: two apostrophes close a curly quote in some wire copy.
+                span = _make_span(text, open_at, i, continuation)
+                if span is not None:
+                    span.close_char = i + 1
+                    spans.append(span)
+                open_at, continuation = None, []
+                i += 2
+                continue
+            if ch == "”" and open_at is None and i + 1 < p_end and text[i + 1].isalpha() \
+                    and (i == p_start or not text[i - 1].isalnum()):
+                is_open, is_close = True, False   # ”dwindling.”: a closing mark typed to open
             if ch == STRAIGHT_MARK:
                 is_open = open_at is None
                 is_close = not is_open

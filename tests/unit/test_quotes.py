@@ -550,3 +550,14 @@ def test_a_document_named_with_its_day_resolves_without_the_day(nlp):
     text = ("The airline said in a statement on Wednesday that the plane had landed safely.\n\n"
             "“The cause of the fault is under investigation,” the statement said.")
     assert _resolved(nlp, text) == [("the statement", "a statement")]
+
+
+def test_quote_closed_by_two_apostrophes_or_opened_by_a_closing_mark(nlp):
+    # Wire copy converted by some CMSes: “…,’’ and a closing mark typed where an opening one belongs.
+    text = ("“The bridge will reopen in March,’’ county engineer Dana Whitfield told reporters. "
+            "“We are ahead of schedule.”\n"
+            "Budget officers called the remaining funds ”barely enough for the winter.”")
+    got = [(q["text"], q["speaker_resolved"]) for q in _quotes(nlp, text)]
+    assert ("The bridge will reopen in March", "Dana Whitfield") in got
+    assert ("We are ahead of schedule.", "Dana Whitfield") in got
+    assert any(t.startswith("barely enough for the winter") for t, _ in got)
