@@ -276,7 +276,7 @@ def _boilerplate_regions(tree: lxml.html.HtmlElement) -> list[lxml.html.HtmlElem
 def _mostly_inside(text: str, regions: list[lxml.html.HtmlElement]) -> bool:
     """Whether most of the extracted text lies inside the given regions."""
     # Compare word sequences: markup joins "headline" and "lead" without a space.
-    boxed = " | ".join(" ".join(_WORD.findall(" ".join(element.itertext()))) for element in regions)
+    boxed = " | ".join(_words_of(element) for element in regions)
     # Short lines (a headline, "Share") occur in link boxes by chance.
     lines = [" ".join(_WORD.findall(line)) for line in text.split("\n")]
     lines = [line for line in lines if line.count(" ") >= 4]

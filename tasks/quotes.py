@@ -233,6 +233,11 @@ class _Attribution:
     pattern: str  # "after", "before" or "embedded"
 
 
+def _paragraph_token_start(doc: Doc, i: int) -> int:
+    """The first token of the paragraph holding token i (tokens before i only are looked at)."""
+    return next((k + 1 for k in range(i - 1, -1, -1) if "\n" in doc[k].text), 0)
+
+
 def _paragraph_token_end(doc: Doc, i: int) -> int:
     while i < len(doc) and "\n" not in doc[i].text:
         i += 1
@@ -412,7 +417,7 @@ def _opening_subject(doc: Doc, open_tok: int) -> _Attribution | None:
     clause between commas, then a lower-case word, the verb: "la direction invoque « … »",
     "Une infirmière du service, qui a souhaité rester anonyme, raconte des nuits « … »"."""
     P = _lang(doc)
-    lo = next((k + 1 for k in range(open_tok - 1, -1, -1) if "\n" in doc[k].text), 0)
+    lo = _paragraph_token_start(doc, open_tok)
     start = next((k + 1 for k in range(open_tok - 1, lo - 1, -1)
                   if doc[k].text in _SENT_END or doc[k].text in _ALL_MARKS), lo)
     i = start
@@ -501,7 +506,7 @@ def _attribution_cue_before(doc: Doc, open_tok: int) -> _Attribution | None:
     "l'opposition, par la voix de …, a salué « … »", a participle "…, estimant qu'elle …
     « … »" (whose speaker is its governing verb's subject). The parse's sentence may start at
     the mark: the quote's paragraph bounds the search."""
-    lo = next((k + 1 for k in range(open_tok - 1, -1, -1) if "\n" in doc[k].text), 0)
+    lo = _paragraph_token_start(doc, open_tok)
     for k in range(open_tok - 1, lo - 1, -1):
         tok = doc[k]
         if tok.text in _SENT_END or tok.text in _ALL_MARKS or tok.text == ":":
