@@ -31,6 +31,10 @@ class CpuBudgetExceeded(Exception):
         return type(self), (self.seconds, self.used)
 
 
+# CPU seconds between the timer's signals after the first, until the block ends.
+TIMER_REPEAT = 0.05
+
+
 def _no_check() -> None:
     return None
 
@@ -92,7 +96,9 @@ class CpuBudget:
         self._old_handler = signal.signal(signal.SIGVTALRM, self._on_timer)
         # Process CPU time, not this thread's: a worker process runs one page at a time on its
         # main thread. A little slack lets the cooperative check, which names the time used, fire first.
-        signal.setitimer(signal.ITIMER_VIRTUAL, max(self.seconds - self.used, 0.0) * 1.05 + 0.01)
+        # The timer repeats: an exception raised where it is swallowed (a third-party `except
+        # Exception`, a gc callback) would otherwise leave the rest of the block unbounded.
+        signal.setitimer(signal.ITIMER_VIRTUAL, max(self.seconds - self.used, 0.0) * 1.05 + 0.01, TIMER_REPEAT)
 
     def _disarm(self) -> None:
         if self._old_handler is not None:

@@ -66,6 +66,32 @@ def test_timer_stops_a_catastrophic_regex_on_the_main_thread():
     assert signal.getitimer(signal.ITIMER_VIRTUAL) == (0.0, 0.0)
 
 
+def test_timer_fires_again_when_its_first_signal_is_swallowed():
+    """Library code with a broad `except Exception` (or a gc callback) can swallow the first
+    signal; the page must still be stopped in the code that runs after it."""
+    swallowed = 0
+
+    def lenient_library_call(cpu_seconds: float) -> None:   # e.g. a parser that catches everything
+        nonlocal swallowed
+        end = time.thread_time() + cpu_seconds
+        while time.thread_time() < end:
+            try:
+                sum(range(1000))
+            except Exception:
+                swallowed += 1
+
+    start = time.thread_time()
+    with pytest.raises(CpuBudgetExceeded):
+        with CpuBudget(0.05):
+            lenient_library_call(0.3)   # well past the budget: the first signal lands in here
+            busy = time.thread_time() + 1.5
+            while time.thread_time() < busy:   # then work that never calls check()
+                sum(range(1000))
+    assert swallowed >= 1
+    assert time.thread_time() - start < 1.0
+    assert signal.getitimer(signal.ITIMER_VIRTUAL) == (0.0, 0.0)
+
+
 def test_in_a_thread_the_cooperative_check_bounds_the_loop_and_no_signal_is_touched():
     outcome = {}
 
