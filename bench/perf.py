@@ -254,9 +254,10 @@ def cli_env() -> dict:
     return env
 
 
-def ingest(feeds: Path, data: Path) -> dict:
+def ingest(feeds: Path, data: Path, env: dict | None = None) -> dict:
+    """A measured `newsflow ingest` (environment: cli_env(), or `env`)."""
     res = run_measured([sys.executable, "-m", "flows.cli", "ingest", "--feeds", str(feeds), "--data", str(data),
-                        "--allow-private"], env=cli_env())
+                        "--allow-private"], env=env or cli_env())
     if res["returncode"] not in (0, 3):
         sys.stderr.write(res["stdout"] + "\n".join(line for _, line in res["stderr"]) + "\n")
         raise SystemExit(f"newsflow ingest failed with exit code {res['returncode']}")

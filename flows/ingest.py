@@ -361,10 +361,16 @@ class LocalFetching:
         self.fetcher = Fetcher(ctx.settings.fetch_policy())
         self.cpu_pool = cpu_pool
 
-    def poll(self, feeds: list[FeedListEntry], prev: dict[str, dict]) -> list[P.FeedPoll]:
-        return [f.result() for f in counted("feeds polled", poll_feed.map(
-            unmapped(self.fetcher), unmapped(self.ctx.lake), [f.url for f in feeds], [prev.get(f.url) for f in feeds],
-            unmapped(self.ctx.settings), [f.site for f in feeds]))]   # sites the list names
+    def poll(self, feeds: list[FeedListEntry], prev: dict[str, dict],
+             on_poll: Callable[[P.FeedPoll], None]) -> list[P.FeedPoll]:
+        """Each feed's poll, in the list's order; `on_poll` is called with each as it is read."""
+        polls = []
+        for f in counted("feeds polled", poll_feed.map(
+                unmapped(self.fetcher), unmapped(self.ctx.lake), [f.url for f in feeds], [prev.get(f.url) for f in feeds],
+                unmapped(self.ctx.settings), [f.site for f in feeds])):   # sites the list names
+            polls.append(f.result())
+            on_poll(polls[-1])
+        return polls
 
     def get_articles(self, cands: list[P.Candidate]) -> tuple[list, list[dict]]:
         """(RawArticle or ArticleFailure per candidate, in no set order; the page captures)."""
@@ -416,12 +422,15 @@ class ClusterFetching:
             progress(stage, done, total)
         return works
 
-    def poll(self, feeds: list[FeedListEntry], prev: dict[str, dict]) -> list[P.FeedPoll]:
+    def poll(self, feeds: list[FeedListEntry], prev: dict[str, dict],
+             on_poll: Callable[[P.FeedPoll], None]) -> list[P.FeedPoll]:
         s = self.ctx.settings
         works = self._run(P.poll_host, P.by_host([(f.url, prev.get(f.url), f.site) for f in feeds], lambda f: f[0]),
                           "feeds polled", retry_base=timedelta(minutes=s.retry_base_minutes),
                           retry_cap=timedelta(hours=s.retry_cap_hours))
         polled = {p.feed_url: p for w in works for p in w.results}
+        for f in feeds:
+            on_poll(polled[f.url])
         return [polled[f.url] for f in feeds]
 
     def get_articles(self, cands: list[P.Candidate]) -> tuple[list, list[dict]]:
@@ -489,13 +498,26 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
             pool = workers_stack.enter_context(workers.run_workers(settings))
             fetching = ClusterFetching(ctx, pool) if settings.dask_address else LocalFetching(ctx, pool)
             with contextlib.closing(fetching):
-                polls = fetching.poll(feed_list, prev)
                 known = P.known_article_ids(lake)
                 queue_t = lake.read_table(PENDING_PAGES.name, schema=PENDING_PAGES.schema)
                 queue = queue_t.to_pylist() if queue_t is not None else []
                 # Queued pages are fetched when the queue says, whether or not a feed lists them.
-                cands, summary.entries = P.select_new_entries(polls, known | queued_ids(queue))
-                cands += due_candidates(queue, utcnow(), known)
+                due, listed = due_candidates(queue, utcnow(), known), known | queued_ids(queue)
+                loading = False
+
+                def load_soon(poll: P.FeedPoll | None = None) -> None:
+                    # The workers start, and load the model, once something new is known (a page
+                    # due, or the first poll listing a new article), while later feeds are polled.
+                    nonlocal loading
+                    if not loading and (poll is None or P.has_new_entry(poll, listed)):
+                        workers.load_model_soon(pool, settings)
+                        loading = True
+
+                if due:
+                    load_soon()
+                polls = fetching.poll(feed_list, prev, load_soon)
+                cands, summary.entries = P.select_new_entries(polls, listed)
+                cands += due
                 # Polls keep only what the end of the run needs (states, captures): entries are in `cands`.
                 polls = [dataclasses.replace(p, entries=[]) for p in polls]
                 if summary.entries:   # a full collection costs 0.3 s even when no feed was parsed
@@ -503,7 +525,6 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
                 if not cands and not settings.dask_address:
                     workers_stack.close()   # stops the workers if the flow started them
                     pool = fetching.cpu_pool = None
-                workers.load_model_soon(pool, settings)   # while the pages are fetched
                 raws, failures = fetch_articles(ctx, fetching, polls, cands, known, summary)
                 queue, retries = update_queue(queue, cands, {f.url: f for f in failures}, known, utcnow(),
                                               retry_policy)

@@ -5,7 +5,7 @@ import concurrent.futures as cf
 import dataclasses
 import hashlib
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -156,19 +156,28 @@ class Candidate:
         return dataclasses.replace(self, entry=dataclasses.replace(self.entry, summary_html=None, content_html=None))
 
 
+def _entry_ids(poll: FeedPoll) -> Iterator[tuple[FeedEntry, str, str]]:
+    """(entry, canonical URL, article id) of each of the poll's entries whose link canonicalizes."""
+    for entry in poll.entries:
+        try:
+            canon = canonicalize_url(entry.url)
+        except ValueError:   # e.g. a port out of range: one bad link must not stop the run
+            continue
+        yield entry, canon, article_id_for(canon)
+
+
+def has_new_entry(poll: FeedPoll, known_ids: set[str]) -> bool:
+    """Whether the poll lists an article not in `known_ids` (select_new_entries would take one)."""
+    return any(aid not in known_ids for _, _, aid in _entry_ids(poll))
+
+
 def select_new_entries(polls: Sequence[FeedPoll], known_ids: set[str]) -> tuple[list[Candidate], int]:
     """New entries across all polls, each article once (first feed wins). Returns (candidates, entries seen)."""
     seen = set(known_ids)
     out: list[Candidate] = []
-    n = 0
+    n = sum(len(poll.entries) for poll in polls)
     for poll in polls:
-        for entry in poll.entries:
-            n += 1
-            try:
-                canon = canonicalize_url(entry.url)
-            except ValueError:   # e.g. a port out of range: one bad link must not stop the run
-                continue
-            aid = article_id_for(canon)
+        for entry, canon, aid in _entry_ids(poll):
             if aid in seen:
                 continue
             seen.add(aid)

@@ -42,6 +42,19 @@ def test_a_link_that_cannot_be_canonicalized_is_skipped_not_fatal():
     assert n == 2 and [c.canonical_url for c in cands] == ["http://a/ok"]
 
 
+def test_a_poll_has_a_new_entry_exactly_when_select_new_entries_would_take_one():
+    # What starts the workers during the polls (flows.ingest): a feed that lists only stored
+    # articles, or links that cannot be canonicalized, starts nothing.
+    known = {P.article_id_for("http://a/1"), P.article_id_for("http://a/2")}
+    old = P.FeedPoll("http://a/feed", "ok", {}, "a", [entry("http://a/1?utm_source=rss"), entry("http://a/2#top"),
+                                                      entry("http://news.example:99999/x")])
+    new = P.FeedPoll("http://a/feed", "ok", {}, "a", [entry("http://a/1"), entry("http://a/3")])
+    unchanged = P.FeedPoll("http://a/feed", "unchanged", {}, "a", [])
+    for poll, want in ((old, False), (new, True), (unchanged, False)):
+        assert P.has_new_entry(poll, known) is want
+        assert bool(P.select_new_entries([poll], known)[0]) is want
+
+
 def test_page_batches_take_hosts_in_turn_one_host_per_batch():
     def cand(url: str) -> P.Candidate:
         return P.Candidate(url, url, FeedEntry(url, None, None, None, None, None, None, None), "f", "s")
