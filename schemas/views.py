@@ -18,7 +18,9 @@ s AS (
   SELECT story_id, mode(wire_agency_detected) AS story_agency
   FROM a WHERE wire_agency_detected IS NOT NULL GROUP BY story_id)
 SELECT a.article_id, a.url, a.canonical_url, a.site, a.feed_url, a.title, a.author,
-  a.published_at, a.published_source, a.published_date, a.fetched_at, a.language, a.language_source,
+  a.published_at, a.published_source, a.published_date, a.fetched_at,
+  -- rows written before languages were stored as primary subtags hold codes as declared ("en-US")
+  lower(nullif(regexp_extract(a.language, '^\\s*([A-Za-z]+)', 1), '')) AS language, a.language_source,
   s.story_agency AS wire_agency, a.wire_agency_detected, a.dateline, a.text, a.removed,
   a.word_count, a.content_hash, a.text_hash, a.story_id, a.dedup_method,
   row_number() OVER (PARTITION BY a.story_id

@@ -19,7 +19,7 @@ from tasks.dedup import StoryDoc, StoryIndex, canonicalize_url, content_hash
 from tasks.extract import ExtractionError, extract_article, html_fragment_to_text
 from tasks.feeds import FeedEntry, FeedParseError, parse_feed
 from tasks.fetch import Fetcher, FetchPolicy, next_fetch_at
-from tasks.lang import choose_language
+from tasks.lang import choose_language, primary
 from tasks.nlp import Analysis
 from tasks.raw import put_raw
 from tasks.sites import site_key
@@ -548,7 +548,7 @@ def pending_texts(lake: Lake, models: Mapping[str, str], nlp_version: str, defau
     lang_of: dict[str, str] = {}
     for h, lang in zip(arts.column("text_hash").to_pylist(), arts.column("language").to_pylist()):
         if lang or h not in lang_of:
-            lang_of[h] = lang or default
+            lang_of[h] = primary(lang) or default   # older rows hold codes as declared ("en-US")
     done = analysed_hashes(lake, nlp_version)
     todo, without = {}, {}
     for h, lang in lang_of.items():

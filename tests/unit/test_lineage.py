@@ -30,12 +30,13 @@ def test_texts_go_to_the_model_of_their_language_and_others_are_counted(tmp_path
     lake = Lake(str(tmp_path))
     rows = [{"article_id": f"a{i}", "url": f"http://x/{i}", "content_hash": f"c{i}", "text_hash": f"h{i}",
              "story_id": f"s{i}", "text": f"Text {i}.", "removed": [], "run_id": "r1", "language": lang}
-            for i, lang in enumerate(["fr", "en", None, "de", "fr"])]
-    lake.append(ARTICLES, pa.Table.from_pylist(rows, schema=ARTICLES.schema), partition_values=["2026-11-20"] * 5)
+            for i, lang in enumerate(["fr", "en", None, "de", "fr", "en-US"])]
+    lake.append(ARTICLES, pa.Table.from_pylist(rows, schema=ARTICLES.schema), partition_values=["2026-11-20"] * 6)
     lake.append(NLP_DOCS, P.nlp_table([Analysis("h4", 2)], "fr_core_news_sm-3.8.0", "nlp-3", "r1"))
     todo, without = P.pending_texts(lake, {"en": "en_core_web_sm-3.8.0", "fr": "fr_core_news_sm-3.8.0"}, "nlp-3")
-    # h4 is analysed already; h2 has no language and goes to English; German has no model.
-    assert {lang: [h for h, _, _ in items] for lang, items in todo.items()} == {"fr": ["h0"], "en": ["h1", "h2"]}
+    # h4 is analysed already; h2 has no language and goes to English; German has no model; h5
+    # was stored by an older release with the code as declared ("en-US") and is English.
+    assert {lang: [h for h, _, _ in items] for lang, items in todo.items()} == {"fr": ["h0"], "en": ["h1", "h2", "h5"]}
     assert without == {"de": 1}
 
 
