@@ -270,9 +270,18 @@ def prefect_api(data_dir: Path, *, services: bool = False) -> Iterator[Callable[
     api = LocalAPI(home, services=services)
     os.environ["PREFECT_API_URL"] = api.url
     os.environ["NEWSFLOW_LOCAL_PREFECT"] = "1"   # flows.lock: this server is not shared with other machines
+    settings = contextlib.ExitStack()
 
     def ready() -> str:
         api.wait()
+        if not services:
+            # Flow-run heartbeats tell a long-lived server that a run is still alive; this
+            # server lives exactly as long as the run, and stopping the heartbeat thread cost
+            # up to a second at the end of every run (it sleeps in one-second steps).
+            from prefect.settings import temporary_settings
+
+            settings.enter_context(temporary_settings(updates={"flows.heartbeat_frequency": None}))
         return api.url
 
-    yield ready
+    with settings:
+        yield ready

@@ -88,3 +88,28 @@ def test_the_cached_database_is_per_prefect_and_collections(tmp_path, cache, mon
     first = prefect_api.template_path()
     monkeypatch.setattr(prefect_api, "setup_key", lambda: "prefect==3.9.1;prefect-aws==0.5")
     assert prefect_api.template_path() != first and prefect_api.template_path().parent == first.parent
+
+
+class FakeServer:
+    def __init__(self, home, *, services):
+        self.url = "http://127.0.0.1:9/api"
+
+    def wait(self):
+        pass
+
+
+@pytest.mark.parametrize("services,inside", [(False, None), (True, 180)])
+def test_runs_on_their_own_server_send_no_heartbeats(tmp_path, monkeypatch, services, inside):
+    # A run's own server stops with it: the heartbeat thread only cost up to a second at each
+    # run's end. serve's server (services=True) outlives the runs and keeps Prefect's default.
+    from prefect.settings import get_current_settings
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.delenv("NEWSFLOW_LOCAL_PREFECT", raising=False)
+    monkeypatch.setattr(prefect_api, "LocalAPI", FakeServer)
+    default = get_current_settings().flows.heartbeat_frequency
+    assert default == 180
+    with prefect_api.prefect_api(tmp_path, services=services) as ready:
+        ready()
+        assert get_current_settings().flows.heartbeat_frequency == inside
+    assert get_current_settings().flows.heartbeat_frequency == default
