@@ -28,6 +28,18 @@ PARAGRAPHS_SCHEMA = pa.schema([
 PARAGRAPHS = TableSpec(NLP_PARAGRAPHS, "The spaCy parse of each distinct paragraph (tasks.paragraphs)",
                        tuple(Column(f.name, f.type, "") for f in PARAGRAPHS_SCHEMA), ("paragraph_hash",))
 _NEWLINES = re.compile(r"\n+")
+# The model reads at most this many characters at once: a longer paragraph (a data dump, a page
+# with no line breaks) is parsed in pieces cut between sentences, or else at a space, and its
+# parse is the pieces' joined. spaCy refuses a text over its max_length (1,000,000 characters),
+# which failed the NLP stage on every run while the text stayed pending, and the parser's memory
+# grows with the length of what it reads.
+PIECE_CHARS = 20_000
+_SENTENCE_CUT = re.compile(r"[.!?]['\"”’)]? (?=\S)")
+_SPACE_CUT = re.compile(r"(?<=\S) (?=\S)")
+# Characters of a text that are analysed: no news article comes near it, and the rest of a
+# longer text (a log, a feed entry holding a whole archive) is left out, so that one text
+# cannot hold the NLP stage for minutes. The cut falls at a line break where there is one.
+MAX_ANALYSED_CHARS = 200_000
 
 
 def parse_version(nlp_version: str) -> str:
@@ -131,12 +143,54 @@ def analyse_doc(key: str, doc) -> Analysis:
 
 
 def parse_paragraphs(nlp, paragraphs: Sequence[str], batch_size: int = 64) -> dict[str, bytes]:
-    """Run the model over `paragraphs` (each once); returns paragraph_key -> parse_record."""
-    out: dict[str, bytes] = {}
+    """Run the model over `paragraphs` (each once, a long one in pieces: PIECE_CHARS); returns
+    paragraph_key -> parse_record."""
+    import numpy as np
+
     todo = list(dict.fromkeys(paragraphs))
-    for p, doc in zip(todo, nlp.pipe(todo, batch_size=batch_size)):
-        out[paragraph_key(p)] = parse_record(doc)
+    limit = min(PIECE_CHARS, nlp.max_length)
+    pieces = [(i, start, end) for i, p in enumerate(todo) for start, end in pieces_of(p, limit)]
+    parts: dict[int, list] = {}
+    for (i, start, end), doc in zip(pieces, nlp.pipe((todo[i][s:e] for i, s, e in pieces), batch_size=batch_size)):
+        arr = np.frombuffer(parse_record(doc), dtype="uint64").reshape(-1, _N_COLUMNS).copy()
+        arr[:, 0] += start
+        if len(arr) and end < len(todo[i]) and todo[i][end] == " ":
+            arr[-1, 1] = 1   # the space the cut dropped follows the piece's last token
+        parts.setdefault(i, []).append(arr)
+    return {paragraph_key(p): np.concatenate(parts[i]).tobytes() for i, p in enumerate(todo)}
+
+
+def pieces_of(paragraph: str, limit: int = PIECE_CHARS) -> list[tuple[int, int]]:
+    """(start, end) of the pieces the model reads of one paragraph: the whole of it up to
+    `limit` characters; else pieces of at most `limit`, each cut after the last sentence end
+    in its second half, else at its last single space (dropped between two pieces), else at
+    `limit`. The pieces and dropped spaces spell the paragraph."""
+    out, start = [], 0
+    while len(paragraph) - start > limit:
+        window = range(start + limit // 2, start + limit)
+        cut = None
+        for pattern in (_SENTENCE_CUT, _SPACE_CUT):
+            found = [m.end() - 1 for m in pattern.finditer(paragraph, window.start, window.stop + 1)]
+            if found:
+                cut = found[-1]   # the space
+                break
+        if cut is None:
+            out.append((start, start + limit))
+            start += limit
+        else:
+            out.append((start, cut))
+            start = cut + 1
+    out.append((start, len(paragraph)))
     return out
+
+
+def bounded(text: str, limit: int = MAX_ANALYSED_CHARS) -> str:
+    """The part of `text` that is analysed: all of it up to `limit` characters, else up to its
+    last line break before `limit` (or the first `limit` characters if it has none there)."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", 0, limit)
+    return text[:cut] if cut > 0 else text[:limit]
 
 
 def paragraphs_of(text: str) -> Iterator[str]:
@@ -170,8 +224,9 @@ def analyze_texts(nlp, items: Sequence[tuple[str, str]], batch_size: int = 64) -
     """Analyse (key, text) items in this process with model `nlp`, each paragraph parsed once
     (no stored parses); one Analysis per item, in order. analyze_by_paragraph is the same with a
     cache of parses and worker processes."""
+    items = [(k, bounded(t)) for k, t in items]
     paragraphs = [p for _, t in items for p in paragraphs_of(t)]
-    return run_job(nlp, Job(list(items), paragraphs), batch_size).analyses
+    return run_job(nlp, Job(items, paragraphs), batch_size).analyses
 
 
 def _work(job: Job, batch_size: int, model_name: str | None) -> JobResult:
@@ -233,7 +288,7 @@ def analyze_by_paragraph(items: Sequence[tuple[str, str]], cache: Callable[[set[
     each load the model once (see tasks.nlp.worker_pool); else the model is loaded here (its
     vocabulary reads the stored parses, so a run whose paragraphs are all stored loads it too).
     """
-    items = list(items)
+    items = [(k, bounded(t)) for k, t in items]
     if not items:
         return
     stats = stats if stats is not None else ParagraphStats()

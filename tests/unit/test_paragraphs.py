@@ -4,8 +4,8 @@ import concurrent.futures as cf
 import pytest
 
 from tasks.paragraphs import (PARAGRAPHS, AssemblyError, ParagraphStats, analyse_doc, analyze_by_paragraph,
-                              analyze_texts, assemble, paragraph_key, paragraphs_of, paragraphs_table,
-                              parse_paragraphs, plan_jobs, split_paragraphs, stored_parses)
+                              analyze_texts, assemble, bounded, paragraph_key, paragraphs_of, paragraphs_table,
+                              parse_paragraphs, pieces_of, plan_jobs, split_paragraphs, stored_parses)
 from tasks.storage import Lake
 from tests.unit._nlp import load_english
 
@@ -67,6 +67,43 @@ def test_assembled_doc_carries_each_paragraphs_own_parse_at_its_offsets():
     got = fresh(nlp, "f", FERRY)
     assert all(FERRY[e["start_char"]:e["end_char"]] == e["text"] for e in got.entities)
     assert {q["speaker_resolved"] for q in got.quotes if q["kind"] == "direct"} >= {"Tom Reyes", "Dana Okafor"}
+
+
+def test_a_paragraph_longer_than_the_model_reads_is_parsed_in_pieces_that_spell_it():
+    # A page with no line breaks: every sentence of the ferry story over and over, one paragraph.
+    body = " ".join(FERRY.split("\n")) + " "
+    long = (body * 40).strip() + " " + "x" * 700 + " end."
+    pieces = pieces_of(long, 2_000)
+    assert len(pieces) > 1 and pieces[0][0] == 0 and pieces[-1][1] == len(long)
+    assert all(0 < e - s <= 2_000 for s, e in pieces)
+    for (_, end), (start, _) in zip(pieces, pieces[1:]):
+        assert start == end or (start == end + 1 and long[end] == " ")   # contiguous, or one space dropped
+    assert sum(1 for _, e in pieces[:-1] if long[e - 1] in ".\u201d") >= len(pieces) - 2   # most cut between sentences
+    assert pieces_of("x" * 5_000, 2_000) == [(0, 2_000), (2_000, 4_000), (4_000, 5_000)]   # no space: cut anyway
+    nlp = load_english()
+    nlp.max_length = 3_000   # spaCy refuses longer texts (E088; 1,000,000 by default)
+    try:
+        with pytest.raises(ValueError, match="E088"):
+            nlp(long)
+        text = "A short first paragraph about Merrow Island.\n" + long
+        doc = assemble(nlp.vocab, text, parse_paragraphs(nlp, list(paragraphs_of(text))))
+        assert doc.text == text
+        got = analyze_texts(nlp, [("k", text)])[0]
+    finally:
+        nlp.max_length = 1_000_000
+    # Entities and quotes are found all along the long paragraph, not only in its first piece.
+    assert sum(e["text"] == "Dana Okafor" for e in got.entities) == 40
+    assert max(e["start_char"] for e in got.entities) > len(text) - len(body) - 800
+    assert sum(q["speaker_resolved"] == "Dana Okafor" for q in got.quotes if q["kind"] == "direct") >= 30
+
+
+def test_only_the_first_part_of_an_enormous_text_is_analysed():
+    para = "The harbour board met on Tuesday and agreed to dredge the north channel."
+    text = "\n".join([para] * 20)
+    assert bounded(text, 10_000) is text
+    cut = bounded(text, 300)
+    assert text.startswith(cut) and cut.endswith(para) and len(cut) <= 300   # whole paragraphs
+    assert bounded("y" * 1_000, 300) == "y" * 300                            # no line break: a hard cut
 
 
 def test_parses_from_other_runs_and_batches_give_the_fresh_analysis(tmp_path):
