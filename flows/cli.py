@@ -68,7 +68,8 @@ def print_summary(s: dict, out=sys.stdout) -> None:
           f"{s['pages_given_up']} given up", file=out)
     print(f"  stories    {s['new_stories']} new, {s['duplicates']} articles joined a story", file=out)
     print(f"  nlp        {s['texts_analyzed']} texts analysed, {s['texts_mapped']} mapped from another copy: "
-          f"{s['entities']} entities, {s['quotes']} quotes", file=out)
+          f"{s['entities']} entities, {s['quotes']} quotes"
+          + (f"; {s['texts_failed']} texts failed (see nlp_docs.error)" if s.get("texts_failed") else ""), file=out)
     if s.get("texts_by_language"):
         langs = ", ".join(f"{lang} {n}" for lang, n in sorted(s["texts_by_language"].items()))
         print(f"  languages  {langs}" + (f"; {s['texts_without_model']} texts in a language without a model "

@@ -82,6 +82,7 @@ class RunSummary:
     paragraphs_reused: int = 0
     texts_by_language: dict = field(default_factory=dict)   # texts pending NLP per language (runs: as JSON)
     texts_without_model: int = 0
+    texts_failed: int = 0
     entities: int = 0
     quotes: int = 0
     seconds: float = 0.0
@@ -182,13 +183,14 @@ def analyze(lake: Lake, settings: Settings, run_id: str, models: dict[str, tuple
         copies[src].append((key, text, segments))
     counts = {"texts_analyzed": 0, "texts_mapped": 0, "entities": 0, "quotes": 0,
               "texts_by_language": {**{lang: len(items) for lang, items in pending.items()}, **without},
-              "texts_without_model": sum(without.values())}
+              "texts_without_model": sum(without.values()), "texts_failed": 0}
     buf: list[Analysis] = []
     parses: dict[str, dict[str, bytes]] = defaultdict(dict)   # model id -> paragraph key -> new parse
     derived: dict[str, str] = {}
 
     def add(a: Analysis) -> None:
         buf.append(a)
+        counts["texts_failed"] += a.error is not None
         counts["entities"] += len(a.entities)
         counts["quotes"] += len(a.quotes)
         if len(buf) >= write_every:

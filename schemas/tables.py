@@ -108,6 +108,7 @@ NLP_DOCS = _t(
         ("model", pa.string(), "spaCy model name and version (the model of the text's language)"),
         ("nlp_version", pa.string(), "newsflow entity/quote extractor version"),
         ("derived_from", pa.string(), "Null when the model analysed this text; else the text_hash of the copy of the same story whose analysis was mapped onto it (all its paragraphs occur there)"),
+        ("error", pa.string(), "Null when the text was analysed; else why its analysis failed (error class and message; its entities and quotes are then empty)"),
         *LINEAGE,
     ])
 
@@ -219,6 +220,7 @@ RUNS = _t(
         ("paragraphs_reused", pa.int32(), "Distinct paragraphs of analysed texts whose parse was stored by an earlier run"),
         ("texts_by_language", pa.string(), "Texts pending NLP this run per language, as JSON ({\"en\": 40, \"fr\": 12})"),
         ("texts_without_model", pa.int32(), "Texts left without NLP rows: their language has no model (see texts_by_language)"),
+        ("texts_failed", pa.int32(), "Texts whose analysis failed (recorded with its error in nlp_docs.error, not retried until the NLP version changes)"),
         ("entities", pa.int32(), "Entity mentions found"),
         ("quotes", pa.int32(), "Quotes found"),
         ("seconds", pa.float64(), "Wall time"),

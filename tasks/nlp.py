@@ -67,6 +67,7 @@ class Analysis:
     entities: list[dict] = field(default_factory=list)
     quotes: list[dict] = field(default_factory=list)
     model: str | None = None   # the model name it was analysed with (None: the default English one)
+    error: str | None = None   # why the analysis failed (then no entities or quotes)
 
 
 _MODELS: dict[str | None, object] = {}
@@ -256,7 +257,7 @@ def map_analysis(source: Analysis, copy_key: str, copy_text: str, segments: list
             m["text"] = copy_text[m["start_char"]:m["end_char"]]
             entities.append(m)
     quotes = [m for m in map(shift, source.quotes) if m is not None]
-    return Analysis(copy_key, len(copy_text.split()), entities, quotes, source.model)
+    return Analysis(copy_key, len(copy_text.split()), entities, quotes, source.model, source.error)
 
 
 def plan_reuse(items: Sequence[tuple[str, str, str]], analysed: dict[str, list[tuple[str, str]]]

@@ -217,7 +217,17 @@ def run_job(nlp, job: Job, batch_size: int = 64) -> JobResult:
     """Parse the job's new paragraphs, then assemble and analyse each of its texts."""
     parsed = parse_paragraphs(nlp, job.parse, batch_size) if job.parse else {}
     records = {**job.known, **parsed}
-    return JobResult([analyse_doc(k, assemble(nlp.vocab, t, records)) for k, t in job.texts], parsed)
+    return JobResult([_analysed(nlp, k, t, records) for k, t in job.texts], parsed)
+
+
+def _analysed(nlp, key: str, text: str, records: Mapping[str, bytes]) -> Analysis:
+    """The text's Analysis, or an empty one naming the error: one text whose analysis fails
+    (a rule tripping on odd copy) must not fail the others, nor every later run while it stays
+    pending."""
+    try:
+        return analyse_doc(key, assemble(nlp.vocab, text, records))
+    except Exception as e:  # noqa: BLE001 - recorded in nlp_docs.error
+        return Analysis(key, 0, error=f"{type(e).__name__}: {e}"[:500])
 
 
 def analyze_texts(nlp, items: Sequence[tuple[str, str]], batch_size: int = 64) -> list[Analysis]:

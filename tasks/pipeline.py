@@ -590,7 +590,7 @@ def analysed_sources(lake: Lake, story_ids: set[str], model: str, nlp_version: s
         return {}, {}
     docs = lake.read_table("nlp_docs", schema=NLP_DOCS.schema,
                            filter=(pc.field("model") == model) & (pc.field("nlp_version") == nlp_version)
-                           & pc.field("derived_from").is_null())
+                           & pc.field("derived_from").is_null() & pc.field("error").is_null())
     if docs is None or docs.num_rows == 0:
         return {}, {}
     arts = lake.read_table("articles", schema=ARTICLES.schema, columns=["text_hash", "text", "story_id"],
@@ -622,6 +622,7 @@ def nlp_table(analyses: Sequence[Analysis], model: str | Mapping[str | None, str
         "text_hash": a.key, "n_words": a.n_words, "n_entities": len(a.entities), "n_quotes": len(a.quotes),
         "entities": [{k: e.get(k) for k in ent_fields} for e in a.entities],
         "quotes": [{k: q.get(k) for k in quote_fields} for q in a.quotes],
-        "model": model if isinstance(model, str) else model[a.model], "nlp_version": nlp_version, "derived_from": derived_from.get(a.key), "run_id": run_id,
+        "model": model if isinstance(model, str) else model[a.model], "nlp_version": nlp_version,
+        "derived_from": derived_from.get(a.key), "error": a.error, "run_id": run_id,
     } for a in analyses]
     return pa.Table.from_pylist(rows, schema=NLP_DOCS.schema)

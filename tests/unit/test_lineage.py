@@ -50,3 +50,16 @@ def test_views_show_the_latest_analysis_and_its_model(tmp_path):
     con = open_catalog(str(tmp_path / "news.duckdb"))
     assert con.execute("SELECT DISTINCT text, nlp_run_id FROM entities").fetchall() == [("New", "r2")]
     assert con.execute("SELECT DISTINCT model FROM nlp_docs").fetchall() == [("en_core_web_sm-3.8.0",)]
+
+
+def test_later_copies_are_never_mapped_onto_a_text_whose_analysis_failed(tmp_path):
+    lake = Lake(str(tmp_path))
+    seed(lake)   # h0, h1, h2 of story s1
+    done = [Analysis("h0", 3, [{"text": "Text", "norm": "Text", "label": "ORG", "start_char": 0, "end_char": 4}], []),
+            Analysis("h1", 0, error="IndexError: list index out of range")]
+    lake.append(NLP_DOCS, P.nlp_table(done, "en_core_web_sm-3.8.0", "nlp-5", "r2"))
+    sources, analyses = P.analysed_sources(lake, {"s1"}, "en_core_web_sm-3.8.0", "nlp-5")
+    assert [h for h, _ in sources["s1"]] == ["h0"] and set(analyses) == {"h0"}
+    # The failed text is not retried by later runs of this NLP version: it is recorded, not pending.
+    todo, _ = P.pending_texts(lake, {"en": "en_core_web_sm-3.8.0"}, "nlp-5")
+    assert [h for h, _, _ in todo["en"]] == ["h2"]

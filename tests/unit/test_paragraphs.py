@@ -184,3 +184,27 @@ def test_parses_round_trip_through_the_lake_per_model_and_version(tmp_path):
     assert stored_parses(lake, keys, "m-2", "nlp-2") == {}
     assert stored_parses(lake, keys, "m-1", "nlp-3") == {}
     assert stored_parses(Lake(str(tmp_path / "empty")), keys, "m-1", "nlp-2") == {}
+
+
+def test_a_text_whose_analysis_fails_is_recorded_and_the_others_are_analysed(monkeypatch):
+    import tasks.paragraphs as paragraphs
+    from tasks.nlp import map_analysis
+    from tasks.pipeline import nlp_table
+
+    real = paragraphs.analyse_doc
+
+    def tripping(key, doc):   # a rule that trips on odd copy
+        if "Merrow" in doc.text:
+            raise IndexError("list index out of range")
+        return real(key, doc)
+
+    monkeypatch.setattr(paragraphs, "analyse_doc", tripping)
+    nlp = load_english()
+    good, bad = analyze_texts(nlp, [("story", STORY), ("ferry", FERRY)])
+    assert good.error is None and good.quotes and good.entities
+    assert (bad.key, bad.error, bad.entities, bad.quotes) == ("ferry", "IndexError: list index out of range", [], [])
+    copy = map_analysis(bad, "ferry-copy", FERRY, [(0, 0, len(FERRY))])
+    assert copy.error == bad.error   # a copy mapped from it says so too
+    rows = nlp_table([good, bad, copy], "m-1", "nlp-x", "r1").to_pylist()
+    assert [(r["text_hash"], r["error"], r["n_quotes"]) for r in rows] == [
+        ("story", None, len(good.quotes)), ("ferry", bad.error, 0), ("ferry-copy", bad.error, 0)]
