@@ -403,31 +403,50 @@ class CleanArticle:
     language_source: str | None = None
 
 
-def _clean_site(args: tuple) -> tuple[frozenset[str], list[tuple[Cleaned, str] | CpuBudgetExceeded]]:
+class CleanError(Exception):
+    """A page whose cleaning raised (a rule tripping on copy nobody foresaw): it fails alone."""
+
+    error_class = "clean_error"
+
+
+_PAGE_FAILURES = (CpuBudgetExceeded, CleanError)
+
+
+def _clean_site(args: tuple) -> tuple[frozenset[str], list[tuple[Cleaned, str, tuple] | CpuBudgetExceeded | CleanError]]:
     """One site's work, run in a worker: learn its furniture, clean, hash the cleaned texts.
 
-    Each page has its own CPU budget for both steps; a page over it is left out of the
-    furniture and comes back as its CpuBudgetExceeded, the other pages go on.
+    Each page has its own CPU budget for both steps; a page over it, or whose cleaning raises,
+    is left out of the furniture and comes back as its CpuBudgetExceeded or CleanError, the
+    other pages go on.
     """
     texts, titles, known, bylines, cpu_seconds, declared = args
     budgets = [CpuBudget(cpu_seconds) for _ in texts]
     pages = [_charged(budget, page_furniture_keys, text, title) for text, title, budget in zip(texts, titles, budgets)]
-    furniture = known | furniture_of_pages([p for p in pages if not isinstance(p, CpuBudgetExceeded)])
+    furniture = known | furniture_of_pages([p for p in pages if not isinstance(p, _PAGE_FAILURES)])
     title_keys = site_title_keys(titles)
-    cleaned = [p if isinstance(p, CpuBudgetExceeded) else _charged(budget, clean_page, text, title, furniture, byline,
-                                                                    title_keys)
-               for p, text, title, byline, budget in zip(pages, texts, titles, bylines, budgets)]
-    return furniture, [c if isinstance(c, CpuBudgetExceeded)
-                       else (c, content_hash(c.text), choose_language(c.text, *d)) for c, d in zip(cleaned, declared)]
+    cleaned = [p if isinstance(p, _PAGE_FAILURES) else _charged(budget, _finished, text, title, furniture, byline,
+                                                                 title_keys, decl)
+               for p, text, title, byline, budget, decl in zip(pages, texts, titles, bylines, budgets, declared)]
+    return furniture, cleaned
+
+
+def _finished(text: str, title: str | None, furniture: frozenset[str], byline: str | None, title_keys,
+              declared: tuple, check: Callable[[], None]) -> tuple[Cleaned, str, tuple]:
+    """One page cleaned, with its content hash and its (language, language_source)."""
+    c = clean_page(text, title, furniture, byline, title_keys, check)
+    return c, content_hash(c.text), choose_language(c.text, *declared)
 
 
 def _charged(budget: CpuBudget, fn: Callable, *args):
-    """fn(*args, budget.check) with its CPU time charged to `budget`; the CpuBudgetExceeded if it runs over."""
+    """fn(*args, budget.check) with its CPU time charged to `budget`; the CpuBudgetExceeded if
+    it runs over, a CleanError if it raises."""
     try:
         with budget:
             return fn(*args, budget.check)
     except CpuBudgetExceeded as err:
         return err
+    except Exception as err:  # noqa: BLE001 - one page's failure is recorded, not the site's
+        return CleanError(f"{type(err).__name__}: {err}"[:500])
 
 
 def clean_articles(raws: list[RawArticle], furniture: dict[str, frozenset[str]], map_fn: Callable = map,
@@ -463,7 +482,7 @@ def clean_articles(raws: list[RawArticle], furniture: dict[str, frozenset[str]],
     for site, (site_furniture_keys, cleaned) in zip(sites, map_fn(_clean_site, (work(s) for s in sites))):
         learned[site] = site_furniture_keys
         for r, got in zip(by_site.pop(site), cleaned):
-            if isinstance(got, CpuBudgetExceeded):
+            if isinstance(got, _PAGE_FAILURES):
                 failed.append(ArticleFailure(r.url, r.candidate.feed_url, got.error_class, str(got)))
             else:
                 out.append(CleanArticle(r, got[0], got[1], article_id_for(r.canonical_url), *got[2]))

@@ -166,6 +166,24 @@ def test_a_page_over_its_cleaning_budget_fails_alone_and_its_site_goes_on():
     assert learned == learned_alone
 
 
+def test_a_page_whose_cleaning_raises_fails_alone_and_its_site_goes_on(monkeypatch):
+    real = P.clean_page
+
+    def tripping(text, *args):   # a rule that trips on copy nobody foresaw
+        if "heron" in text:
+            raise IndexError("list index out of range")
+        return real(text, *args)
+
+    monkeypatch.setattr(P, "clean_page", tripping)
+    leads = ["The council met on Monday and talked for hours about the potholes on Mill Road.",
+             "A heron has nested on the roof of the old cinema, to the delight of birdwatchers.",
+             "Rain delayed the harvest festival by a week, organisers said on Thursday night."]
+    arts, _, failed = P.clean_articles([_raw(n, t) for n, t in enumerate(leads)], {})
+    assert [(f.url, f.error_class, f.error) for f in failed] == [
+        ("http://127.0.0.1:9/site/1.html", "clean_error", "IndexError: list index out of range")]
+    assert [a.cleaned.text for a in arts] == [leads[0], leads[2]]
+
+
 def test_the_grouping_stage_counts_a_page_over_budget_and_writes_the_others(tmp_path):
     from flows import ingest
     from tasks.storage import Lake
