@@ -161,6 +161,19 @@ def _proc_name(pid: int) -> str:
     return " ".join(Path(w).name if j == 0 else w for j, w in enumerate(words[:3]))
 
 
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cores_busy(timeline: list[tuple[float, float]], start: float, end: float) -> float | None:
+    """Average number of cores the sampled tree kept busy between `start` and `end` (seconds since its start)."""
+    def cpu_at(t: float) -> float:
+        before = [c for s, c in timeline if s <= t]
+        return before[-1] if before else 0.0
+    if end - start < 0.5 or not timeline:
+        return None
+    return (cpu_at(end) - cpu_at(start)) / (end - start)
+
+
 class TreeSampler(threading.Thread):
     """Polls /proc every `interval` seconds and keeps the peak summed RSS (and PSS) of a process tree.
 
@@ -168,10 +181,13 @@ class TreeSampler(threading.Thread):
     little); PSS splits them, so the PSS sum is the tree's real footprint.
     """
 
-    def __init__(self, root_pid: int, interval: float = 0.2):
+    def __init__(self, root_pid: int, interval: float = 0.2, t0: float | None = None):
         super().__init__(daemon=True)
         self.root_pid = root_pid
         self.interval = interval
+        self.t0 = time.monotonic() if t0 is None else t0
+        self.cpu_timeline: list[tuple[float, float]] = []   # (seconds since t0, CPU seconds of the tree so far)
+        self._cpu_ticks: dict[int, int] = {}                # per process ever seen: its last utime + stime
         self.peak_rss_kb = 0
         self.peak_pss_kb = 0
         self.peak_procs: list[tuple[str, int]] = []
@@ -190,6 +206,13 @@ class TreeSampler(threading.Thread):
             pid = todo.pop()
             tree.append(pid)
             todo.extend(kids.get(pid, ()))
+        for pid in tree:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                self._cpu_ticks[pid] = int(fields[11]) + int(fields[12])
+            except (OSError, ValueError, IndexError):
+                pass   # gone: its last reading stands
+        self.cpu_timeline.append((time.monotonic() - self.t0, sum(self._cpu_ticks.values()) / _CLK_TCK))
         rss = {pid: _proc_kb(pid, "status", "VmRSS:") for pid in tree}
         rss = {pid: kb for pid, kb in rss.items() if kb}
         total = sum(rss.values())
@@ -218,7 +241,7 @@ def run_measured(cmd: list[str], *, env: dict | None = None, cwd: Path = ROOT) -
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          bufsize=1)
-    sampler = TreeSampler(p.pid)
+    sampler = TreeSampler(p.pid, t0=t0)
     sampler.start()
     out: list[str] = []
     err: list[tuple[float, str]] = []
@@ -242,7 +265,7 @@ def run_measured(cmd: list[str], *, env: dict | None = None, cwd: Path = ROOT) -
         "tree_rss_mb": sampler.peak_rss_kb / 1024, "tree_pss_mb": sampler.peak_pss_kb / 1024,
         "max_process_rss_mb": ru.ru_maxrss / 1024, "cpu_s": ru.ru_utime + ru.ru_stime,
         "peak_procs": [(n, round(kb / 1024)) for n, kb in sampler.peak_procs],
-        "max_procs": sampler.max_procs,
+        "max_procs": sampler.max_procs, "cpu_timeline": sampler.cpu_timeline,
         # 1-minute load average before and after: other work on the machine shows up here.
         "load": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
@@ -274,6 +297,16 @@ def progress_spans(stderr: list[tuple[float, str]]) -> dict[str, tuple[float, fl
             first = spans.get(m["stage"], (t, t))[0]
             spans[m["stage"]] = (first, t)
     return spans
+
+
+def stage_cores(run: dict) -> dict[str, float | None]:
+    """Cores the ingest tree kept busy in each progress stage, before the NLP stage and in all."""
+    spans = progress_spans(run["stderr"])
+    out = {stage: cores_busy(run["cpu_timeline"], a, z) for stage, (a, z) in spans.items()}
+    if "nlp stage" in spans:
+        out["(before the NLP stage)"] = cores_busy(run["cpu_timeline"], 0.0, spans["nlp stage"][0])
+    out["(whole run)"] = cores_busy(run["cpu_timeline"], 0.0, run["wall_s"])
+    return out
 
 
 def prefect_task_spans(data: Path, started_epoch: float) -> dict:
@@ -636,6 +669,7 @@ def measure_phase(size: int, sw: Path, phase: dict, naive_sample: int) -> dict:
             "pages_fetched": cold_run.get("pages_fetched"), "pages_failed": cold_run.get("pages_failed"),
             "feeds_failed": cold_run.get("feeds_failed"), "status": cold_run.get("status"), "load": cold["load"],
             "progress_spans": progress_spans(cold["stderr"]), "prefect_tasks": tasks,
+            "cores_busy": stage_cores(cold),
         },
         "noop": {"wall_s": noop["wall_s"], "run_seconds": noop_run.get("seconds"),
                  "feeds_total": noop_run.get("feeds_total"), "feeds_unchanged": noop_run.get("feeds_unchanged"),
@@ -748,9 +782,16 @@ def render(machine: dict, results: list[dict]) -> str:
         tasks = r["pipeline"]["prefect_tasks"]
         for name, d in sorted(tasks.items(), key=lambda kv: kv[1]["first"] or 0):
             lines.append(f"| {name} | {d['runs']} | {d['busy_s']:.1f} | {d['first']:.1f} | {d['last']:.1f} |")
+        cores = r["pipeline"].get("cores_busy", {})
         for stage, (a, z) in r["pipeline"]["progress_spans"].items():
-            lines.append(f"| progress: {stage} | | | {a:.1f} | {z:.1f} |")
+            busy = f" ({cores[stage]:.2f} cores busy)" if cores.get(stage) is not None else ""
+            lines.append(f"| progress: {stage}{busy} | | | {a:.1f} | {z:.1f} |")
         lines.append(f"| process exit | | | | {r['pipeline']['wall_s']:.1f} |")
+        if cores.get("(before the NLP stage)") is not None:
+            lines += ["", f"Cores kept busy by the ingest tree (CPU time sampled every 0.2 s over wall time; "
+                          f"{os.cpu_count()} on this machine): {cores['(before the NLP stage)']:.2f} before the "
+                          f"NLP stage, {cores.get('nlp stage') or 0:.2f} during it, {cores['(whole run)']:.2f} "
+                          "over the whole run."]
         procs = ", ".join(f"{n} {mb} MB" for n, mb in r["pipeline"]["peak_procs"][:6])
         lines += ["", f"CPU time of the ingest tree {r['pipeline']['cpu_s']:.0f} s over {r['pipeline']['wall_s']:.0f} s "
                       f"wall; at peak memory: {procs}."]

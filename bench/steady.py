@@ -27,7 +27,7 @@ from pathlib import Path
 
 from bench.common import BASE_TEXTS, TESTBED, free_port, require_shared
 from bench.perf import (SEED, SITES, cli_env, ingest, log, prefect_task_spans, read_rows, rehost_testbed,
-                        run_nlp_measure, serve_sites, site_hosts, testbed_shape)
+                        run_nlp_measure, serve_sites, site_hosts, stage_cores, testbed_shape)
 
 _ENTRY = re.compile(rb"<(item|entry)\b.*?</\1>\s*", re.S)
 
@@ -59,6 +59,7 @@ def timeline(run: dict, data: Path, started_epoch: float) -> dict:
     return {"wall_s": round(run["wall_s"], 2), "cpu_s": round(run["cpu_s"], 2), "load": run["load"],
             "tree_rss_mb": round(run["tree_rss_mb"]),
             "stages": {k: [round(a, 2), round(b, 2)] for k, (a, b) in stages.items()},
+            "cores_busy": {k: None if v is None else round(v, 2) for k, v in stage_cores(run).items()},
             "prefect_tasks": {k: {kk: round(vv, 2) if isinstance(vv, float) else vv for kk, vv in v.items()}
                               for k, v in prefect_task_spans(data, started_epoch).items()}}
 
@@ -145,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         r = result[name]
         print(f"{name}: {r['wall_s']} s wall, {r['cpu_s']} s CPU, load {r['load']}, tree RSS {r['tree_rss_mb']} MB")
         print(f"  stages: {json.dumps(r['stages'])}")
+        print(f"  cores busy: {json.dumps(r['cores_busy'])}")
         print(f"  prefect: {json.dumps(r['prefect_tasks'])}")
     for i, r in enumerate(result["noop_shared"], 1):
         print(f"no-op {i}, shared Prefect server: {r['wall_s']} s wall, {r['cpu_s']} s CPU, load {r['load']}, "
