@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -350,9 +351,11 @@ def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int
     one report holds another (“Pompeo said Washington had concluded it was “…”), the words
     are given to the outermost speaker, whom the reporter quotes; "according to X" in the
     same sentence gives X."""
+    if _lang(doc).varied_roles and (found := _relative_source(doc, open_tok)) is not None:
+        return found
     tok = doc[first_tok]
     seen = 0
-    found: _Attribution | None = None
+    found = None
     sent = doc[first_tok].sent
     # A parse may run a sentence over a paragraph break (the small French model does): the
     # report and its speaker are looked for in the quote's paragraph only.
@@ -393,20 +396,53 @@ def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int
                 break
     if found is None:
         found = _attribution_cue_before(doc, open_tok)
+    P = _lang(doc)
     if found is None:
-        for t in doc[sent.start:open_tok]:
-            n = _according_at(doc, t.i) or _according_initial_at(doc, t.i)
-            if n and t.i + n < open_tok:
-                obj = _according_object(doc, t.i, n, open_tok)
-                if obj is not None and obj.i < open_tok:
-                    s, e = _np_bounds(obj, t.i + n, open_tok)
-                    found = _Attribution(s, e, " ".join(x.lower_ for x in doc[t.i:t.i + n]), "embedded")
-    if found is None and _lang(doc).varied_roles:
+        found = _according_before(doc, sent.start, open_tok)
+    elif P.varied_roles and not _source_like(doc[found.speaker_start:found.speaker_end].root, P):
+        # "Selon un diplomate, la discussion pourrait reprendre « … »": the source the reporter
+        # names, not the subject of a verb that only looks like a cue.
+        found = _according_before(doc, max(sent.start, lo), open_tok) or found
+    if found is None and P.varied_roles:
         # Where the parse misses verbs of saying, the clause's own source speaks (English copy
         # quotes labels and scare quotes in that slot: "they offered “free samples”").
         found = _clause_subject(doc, first_tok, last_tok, open_tok, close_tok, lo, hi) \
             or _opening_subject(doc, open_tok)
     return found
+
+
+def _according_before(doc: Doc, lo: int, open_tok: int) -> _Attribution | None:
+    """"according to X" / "selon X" (or a sentence-opening "Pour X,") between token lo and the
+    opening mark."""
+    for t in doc[lo:open_tok]:
+        n = _according_at(doc, t.i) or _according_initial_at(doc, t.i)
+        if n and t.i + n < open_tok:
+            obj = _according_object(doc, t.i, n, open_tok)
+            if obj is not None and obj.i < open_tok:
+                s, e = _np_bounds(obj, t.i + n, open_tok)
+                return _Attribution(s, e, " ".join(x.lower_ for x in doc[t.i:t.i + n]), "embedded")
+    return None
+
+
+def _relative_source(doc: Doc, open_tok: int) -> _Attribution | None:
+    """A relative clause whose verb takes the quote: "a annoncé la direction, qui invoque
+    « … »" -- the source is the relative pronoun's antecedent before the comma, read by shape
+    (the small French model parses the mark as a word of the clause)."""
+    P = _lang(doc)
+    k = open_tok - 1
+    while k > open_tok - 5 and k > 1 and doc[k].is_alpha and doc[k].is_lower and doc[k].lower_ != "qui":
+        k -= 1
+    if k >= open_tok - 1 or doc[k].lower_ != "qui" or doc[k - 1].text != ",":
+        return None
+    head = doc[k - 2]
+    while head.i > 0 and head.pos_ == "ADJ" and doc[head.i - 1].pos_ in ("NOUN", "PROPN"):
+        head = doc[head.i - 1]
+    if head.pos_ not in ("NOUN", "PROPN") or not _source_like(head, P):
+        return None
+    s = head.i
+    while s > 0 and doc[s - 1].pos_ in ("DET", "ADJ") and "\n" not in doc[s - 1].text:
+        s -= 1
+    return _Attribution(s, k - 1, _guess_lemma(doc[k + 1]), "embedded")
 
 
 def _opening_subject(doc: Doc, open_tok: int) -> _Attribution | None:
@@ -961,6 +997,20 @@ class _Resolver:
             words.append(tok.lower_)
         return frozenset(w for w in words if w in self.P.human_nouns or self.P.role(w) in self.P.role_keys)
 
+    def _title_before(self, s: int) -> frozenset[str]:
+        """The role words of a title that a name starting at token s stands in apposition to
+        ("la préfète de Seine-et-Marne, Odile Granger"), in languages with `varied_roles`."""
+        doc = self.doc
+        if not self.P.varied_roles or s < 2 or doc[s - 1].text != ",":
+            return frozenset()
+        words = []
+        for k in range(s - 2, max(-1, s - 10), -1):
+            tok = doc[k]
+            if tok.is_punct or tok.is_space or tok.pos_ in ("VERB", "AUX"):
+                break
+            words.append(tok.lower_)
+        return frozenset(w for w in words if w in self.P.human_nouns or self.P.role(w) in self.P.role_keys)
+
     def _is_person_noun(self, tok: Token) -> bool:
         return self._is_person_noun_word(tok.lower_)
 
@@ -975,10 +1025,20 @@ class _Resolver:
                 return cand
         return None
 
-    def _latest_person(self, gender: str | None, *, described: bool = False) -> _Mention | None:
+    def _latest_person(self, gender: str | None, *, described: bool = False,
+                       titles: frozenset[str] = frozenset(), strict: bool = False) -> _Mention | None:
         """The latest named person of a compatible gender, for a generic role word that refers back
         ("l'élu", "le chercheur": French copy avoids repeating the title of the person just named);
-        with `described`, also a person described without a name ("a 43-year-old man")."""
+        with `described`, also a person described without a name ("a 43-year-old man"). With
+        `titles` (role_hypernyms), a person named with another title is passed over for an
+        earlier one named with one of those: "la magistrate" is the procureure, not the lawyer
+        named after her; a person named with no title ("son homologue") is taken, unless
+        `strict` (a periphrasis of one office: "le représentant de l'État" is the préfet)."""
+        fallback = None
+        titles = frozenset(self.P.role(w) for w in titles)
+        words: dict[str, set[str]] = {}   # every word a person was named with, over all mentions
+        for m in self.history:
+            words.setdefault(m.resolved, set()).update(m.words)
         for cand in reversed(self.history):
             named = cand.kind == "person" and cand.entity is not None
             if not (named or (described and cand.kind == "desc" and self._is_person_noun_word(cand.head))):
@@ -986,8 +1046,26 @@ class _Resolver:
             known = self.gender.get(cand.resolved)
             if gender and known and known != gender:
                 continue
-            return cand
-        return None
+            roles = {self.P.role(w) for w in words[cand.resolved]} & self.P.role_keys
+            if not titles or roles & titles or not (roles or strict):
+                return cand
+            fallback = fallback or cand
+        return fallback
+
+    def _titles_for(self, span) -> frozenset[str]:
+        """The titles a generic role word or a periphrasis stands for (Profile.role_hypernyms),
+        by its words after the determiner, the first one's gender folded."""
+        words = span.text.lower().replace("’", "'").split()
+        if words and words[0] in self.P.definite:
+            words = words[1:]
+        elif words and words[0].startswith(("l'", "d'")):
+            words[0] = words[0][2:]
+        for n in range(len(words), 0, -1):
+            for first in {self.P.role(words[0]), words[0].removesuffix("fe")}:   # "cheffe" -> "chef"
+                key = " ".join([first, *words[1:n]])
+                if key in self.P.role_hypernyms:
+                    return self.P.role_hypernyms[key]
+        return frozenset()
 
     def _entity_for(self, tok: Token) -> dict[str, Any] | None:
         labels = frozenset({"PERSON", "ORG", "NORP"}) if tok.pos_ in ("PROPN", "NOUN") else frozenset({"PERSON", "ORG"})
@@ -1014,19 +1092,34 @@ class _Resolver:
         _, name = max(earlier) if earlier else min(found)
         return _Mention(head.i, word, name, name, "person", head.lower_, frozenset(name.lower().split()))
 
+    def _surname_of(self, s: int, e: int) -> _Mention | None:
+        """The person named in full earlier whose surname doc[s:e] is, a title before it
+        dropped: a surname of several words ("Le Bihan", "M. de La Roche", "du Mesnil"); else
+        None. Only capitalized words, particles and hyphens make such a phrase."""
+        doc = self.doc
+        if doc[s].text in _NAME_TITLES:
+            s += 1
+        span = doc[s:e]
+        particles = self.P.of_words | {"le", "la"}
+        if len(span) < 2 or not span[-1].text[:1].isupper() or not all(
+                (t.is_alpha and t.text[:1].isupper()) or t.lower_ in particles or t.text in "-‐" for t in span):
+            return None
+        words = span.text.split()
+        n = len(words)
+        for cand in reversed(self.history):
+            if cand.kind == "person" and cand.resolved.split()[-n:] == words and len(cand.resolved.split()) > n:
+                return _Mention(span[-1].i, span.text, cand.resolved, cand.entity, "person", cand.head, cand.words)
+        m = re.search(r"\b[^\W\d_][\w-]*(?:[ -][A-ZÀ-Ý][\w-]*)? " + re.escape(span.text) + r"\b", doc.text)
+        if m is None or not m.group(0)[:1].isupper() or m.start() >= doc[s].idx:
+            return None
+        name = m.group(0)
+        return _Mention(span[-1].i, span.text, name, name, "person", span[-1].lower_, frozenset(name.lower().split()))
+
     def _name_after(self, e: int) -> dict[str, Any] | None:
         """The PERSON entity right after the comma that ends a phrase at token e (a title such
-        as "Me" or "M." may stand before it), else None."""
-        doc = self.doc
-        if e >= len(doc) - 1 or doc[e].text != ",":
-            return None
-        for k in range(e + 1, min(e + 3, len(doc))):
-            ent = self._entity_for(doc[k])
-            if ent is not None and _std(ent) == "PERSON" and ent["start_char"] >= doc[e + 1].idx:
-                return ent
-            if doc[k].is_punct or not doc[k].text[:1].isupper():
-                return None
-        return None
+        as "Me" or "M." may stand before it), else a name read by its shape there
+        (_apposed_name), else None."""
+        return _named_after(self.doc, e, self.entities)
 
     def _describe(self, head: Token, s: int, e: int, *, remember: bool) -> _Mention:
         doc = self.doc
@@ -1053,6 +1146,14 @@ class _Resolver:
             # Bouaziz": a role or a description, then the name after a comma, however the parser
             # attached it (the small French model: as a conjunct).
             ent = self._name_after(e) or ent
+            if ent is None and self.P.varied_roles:
+                # "l'entraîneur rennais, Loïc Le Bihan": an adjective the tagger took for a verb
+                # ended the phrase before the comma.
+                k = e
+                while k < min(e + 2, len(doc)) and doc[k].is_alpha and doc[k].is_lower \
+                        and doc[k].pos_ not in ("ADP", "DET", "AUX", "PRON", "SCONJ", "CCONJ"):
+                    k += 1
+                ent = self._name_after(k) if k > e else None
         if ent is None:
             # "The chief negotiator for Vardia, Helene Sarrot, said": the name is an appositive
             # (which the parser may hang on any word of the phrase).
@@ -1073,7 +1174,7 @@ class _Resolver:
                 kind = "org"
             elif left & self.P.human_nouns or _gender_of(left, self.P) or _human_suffix(left, self.P):
                 kind = "person"
-            apposition = self._apposition_words(e) if kind == "person" else frozenset()
+            apposition = self._apposition_words(e) | self._title_before(s) if kind == "person" else frozenset()
             mention = _Mention(head.i, text, ent["norm"], ent["norm"], kind, head.lower_,
                                words | frozenset(ent["norm"].lower().split()) | apposition)
             if e - s == 1 and " " not in ent["norm"] and not left:
@@ -1082,11 +1183,18 @@ class _Resolver:
                 full = self._full_name(head)
                 if full is not None:
                     mention = full
+            elif kind == "person" and self.P.varied_roles and ent["norm"][:1].islower():
+                # "Mme de Kergariou" after "Armelle de Kergariou", tagged a place: a surname only.
+                mention = self._surname_of(s, e) or mention
         elif e - s == 1 and head.text[:1].isupper() and head.pos_ in ("PROPN", "NOUN", "ADJ", "ADV"):
             # A surname NER missed (the tagger may call "Early" or "Young" an adverb or adjective).
             mention = self._full_name(head)
+        if mention is None and self.P.varied_roles and e - s > 1:
+            mention = self._surname_of(s, e)
         if mention is None and doc[s:e].text.lower().replace("’", "'") in self.P.periphrases:
-            mention = self._latest_person(None)   # "le chef de l'État": the president just named
+            # "le chef de l'État": the president just named; "la représentante de l'État": the préfète
+            mention = self._latest_person(_opener_gender(text, self.P), titles=self._titles_for(doc[s:e]),
+                                          strict=True)
             if mention is not None:
                 mention = _Mention(head.i, text, mention.resolved, mention.entity, mention.kind, mention.head,
                                    mention.words)
@@ -1101,14 +1209,17 @@ class _Resolver:
                     break
             if mention is None and head.lower_ in self.P.anaphoric_roles and (
                     e - s <= 2 or (e - s == 3 and doc[e - 1].pos_ == "ADJ")):   # "le technicien basque"
-                cand = self._latest_person(_gender_of(words, self.P) or _opener_gender(text, self.P))
+                cand = self._latest_person(_gender_of(words, self.P) or _opener_gender(text, self.P),
+                                           titles=self._titles_for(doc[s:e]))
                 if cand is not None:
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
             if mention is None:
                 earlier = _earlier_description(doc, head, s, self.entities)
                 if earlier is not None:
                     resolved, entity = earlier
-                    kind = "desc" if entity is None else "org"
+                    kind = "desc" if entity is None else "person" if any(
+                        _std(x) == "PERSON" and x["norm"] == entity for x in self.entities) or (
+                        self.P.varied_roles and self._is_person_noun(head)) else "org"
                     mention = _Mention(head.i, text, resolved, entity, kind, head.lower_,
                                        frozenset(resolved.lower().split()))
             if mention is None and not self.P.varied_roles and head.pos_ == "NOUN" and e - s <= 3 \
@@ -1169,6 +1280,53 @@ def _core_end(head: Token, e: int) -> int:
     return e
 
 
+_NAME_TITLES = frozenset({"M.", "Mme", "Me", "Mlle", "Dr", "Pr"})
+
+
+def _named_after(doc: Doc, e: int, entities: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The PERSON entity right after the comma that ends a phrase at token e (a title such as
+    "Me" or "M." may stand before it), else, in languages with `varied_roles`, a name read by its
+    shape there (_apposed_name), else None."""
+    if e >= len(doc) - 1 or doc[e].text != ",":
+        return None
+    for k in range(e + 1, min(e + 3, len(doc))):
+        ent = _entity_in(entities, 0, len(doc.text) + 1, frozenset({"PERSON"}), containing=doc[k].idx)
+        if ent is not None and ent["start_char"] >= doc[e + 1].idx:
+            return ent
+        if doc[k].is_punct or not doc[k].text[:1].isupper():
+            break
+    return _apposed_name(doc, e) if _lang(doc).varied_roles else None
+
+
+def _apposed_name(doc: Doc, e: int) -> dict[str, Any] | None:
+    """A person's name read by its shape after the comma at token e, closed by punctuation:
+    capitalized words, hyphens inside a word and lower-case particles between them, two words
+    or more ("la préfète du Gard, Évelyne Sarrazin-Dubreuil, …", "l'entraîneur, Loïc Le Bihan,"),
+    as an entity record (label PER). The small French model tags such names as places or cuts
+    them in two; after a role and a comma the shape is a person's."""
+    k = e + 1
+    if k < len(doc) and doc[k].text in _NAME_TITLES:
+        k += 1
+    start, words, j = k, 0, k
+    particles = _lang(doc).of_words | {"le", "la"}
+    while j < len(doc):
+        tok = doc[j]
+        if tok.is_alpha and tok.text[:1].isupper() and (len(tok.text) == 1 or not tok.text.isupper()):
+            words += not (j > start and doc[j - 1].text in "-‐" and not doc[j - 1].whitespace_)
+        elif tok.text in "-‐" and not tok.whitespace_ and j > start and not doc[j - 1].whitespace_:
+            pass
+        elif tok.lower_ in particles and j > start and j + 1 < len(doc) and doc[j + 1].text[:1].isupper():
+            pass
+        else:
+            break
+        j += 1
+    if words < 2 or j >= len(doc) or doc[j].text not in {",", ".", ";", ")", "("} or not doc[j - 1].is_alpha:
+        return None
+    name = doc[start:j].text
+    return {"text": name, "norm": name, "label": "PER", "label_std": "PERSON",
+            "start_char": doc[start].idx, "end_char": doc[j - 1].idx + len(doc[j - 1].text)}
+
+
 def _hyphenated_name_start(doc: Doc, s: int) -> int:
     """Start of the name whose last part is doc[s] when the tokenizer split a hyphenated name
     ("Amadou Ndiaye-Sarr" -> "Ndiaye", "-", "Sarr"), the given names before it included."""
@@ -1227,6 +1385,15 @@ def _earlier_description(doc: Doc, head: Token, before_tok: int, entities: list[
         s, e = _np_bounds(tok, sent.start, sent.end)
         while s < e and doc[s].pos_ == "ADP":
             s += 1   # "du syndicat" (porte-parole du syndicat): the phrase, not its preposition
+        if _lang(doc).varied_roles:
+            # "la ministre de l'Éducation, Agathe Le Floch": the person named after the title;
+            # "La CGT, premier syndicat du site": the body the description is in apposition to.
+            named = _named_after(doc, e, entities) if tok.pos_ == "NOUN" else None
+            if named is None and s >= 2 and doc[s - 1].text == ",":
+                named = _entity_in(entities, 0, doc[s - 1].idx, frozenset({"PERSON", "ORG"}),
+                                   containing=doc[s - 2].idx)
+            if named is not None:
+                return named["norm"], named["norm"]
         desc = doc[s:_core_end(tok, e)].text.strip()
         if len(desc.split()) < 2 or (desc.split()[0].lower() in _lang(doc).definite and len(desc.split()) <= 2):
             continue   # "the doctors" refers back itself: look further back

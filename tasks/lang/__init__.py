@@ -46,6 +46,10 @@ class Profile:
     labels of clauses that a description sheds when it becomes a later source's name ("a man
     who saw his doctor" -> "a man"; French copy keeps "qui a requis l'anonymat"). `periphrases`:
     whole phrases (lower case) that stand for the person just named ("le chef de l'état").
+    `role_hypernyms`: a generic role word or a periphrasis (without its determiner, the first
+    word's gender folded by `role`) -> the titles, so folded, it stands for ("magistrat" ->
+    procureur, juge; "représentant de l'état" -> préfet): it refers back to the latest person
+    named with one of them before any other.
     The words of wrapper lines are the language's Wording (WORDINGS), not its profile.
     """
 
@@ -84,6 +88,7 @@ class Profile:
     anaphoric_roles: frozenset[str] = frozenset()
     clause_deps: frozenset[str] = frozenset()
     periphrases: frozenset[str] = frozenset()
+    role_hypernyms: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def role_nouns(self) -> frozenset[str]:

@@ -317,3 +317,64 @@ def test_a_french_surname_with_a_particle_has_no_gender_from_it(fr_nlp):
     got = {q["text"]: q["speaker_resolved"] for q in extract_quotes(fr_nlp(text))}
     # (the small model's NER cuts the first name off: "Anne" MISC, "Le Goff" PER)
     assert got["Nous rendons la ville aux piétons"].endswith("Le Goff")
+
+
+def test_french_names_read_by_shape_after_a_title_and_surnames_with_particles(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = "\n".join([
+        "BREST (AFP) - Le chantier naval de Lanester a livré lundi son premier patrouilleur.",
+        "« Nous avons tenu les délais à la semaine près », a souligné le directeur du site, Yannick Le Moal, devant les ouvriers.",
+        "« Le carnet de commandes est plein jusqu'en 2027 », a ajouté Le Moal.",
+        "La députée du Morbihan, Armelle de Kergariou, a salué « une filière qui relève la tête ».",
+        "« Ce savoir-faire doit rester en Bretagne », a insisté Mme de Kergariou.",
+    ])
+    got = {q["text"]: q["speaker_resolved"] for q in extract_quotes(fr_nlp(text))}
+    assert got["Nous avons tenu les délais à la semaine près"] == "Yannick Le Moal"   # NER: a place, or two
+    assert got["Le carnet de commandes est plein jusqu'en 2027"] == "Yannick Le Moal"   # a surname of two words
+    assert got["Ce savoir-faire doit rester en Bretagne"] == "Armelle de Kergariou"  # title + particle
+
+
+def test_french_generic_role_words_and_periphrases_follow_the_title_they_stand_for(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = "\n".join([
+        "MEAUX (AFP) - Le procès d'un ancien notaire accusé d'escroquerie s'est ouvert mercredi à Meaux.",
+        "La procureure, Sandrine Olivares, a requis quatre ans de prison contre le prévenu.",
+        "Son avocate, Me Laure Tessier, a plaidé la relaxe : « Le dossier est vide. »",
+        "La magistrate a maintenu ses réquisitions. « Les victimes ont tout perdu », a-t-elle rappelé.",
+        "La préfète de Seine-et-Marne, Odile Granger, était présente à l'audience, tout comme le maire de Meaux, Paul Ricard.",
+        "La représentante de l'État a annoncé une cellule d'aide aux victimes, qui ouvrira « dès lundi ».",
+    ])
+    got = {q["text"]: q["speaker_resolved"] for q in extract_quotes(fr_nlp(text))}
+    assert got["Les victimes ont tout perdu"] == "Sandrine Olivares"   # not the lawyer named after her
+    assert got["dès lundi"] == "Odile Granger"                         # the préfète, not the mayor
+
+
+def test_french_titles_and_bodies_named_in_apposition_earlier(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = "\n".join([
+        "PARIS (AFP) - La ministre du Travail, Hélène Barthès, a présenté mardi son plan pour l'emploi des seniors.",
+        "Force Ouvrière, deuxième syndicat du secteur, a quitté la réunion avant la fin.",
+        "La ministre a défendu « un texte équilibré, qui protège les salariés ».",
+        "Selon le syndicat, le plan reviendrait « à repousser encore l'âge de départ ».",
+    ])
+    got = {q["text"]: q["speaker_resolved"] for q in extract_quotes(fr_nlp(text))}
+    assert got["un texte équilibré, qui protège les salariés"] == "Hélène Barthès"
+    assert got["à repousser encore l'âge de départ"] == "Force Ouvrière"
+
+
+@pytest.mark.parametrize(("text", "quote", "speaker"), [
+    # The source of a relative clause is its antecedent, however the mark was parsed.
+    ("La brasserie Ker Avel fermera son site de Morlaix en mars, a confirmé jeudi la direction, qui évoque "
+     "« une hausse intenable du prix de l'orge ».", "une hausse intenable du prix de l'orge", "la direction"),
+    # "Selon X" beats the subject of a verb that only looks like a cue ("reprendre").
+    ("Selon un proche du dossier, la vente pourrait reprendre « avant la fin de l'hiver, si les banques suivent ».",
+     "avant la fin de l'hiver, si les banques suivent", "un proche du dossier"),
+])
+def test_french_sources_of_relative_clauses_and_selon_before_a_non_source(fr_nlp, text, quote, speaker):
+    from tasks.quotes import extract_quotes
+
+    got = [(q["text"], q["speaker"]) for q in extract_quotes(fr_nlp(text))]
+    assert (quote, speaker) in got
