@@ -1327,6 +1327,28 @@ def _apposed_name(doc: Doc, e: int) -> dict[str, Any] | None:
             "start_char": doc[start].idx, "end_char": doc[j - 1].idx + len(doc[j - 1].text)}
 
 
+def _name_opening(doc: Doc, comma: int) -> dict[str, Any] | None:
+    """A name NER missed that opens its sentence up to the comma at token `comma`: capitalized
+    words, particles and hyphens ("Solidarité Métallurgie, deuxième syndicat du secteur, …"),
+    as an entity record (label ORG: a person's name there is one NER seldom misses)."""
+    particles = _lang(doc).of_words | {"le", "la", "l'", "l’"}
+    k = comma - 1
+    while k >= 0 and ((doc[k].is_alpha and doc[k].text[:1].isupper()) or doc[k].lower_ in particles
+                      or (doc[k].text in "-‐" and not doc[k].whitespace_)):
+        k -= 1
+    start = k + 1
+    if start >= comma or not doc[start].text[:1].isupper() or not (start == 0 or "\n" in doc[start - 1].text
+                                                                    or doc[start - 1].text in _SENT_END):
+        return None
+    if doc[start].lower_ in _lang(doc).definite:
+        start += 1
+    if start >= comma or not doc[comma - 1].text[:1].isupper():
+        return None
+    name = doc[start:comma].text
+    return {"text": name, "norm": name, "label": "ORG", "label_std": "ORG",
+            "start_char": doc[start].idx, "end_char": doc[comma - 1].idx + len(doc[comma - 1].text)}
+
+
 def _hyphenated_name_start(doc: Doc, s: int) -> int:
     """Start of the name whose last part is doc[s] when the tokenizer split a hyphenated name
     ("Amadou Ndiaye-Sarr" -> "Ndiaye", "-", "Sarr"), the given names before it included."""
@@ -1391,7 +1413,7 @@ def _earlier_description(doc: Doc, head: Token, before_tok: int, entities: list[
             named = _named_after(doc, e, entities) if tok.pos_ == "NOUN" else None
             if named is None and s >= 2 and doc[s - 1].text == ",":
                 named = _entity_in(entities, 0, doc[s - 1].idx, frozenset({"PERSON", "ORG"}),
-                                   containing=doc[s - 2].idx)
+                                   containing=doc[s - 2].idx) or _name_opening(doc, s - 1)
             if named is not None:
                 return named["norm"], named["norm"]
         desc = doc[s:_core_end(tok, e)].text.strip()
