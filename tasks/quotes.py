@@ -1198,6 +1198,10 @@ class _Resolver:
             if mention is not None:
                 mention = _Mention(head.i, text, mention.resolved, mention.entity, mention.kind, mention.head,
                                    mention.words)
+        if mention is None and self.P.documents_as_written and head.pos_ != "PROPN" \
+                and head.lower_ in self.P.document_nouns and _is_short_description(doc[s:e], head):
+            # "l'étude", "le rapport": the text speaks as named, whatever text was described before.
+            mention = _Mention(head.i, text, text, None, "document", head.lower_, words)
         if mention is None and _is_short_description(doc[s:e], head):
             role = self.P.role(head.lower_)
             for cand in reversed(self.history):

@@ -46,6 +46,9 @@ class Profile:
     labels of clauses that a description sheds when it becomes a later source's name ("a man
     who saw his doctor" -> "a man"; French copy keeps "qui a requis l'anonymat"). `periphrases`:
     whole phrases (lower case) that stand for the person just named ("le chef de l'état").
+    `documents_as_written`: a short description of a document ("l'étude") is its resolved
+    speaker as written, not the document described earlier ("une étude publiée jeudi par …"),
+    as the French gold set annotates it (the English sets resolve "the report" back).
     `role_hypernyms`: a generic role word or a periphrasis (without its determiner, the first
     word's gender folded by `role`) -> the titles, so folded, it stands for ("magistrat" ->
     procureur, juge; "représentant de l'état" -> préfet): it refers back to the latest person
@@ -89,6 +92,7 @@ class Profile:
     clause_deps: frozenset[str] = frozenset()
     periphrases: frozenset[str] = frozenset()
     role_hypernyms: dict[str, frozenset[str]] = field(default_factory=dict)
+    documents_as_written: bool = False
 
     @property
     def role_nouns(self) -> frozenset[str]:

@@ -139,6 +139,7 @@ PROFILE = Profile(
     periphrases=frozenset({"le chef de l'état", "la cheffe de l'état", "le chef du gouvernement",
                            "la cheffe du gouvernement", "le locataire de l'élysée", "le locataire de matignon",
                            "le représentant de l'état", "la représentante de l'état"}),
+    documents_as_written=True,
     # The titles a generic word or a periphrasis stands for (keys and titles as Profile.role folds them).
     role_hypernyms={key: frozenset(titles.split()) for key, titles in {
         "magistrat": "procureur juge substitut", "syndicaliste": "délégué secrétaire représentant porte-parole",

@@ -369,3 +369,12 @@ def test_french_titles_and_bodies_named_in_apposition_earlier(fr_nlp):
     got = {q["text"]: q["speaker_resolved"] for q in extract_quotes(fr_nlp(text))}
     assert got["un texte équilibré, qui protège les salariés"] == "Hélène Barthès"
     assert got["à repousser encore l'âge de départ"] == "Solidarité Métallurgie"
+
+
+def test_a_french_document_speaks_as_named_not_as_described_before(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = ("LILLE (AFP) - Un tiers des ponts du Nord sont en mauvais état, selon un audit publié lundi par la région.\n"
+            "L'audit recommande de « fermer sans délai trois ouvrages sur la Lys ».")
+    got = {q["text"]: (q["speaker_resolved"], q["speaker_kind"]) for q in extract_quotes(fr_nlp(text))}
+    assert got["fermer sans délai trois ouvrages sur la Lys"] == ("L'audit", "document")
