@@ -997,6 +997,27 @@ class _Resolver:
             words.append(tok.lower_)
         return frozenset(w for w in words if w in self.P.human_nouns or self.P.role(w) in self.P.role_keys)
 
+    def _org_name(self, ent: dict[str, Any], s: int, e: int) -> str:
+        """An organisation's name where French capitals stop before its end: NER cuts "le Haut
+        Conseil des finances publiques" after "Conseil". The speaker phrase doc[s:e] read as
+        the name when it is the entity (a determiner before it) and lower-case words after it;
+        a one-word name ("la Cour") as the longer name an earlier mention starting with it
+        has in the text ("la Cour des comptes")."""
+        doc = self.doc
+        first, last = self._token_end(ent["start_char"]), self._token_end(ent["end_char"]) - 1
+        if s <= first <= last < e - 1 and all(doc[k].pos_ in ("DET",) for k in range(s, first)) and all(
+                t.is_lower and t.is_alpha or t.lower_ in self.P.of_words or t.text in ("'", "’")
+                for t in doc[last + 1:e]) and not any(t.pos_ in ("VERB", "AUX") for t in doc[last + 1:e]):
+            return doc[first:e].text
+        if " " not in ent["norm"]:
+            tail = re.compile(r"(?: (?:de la |de l'|des |du |de |d')[a-zà-ÿ]+)+")
+            for other in self.entities:
+                if other["start_char"] < ent["start_char"] and _std(other) == "ORG" \
+                        and other["norm"].split()[0] == ent["norm"]:
+                    m = tail.match(doc.text, other["end_char"])
+                    return other["norm"] + (m.group(0) if m else "")
+        return ent["norm"]
+
     def _title_before(self, s: int) -> frozenset[str]:
         """The role words of a title that a name starting at token s stands in apposition to
         ("la préfète de Seine-et-Marne, Odile Granger"), in languages with `varied_roles`."""
@@ -1175,8 +1196,9 @@ class _Resolver:
             elif left & self.P.human_nouns or _gender_of(left, self.P) or _human_suffix(left, self.P):
                 kind = "person"
             apposition = self._apposition_words(e) | self._title_before(s) if kind == "person" else frozenset()
-            mention = _Mention(head.i, text, ent["norm"], ent["norm"], kind, head.lower_,
-                               words | frozenset(ent["norm"].lower().split()) | apposition)
+            name = self._org_name(ent, s, e) if kind == "org" and self.P.varied_roles else ent["norm"]
+            mention = _Mention(head.i, text, name, name, kind, head.lower_,
+                               words | frozenset(name.lower().split()) | apposition)
             if e - s == 1 and " " not in ent["norm"] and not left:
                 # A lone name that the article gives in full elsewhere ("Sanborn", tagged ORG,
                 # after "Jeff Sanborn", which NER missed): the full name, a person.

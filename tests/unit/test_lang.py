@@ -378,3 +378,17 @@ def test_a_french_document_speaks_as_named_not_as_described_before(fr_nlp):
             "L'audit recommande de « fermer sans délai trois ouvrages sur la Lys ».")
     got = {q["text"]: (q["speaker_resolved"], q["speaker_kind"]) for q in extract_quotes(fr_nlp(text))}
     assert got["fermer sans délai trois ouvrages sur la Lys"] == ("L'audit", "document")
+
+
+def test_french_organisation_names_past_the_capitals_ner_stops_at(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = "\n".join([
+        "PARIS (AFP) - Le budget de la Sécurité sociale sera déficitaire de 18 milliards, selon la Commission des comptes.",
+        "La Commission juge la trajectoire « difficilement tenable au-delà de 2027 ».",
+        "« Les hôpitaux ne peuvent plus absorber de nouvelles économies », a déploré l'Observatoire national des urgences hospitalières.",
+    ])
+    got = {q["text"]: q["speaker_resolved"] for q in extract_quotes(fr_nlp(text))}
+    assert got["difficilement tenable au-delà de 2027"] == "Commission des comptes"
+    assert got["Les hôpitaux ne peuvent plus absorber de nouvelles économies"] == \
+        "Observatoire national des urgences hospitalières"
