@@ -869,6 +869,7 @@ class _Mention:
     kind: str  # "person", "org", "group", "document" or "desc"
     head: str
     words: frozenset[str]
+    oblique_in: int = -1   # for a name inside a prepositional phrase, its sentence's first token
 
 
 class _Resolver:
@@ -927,6 +928,8 @@ class _Resolver:
             mention = self._describe(tok, s, e, remember=False)
             if mention.kind in ("desc", "group") and not (is_cue_subject or tok.lower_ in self.P.role_nouns):
                 continue
+            if tok.dep_ not in _SUBJ_DEPS and self._in_oblique(s):
+                mention.oblique_in = sent.start
             self._remember(mention)
             self.done[i] = (mention.resolved, mention.entity, _speaker_kind(mention, self.P))
 
@@ -962,10 +965,23 @@ class _Resolver:
             self.gender[mention.resolved] = gender
         self.history.append(mention)
 
+    def _in_oblique(self, s: int) -> bool:
+        """Whether a name at token s stands in a prepositional phrase, alone or after a title in
+        apposition: "battu par l'actuel maire, Christophe Aubert" (languages with `varied_roles`)."""
+        doc = self.doc
+        if not self.P.varied_roles or s < 2 or doc[s - 1].text != ",":
+            return False
+        k = s - 2
+        while k > 0 and not (doc[k - 1].is_punct or doc[k - 1].is_space or doc[k - 1].pos_ in ("VERB", "AUX")
+                             or (doc[k - 1].pos_ == "ADP" and doc[k - 1].lower_ not in self.P.of_words)):
+            k -= 1   # (a title's "de" -- le fondateur d'Atlantique Repas -- is not a preposition of the clause)
+        return k > 0 and doc[k - 1].pos_ == "ADP"
+
     def _pronoun(self, pronoun: str) -> tuple[str, str | None, str]:
         pronoun = self.P.clitics.get(pronoun, pronoun)
         wanted = self.P.pronoun_gender.get(pronoun)
-        for cand in reversed(self.history):
+        history = list(reversed(self.history))
+        for n, cand in enumerate(history):
             if wanted and cand.kind in ("org", "group", "document"):
                 continue
             if pronoun in self.P.neuter and cand.kind in ("person", "group"):
@@ -973,6 +989,13 @@ class _Resolver:
             known = self.gender.get(cand.resolved)
             if wanted and known and known != wanted:
                 continue
+            if cand.oblique_in >= 0:
+                # "X a annoncé …, battu par l'actuel maire, Y. « … », a-t-il déclaré": the subject of
+                # the sentence that named Y in a prepositional phrase, when compatible, is meant.
+                subject = next((c for c in history[n + 1:] if c.tok >= cand.oblique_in and c.kind == "person"
+                                and c.oblique_in < 0 and self.gender.get(c.resolved, wanted) in (wanted, None)), None)
+                cand = subject or cand
+                known = self.gender.get(cand.resolved)
             if wanted and not known:
                 self.gender[cand.resolved] = wanted
             self.history.append(cand)

@@ -392,3 +392,13 @@ def test_french_organisation_names_past_the_capitals_ner_stops_at(fr_nlp):
     assert got["difficilement tenable au-delà de 2027"] == "Commission des comptes"
     assert got["Les hôpitaux ne peuvent plus absorber de nouvelles économies"] == \
         "Observatoire national des urgences hospitalières"
+
+
+def test_a_french_pronoun_prefers_the_subject_over_a_name_in_a_prepositional_phrase(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = ("ANGERS (AFP) - L'ancien président du club, Gilles Marchetti, a racheté lundi le stade, vendu en 2019 "
+            "par le conseil départemental, présidé alors par le sénateur, Jean Morand.\n"
+            "« Ce stade revient enfin à ceux qui le font vivre », a-t-il déclaré.")
+    got = {q["text"]: q["speaker_resolved"] for q in extract_quotes(fr_nlp(text))}
+    assert got["Ce stade revient enfin à ceux qui le font vivre"] == "Gilles Marchetti"
