@@ -536,6 +536,14 @@ def _human_suffix(words: set[str], P: Profile) -> bool:
     return bool(endings) and any(w.endswith(endings) for w in words)
 
 
+def _reflexive_before(doc: Doc, open_tok: int) -> bool:
+    """A reflexive verb right before the mark: the subject describes itself ("s'est dite
+    « confiante »", "se montre « prudent »"), so the one quoted word is its own."""
+    k = open_tok - 1
+    return k >= 1 and doc[k].is_alpha and any(
+        doc[j].lower_ in _lang(doc).reflexive for j in range(max(0, k - 3), k))
+
+
 def _attribution_cue_before(doc: Doc, open_tok: int) -> _Attribution | None:
     """The closest verb of saying before the opening mark in its sentence, when the parse did
     not hang the quote on it (the small French model often does not): "X a réclamé « … »",
@@ -1214,12 +1222,16 @@ class _Resolver:
             name_at = self._token_end(ent["start_char"]) if ent["start_char"] > head.idx else head.i
             left = {t.lower_ for t in doc[s:max(head.i, name_at)]}
             kind = "person" if _std(ent) == "PERSON" else "org"
-            if left & self.P.institution_nouns and not left & self.P.human_nouns:
+            human = (left | {w.rsplit("-", 1)[-1] for w in left}) & self.P.human_nouns   # "vice-président"
+            if left & self.P.institution_nouns and not human:
                 kind = "org"
-            elif left & self.P.human_nouns or _gender_of(left, self.P) or _human_suffix(left, self.P):
+            elif human or _gender_of(left, self.P) or _human_suffix(left, self.P):
                 kind = "person"
             apposition = self._apposition_words(e) | self._title_before(s) if kind == "person" else frozenset()
             name = self._org_name(ent, s, e) if kind == "org" and self.P.varied_roles else ent["norm"]
+            parts = name.split()
+            if kind == "person" and self.P.varied_roles and len(parts) > 2 and parts[0].isupper() and parts[0].isalpha():
+                name = " ".join(parts[1:])   # "le député LR Thibault Marchal": the party, not a first name
             mention = _Mention(head.i, text, name, name, kind, head.lower_,
                                words | frozenset(name.lower().split()) | apposition)
             if e - s == 1 and " " not in ent["norm"] and not left:
@@ -1691,7 +1703,7 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
         if label_like and not after_sentence and len(quote.split()) == 1 and quote[:1].islower():
             # « incompréhensible » after "a jugé la décision": one word, but the judge's own.
             judged = _attribution_embedded(doc, first_tok, last_tok, open_tok, close_tok)
-            if judged is not None and judged.cue not in _lang(doc).embed_only:
+            if judged is not None and judged.cue not in _lang(doc).embed_only and not _reflexive_before(doc, open_tok):
                 judged = None
 
         attr = span.preset or judged or _attribution_after(

@@ -402,3 +402,22 @@ def test_a_french_pronoun_prefers_the_subject_over_a_name_in_a_prepositional_phr
             "« Ce stade revient enfin à ceux qui le font vivre », a-t-il déclaré.")
     got = {q["text"]: q["speaker_resolved"] for q in extract_quotes(fr_nlp(text))}
     assert got["Ce stade revient enfin à ceux qui le font vivre"] == "Gilles Marchetti"
+
+
+def test_french_self_descriptions_party_labels_and_compound_titles(fr_nlp):
+    from tasks.entities import extract_entities
+    from tasks.quotes import extract_quotes
+
+    text = "\n".join([
+        "RENNES (AFP) - La vice-présidente de la région chargée des lycées, Maud Le Saux, s'est dite « soulagée » mardi.",
+        "Le sénateur PS Olivier Tanguy a salué « un compromis qui sauve l'essentiel ».",
+        "« Nous resterons vigilants », a-t-il prévenu.",
+    ])
+    doc = fr_nlp(text)
+    ents = [e for e in extract_entities(doc) if e["text"] not in ("PS", "Olivier Tanguy")]
+    start = text.index("PS Olivier")   # as the small model tags it at times: the party inside the name
+    ents.append({"text": "PS Olivier Tanguy", "norm": "PS Olivier Tanguy", "label": "PER", "label_std": "PERSON",
+                 "start_char": start, "end_char": start + len("PS Olivier Tanguy")})
+    got = {q["text"]: (q["speaker_resolved"], q["speaker_kind"]) for q in extract_quotes(doc, ents)}
+    assert got["soulagée"] == ("Maud Le Saux", "person")          # one word, but her own: s'est dite
+    assert got["Nous resterons vigilants"][0] == "Olivier Tanguy"  # not "PS Olivier Tanguy"
