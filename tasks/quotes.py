@@ -1317,9 +1317,44 @@ class _Resolver:
             # words come from a text, not a person, whoever stands behind it.
             mention = _Mention(mention.tok, mention.text, mention.resolved, None, "document",
                                mention.head, mention.words)
+        if mention.kind == "person" and self.P.varied_roles and mention.resolved not in self.gender:
+            gender = self._agreement_gender(s, e)
+            if gender:
+                self.gender[mention.resolved] = gender
         if remember:
             self._remember(mention)
         return mention
+
+    def _agreement_gender(self, s: int, e: int) -> str | None:
+        """The gender a past participle agreeing with the person doc[s:e] gives: "s'est indignée
+        X", "X s'est dite …", "Interrogée par l'AFP, X" (être and reflexive verbs agree with
+        their subject in French; avoir does not)."""
+        doc = self.doc
+
+        def gender(tok: Token) -> str | None:
+            word = tok.lower_
+            if not tok.is_alpha:
+                return None
+            if word.endswith(("ée", "ées")) or word in ("dite", "dites"):
+                return "f"
+            if word.endswith(("é", "és")) or word in ("dit", "dits"):
+                return "m"
+            return None
+
+        etre = ("est", "était", "sera", "fût")
+        if s >= 2 and doc[s - 2].lower_ in etre and (g := gender(doc[s - 1])):
+            return g   # « … », s'est indignée X
+        k = e
+        if k < len(doc) and doc[k].lower_ in self.P.reflexive:
+            k += 1
+        if k + 1 < len(doc) and doc[k].lower_ in etre and (g := gender(doc[k + 1])):
+            return g   # X s'est dite « … »
+        if s >= 3 and doc[s - 1].text == ",":
+            first = _paragraph_token_start(doc, s)
+            first = next((k + 1 for k in range(s - 2, first - 1, -1) if doc[k].text in _SENT_END), first)
+            if first < s - 2 and doc[first].text[:1].isupper() and not any(t.text == "," for t in doc[first:s - 1]):
+                return gender(doc[first])   # Interrogée par l'AFP, X … (a parse may call it anything)
+        return None
 
 
 _LONG_CLAUSE = 7   # tokens

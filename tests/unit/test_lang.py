@@ -421,3 +421,15 @@ def test_french_self_descriptions_party_labels_and_compound_titles(fr_nlp):
     got = {q["text"]: (q["speaker_resolved"], q["speaker_kind"]) for q in extract_quotes(doc, ents)}
     assert got["soulagée"] == ("Maud Le Saux", "person")          # one word, but her own: s'est dite
     assert got["Nous resterons vigilants"][0] == "Olivier Tanguy"  # not "PS Olivier Tanguy"
+
+
+def test_french_participle_agreement_gives_a_speaker_gender(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = "\n".join([
+        "TOURS (AFP) - Le délégué syndical, Claude Marin, a appelé lundi à la grève dans les trois dépôts de bus.",
+        "Interrogée par l'AFP, Dominique Faure, conductrice depuis douze ans, a décrit des plannings « intenables ».",
+        "« Nous ne reprendrons pas le travail sans accord écrit », a-t-il prévenu.",
+    ])
+    got = {q["text"]: q["speaker_resolved"] for q in extract_quotes(fr_nlp(text))}
+    assert got["Nous ne reprendrons pas le travail sans accord écrit"] == "Claude Marin"
