@@ -325,52 +325,6 @@ def test_a_french_surname_with_a_particle_has_no_gender_from_it(fr_nlp):
     assert got["Nous rendons la ville aux piétons"].endswith("Le Goff")
 
 
-def test_french_names_read_by_shape_after_a_title_and_surnames_with_particles(fr_nlp):
-    from tasks.quotes import extract_quotes
-
-    text = "\n".join([
-        "BREST (AFP) - Le chantier naval de Lanester a livré lundi son premier patrouilleur.",
-        "« Nous avons tenu les délais à la semaine près », a souligné le directeur du site, Yannick Le Moal, devant les ouvriers.",
-        "« Le carnet de commandes est plein jusqu'en 2027 », a ajouté Le Moal.",
-        "La députée du Morbihan, Armelle de Kergariou, a salué « une filière qui relève la tête ».",
-        "« Ce savoir-faire doit rester en Bretagne », a insisté Mme de Kergariou.",
-    ])
-    got = {q["text"]: q["speaker_resolved"] for q in extract_quotes(fr_nlp(text))}
-    assert got["Nous avons tenu les délais à la semaine près"] == "Yannick Le Moal"   # NER: a place, or two
-    assert got["Le carnet de commandes est plein jusqu'en 2027"] == "Yannick Le Moal"   # a surname of two words
-    assert got["Ce savoir-faire doit rester en Bretagne"] == "Armelle de Kergariou"  # title + particle
-
-
-def test_french_generic_role_words_and_periphrases_follow_the_title_they_stand_for(fr_nlp):
-    from tasks.quotes import extract_quotes
-
-    text = "\n".join([
-        "MEAUX (AFP) - Le procès d'un ancien notaire accusé d'escroquerie s'est ouvert mercredi à Meaux.",
-        "La procureure, Sandrine Olivares, a requis quatre ans de prison contre le prévenu.",
-        "Son avocate, Me Laure Tessier, a plaidé la relaxe : « Le dossier est vide. »",
-        "La magistrate a maintenu ses réquisitions. « Les victimes ont tout perdu », a-t-elle rappelé.",
-        "La préfète de Seine-et-Marne, Odile Granger, était présente à l'audience, tout comme le maire de Meaux, Paul Ricard.",
-        "La représentante de l'État a annoncé une cellule d'aide aux victimes, qui ouvrira « dès lundi ».",
-    ])
-    got = {q["text"]: q["speaker_resolved"] for q in extract_quotes(fr_nlp(text))}
-    assert got["Les victimes ont tout perdu"] == "Sandrine Olivares"   # not the lawyer named after her
-    assert got["dès lundi"] == "Odile Granger"                         # the préfète, not the mayor
-
-
-def test_french_titles_and_bodies_named_in_apposition_earlier(fr_nlp):
-    from tasks.quotes import extract_quotes
-
-    text = "\n".join([
-        "PARIS (AFP) - La ministre du Travail, Hélène Barthès, a présenté mardi son plan pour l'emploi des seniors.",
-        "Solidarité Métallurgie, deuxième syndicat du secteur, a quitté la réunion avant la fin.",
-        "La ministre a défendu « un texte équilibré, qui protège les salariés ».",
-        "Selon le syndicat, le plan reviendrait « à repousser encore l'âge de départ ».",
-    ])
-    got = {q["text"]: q["speaker_resolved"] for q in extract_quotes(fr_nlp(text))}
-    assert got["un texte équilibré, qui protège les salariés"] == "Hélène Barthès"
-    assert got["à repousser encore l'âge de départ"] == "Solidarité Métallurgie"
-
-
 def test_a_french_document_speaks_as_named_not_as_described_before(fr_nlp):
     from tasks.quotes import extract_quotes
 
@@ -378,30 +332,6 @@ def test_a_french_document_speaks_as_named_not_as_described_before(fr_nlp):
             "L'audit recommande de « fermer sans délai trois ouvrages sur la Lys ».")
     got = {q["text"]: (q["speaker_resolved"], q["speaker_kind"]) for q in extract_quotes(fr_nlp(text))}
     assert got["fermer sans délai trois ouvrages sur la Lys"] == ("L'audit", "document")
-
-
-def test_french_organisation_names_past_the_capitals_ner_stops_at(fr_nlp):
-    from tasks.quotes import extract_quotes
-
-    text = "\n".join([
-        "PARIS (AFP) - Le budget de la Sécurité sociale sera déficitaire de 18 milliards, selon la Commission des comptes.",
-        "La Commission juge la trajectoire « difficilement tenable au-delà de 2027 ».",
-        "« Les hôpitaux ne peuvent plus absorber de nouvelles économies », a déploré l'Observatoire national des urgences hospitalières.",
-    ])
-    got = {q["text"]: q["speaker_resolved"] for q in extract_quotes(fr_nlp(text))}
-    assert got["difficilement tenable au-delà de 2027"] == "Commission des comptes"
-    assert got["Les hôpitaux ne peuvent plus absorber de nouvelles économies"] == \
-        "Observatoire national des urgences hospitalières"
-
-
-def test_a_french_pronoun_prefers_the_subject_over_a_name_in_a_prepositional_phrase(fr_nlp):
-    from tasks.quotes import extract_quotes
-
-    text = ("ANGERS (AFP) - L'ancien président du club, Gilles Marchetti, a racheté lundi le stade, vendu en 2019 "
-            "par le conseil départemental, présidé alors par le sénateur, Jean Morand.\n"
-            "« Ce stade revient enfin à ceux qui le font vivre », a-t-il déclaré.")
-    got = {q["text"]: q["speaker_resolved"] for q in extract_quotes(fr_nlp(text))}
-    assert got["Ce stade revient enfin à ceux qui le font vivre"] == "Gilles Marchetti"
 
 
 def test_french_self_descriptions_party_labels_and_compound_titles(fr_nlp):
@@ -423,13 +353,55 @@ def test_french_self_descriptions_party_labels_and_compound_titles(fr_nlp):
     assert got["Nous resterons vigilants"][0] == "Olivier Tanguy"  # not "PS Olivier Tanguy"
 
 
-def test_french_participle_agreement_gives_a_speaker_gender(fr_nlp):
+# Speaker resolution in French wire copy: (article lines, quote, resolved speaker).
+FR_RESOLUTION = [
+    # A name after a title and a comma, which NER calls a place or cuts in two; later, its
+    # surname of two words, and a title with a particle.
+    (["BREST (AFP) - Le chantier naval de Lanester a livré lundi son premier patrouilleur.",
+      "« Nous avons tenu les délais à la semaine près », a souligné le directeur du site, Yannick Le Moal, devant les ouvriers.",
+      "« Le carnet de commandes est plein jusqu'en 2027 », a ajouté Le Moal.",
+      "La députée du Morbihan, Armelle de Kergariou, a salué « une filière qui relève la tête ».",
+      "« Ce savoir-faire doit rester en Bretagne », a insisté Mme de Kergariou."],
+     {"Nous avons tenu les délais à la semaine près": "Yannick Le Moal",
+      "Le carnet de commandes est plein jusqu'en 2027": "Yannick Le Moal",
+      "Ce savoir-faire doit rester en Bretagne": "Armelle de Kergariou"}),
+    # A generic word or a periphrasis follows the title it stands for, not the latest person.
+    (["MEAUX (AFP) - Le procès d'un ancien notaire accusé d'escroquerie s'est ouvert mercredi à Meaux.",
+      "La procureure, Sandrine Olivares, a requis quatre ans de prison contre le prévenu.",
+      "Son avocate, Me Laure Tessier, a plaidé la relaxe : « Le dossier est vide. »",
+      "La magistrate a maintenu ses réquisitions. « Les victimes ont tout perdu », a-t-elle rappelé.",
+      "La préfète de Seine-et-Marne, Odile Granger, était présente à l'audience, tout comme le maire de Meaux, Paul Ricard.",
+      "La représentante de l'État a annoncé une cellule d'aide aux victimes, qui ouvrira « dès lundi »."],
+     {"Les victimes ont tout perdu": "Sandrine Olivares", "dès lundi": "Odile Granger"}),
+    # A title, or a description in apposition to a body's name (one NER missed), named earlier.
+    (["PARIS (AFP) - La ministre du Travail, Hélène Barthès, a présenté mardi son plan pour l'emploi des seniors.",
+      "Solidarité Métallurgie, deuxième syndicat du secteur, a quitté la réunion avant la fin.",
+      "La ministre a défendu « un texte équilibré, qui protège les salariés ».",
+      "Selon le syndicat, le plan reviendrait « à repousser encore l'âge de départ »."],
+     {"un texte équilibré, qui protège les salariés": "Hélène Barthès",
+      "à repousser encore l'âge de départ": "Solidarité Métallurgie"}),
+    # Organisation names past the capitals NER stops at.
+    (["PARIS (AFP) - Le budget de la Sécurité sociale sera déficitaire de 18 milliards, selon la Commission des comptes.",
+      "La Commission juge la trajectoire « difficilement tenable au-delà de 2027 ».",
+      "« Les hôpitaux ne peuvent plus absorber de nouvelles économies », a déploré l'Observatoire national des urgences hospitalières."],
+     {"difficilement tenable au-delà de 2027": "Commission des comptes",
+      "Les hôpitaux ne peuvent plus absorber de nouvelles économies": "Observatoire national des urgences hospitalières"}),
+    # il prefers the sentence's subject over a name in a prepositional phrase.
+    (["ANGERS (AFP) - L'ancien président du club, Gilles Marchetti, a racheté lundi le stade, vendu en 2019 "
+      "par le conseil départemental, présidé alors par le sénateur, Jean Morand.",
+      "« Ce stade revient enfin à ceux qui le font vivre », a-t-il déclaré."],
+     {"Ce stade revient enfin à ceux qui le font vivre": "Gilles Marchetti"}),
+    # A participle agreeing with a name gives its gender ("Interrogée …, Dominique Faure"): il skips her.
+    (["TOURS (AFP) - Le délégué syndical, Claude Marin, a appelé lundi à la grève dans les trois dépôts de bus.",
+      "Interrogée par l'AFP, Dominique Faure, conductrice depuis douze ans, a décrit des plannings « intenables ».",
+      "« Nous ne reprendrons pas le travail sans accord écrit », a-t-il prévenu."],
+     {"Nous ne reprendrons pas le travail sans accord écrit": "Claude Marin"}),
+]
+
+
+@pytest.mark.parametrize(("lines", "want"), FR_RESOLUTION)
+def test_french_speaker_resolution(fr_nlp, lines, want):
     from tasks.quotes import extract_quotes
 
-    text = "\n".join([
-        "TOURS (AFP) - Le délégué syndical, Claude Marin, a appelé lundi à la grève dans les trois dépôts de bus.",
-        "Interrogée par l'AFP, Dominique Faure, conductrice depuis douze ans, a décrit des plannings « intenables ».",
-        "« Nous ne reprendrons pas le travail sans accord écrit », a-t-il prévenu.",
-    ])
-    got = {q["text"]: q["speaker_resolved"] for q in extract_quotes(fr_nlp(text))}
-    assert got["Nous ne reprendrons pas le travail sans accord écrit"] == "Claude Marin"
+    got = {q["text"]: q["speaker_resolved"] for q in extract_quotes(fr_nlp("\n".join(lines)))}
+    assert {q: got.get(q) for q in want} == want
