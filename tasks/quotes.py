@@ -430,8 +430,8 @@ def _relative_source(doc: Doc, open_tok: int) -> _Attribution | None:
     (the small French model parses the mark as a word of the clause)."""
     P = _lang(doc)
     k = open_tok - 1
-    while k > open_tok - 5 and k > 1 and doc[k].is_alpha and doc[k].is_lower and doc[k].lower_ != "qui":
-        k -= 1
+    while k > open_tok - 9 and k > 1 and doc[k].is_alpha and doc[k].is_lower and doc[k].lower_ != "qui":
+        k -= 1   # "qui espère une entrée en vigueur « … »"
     if k >= open_tok - 1 or doc[k].lower_ != "qui" or doc[k - 1].text != ",":
         return None
     head = doc[k - 2]

@@ -269,6 +269,8 @@ def test_french_incise_inside_the_marks_makes_two_quotes_of_its_speaker(fr_nlp):
     # The source of a relative clause is its antecedent, however the mark was parsed.
     ("La brasserie Ker Avel fermera son site de Morlaix en mars, a confirmé jeudi la direction, qui évoque "
      "« une hausse intenable du prix de l'orge ».", "une hausse intenable du prix de l'orge", "la direction"),
+    ("Le quai restera fermé aux ferries, a indiqué la préfecture maritime, qui prévoit une réouverture partielle du quai "
+     "« pas avant la fin du mois ».", "pas avant la fin du mois", "la préfecture maritime"),
     # "Selon X" beats the subject of a verb that only looks like a cue ("reprendre").
     ("Selon un proche du dossier, la vente pourrait reprendre « avant la fin de l'hiver, si les banques suivent ».",
      "avant la fin de l'hiver, si les banques suivent", "un proche du dossier"),
