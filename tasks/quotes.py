@@ -877,7 +877,7 @@ class _Mention:
     kind: str  # "person", "org", "group", "document" or "desc"
     head: str
     words: frozenset[str]
-    oblique_in: int = -1   # for a name inside a prepositional phrase, its sentence's first token
+    oblique_in: int = -1   # for a name in an object or a prepositional phrase, its sentence's first token
 
 
 class _Resolver:
@@ -936,7 +936,12 @@ class _Resolver:
             mention = self._describe(tok, s, e, remember=False)
             if mention.kind in ("desc", "group") and not (is_cue_subject or tok.lower_ in self.P.role_nouns):
                 continue
-            if tok.dep_ not in _SUBJ_DEPS and self._in_oblique(s):
+            role = tok
+            while role.dep_ in ("appos", "flat:name", "flat") and role.head is not role:
+                role = role.head   # "l'entraîneur Paul Moreau": the name stands where its title does
+            if tok.dep_ not in _SUBJ_DEPS and (self._in_oblique(s) or (
+                    self.P.varied_roles and role.dep_ in ("obj", "iobj", "obl", "obl:arg", "obl:mod", "nmod")
+                    and _mid_clause(self.doc, role.left_edge.i))):
                 mention.oblique_in = sent.start
             self._remember(mention)
             self.done[i] = (mention.resolved, mention.entity, _speaker_kind(mention, self.P))
@@ -999,7 +1004,8 @@ class _Resolver:
                 continue
             if cand.oblique_in >= 0:
                 # "X a annoncé …, battu par l'actuel maire, Y. « … », a-t-il déclaré": the subject of
-                # the sentence that named Y in a prepositional phrase, when compatible, is meant.
+                # the sentence that named Y as an object or in a prepositional phrase, when
+                # compatible, is meant (a subject the parse took for an object opens its clause).
                 subject = next((c for c in history[n + 1:] if c.tok >= cand.oblique_in and c.kind == "person"
                                 and c.oblique_in < 0 and self.gender.get(c.resolved, wanted) in (wanted, None)), None)
                 cand = subject or cand
@@ -1377,6 +1383,16 @@ def _core_end(head: Token, e: int) -> int:
 
 
 _NAME_TITLES = frozenset({"M.", "Mme", "Me", "Mlle", "Dr", "Pr"})
+
+
+def _mid_clause(doc: Doc, s: int) -> bool:
+    """Whether token s follows a verb of its own clause (an object, not a subject the parse got wrong)."""
+    for k in range(s - 1, max(-1, s - 12), -1):
+        if doc[k].text in _SENT_END or doc[k].is_space or doc[k].text in _ALL_MARKS or doc[k].text == ",":
+            return False
+        if doc[k].pos_ in ("VERB", "AUX"):
+            return True
+    return False
 
 
 def _named_after(doc: Doc, e: int, entities: list[dict[str, Any]]) -> dict[str, Any] | None:

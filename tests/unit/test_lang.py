@@ -388,11 +388,14 @@ FR_RESOLUTION = [
       "« Les hôpitaux ne peuvent plus absorber de nouvelles économies », a déploré l'Observatoire national des urgences hospitalières."],
      {"difficilement tenable au-delà de 2027": "Commission des comptes",
       "Les hôpitaux ne peuvent plus absorber de nouvelles économies": "Observatoire national des urgences hospitalières"}),
-    # il prefers the sentence's subject over a name in a prepositional phrase.
+    # il prefers the sentence's subject over a name in a prepositional phrase or an object.
     (["ANGERS (AFP) - L'ancien président du club, Gilles Marchetti, a racheté lundi le stade, vendu en 2019 "
       "par le conseil départemental, présidé alors par le sénateur, Jean Morand.",
       "« Ce stade revient enfin à ceux qui le font vivre », a-t-il déclaré."],
      {"Ce stade revient enfin à ceux qui le font vivre": "Gilles Marchetti"}),
+    (["NANTES (AFP) - Le maire de Nantes, Jean Lemaire, a reçu lundi soir l'entraîneur Paul Moreau à l'hôtel de ville.",
+      "« Nous voulons que le club reste à la Beaujoire », a-t-il déclaré à la sortie."],
+     {"Nous voulons que le club reste à la Beaujoire": "Jean Lemaire"}),   # the subject, not the object
     # A participle agreeing with a name gives its gender ("Interrogée …, Dominique Faure"): il skips her.
     (["TOURS (AFP) - Le délégué syndical, Claude Marin, a appelé lundi à la grève dans les trois dépôts de bus.",
       "Interrogée par l'AFP, Dominique Faure, conductrice depuis douze ans, a décrit des plannings « intenables ».",
