@@ -1029,8 +1029,9 @@ class _Resolver:
         words = []
         for tok in doc[e + 1:e + 7]:
             role = tok.lower_ in self.P.human_nouns or self.P.role(tok.lower_) in self.P.role_keys
-            if tok.is_punct or tok.is_space or (tok.pos_ in ("VERB", "AUX", "ADP", "SCONJ", "PRON") and not role):
-                break   # (a role word may be tagged as a participle: "délégué")
+            if tok.is_punct or tok.is_space or tok.pos_ == "CCONJ" or (
+                    tok.pos_ in ("VERB", "AUX", "ADP", "SCONJ", "PRON") and not role):
+                break   # (a role word may be tagged as a participle: "délégué"; ", et le maire" is another person)
             words.append(tok.lower_)
         return frozenset(w for w in words if w in self.P.human_nouns or self.P.role(w) in self.P.role_keys)
 
@@ -1109,6 +1110,24 @@ class _Resolver:
                 return cand
             fallback = fallback or cand
         return fallback
+
+    def _same_title(self, head: Token, s: int, e: int) -> _Mention | None:
+        """The latest person named with the title doc[s:e] repeats, its role and the nouns of
+        its complement: "la présidente de la collectivité" after "la présidente de la
+        Collectivité européenne d'Alsace, Brigitte Klinkert-Meyer"; None when no one was."""
+        doc = self.doc
+        complement = {t.lower_ for t in doc[head.i + 1:e] if t.pos_ in ("NOUN", "PROPN") and t.is_alpha}
+        if not complement:
+            return None
+        words: dict[str, set[str]] = {}
+        for m in self.history:
+            words.setdefault(m.resolved, set()).update(w.lower() for w in m.words)
+        role = self.P.role(head.lower_)
+        for cand in reversed(self.history):
+            seen = words[cand.resolved]
+            if cand.kind == "person" and role in {self.P.role(w) for w in seen} and complement <= seen:
+                return _Mention(head.i, doc[s:e].text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
+        return None
 
     def _titles_for(self, span) -> frozenset[str]:
         """The titles a generic role word or a periphrasis stands for (Profile.role_hypernyms),
@@ -1265,6 +1284,9 @@ class _Resolver:
                 and head.lower_ in self.P.document_nouns and _is_short_description(doc[s:e], head):
             # "l'étude", "le rapport": the text speaks as named, whatever text was described before.
             mention = _Mention(head.i, text, text, None, "document", head.lower_, words)
+        if mention is None and self.P.varied_roles and 4 < e - s <= 9 and doc[s].lower_ in self.P.definite \
+                and self._is_person_noun(head) and not any(t.pos_ in ("VERB", "AUX") for t in doc[s:e]):
+            mention = self._same_title(head, s, e)
         if mention is None and _is_short_description(doc[s:e], head):
             role = self.P.role(head.lower_)
             for cand in reversed(self.history):

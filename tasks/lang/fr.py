@@ -143,6 +143,7 @@ PROFILE = Profile(
     # The titles a generic word or a periphrasis stands for (keys and titles as Profile.role folds them).
     role_hypernyms={key: frozenset(titles.split()) for key, titles in {
         "magistrat": "procureur juge substitut", "syndicaliste": "délégué secrétaire représentant porte-parole",
+        "édile": "maire",
         "officier": "colonel capitaine commandant lieutenant général",
         "militaire": "colonel capitaine commandant lieutenant général adjudant sergent",
         "représentant de l'état": "préfet", "chef de l'état": "président", "chef du gouvernement": "premier",

@@ -396,6 +396,14 @@ FR_RESOLUTION = [
     (["NANTES (AFP) - Le maire de Nantes, Jean Lemaire, a reçu lundi soir l'entraîneur Paul Moreau à l'hôtel de ville.",
       "« Nous voulons que le club reste à la Beaujoire », a-t-il déclaré à la sortie."],
      {"Nous voulons que le club reste à la Beaujoire": "Jean Lemaire"}),   # the subject, not the object
+    # Two officials named together: "l'édile" is the mayor, a title repeated with its complement
+    # the person first named with it (", et le maire de Colmar" is no apposition of hers).
+    (["STRASBOURG (AFP) - La présidente de la Collectivité européenne d'Alsace, Brigitte Klinkert-Meyer, et le maire "
+      "de Colmar, Éric Straumann-Haas, ont signé jeudi un accord sur le financement du futur tram-train.",
+      "« C'est un jour historique pour le Haut-Rhin », s'est réjouie la présidente.",
+      "L'édile a salué de son côté « une victoire du bon sens ».",
+      "La présidente de la collectivité a précisé que les travaux débuteraient « au printemps 2028 »."],
+     {"une victoire du bon sens": "Éric Straumann-Haas", "au printemps 2028": "Brigitte Klinkert-Meyer"}),
     # A participle agreeing with a name gives its gender ("Interrogée …, Dominique Faure"): il skips her.
     (["TOURS (AFP) - Le délégué syndical, Claude Marin, a appelé lundi à la grève dans les trois dépôts de bus.",
       "Interrogée par l'AFP, Dominique Faure, conductrice depuis douze ans, a décrit des plannings « intenables ».",
