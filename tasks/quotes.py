@@ -1033,7 +1033,9 @@ class _Resolver:
                     tok.pos_ in ("VERB", "AUX", "ADP", "SCONJ", "PRON") and not role):
                 break   # (a role word may be tagged as a participle: "délégué"; ", et le maire" is another person)
             words.append(tok.lower_)
-        return frozenset(w for w in words if w in self.P.human_nouns or self.P.role(w) in self.P.role_keys)
+        if not any(w in self.P.human_nouns or self.P.role(w) in self.P.role_keys for w in words):
+            return frozenset()
+        return frozenset(w for w in words if w.isalpha())
 
     def _org_name(self, ent: dict[str, Any], s: int, e: int) -> str:
         """An organisation's name where French capitals stop before its end: NER cuts "le Haut
@@ -1057,8 +1059,10 @@ class _Resolver:
         return ent["norm"]
 
     def _title_before(self, s: int) -> frozenset[str]:
-        """The role words of a title that a name starting at token s stands in apposition to
-        ("la préfète de Seine-et-Marne, Odile Granger"), in languages with `varied_roles`."""
+        """The words of a title that a name starting at token s stands in apposition to ("la
+        préfète de Seine-et-Marne, Odile Granger"), in languages with `varied_roles`, when it
+        holds a role word: for "la préfète" or "la représentante de l'État" to find her, and "le
+        ministre de l'Intérieur" the minister named so."""
         doc = self.doc
         if not self.P.varied_roles or s < 2 or doc[s - 1].text != ",":
             return frozenset()
@@ -1068,7 +1072,9 @@ class _Resolver:
             if tok.is_punct or tok.is_space or tok.pos_ in ("VERB", "AUX"):
                 break
             words.append(tok.lower_)
-        return frozenset(w for w in words if w in self.P.human_nouns or self.P.role(w) in self.P.role_keys)
+        if not any(w in self.P.human_nouns or self.P.role(w) in self.P.role_keys for w in words):
+            return frozenset()
+        return frozenset(w for w in words if w.isalpha())
 
     def _is_person_noun(self, tok: Token) -> bool:
         return self._is_person_noun_word(tok.lower_)
@@ -1171,14 +1177,22 @@ class _Resolver:
 
     def _surname_of(self, s: int, e: int) -> _Mention | None:
         """The person named in full earlier whose surname doc[s:e] is, a title before it
-        dropped: a surname of several words ("Le Bihan", "M. de La Roche", "du Mesnil"); else
-        None. Only capitalized words, particles and hyphens make such a phrase."""
+        dropped: a surname of several words ("Le Bihan", "M. de La Roche", "du Mesnil"), or
+        of one after a title ("le Dr Lacombe"); else None. Only capitalized words, particles
+        and hyphens make such a surname."""
         doc = self.doc
-        if doc[s].text in _NAME_TITLES:
-            s += 1
+
+        def title(tok: Token) -> bool:
+            return tok.text in _NAME_TITLES or (tok.is_lower and self._is_person_noun(tok))
+
+        titled = False
+        if s < e - 2 and doc[s].lower_ in self.P.definite and title(doc[s + 1]):
+            s += 1   # "le Dr Lacombe", "le colonel Susini"
+        while s < e - 1 and title(doc[s]):
+            s, titled = s + 1, True
         span = doc[s:e]
         particles = self.P.of_words | {"le", "la"}
-        if len(span) < 2 or not span[-1].text[:1].isupper() or not all(
+        if len(span) < 2 - titled or not span[-1].text[:1].isupper() or not all(
                 (t.is_alpha and t.text[:1].isupper()) or t.lower_ in particles or t.text in "-‐" for t in span):
             return None
         words = span.text.split()
@@ -1190,6 +1204,8 @@ class _Resolver:
         if m is None or not m.group(0)[:1].isupper() or m.start() >= doc[s].idx:
             return None
         name = m.group(0)
+        if name.split()[0] in _NAME_TITLES:
+            name = name.split(" ", 1)[1]   # "Dr Sophie Lacombe"
         return _Mention(span[-1].i, span.text, name, name, "person", span[-1].lower_, frozenset(name.lower().split()))
 
     def _name_after(self, e: int) -> dict[str, Any] | None:

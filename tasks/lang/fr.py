@@ -169,7 +169,7 @@ PROFILE = Profile(
         ministre porte-parole président présidente maire préfet préfète directeur directrice
         responsable syndicaliste avocat avocate procureur procureure juge témoin habitant habitante
         militant militante expert experte chercheur chercheuse économiste analyste député députée
-        sénateur sénatrice secrétaire chef dirigeant dirigeante patron patronne médecin infirmier
+        sénateur sénatrice secrétaire chef cheffe dirigeant dirigeante patron patronne médecin infirmier
         infirmière enseignant enseignante agriculteur agricultrice élu élue conseiller conseillère
         adjoint adjointe commissaire général colonel capitaine entraîneur joueur joueuse source
         diplomate négociateur négociatrice ambassadeur ambassadrice gouverneur policier gendarme

@@ -404,6 +404,16 @@ FR_RESOLUTION = [
       "L'édile a salué de son côté « une victoire du bon sens ».",
       "La présidente de la collectivité a précisé que les travaux débuteraient « au printemps 2028 »."],
      {"une victoire du bon sens": "Éric Straumann-Haas", "au printemps 2028": "Brigitte Klinkert-Meyer"}),
+    # A title with its complement, the name given after it as an object; a surname after "le Dr".
+    (["AJACCIO (AFP) - Le président du conseil exécutif de Corse, Jean-Baptiste Orsoni, a rencontré mardi à Paris "
+      "le ministre de l'Intérieur, Pierre-Yves Le Gall.",
+      "Le ministre de l'Intérieur a évoqué « une rencontre franche et utile ». « Nous nous reverrons en janvier », a-t-il indiqué."],
+     {"une rencontre franche et utile": "Pierre-Yves Le Gall", "Nous nous reverrons en janvier": "Pierre-Yves Le Gall"}),
+    (["BORDEAUX (AFP) - La directrice du CHU, Marie-Hélène Castaing, et la cheffe du service des urgences, Dr Sophie "
+      "Lacombe, ont présenté lundi un plan contre l'attente aux urgences.",
+      "La cheffe de service a nuancé : « Sans recrutements, ce plan restera sur le papier. »",
+      "« Je reste prudente », a conclu le Dr Lacombe."],
+     {"Sans recrutements, ce plan restera sur le papier.": "Sophie Lacombe", "Je reste prudente": "Sophie Lacombe"}),
     # A participle agreeing with a name gives its gender ("Interrogée …, Dominique Faure"): il skips her.
     (["TOURS (AFP) - Le délégué syndical, Claude Marin, a appelé lundi à la grève dans les trois dépôts de bus.",
       "Interrogée par l'AFP, Dominique Faure, conductrice depuis douze ans, a décrit des plannings « intenables ».",
