@@ -911,6 +911,12 @@ class _Resolver:
             # "Pour Léa Moreau, …" at a sentence's start gives a source all the same.
             named = {i for i in named if i == 0 or doc[i - 1].pos_ != "ADP"
                      or _according_initial_at(doc, i - 1) or _according_at(doc, i - 1)}
+            # "l'école Jules-Ferry", "la rue Jean-Jaurès": a place named after a person, hyphenated
+            # after a common noun, is no one who speaks.
+            places = {index.at(ent["start_char"]).i for ent in entities
+                      if " " not in ent["text"] and "-" in ent["text"]}
+            named = {i for i in named if not (i in places and i > 0 and doc[i - 1].is_lower
+                                              and doc[i - 1].pos_ == "NOUN" and not self._is_person_noun(doc[i - 1]))}
             self.pending = sorted(set(self.pending) | named)
         self.cursor = 0
 
@@ -1800,6 +1806,9 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             opens_sentence=after_sentence and not label_like and not _starts_lower(quote))
         if attr is None:
             attr = _attribution_before(doc, open_tok, para_lo_tok)
+        if attr is None and prefix == "" and para_lo_tok > 1:
+            # "X a reconnu des années de retard :" closing the previous paragraph, the quote opening this one
+            attr = _attribution_before(doc, open_tok, _paragraph_token_start(doc, para_lo_tok - 1))
         if attr is None and (after_sentence or prefix.endswith(":")):
             attr = _attribution_colon(doc, open_tok)
         if attr is None and not label_like:

@@ -414,6 +414,12 @@ FR_RESOLUTION = [
       "La cheffe de service a nuancé : « Sans recrutements, ce plan restera sur le papier. »",
       "« Je reste prudente », a conclu le Dr Lacombe."],
      {"Sans recrutements, ce plan restera sur le papier.": "Sophie Lacombe", "Je reste prudente": "Sophie Lacombe"}),
+    # A cue clause ending its paragraph with a colon, the quote opening the next one; a school
+    # named after a person is no one who speaks.
+    (["PAU (AFP) - Le maire de Pau, Jean-Marc Lassalle, a inauguré lundi le nouveau gymnase du quartier Saragosse.",
+      "Devant les élèves du collège Marguerite-Laborde, l'élu a reconnu un chantier trop long :",
+      "« Trois ans de travaux, c'est deux de trop. Je m'en excuse auprès des familles. »"],
+     {"Trois ans de travaux, c'est deux de trop. Je m'en excuse auprès des familles.": "Jean-Marc Lassalle"}),
     # A participle agreeing with a name gives its gender ("Interrogée …, Dominique Faure"): il skips her.
     (["TOURS (AFP) - Le délégué syndical, Claude Marin, a appelé lundi à la grève dans les trois dépôts de bus.",
       "Interrogée par l'AFP, Dominique Faure, conductrice depuis douze ans, a décrit des plannings « intenables ».",
