@@ -471,7 +471,7 @@ def _opening_subject(doc: Doc, open_tok: int) -> _Attribution | None:
         e += 1
     while e > head.i + 1 and doc[e - 1].pos_ in ("ADP", "DET"):
         e -= 1
-    if e == open_tok and e > head.i + 1 and doc[e - 1].pos_ == "ADJ":
+    if (e == open_tok or doc[e].text == ":") and e > head.i + 1 and doc[e - 1].pos_ == "ADJ":
         e -= 1   # no word left for the verb: the last "adjective" is it ("la direction invoque « … »")
     k = e
     if k < open_tok and doc[k].text == ",":   # an apposition or a relative clause
@@ -616,6 +616,18 @@ def _attribution_colon(doc: Doc, open_tok: int) -> _Attribution | None:
             attr = _opening_subject(doc, open_tok)
             return None if attr is None else _Attribution(attr.speaker_start, attr.speaker_end, ":", "before")
         return None
+    if _lang(doc).varied_roles:
+        # "La directrice du festival conteste : « … »", "M. Van Acker, lui, reste amer : « … »": the
+        # source opening the sentence, whatever its verb.
+        P = _lang(doc)
+        verb = next(t for t in pre if t.pos_ in ("VERB", "AUX"))
+        end = next((t.i for t in doc[start:verb.i] if t.text == ","), verb.i)
+        phrase = doc[start:end]
+        head = next((t for t in phrase if t.ent_type_ == P.person or (t.pos_ in ("NOUN", "PROPN") and _source_like(t, P))),
+                    None)
+        if head is not None and head.lower_ not in P.document_nouns and not any(
+                t.pos_ in ("VERB", "AUX", "ADP") and t.lower_ not in P.of_words or t.text in _ALL_MARKS for t in phrase):
+            return _Attribution(start, end, _guess_lemma(verb), "before")
     last = next((t for t in reversed(pre) if t.pos_ in ("NOUN", "PROPN")), None)
     if last is None or last.i < colon - 3:
         return None

@@ -266,6 +266,11 @@ def test_french_incise_inside_the_marks_makes_two_quotes_of_its_speaker(fr_nlp):
      "une baisse durable des commandes", "la direction"),
     ("Un pompier du centre de secours, qui a requis l'anonymat, raconte des interventions « à deux au lieu de quatre ».",
      "à deux au lieu de quatre", "Un pompier du centre de secours"),
+    # A colon after the opening source's clause, whatever its verb (or a verb tagged adjective).
+    ("M. Van Acker, lui, reste amer : « Trente ans de travail pour en arriver là. »",
+     "Trente ans de travail pour en arriver là.", "M. Van Acker"),
+    ("La gérante du camping proteste : « Personne ne nous a prévenus de la fermeture. »",
+     "Personne ne nous a prévenus de la fermeture.", "La gérante du camping"),
     # The source of a relative clause is its antecedent, however the mark was parsed.
     ("La brasserie Ker Avel fermera son site de Morlaix en mars, a confirmé jeudi la direction, qui évoque "
      "« une hausse intenable du prix de l'orge ».", "une hausse intenable du prix de l'orge", "la direction"),
