@@ -1085,10 +1085,11 @@ class _Resolver:
         if not self.P.varied_roles or s < 2 or doc[s - 1].text != ",":
             return frozenset()
         words = []
-        for k in range(s - 2, max(-1, s - 10), -1):
+        for k in range(s - 2, max(-1, s - 12), -1):
             tok = doc[k]
-            if tok.is_punct or tok.is_space or tok.pos_ in ("VERB", "AUX"):
-                break
+            if (tok.is_punct and not (tok.text in "-‐" and not tok.whitespace_)) or tok.is_space \
+                    or tok.pos_ in ("VERB", "AUX"):
+                break   # (the hyphen of "Deux-Sèvres" is no boundary)
             words.append(tok.lower_)
         if not any(w in self.P.human_nouns or self.P.role(w) in self.P.role_keys for w in words):
             return frozenset()
@@ -1130,8 +1131,8 @@ class _Resolver:
             if gender and known and known != gender:
                 continue
             roles = {self.P.role(w) for w in words[cand.resolved]} & self.P.role_keys
-            if not titles or roles & titles or not (roles or strict):
-                return cand
+            if not titles or roles & titles or not (roles or strict) or words[cand.resolved] & self.P.counterpart_roles:
+                return cand   # ("son homologue" holds the title of whom it is the counterpart)
             fallback = fallback or cand
         return fallback
 

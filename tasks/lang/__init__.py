@@ -46,6 +46,8 @@ class Profile:
     labels of clauses that a description sheds when it becomes a later source's name ("a man
     who saw his doctor" -> "a man"; French copy keeps "qui a requis l'anonymat"). `periphrases`:
     whole phrases (lower case) that stand for the person just named ("le chef de l'état").
+    `counterpart_roles`: words naming a person by another's role ("son homologue"): that person
+    holds whatever title role_hypernyms asks for.
     `documents_as_written`: a short description of a document ("l'étude") is its resolved
     speaker as written, not the document described earlier ("une étude publiée jeudi par …"),
     as the French gold set annotates it (the English sets resolve "the report" back).
@@ -93,6 +95,7 @@ class Profile:
     periphrases: frozenset[str] = frozenset()
     role_hypernyms: dict[str, frozenset[str]] = field(default_factory=dict)
     documents_as_written: bool = False
+    counterpart_roles: frozenset[str] = frozenset()
 
     @property
     def role_nouns(self) -> frozenset[str]:

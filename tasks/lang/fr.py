@@ -140,6 +140,7 @@ PROFILE = Profile(
                            "la cheffe du gouvernement", "le locataire de l'élysée", "le locataire de matignon",
                            "le représentant de l'état", "la représentante de l'état"}),
     documents_as_written=True,
+    counterpart_roles=frozenset({"homologue", "homologues"}),
     # The titles a generic word or a periphrasis stands for (keys and titles as Profile.role folds them).
     role_hypernyms={key: frozenset(titles.split()) for key, titles in {
         "magistrat": "procureur juge substitut", "syndicaliste": "délégué secrétaire représentant porte-parole",
@@ -177,7 +178,7 @@ PROFILE = Profile(
         élu élue édile cinéaste réalisateur réalisatrice technicien défenseur attaquant
         gouverneur gouverneure mairesse rapporteur rapporteure délégué déléguée stratégiste
         gérant gérante patron chanteur chanteuse comédien comédienne épidémiologiste
-        prévisionniste rescapé rescapée neveu nièce fils fille
+        prévisionniste rescapé rescapée neveu nièce fils fille représentant représentante homologue
         """.split()),
     institution_nouns=frozenset("""
         ministère gouvernement préfecture mairie entreprise société groupe syndicat association

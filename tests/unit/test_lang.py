@@ -425,6 +425,15 @@ FR_RESOLUTION = [
       "Devant les élèves du collège Marguerite-Laborde, l'élu a reconnu un chantier trop long :",
       "« Trois ans de travaux, c'est deux de trop. Je m'en excuse auprès des familles. »"],
      {"Trois ans de travaux, c'est deux de trop. Je m'en excuse auprès des familles.": "Jean-Marc Lassalle"}),
+    # "Son homologue" holds the other's title (the latest "syndicaliste"); "représentant" is a
+    # source; a title with a hyphenated place ("des Côtes-d'Armor") before the name it gives.
+    (["SAINT-BRIEUC (AFP) - Le secrétaire général du syndicat des marins, Yann Guillou, a appelé jeudi à la grève.",
+      "Son homologue de la fédération des dockers, Erwan Le Roux, dénonce « une réforme bâclée et dangereuse ».",
+      "« Personne ne nous a consultés », estime le syndicaliste.",
+      "Les deux hommes ont été reçus mardi par le préfet des Côtes-d'Armor, Louis Bernier.",
+      "Le représentant de l'État a promis une réponse « avant la fin du mois »."],
+     {"une réforme bâclée et dangereuse": "Erwan Le Roux", "Personne ne nous a consultés": "Erwan Le Roux",
+      "avant la fin du mois": "Louis Bernier"}),
     # A participle agreeing with a name gives its gender ("Interrogée …, Dominique Faure"): il skips her.
     (["TOURS (AFP) - Le délégué syndical, Claude Marin, a appelé lundi à la grève dans les trois dépôts de bus.",
       "Interrogée par l'AFP, Dominique Faure, conductrice depuis douze ans, a décrit des plannings « intenables ».",
