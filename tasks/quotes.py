@@ -457,12 +457,14 @@ def _opening_subject(doc: Doc, open_tok: int) -> _Attribution | None:
     start = next((k + 1 for k in range(open_tok - 1, lo - 1, -1)
                   if doc[k].text in _SENT_END or doc[k].text in _ALL_MARKS), lo)
     i = start
-    if i < open_tok and doc[i].pos_ not in ("DET", "PROPN", "PRON", "NOUN"):
+    if i < open_tok and doc[i].pos_ not in ("DET", "PROPN", "PRON", "NOUN") and doc[i].ent_type_ != P.person:
         comma = next((k for k in range(i, min(open_tok, i + 10)) if doc[k].text == ","), None)
         if comma is None:
             return None
         i = comma + 1
-    head = next((doc[k] for k in range(i, min(open_tok, i + 4)) if doc[k].pos_ in ("NOUN", "PROPN", "PRON")), None)
+    # (a first name the tagger could not place is still a name: "Léna" tagged X)
+    head = next((doc[k] for k in range(i, min(open_tok, i + 4))
+                 if doc[k].pos_ in ("NOUN", "PROPN", "PRON") or doc[k].ent_type_ == P.person), None)
     if head is None or any(doc[k].pos_ not in ("DET", "ADJ") for k in range(i, head.i)) or not _source_like(head, P):
         return None
     e = head.i + 1
@@ -1828,6 +1830,13 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             attr = _attribution_governing(doc, first_tok, last_tok, open_tok, close_tok, para_lo_tok, limit)
         if attr is None and not after_sentence and not label_like:
             attr = _attribution_embedded(doc, first_tok, last_tok, open_tok, close_tok)
+        if attr is None and after_sentence and prefix and prefix[-1] in _SENT_END and _lang(doc).varied_roles \
+                and not _starts_lower(quote) and len(quote.split()) >= 3:
+            # "X compte repartir dès l'an prochain. « Le record, je le veux. »": the source that
+            # opens the sentence just before the quote, in its paragraph, speaks.
+            lead = _opening_subject(doc, index.at(para_start_char + len(prefix) - 1).i)
+            if lead is not None:
+                attr = _Attribution(lead.speaker_start, lead.speaker_end, "-", "before")
         if attr is None and not after_sentence:
             continue
         if attr is not None and not after_sentence and attr.pattern != "before" and label_like and len(quote.split()) < 2 \

@@ -271,6 +271,10 @@ def test_french_incise_inside_the_marks_makes_two_quotes_of_its_speaker(fr_nlp):
      "Trente ans de travail pour en arriver là.", "M. Van Acker"),
     ("La gérante du camping proteste : « Personne ne nous a prévenus de la fermeture. »",
      "Personne ne nous a prévenus de la fermeture.", "La gérante du camping"),
+    # A quote with no cue after a sentence of its paragraph: that sentence's source, not the previous quote's.
+    ("« Une course magnifique », a salué la détentrice du record, Ann Hollis.\n"
+     "Léna Ferracci compte repartir dès l'an prochain. « Le record, je le veux. »",
+     "Le record, je le veux.", "Léna Ferracci"),
     # The source of a relative clause is its antecedent, however the mark was parsed.
     ("La brasserie Ker Avel fermera son site de Morlaix en mars, a confirmé jeudi la direction, qui évoque "
      "« une hausse intenable du prix de l'orge ».", "une hausse intenable du prix de l'orge", "la direction"),
