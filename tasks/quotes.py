@@ -1339,6 +1339,10 @@ class _Resolver:
                                            titles=self._titles_for(doc[s:e]))
                 if cand is not None:
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
+            if mention is None and head.lower_ in self.P.company_nouns:
+                name = _company_named(doc, s)
+                if name is not None:   # "le groupe" after "le constructeur automobile Stellaris"
+                    mention = _Mention(head.i, text, name, name, "org", head.lower_, frozenset(name.lower().split()))
             if mention is None:
                 earlier = _earlier_description(doc, head, s, self.entities)
                 if earlier is not None:
@@ -1452,6 +1456,26 @@ def _mid_clause(doc: Doc, s: int) -> bool:
         if doc[k].pos_ in ("VERB", "AUX"):
             return True
     return False
+
+
+def _company_named(doc: Doc, before: int) -> str | None:
+    """The latest company named before token `before` by the shape "a company noun, its
+    lower-case modifiers, then the name": "le constructeur automobile Stellaris", "la société
+    grenobloise Hydrolia" (Profile.company_nouns); None when there is none."""
+    P = _lang(doc)
+    for tok in reversed(doc[:before]):
+        if tok.lower_ not in P.company_nouns or not tok.is_lower:
+            continue
+        j = tok.i + 1
+        while j < before and j < tok.i + 4 and doc[j].is_alpha and doc[j].is_lower \
+                and doc[j].pos_ not in ("ADP", "DET", "VERB", "AUX", "PRON", "CCONJ", "SCONJ"):
+            j += 1
+        k = j
+        while k < before and doc[k].text[:1].isupper() and (doc[k].is_alpha or doc[k].text in "-‐"):
+            k += 1
+        if k > j:
+            return doc[j:k].text
+    return None
 
 
 def _named_after(doc: Doc, e: int, entities: list[dict[str, Any]]) -> dict[str, Any] | None:

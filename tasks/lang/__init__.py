@@ -48,6 +48,9 @@ class Profile:
     whole phrases (lower case) that stand for the person just named ("le chef de l'état").
     `counterpart_roles`: words naming a person by another's role ("son homologue"): that person
     holds whatever title role_hypernyms asks for.
+    `company_nouns`: nouns that, as a short description with no earlier phrase of their own
+    ("le groupe", "l'entreprise"), refer to the latest company named after one of them
+    ("le constructeur automobile Stellaris").
     `documents_as_written`: a short description of a document ("l'étude") is its resolved
     speaker as written, not the document described earlier ("une étude publiée jeudi par …"),
     as the French gold set annotates it (the English sets resolve "the report" back).
@@ -96,6 +99,7 @@ class Profile:
     role_hypernyms: dict[str, frozenset[str]] = field(default_factory=dict)
     documents_as_written: bool = False
     counterpart_roles: frozenset[str] = frozenset()
+    company_nouns: frozenset[str] = frozenset()
 
     @property
     def role_nouns(self) -> frozenset[str]:

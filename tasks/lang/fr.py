@@ -141,6 +141,10 @@ PROFILE = Profile(
                            "le représentant de l'état", "la représentante de l'état"}),
     documents_as_written=True,
     counterpart_roles=frozenset({"homologue", "homologues"}),
+    company_nouns=frozenset("""
+        groupe entreprise société compagnie constructeur fabricant opérateur industriel laboratoire
+        enseigne distributeur équipementier avionneur brasseur assureur transporteur
+        """.split()),
     # The titles a generic word or a periphrasis stands for (keys and titles as Profile.role folds them).
     role_hypernyms={key: frozenset(titles.split()) for key, titles in {
         "magistrat": "procureur juge substitut", "syndicaliste": "délégué secrétaire représentant porte-parole",

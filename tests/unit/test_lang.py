@@ -438,6 +438,12 @@ FR_RESOLUTION = [
       "Le représentant de l'État a promis une réponse « avant la fin du mois »."],
      {"une réforme bâclée et dangereuse": "Erwan Le Roux", "Personne ne nous a consultés": "Erwan Le Roux",
       "avant la fin du mois": "Louis Bernier"}),
+    # "l'entreprise" is the company named after a company noun ("la société grenobloise Hydrolia").
+    (["GRENOBLE (AFP) - La société grenobloise Hydrolia, spécialisée dans les électrolyseurs, a annoncé mardi une usine "
+      "de 300 salariés à Pont-de-Claix.",
+      "Le maire de Pont-de-Claix, Christophe Ferrari, s'est félicité d'une « excellente nouvelle pour le bassin d'emploi ».",
+      "Selon l'entreprise, la production doit démarrer « à l'été 2028 »."],
+     {"à l'été 2028": "Hydrolia"}),
     # A participle agreeing with a name gives its gender ("Interrogée …, Dominique Faure"): il skips her.
     (["TOURS (AFP) - Le délégué syndical, Claude Marin, a appelé lundi à la grève dans les trois dépôts de bus.",
       "Interrogée par l'AFP, Dominique Faure, conductrice depuis douze ans, a décrit des plannings « intenables ».",
