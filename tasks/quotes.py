@@ -1041,8 +1041,9 @@ class _Resolver:
         return max(i, 1)
 
     def _apposition_words(self, e: int) -> frozenset[str]:
-        """The role words of an apposition after a name ending at token e ("Rachid Benali,
-        délégué CGT", "Marc Delorme, analyste chez …"), so that "le délégué" refers back to him."""
+        """The words of an apposition after a name ending at token e that holds a role word
+        ("Rachid Benali, délégué CGT", "Marc Delorme, analyste chez …"), so that "le délégué"
+        refers back to him."""
         doc = self.doc
         if e >= len(doc) - 1 or doc[e].text != "," or not doc[e + 1].is_lower:
             return frozenset()
