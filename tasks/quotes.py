@@ -580,7 +580,11 @@ def _attribution_cue_before(doc: Doc, open_tok: int) -> _Attribution | None:
 def _leading_phrase(doc: Doc, lo: int, verb: int) -> Token | None:
     """The head of a verbless phrase opening a paragraph before its verb ("Son avocat, Me Paul
     Rinaldi, a dénoncé"), up to the first comma; None when a verb or mark stands in between."""
-    end = next((k for k in range(lo, verb) if doc[k].text == ","), verb)
+    end = next((k for k in range(lo, verb) if doc[k].text == ","), None)
+    if end is None:
+        end = verb
+        while end > lo and doc[end - 1].pos_ in ("AUX", "ADV"):
+            end -= 1   # "Mme X a toutefois averti": the auxiliary and adverbs of the verb
     span = doc[lo:end]
     if not len(span) or any(t.pos_ in ("VERB", "AUX") or t.text in _ALL_MARKS for t in span):
         return None
@@ -1311,7 +1315,9 @@ class _Resolver:
             mention = self._full_name(head)
         if mention is None and self.P.varied_roles and e - s > 1:
             mention = self._surname_of(s, e)
-        if mention is None and doc[s:e].text.lower().replace("’", "'") in self.P.periphrases:
+        phrase = doc[s:e].text.lower().replace("’", "'")
+        if mention is None and any(phrase == p or phrase.startswith(p + " ") for p in self.P.periphrases):
+            # (also with a qualifier after it: "la cheffe du gouvernement québécois")
             # "le chef de l'État": the president just named; "la représentante de l'État": the préfète
             mention = self._latest_person(_opener_gender(text, self.P), titles=self._titles_for(doc[s:e]),
                                           strict=True)

@@ -275,6 +275,9 @@ def test_french_incise_inside_the_marks_makes_two_quotes_of_its_speaker(fr_nlp):
     ("« Une course magnifique », a salué la détentrice du record, Ann Hollis.\n"
      "Léna Ferracci compte repartir dès l'an prochain. « Le record, je le veux. »",
      "Le record, je le veux.", "Léna Ferracci"),
+    # The auxiliary and an adverb between the opening name and its verb of saying.
+    ("Mme Laroche-Tremblay a toutefois averti que l'effort serait « douloureux pour les finances publiques ».",
+     "douloureux pour les finances publiques", "Mme Laroche-Tremblay"),
     # The source of a relative clause is its antecedent, however the mark was parsed.
     ("La brasserie Ker Avel fermera son site de Morlaix en mars, a confirmé jeudi la direction, qui évoque "
      "« une hausse intenable du prix de l'orge ».", "une hausse intenable du prix de l'orge", "la direction"),
@@ -444,6 +447,14 @@ FR_RESOLUTION = [
       "Le maire de Pont-de-Claix, Christophe Ferrari, s'est félicité d'une « excellente nouvelle pour le bassin d'emploi ».",
       "Selon l'entreprise, la production doit démarrer « à l'été 2028 »."],
      {"à l'été 2028": "Hydrolia"}),
+    # A periphrasis with a qualifier after it; "Mme X a toutefois averti que … « … »" (the
+    # auxiliary and adverb between the name and its verb).
+    (["MONTRÉAL (AFP) - La Première ministre du Québec, Geneviève Laroche-Tremblay, et le maire de Montréal, "
+      "Olivier Beaulieu, ont présenté lundi un plan commun contre la crise du logement.",
+      "« Nous construirons 20.000 logements sociaux en cinq ans », a promis la cheffe du gouvernement québécois.",
+      "Mme Laroche-Tremblay a toutefois averti que l'effort serait « douloureux pour les finances publiques »."],
+     {"Nous construirons 20.000 logements sociaux en cinq ans": "Geneviève Laroche-Tremblay",
+      "douloureux pour les finances publiques": "Geneviève Laroche-Tremblay"}),
     # A participle agreeing with a name gives its gender ("Interrogée …, Dominique Faure"): il skips her.
     (["TOURS (AFP) - Le délégué syndical, Claude Marin, a appelé lundi à la grève dans les trois dépôts de bus.",
       "Interrogée par l'AFP, Dominique Faure, conductrice depuis douze ans, a décrit des plannings « intenables ».",
