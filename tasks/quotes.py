@@ -1245,8 +1245,9 @@ class _Resolver:
         text = doc[s:e].text.strip()
         words = frozenset(t.lower_ for t in doc[s:e])
         ent = self._entity_for(head)
-        if ent is not None and any(w in self.P.human_nouns for w in ent["text"].split() if w.islower()):
-            ent = None   # a title NER took for a name ("Premier ministre")
+        if ent is not None and (any(w in self.P.human_nouns for w in ent["text"].split() if w.islower())
+                                or ent["text"] in _NAME_TITLES):
+            ent = None   # a title NER took for a name ("Premier ministre", "M." alone)
         if head.lower_ in self.P.human_nouns and (ent is None or _std(ent) != "PERSON"):
             # "le ministre de l'Intérieur, Jean Dumont": the person in apposition, not the title
             # the small model took for an organisation.

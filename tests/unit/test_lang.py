@@ -455,6 +455,11 @@ FR_RESOLUTION = [
       "Mme Laroche-Tremblay a toutefois averti que l'effort serait « douloureux pour les finances publiques »."],
      {"Nous construirons 20.000 logements sociaux en cinq ans": "Geneviève Laroche-Tremblay",
       "douloureux pour les finances publiques": "Geneviève Laroche-Tremblay"}),
+    # "M." that NER tagged a name of its own: the surname after it gives the person.
+    (["BORDEAUX (AFP) - Le président des Girondins, Frédéric Lacaze, et l'entraîneur Stéphane Moulin-Roux ont tenu "
+      "mardi une conférence de presse commune après la relégation du club.",
+      "« C'est un échec collectif, et j'en prends ma part », a reconnu M. Lacaze."],
+     {"C'est un échec collectif, et j'en prends ma part": "Frédéric Lacaze"}),
     # A participle agreeing with a name gives its gender ("Interrogée …, Dominique Faure"): il skips her.
     (["TOURS (AFP) - Le délégué syndical, Claude Marin, a appelé lundi à la grève dans les trois dépôts de bus.",
       "Interrogée par l'AFP, Dominique Faure, conductrice depuis douze ans, a décrit des plannings « intenables ».",
