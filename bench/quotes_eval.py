@@ -12,7 +12,9 @@ The fictional set (tests/fixtures/quotes/) has splits dev, heldout, heldout2; th
 (tests/fixtures/quotes/real/, real article bodies from the Scrapinghub benchmark) has tune,
 heldout and fresh (added later, annotated before any run, direct and partial quotes only).
 The French set (tests/fixtures/quotes/fr/, fictional AFP-style copy in French) has tune and
-heldout, drawn once by fr/split.json before any tuning (--split-french, do not re-run); it is
+heldout, drawn once by fr/split.json before any tuning (--split-french, do not re-run), and the
+later tuning copy tune2 (articles2.txt) and tune3 (articles3.txt, whose @@ lines add a fifth
+field, the speaker_kind, scored as spk_kind); it is
 analysed by the French model, the others by the English one. Direct and partial quotes are
 scored together ("quotes"); on the real set reported speech is scored separately ("indirect")
 against predictions of kind "indirect", with the same matching rule, except on the splits in NO_INDIRECT_SPLITS, whose reported speech was not
@@ -63,6 +65,9 @@ SPLIT_SEED = 14
 FRENCH = FIXTURES / "fr"
 FR_ARTICLES = FRENCH / "articles.txt"
 FR_ARTICLES2 = FRENCH / "articles2.txt"   # written later as more tuning copy (split tune2)
+FR_ARTICLES3 = FRENCH / "articles3.txt"   # speaker-resolution shapes, first run recorded (split tune3)
+FR_SOURCES = (FR_ARTICLES, FR_ARTICLES2, FR_ARTICLES3)
+FR_SPLITS = ("tune", "heldout", "tune2", "tune3")
 FR_SPLIT = FRENCH / "split.json"
 FR_GOLD = FRENCH / "gold.jsonl"
 FR_SPLIT_SEED = 17
@@ -116,9 +121,11 @@ def parse_source(path: Path, split: str) -> list[dict]:
         quotes = []
         for (s, e), note in zip(spans, notes):
             fields = [f.strip() for f in note.split("|")]
-            if len(fields) != 4:
-                raise GoldFormatError(f"{art_id}: expected 4 fields in @@ line {note!r}")
-            speaker, resolved, cue, kind = fields
+            if len(fields) not in (4, 5):
+                raise GoldFormatError(f"{art_id}: expected 4 or 5 fields in @@ line {note!r}")
+            speaker, resolved, cue, kind = fields[:4]
+            if len(fields) == 5 and fields[4] not in _SPEAKER_KINDS:
+                raise GoldFormatError(f"{art_id}: bad speaker_kind {fields[4]!r}")
             quote = text[s:e]
             if quote != quote.strip() or not quote:
                 raise GoldFormatError(f"{art_id}: quote span has outer whitespace: {quote!r}")
@@ -135,6 +142,7 @@ def parse_source(path: Path, split: str) -> list[dict]:
                     "speaker_resolved": None if resolved == "-" else resolved,
                     "cue": cue,
                     "kind": kind,
+                    **({"speaker_kind": fields[4]} if len(fields) == 5 else {}),
                 }
             )
         records.append({"id": art_id, "split": split, "text": text, "quotes": quotes})
@@ -229,8 +237,8 @@ def build_gold() -> list[dict]:
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
     if FR_ARTICLES.exists():
         split = json.loads(FR_SPLIT.read_text(encoding="utf-8"))
-        by_id = {i: name for name in ("tune", "heldout", "tune2") for i in split.get(name, ())}
-        french = [r for path in (FR_ARTICLES, FR_ARTICLES2) if path.exists() for r in parse_source(path, "")]
+        by_id = {i: name for name in FR_SPLITS for i in split.get(name, ())}
+        french = [r for path in FR_SOURCES if path.exists() for r in parse_source(path, "")]
         missing = [r["id"] for r in french if r["id"] not in by_id]
         if missing:
             raise GoldFormatError(f"French articles without a split in {FR_SPLIT.name}: {missing}")
@@ -540,7 +548,7 @@ def main(argv: list[str] | None = None) -> int:
     metrics = evaluate(records, nlps, frozenset(args.errors or ()))
     print(f"\n{'set':9} {'split':8} {'task':8} {'arts':>4} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6} "
           f"{'spk_res':>8} {'spk_wr':>7} {'spk_kind':>8}")
-    order = {s: i for i, s in enumerate(("dev", "tune", "heldout", "heldout2", "fresh", "all"))}
+    order = {s: i for i, s in enumerate(("dev", "tune", "tune2", "tune3", "heldout", "heldout2", "fresh", "all"))}
     for key in sorted(metrics, key=lambda k: (k[0], k[2] != "quotes", order.get(k[1], 99))):
         m = metrics[key]
         kind = "" if m["speaker_kind_acc"] is None else f"{m['speaker_kind_acc']:8.3f}"

@@ -46,6 +46,18 @@ class Profile:
     labels of clauses that a description sheds when it becomes a later source's name ("a man
     who saw his doctor" -> "a man"; French copy keeps "qui a requis l'anonymat"). `periphrases`:
     whole phrases (lower case) that stand for the person just named ("le chef de l'état").
+    `counterpart_roles`: words naming a person by another's role ("son homologue"): that person
+    holds whatever title role_hypernyms asks for.
+    `company_nouns`: nouns that, as a short description with no earlier phrase of their own
+    ("le groupe", "l'entreprise"), refer to the latest company named after one of them
+    ("le constructeur automobile Stellaris").
+    `documents_as_written`: a short description of a document ("l'étude") is its resolved
+    speaker as written, not the document described earlier ("une étude publiée jeudi par …"),
+    as the French gold set annotates it (the English sets resolve "the report" back).
+    `role_hypernyms`: a generic role word or a periphrasis (without its determiner, the first
+    word's gender folded by `role`) -> the titles, so folded, it stands for ("magistrat" ->
+    procureur, juge; "représentant de l'état" -> préfet): it refers back to the latest person
+    named with one of them before any other.
     The words of wrapper lines are the language's Wording (WORDINGS), not its profile.
     """
 
@@ -84,6 +96,10 @@ class Profile:
     anaphoric_roles: frozenset[str] = frozenset()
     clause_deps: frozenset[str] = frozenset()
     periphrases: frozenset[str] = frozenset()
+    role_hypernyms: dict[str, frozenset[str]] = field(default_factory=dict)
+    documents_as_written: bool = False
+    counterpart_roles: frozenset[str] = frozenset()
+    company_nouns: frozenset[str] = frozenset()
 
     @property
     def role_nouns(self) -> frozenset[str]:

@@ -127,16 +127,33 @@ PROFILE = Profile(
                    "était", "fait", "faisait", "font"}),
     reflexive=frozenset({"s'", "s’", "se"}),
     according_initial=(("pour",),),
-    gender_suffixes=(("trice", "teur"), ("euse", "eur"), ("ère", "er"), ("enne", "en"), ("onne", "on"), ("e", "")),
+    gender_suffixes=(("trice", "teur"), ("euse", "eur"), ("ère", "er"), ("ète", "et"), ("enne", "en"), ("onne", "on"),
+                     ("e", "")),
     varied_roles=True,
     # Words French copy uses to refer back to a person already named with a more precise title.
     anaphoric_roles=frozenset("""
         élu élue édile responsable dirigeant dirigeante chercheur chercheuse scientifique spécialiste
         intéressé intéressée cinéaste artiste technicien sportif sportive militaire officier
-        champion championne
+        champion championne magistrat magistrate syndicaliste défenseur agriculteur agricultrice
         """.split()),
     periphrases=frozenset({"le chef de l'état", "la cheffe de l'état", "le chef du gouvernement",
-                           "la cheffe du gouvernement", "le locataire de l'élysée", "le locataire de matignon"}),
+                           "la cheffe du gouvernement", "le locataire de l'élysée", "le locataire de matignon",
+                           "le représentant de l'état", "la représentante de l'état"}),
+    documents_as_written=True,
+    counterpart_roles=frozenset({"homologue", "homologues"}),
+    company_nouns=frozenset("""
+        groupe entreprise société compagnie constructeur fabricant opérateur industriel laboratoire
+        enseigne distributeur équipementier avionneur brasseur assureur transporteur
+        """.split()),
+    # The titles a generic word or a periphrasis stands for (keys and titles as Profile.role folds them).
+    role_hypernyms={key: frozenset(titles.split()) for key, titles in {
+        "magistrat": "procureur juge substitut", "syndicaliste": "délégué secrétaire représentant porte-parole",
+        "édile": "maire",
+        "officier": "colonel capitaine commandant lieutenant général",
+        "militaire": "colonel capitaine commandant lieutenant général adjudant sergent",
+        "représentant de l'état": "préfet", "chef de l'état": "président", "chef du gouvernement": "premier",
+        "locataire de l'élysée": "président", "locataire de matignon": "premier",
+    }.items()},
     clitics={"-t": "", "-il": "il", "-elle": "elle", "-ils": "ils", "-elles": "elles", "-on": "on",
              "-t-il": "il", "-t-elle": "elle", "-t-on": "on", "t-il": "il", "t-elle": "elle"},
     according=(("selon",), ("d'", "après"), ("d’", "après"), ("d'après",), ("d’après",)),
@@ -157,7 +174,7 @@ PROFILE = Profile(
         ministre porte-parole président présidente maire préfet préfète directeur directrice
         responsable syndicaliste avocat avocate procureur procureure juge témoin habitant habitante
         militant militante expert experte chercheur chercheuse économiste analyste député députée
-        sénateur sénatrice secrétaire chef dirigeant dirigeante patron patronne médecin infirmier
+        sénateur sénatrice secrétaire chef cheffe dirigeant dirigeante patron patronne médecin infirmier
         infirmière enseignant enseignante agriculteur agricultrice élu élue conseiller conseillère
         adjoint adjointe commissaire général colonel capitaine entraîneur joueur joueuse source
         diplomate négociateur négociatrice ambassadeur ambassadrice gouverneur policier gendarme
@@ -165,7 +182,7 @@ PROFILE = Profile(
         élu élue édile cinéaste réalisateur réalisatrice technicien défenseur attaquant
         gouverneur gouverneure mairesse rapporteur rapporteure délégué déléguée stratégiste
         gérant gérante patron chanteur chanteuse comédien comédienne épidémiologiste
-        prévisionniste rescapé rescapée neveu nièce fils fille
+        prévisionniste rescapé rescapée neveu nièce fils fille représentant représentante homologue
         """.split()),
     institution_nouns=frozenset("""
         ministère gouvernement préfecture mairie entreprise société groupe syndicat association

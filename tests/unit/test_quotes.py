@@ -241,10 +241,10 @@ def test_gold_set_is_valid_and_in_sync_with_its_sources():
     fresh = [r for r in real if r["split"] == "fresh"]
     assert len(fresh) == 20 and all(q["kind"] != "indirect" for r in fresh for q in r["quotes"])
     french = [{k: v for k, v in r.items() if k not in ("set", "lang", "split")} for r in records if r["set"] == "french"]
-    assert french == [{k: v for k, v in r.items() if k != "split"} for path in (ev.FR_ARTICLES, ev.FR_ARTICLES2)
+    assert french == [{k: v for k, v in r.items() if k != "split"} for path in ev.FR_SOURCES
                       for r in ev.parse_source(path, "")], "fr/gold.jsonl is stale: run bench/quotes_eval.py --build-gold"
     split = json.loads(ev.FR_SPLIT.read_text(encoding="utf-8"))
-    assert sorted(split["tune"] + split["heldout"] + split["tune2"]) == sorted(r["id"] for r in french)
+    assert sorted(i for name in ev.FR_SPLITS for i in split[name]) == sorted(r["id"] for r in french)
     assert len(french) >= 30 and sum(len(r["quotes"]) for r in french) >= 90
 
 
