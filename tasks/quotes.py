@@ -542,6 +542,33 @@ def _leading_phrase(doc: Doc, lo: int, verb: int) -> Token | None:
     return nouns[0] if nouns else None
 
 
+_DASHES = frozenset({"–", "—", "―", "-", "--"})
+
+
+def _attribution_signed(doc: Doc, close_tok: int) -> _Attribution | None:
+    """A quote standing alone in its paragraph and signed on the next line, as readers' reviews
+    and letters are: “Great show, friendly staff.” / – Anna K. The signature is the line's
+    first few words after the dash, up to a comma or a bracket ("– Tom B., Leeds"); a line
+    with a verb is prose, not a signature."""
+    end = _paragraph_token_end(doc, close_tok + 1)
+    if any(not (t.is_punct or t.is_space) for t in doc[close_tok + 1:end]):
+        return None
+    k = end
+    while k < len(doc) and (doc[k].is_space or "\n" in doc[k].text):
+        k += 1
+    if k + 1 >= len(doc) or doc[k].text not in _DASHES:
+        return None
+    s = k + 1
+    line_end = _paragraph_token_end(doc, s)
+    e = next((j for j in range(s, line_end) if doc[j].text in {",", "(", "|", "/"}), line_end)
+    while e > s and doc[e - 1].is_space:
+        e -= 1
+    if not 0 < len(doc[s:e].text.split()) <= 4 or any(t.pos_ in ("VERB", "AUX") or t.text in _ALL_MARKS
+                                                      for t in doc[s:e]):
+        return None
+    return _Attribution(s, e, "sign", "after")
+
+
 def _attribution_colon(doc: Doc, open_tok: int) -> _Attribution | None:
     """A colon with no verb of saying before the quote: "Maria Lopez, The Tribune: “…”",
     "the mayor hit back in a string of posts: “…”", "which contains the following
@@ -1469,6 +1496,8 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             attr = _attribution_embedded(doc, first_tok, last_tok, open_tok, close_tok)
         if attr is None and not after_sentence:
             continue
+        if attr is None and prefix == "":
+            attr = _attribution_signed(doc, close_tok)
         if attr is not None and not after_sentence and attr.pattern != "before" and label_like and len(quote.split()) < 2 \
                 and judged is None:
             # A single quoted word mid-sentence is a scare quote or a name, even next to "said".
@@ -1495,6 +1524,8 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
         resolved, entity, mention_kind = (None, None, "unknown")
         if speaker is not None:
             resolved, entity, mention_kind = resolver.speaker(attr.speaker_start, attr.speaker_end)
+            if attr.cue == "sign":
+                resolved = speaker   # a signature is a name as its writer gives it ("Anna K.")
         if attr.pattern == "before":
             # X said: “…” — and the second half of “…,” X said, “but …”.
             kind = "direct"

@@ -561,3 +561,14 @@ def test_quote_closed_by_two_apostrophes_or_opened_by_a_closing_mark(nlp):
     assert ("The bridge will reopen in March", "Dana Whitfield") in got
     assert ("We are ahead of schedule.", "Dana Whitfield") in got
     assert any(t.startswith("barely enough for the winter") for t, _ in got)
+
+
+def test_a_review_signed_on_the_next_line_is_the_signers(nlp):
+    text = ("Guests who saw the puppet show left their reviews on the booking site.\n\n"
+            "“Lovely evening. The puppets were hand-made and the music was live!”\n\n"
+            "– Ro** Ha***\n\n"
+            "“Too long for small children, but the cafe was great.”\n\n"
+            "— Marta V., Porto\n\n"
+            "“Book early, because it sells out.”\n\n"
+            "- The box office will reopen on Monday.")
+    assert _resolved(nlp, text) == [("Ro** Ha***", "Ro** Ha***"), ("Marta V.", "Marta V.")]
