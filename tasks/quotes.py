@@ -1264,6 +1264,24 @@ def _earlier_description(doc: Doc, head: Token, before_tok: int, entities: list[
     return None
 
 
+def _reporters_own_words(doc: Doc, reported: list["_Reported"], first_tok: int, last_tok: int, open_tok: int,
+                         quote: str) -> _Attribution | None:
+    """A short lower-case quote inside reported speech (X said politicians have “vilified”
+    teachers; the risk was “slightly” higher, the authors wrote) gives the reported speaker's own
+    word, not a scare quote; a name or a title ("the film “Glasgow”", "so-called “experts”")
+    stays a label, and so does a quoted subject (X said the “experts” were wrong)."""
+    P = _lang(doc)
+    if not quote[:1].islower() or (open_tok > 0 and doc[open_tok - 1].lower_ in P.label_cues | P.naming_cues):
+        return None
+    while last_tok > first_tok and doc[last_tok].is_punct:
+        last_tok -= 1   # ”dwindling.” ends a report whose clause stops before the full stop
+    if doc[first_tok:last_tok + 1].root.dep_ in _SUBJ_DEPS:
+        return None   # "the “experts” were wrong": a term for what the report is about
+    # A verb of saying reports the speaker's words; "according to X" is the reporter's sentence.
+    rep = next((r for r in reported if r.start <= first_tok and last_tok < r.end and r.attr.cue != "according to"), None)
+    return None if rep is None else _Attribution(rep.attr.speaker_start, rep.attr.speaker_end, rep.attr.cue, "embedded")
+
+
 def _starts_lower(quote: str) -> bool:
     first = quote.lstrip("'‘.… ")[:1]
     return first.islower()
@@ -1490,6 +1508,9 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             attr = _attribution_before(doc, open_tok, para_lo_tok)
         if attr is None and (after_sentence or prefix.endswith(":")):
             attr = _attribution_colon(doc, open_tok)
+        if attr is None and label_like:
+            attr = _reporters_own_words(doc, reported, first_tok, last_tok, open_tok, quote)
+            label_like = attr is None
         if attr is None and not label_like:
             attr = _attribution_governing(doc, first_tok, last_tok, open_tok, close_tok, para_lo_tok, limit)
         if attr is None and not after_sentence and not label_like:

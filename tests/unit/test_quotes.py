@@ -572,3 +572,11 @@ def test_a_review_signed_on_the_next_line_is_the_signers(nlp):
             "“Book early, because it sells out.”\n\n"
             "- The box office will reopen on Monday.")
     assert _resolved(nlp, text) == [("Ro** Ha***", "Ro** Ha***"), ("Marta V.", "Marta V.")]
+
+
+def test_a_short_quote_inside_reported_speech_is_the_speakers_word(nlp):
+    text = ("Union steward Lena Osei said the council had “ignored” night-shift workers for years.\n\n"
+            "The ferry operator said in a statement that fares would rise only “slightly” next spring.\n\n"
+            "Critics of the so-called “experts” said the panel was biased.")
+    assert [(q["text"], q["kind"], q["speaker_resolved"]) for q in _quotes(nlp, text)] == [
+        ("ignored", "partial", "Lena Osei"), ("slightly", "partial", "The ferry operator")]
