@@ -279,6 +279,10 @@ def _attribution_after(doc: Doc, close_tok: int, quote_text: str, limit_tok: int
         if cue is None:
             continue
         subj = _subject(tok)
+        if subj is not None and subj.i < i:
+            # The parse gave the verb a subject inside the quote too (“The mission I did …,”
+            # Stafford responded): the one after the mark speaks.
+            subj = next((c for c in tok.children if c.dep_ in _SUBJ_DEPS and c.i >= i), subj)
         if subj is None and j == i and j + 1 < end and doc[j + 1].pos_ in ("PROPN", "NOUN", "DET", "ADJ"):
             # “…,” wrote Fadem: the parser sometimes makes the inverted subject an object.
             nxt = doc[j + 1]

@@ -580,3 +580,10 @@ def test_a_short_quote_inside_reported_speech_is_the_speakers_word(nlp):
             "Critics of the so-called “experts” said the panel was biased.")
     assert [(q["text"], q["kind"], q["speaker_resolved"]) for q in _quotes(nlp, text)] == [
         ("ignored", "partial", "Lena Osei"), ("slightly", "partial", "The ferry operator")]
+
+
+def test_the_subject_after_the_quote_speaks_when_the_parse_gives_the_verb_one_inside_too(nlp):
+    # The parser hangs "dive" (the quote's own subject) on "responded" as well as "Okafor".
+    text = "“The dive I did accomplished the whole thing with one tank,” Okafor, a member of the Navy 5 crew, responded."
+    [quote] = _quotes(nlp, text)
+    assert (quote["speaker"], quote["cue"]) == ("Okafor", "respond")
