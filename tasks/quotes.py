@@ -546,6 +546,35 @@ def _leading_phrase(doc: Doc, lo: int, verb: int) -> Token | None:
     return nouns[0] if nouns else None
 
 
+def _previous_sentence_source(doc: Doc, open_tok: int, in_quote, *, any_subject: bool) -> _Attribution | None:
+    """The source of the sentence before the quote's own in its paragraph, which news copy uses to
+    introduce a quote that has no attribution of its own ("Bridenstine expects three rockets by
+    2024. “Adding another could …”"; "The cell, Herbert said, senses … “Once …”"): the subject
+    of a verb of saying there, else (with `any_subject`) the sentence's subject when it is a name
+    or a personal pronoun. `in_quote(tok)` tells whether a token is inside quote marks."""
+    P = _lang(doc)
+    lo = _paragraph_token_start(doc, open_tok)
+    own = doc[open_tok].sent.start
+    if own <= lo:
+        return None
+    prev = doc[own - 1].sent
+    start = max(prev.start, lo)
+    for tok in doc[start:own]:
+        if _is_cue(tok) is None or in_quote(tok):
+            continue
+        subj = _subject(tok)
+        if subj is not None and start <= subj.i < own and not in_quote(subj) and _source_like(subj, P):
+            s, e = _np_bounds(subj, start, own)
+            return _Attribution(s, e, _is_cue(tok), "before")
+    subj = next((c for c in prev.root.children if c.dep_ in _SUBJ_DEPS), None)
+    if any_subject and subj is not None and start <= subj.i and not in_quote(subj) and (
+            subj.pos_ == "PROPN" or subj.ent_type_ == P.person
+            or (subj.lower_ in P.pronoun_gender and subj.lower_ not in P.neuter)):
+        s, e = _np_bounds(subj, start, own)
+        return _Attribution(s, e, _guess_lemma(prev.root), "before")
+    return None
+
+
 _DASHES = frozenset({"–", "—", "―", "-", "--"})
 
 
@@ -1459,7 +1488,13 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
     def para_of(char: int) -> int:
         return para_rank[para_line(char)]
 
-    reported = _reported_speech(doc, [(sp.open_char, sp.close_char + 1) for sp in spans]) if _lang(doc).indirect else []
+    quoted = [(sp.open_char, sp.close_char + 1) for sp in spans]
+
+    def in_quote(tok: Token) -> bool:
+        i = bisect.bisect_right(quoted, (tok.idx, len(text))) - 1
+        return i >= 0 and quoted[i][0] <= tok.idx < quoted[i][1]
+
+    reported = _reported_speech(doc, quoted) if _lang(doc).indirect else []
     events: list[tuple[int, _Span | _Reported]] = [(sp.open_char, sp) for sp in spans]
     events += [(doc[rep.start].idx, rep) for rep in reported]
     events.sort(key=lambda ev: ev[0])
@@ -1519,6 +1554,11 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             attr = _attribution_governing(doc, first_tok, last_tok, open_tok, close_tok, para_lo_tok, limit)
         if attr is None and not after_sentence and not label_like:
             attr = _attribution_embedded(doc, first_tok, last_tok, open_tok, close_tok)
+        if attr is None and not after_sentence and not label_like and len(quote.split()) >= 4:
+            # A clause in marks in a sentence with no verb of saying ("There could be dangers “if
+            # …”") is the source's whom the sentence before it in its paragraph quotes.
+            attr = _previous_sentence_source(doc, open_tok, in_quote, any_subject=False)
+            attr = attr and _Attribution(attr.speaker_start, attr.speaker_end, attr.cue, "embedded")
         if attr is None and not after_sentence:
             continue
         if attr is None and prefix == "":
@@ -1527,13 +1567,15 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
                 and judged is None:
             # A single quoted word mid-sentence is a scare quote or a name, even next to "said".
             continue
+        # Headers and pull quotes ("“Not some irregular channel”") have no full stop.
+        ends_sentence = quote.rstrip("'’ ")[-1:] in ".?!…" or text[span.close_char + 1:span.close_char + 2] in ".?!"
+        full_sentence = not _starts_lower(quote) and len(quote.split()) >= 3 and ends_sentence
+        if attr is None and full_sentence:
+            attr = _previous_sentence_source(doc, open_tok, in_quote, any_subject=True)
         if attr is None:
             # A whole quoted sentence with no verb of its own continues the previous speaker
             # when that spoke in this or the previous paragraph.
             para = para_of(span.open_char)
-            # Headers and pull quotes ("“Not some irregular channel”") have no full stop.
-            ends_sentence = quote.rstrip("'’ ")[-1:] in ".?!…" or text[span.close_char + 1:span.close_char + 2] in ".?!"
-            full_sentence = not _starts_lower(quote) and len(quote.split()) >= 3 and ends_sentence
             if not (full_sentence and last_result is not None and last_attr_para is not None
                     and para - last_attr_para <= 1):
                 continue

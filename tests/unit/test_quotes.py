@@ -587,3 +587,19 @@ def test_the_subject_after_the_quote_speaks_when_the_parse_gives_the_verb_one_in
     text = "“The dive I did accomplished the whole thing with one tank,” Okafor, a member of the Navy 5 crew, responded."
     [quote] = _quotes(nlp, text)
     assert (quote["speaker"], quote["cue"]) == ("Okafor", "respond")
+
+
+def test_a_quote_without_attribution_goes_to_the_source_of_the_sentence_before_it(nlp):
+    text = ("Rita Vance expects the depot to close by spring. “Moving the buses will take months.”\n\n"
+            "The new pump, engineer Sam Okoro said, can clear a flooded basement in an hour. “Once the water "
+            "drops below the float, the motor stops by itself.”\n\n"
+            "“You do not want it running all night,” Okoro said. There could be damage “if the motor runs dry "
+            "for too long.”\n\n"
+            "The basement flooded twice last winter.\n\n"
+            "The depot will close in spring. “Moving the buses will take months.”")
+    assert [(q["kind"], q["speaker"], q["speaker_resolved"]) for q in _quotes(nlp, text)] == [
+        ("direct", "Rita Vance", "Rita Vance"),
+        ("direct", "engineer Sam Okoro", "Sam Okoro"),
+        ("direct", "Okoro", "Sam Okoro"),
+        ("partial", "Okoro", "Sam Okoro"),
+    ]
