@@ -1115,9 +1115,10 @@ class _Resolver:
             ent = self._name_after(e) or ent
         if ent is None:
             # "The chief negotiator for Vardia, Helene Sarrot, said": the name is an appositive
-            # (which the parser may hang on any word of the phrase).
+            # (which the parser may hang on any word of the phrase) set off by a comma, not a
+            # name inside the phrase ("the authors of the study in the journal JAMA Psychiatry").
             for tok in head.subtree:
-                if tok.dep_ == "appos" and tok.i != head.i:
+                if tok.dep_ == "appos" and tok.i != head.i and doc[tok.left_edge.i - 1].text == ",":
                     ent = self._entity_for(tok)
                     if ent is not None:
                         break

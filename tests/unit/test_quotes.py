@@ -603,3 +603,11 @@ def test_a_quote_without_attribution_goes_to_the_source_of_the_sentence_before_i
         ("direct", "Okoro", "Sam Okoro"),
         ("partial", "Okoro", "Sam Okoro"),
     ]
+
+
+def test_a_name_inside_a_description_is_not_its_appositive(nlp):
+    text = ("The authors of the survey published in the journal Sleep Health argued that while the apps have "
+            "provided \"real benefits, particularly for shift workers,\" they also cut sleep.")
+    [quote] = _quotes(nlp, text)
+    assert quote["speaker_resolved"].lower().startswith("the authors of the survey")
+
