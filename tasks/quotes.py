@@ -1053,15 +1053,18 @@ class _Resolver:
         labels = frozenset({"PERSON", "ORG", "NORP"}) if tok.pos_ in ("PROPN", "NOUN") else frozenset({"PERSON", "ORG"})
         return _entity_in(self.entities, 0, len(self.doc.text) + 1, labels, containing=tok.idx)
 
+    def _known_person(self, word: str) -> _Mention | None:
+        """The latest source met so far who is a person with this surname: surname last (Western
+        order) first, then surname first ("Park Seo-yeon" -> "Park")."""
+        people = [c for c in reversed(self.history) if c.kind == "person"]
+        return next((c for c in people if c.resolved.split()[-1] == word), None) or next(
+            (c for c in people if len(c.resolved.split()) > 1 and c.resolved.split()[0] == word), None)
+
     def _full_name(self, head: Token) -> _Mention | None:
         """The person named in full of whom `head` is the surname: a source met earlier, else the
         closest full name in the article's entities or text (earlier first), else None."""
         word = head.text
-        people = [c for c in reversed(self.history) if c.kind == "person"]
-        # Surname last (Western order) first, then surname first ("Park Seo-yeon" -> "Park").
-        known = next((c for c in people if c.resolved.split()[-1] == word), None) or next(
-            (c for c in people if len(c.resolved.split()) > 1 and c.resolved.split()[0] == word), None
-        )
+        known = self._known_person(word)
         if known is not None:
             return known
         found = [(ent["start_char"], ent["norm"]) for ent in self.entities
@@ -1137,7 +1140,12 @@ class _Resolver:
             apposition = self._apposition_words(e) if kind == "person" else frozenset()
             mention = _Mention(head.i, text, ent["norm"], ent["norm"], kind, head.lower_,
                                words | frozenset(ent["norm"].lower().split()) | apposition)
-            if e - s == 1 and " " not in ent["norm"] and not left:
+            known = self._known_person(head.text) if e - s == 1 and not left and " " not in ent["text"] else None
+            if known is not None:
+                # A lone surname of a source met earlier in the story is that source, whatever
+                # other full name NER merged it with (a "Josh Apte" in a tweet's byline).
+                mention = known
+            elif e - s == 1 and " " not in ent["norm"] and not left:
                 # A lone name that the article gives in full elsewhere ("Sanborn", tagged ORG,
                 # after "Jeff Sanborn", which NER missed): the full name, a person.
                 full = self._full_name(head)

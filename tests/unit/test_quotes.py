@@ -611,3 +611,15 @@ def test_a_name_inside_a_description_is_not_its_appositive(nlp):
     [quote] = _quotes(nlp, text)
     assert quote["speaker_resolved"].lower().startswith("the authors of the survey")
 
+
+def test_a_lone_surname_is_the_source_met_earlier_not_another_full_name(nlp):
+    # NER merges "Kale" with another full name in the article (the byline of an embedded post,
+    # "Tom Kale"); the story's source is "Thomas Kale".
+    text = ("Thomas Kale, a hydrologist at the state university, explained that the river had silted up.\n\n"
+            "“You could walk across it in July,” Kale said.")
+    def ent(name: str, at: int, norm: str) -> dict:
+        return {"text": name, "norm": norm, "label": "PERSON", "label_std": "PERSON", "start_char": at,
+                "end_char": at + len(name)}
+    entities = [ent("Thomas Kale", 0, "Thomas Kale"), ent("Kale", text.rindex("Kale"), "Tom Kale")]
+    quotes = [q for q in extract_quotes(nlp(text), entities) if q["kind"] != "indirect"]
+    assert [(q["speaker"], q["speaker_resolved"]) for q in quotes] == [("Kale", "Thomas Kale")]
