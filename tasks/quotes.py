@@ -202,6 +202,15 @@ def _subject(verb: Token) -> Token | None:
             if issuer is not None:
                 return issuer
         return verb.head
+    # "…, Early (still) says there is …": a surname the tagger read as an adverb modifying the
+    # verb of saying after it (not a sentence's first word, which may be a real adverb).
+    k = verb.i - 1
+    while k > 0 and verb.doc[k].pos_ == "ADV" and verb.doc[k].is_lower:
+        k -= 1
+    before = verb.doc[k]
+    if k < verb.i and before.dep_ == "advmod" and k < before.head.i <= verb.i and _name_like(before) \
+            and k > before.sent.start and _is_cue(verb) is not None:
+        return before
     return None
 
 
@@ -1388,7 +1397,9 @@ def _reported_speech(doc: Doc, quoted: list[tuple[int, int]]) -> list[_Reported]
             continue
         if verb.dep_ == "relcl":
             continue  # "the helicopter, which it said crashed in Logar": the reporter's aside
-        clause = next((c for c in verb.children if c.dep_ == "ccomp"), None)
+        # "(… have been announced), Early says there is …": the clause after the verb first.
+        clause = next((c for c in verb.children if c.dep_ == "ccomp" and c.i > verb.i), None) or next(
+            (c for c in verb.children if c.dep_ == "ccomp"), None)
         if clause is None and lemma not in ("tell", "write", "post", "tweet", "text", "email"):
             # "The unions said more than 15,000 people registered": parsed as an object with a
             # participle, it is a clause.

@@ -623,3 +623,17 @@ def test_a_lone_surname_is_the_source_met_earlier_not_another_full_name(nlp):
     entities = [ent("Thomas Kale", 0, "Thomas Kale"), ent("Kale", text.rindex("Kale"), "Tom Kale")]
     quotes = [q for q in extract_quotes(nlp(text), entities) if q["kind"] != "indirect"]
     assert [(q["speaker"], q["speaker_resolved"]) for q in quotes] == [("Kale", "Thomas Kale")]
+
+
+def test_a_surname_read_as_an_adverb_reports_speech_and_is_the_later_he(nlp):
+    text = ("Ubisoft executive Chris Early and Google's Jack Buser spoke at the fair.\n\n"
+            "“The groundwork is there,” Buser says.\n\n"
+            "While the lineup is thin (only three titles have been announced), Early says there is a chance "
+            "that more games will come. “Our aim is to reach as many players as possible,” he says.\n\n"
+            "In places like Lisbon and Oslo, bandwidth is less of an issue than in rural markets, but Early "
+            "still says the studios are “believers” in streaming as the future of the industry.")
+    got = extract_quotes(nlp(text))
+    assert ("there is a chance that more games will come", "Chris Early") in [
+        (q["text"], q["speaker_resolved"]) for q in got if q["kind"] == "indirect"]
+    assert [(q["text"], q["speaker_resolved"]) for q in got if q["kind"] != "indirect"][1:] == [
+        ("Our aim is to reach as many players as possible", "Chris Early"), ("believers", "Chris Early")]
