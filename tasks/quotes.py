@@ -1189,12 +1189,14 @@ class _Resolver:
                     kind = "desc" if entity is None else "org"
                     mention = _Mention(head.i, text, resolved, entity, kind, head.lower_,
                                        frozenset(resolved.lower().split()))
-            if mention is None and not self.P.varied_roles and head.pos_ == "NOUN" and e - s <= 3 \
+            roles_only = all(t.pos_ in ("DET", "CCONJ") or t.i == head.i or (t.dep_ == "conj" and t.head.i == head.i
+                                                                           and t.pos_ == "NOUN") for t in doc[s:e])
+            if mention is None and not self.P.varied_roles and head.pos_ == "NOUN" and (e - s <= 3 or roles_only) \
                     and self._is_person_noun(head):
-                # "said the actor", "the patient wrote", "the doctors stated": a role word with no
-                # earlier phrase of its own refers to the latest person (or group) in the story.
-                # (French titles do not: "le préfet" is a new source; its generic words are
-                # anaphoric_roles.)
+                # "said the actor", "the patient wrote", "the doctors stated", "the singer and
+                # guitarist told": a role word with no earlier phrase of its own refers to the
+                # latest person (or group) in the story. (French titles do not: "le préfet" is a
+                # new source; its generic words are anaphoric_roles.)
                 gender = _gender_of(words, self.P) or _opener_gender(text, self.P)
                 cand = self._latest_group() if head.tag_ in ("NNS", "NOUN__Number=Plur") or head.morph.get(
                     "Number") == ["Plur"] else self._latest_person(gender, described=True)

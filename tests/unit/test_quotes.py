@@ -637,3 +637,9 @@ def test_a_surname_read_as_an_adverb_reports_speech_and_is_the_later_he(nlp):
         (q["text"], q["speaker_resolved"]) for q in got if q["kind"] == "indirect"]
     assert [(q["text"], q["speaker_resolved"]) for q in got if q["kind"] != "indirect"][1:] == [
         ("Our aim is to reach as many players as possible", "Chris Early"), ("believers", "Chris Early")]
+
+
+def test_coordinated_role_words_refer_to_the_latest_person(nlp):
+    text = ("Dana Rusk played the band's old hits at the Orpheum on Friday night.\n\n"
+            "After the encore, the singer and bassist told the crowd, “we will be back next summer.”")
+    assert _resolved(nlp, text) == [("the singer and bassist", "Dana Rusk")]
