@@ -1086,6 +1086,20 @@ class _Resolver:
         _, name = max(earlier) if earlier else min(found)
         return _Mention(head.i, word, name, name, "person", head.lower_, frozenset(name.lower().split()))
 
+    def _named_later(self, phrase: str) -> dict[str, Any] | None:
+        """The PERSON entity that a later use of `phrase` introduces as a title ("…'s ambassador
+        to Britain Liu Xiaming"), else None."""
+        text = self.doc.text
+        at = text.find(phrase)
+        while at != -1:
+            after = at + len(phrase)
+            ent = next((ent for ent in self.entities if _std(ent) == "PERSON" and after < ent["start_char"] <= after + 2
+                        and not text[after:ent["start_char"]].strip()), None)
+            if ent is not None:
+                return ent
+            at = text.find(phrase, after)
+        return None
+
     def _name_after(self, e: int) -> dict[str, Any] | None:
         """The PERSON entity right after the comma that ends a phrase at token e (a title such
         as "Me" or "M." may stand before it), else None."""
@@ -1212,6 +1226,13 @@ class _Resolver:
             place = _entity_in(self.entities, 0, len(doc.text) + 1, frozenset({"LOC"}), containing=head.idx)
             kind = "org" if words & self.P.institution_nouns or place is not None else "person"
             mention = _Mention(head.i, text, name, None, kind, head.lower_, words | frozenset(name.lower().split()))
+        if mention is None and e - s >= 3 and head.pos_ == "NOUN" and self._is_person_noun(head):
+            # "China's ambassador to Britain accused …", named further down as "China's
+            # ambassador to Britain Liu Xiaming": the description is that person's title.
+            ent = self._named_later(doc[s:e].text)
+            if ent is not None:
+                mention = _Mention(head.i, text, ent["norm"], ent["norm"], "person", head.lower_,
+                                   words | frozenset(ent["norm"].lower().split()))
         if mention is None:
             if head.lower_ in self.P.institution_nouns:
                 kind = "org"

@@ -643,3 +643,10 @@ def test_coordinated_role_words_refer_to_the_latest_person(nlp):
     text = ("Dana Rusk played the band's old hits at the Orpheum on Friday night.\n\n"
             "After the encore, the singer and bassist told the crowd, “we will be back next summer.”")
     assert _resolved(nlp, text) == [("the singer and bassist", "Dana Rusk")]
+
+
+def test_a_description_named_further_down_is_that_person(nlp):
+    text = ("Norway's ambassador to Chile warned that the fleet “will not wait for ever” on the quota.\n\n"
+            "Norway's ambassador to Chile Ingrid Solberg has said the talks would resume in March.")
+    [quote] = _quotes(nlp, text)
+    assert (quote["speaker"], quote["speaker_resolved"]) == ("Norway's ambassador to Chile", "Ingrid Solberg")
