@@ -1160,7 +1160,10 @@ class _Resolver:
                 kind = "org"
             elif left & self.P.human_nouns or _gender_of(left, self.P) or _human_suffix(left, self.P):
                 kind = "person"
-            apposition = self._apposition_words(e) if kind == "person" else frozenset()
+            apposition = self._apposition_words(e)
+            if kind == "org" and ent["start_char"] <= doc[s].idx and apposition & self.P.human_nouns:
+                kind = "person"   # "Eswar Prasad, a trade professor at Cornell," tagged ORG
+            apposition = apposition if kind == "person" else frozenset()
             mention = _Mention(head.i, text, ent["norm"], ent["norm"], kind, head.lower_,
                                words | frozenset(ent["norm"].lower().split()) | apposition)
             known = self._known_person(head.text) if e - s == 1 and not left and " " not in ent["text"] else None

@@ -29,6 +29,13 @@ def _span(text: str, quote: str) -> tuple[int, int]:
     return start, start + len(quote)
 
 
+def _entity(text: str, name: str, label: str, norm: str | None = None, *, last: bool = False) -> dict:
+    """An entity row for `name` (its first or last occurrence in `text`), as tasks.entities gives it."""
+    at = text.rindex(name) if last else text.index(name)
+    return {"text": name, "norm": norm or name, "label": label, "label_std": label, "start_char": at,
+            "end_char": at + len(name)}
+
+
 SAID_AFTER = "“We will rebuild the bridge before winter,” Mayor Ana Ruiz said on Monday."
 SAID_COLON = "Mayor Ana Ruiz said: “We will rebuild the bridge before winter.”"
 SAID_INVERTED = "“We will rebuild the bridge before winter,” said Mayor Ana Ruiz."
@@ -483,10 +490,7 @@ def test_a_lone_surname_resolves_to_the_full_name_the_model_missed(nlp):
     # As in real copy: NER misses "Jeff Sanborn" and tags the later "Sanborn" as an organisation.
     text = ("The pollster Jeff Sanborn has run surveys in the state for a decade. His firm advises both parties.\n"
             "“We tell clients the truth,” Sanborn said.")
-    at = text.rindex("Sanborn")
-    entities = [{"text": "Sanborn", "norm": "Sanborn", "label": "ORG", "label_std": "ORG",
-                 "start_char": at, "end_char": at + len("Sanborn")}]
-    [quote] = extract_quotes(nlp(text), entities)
+    [quote] = extract_quotes(nlp(text), [_entity(text, "Sanborn", "ORG", last=True)])
     assert (quote["speaker"], quote["speaker_resolved"], quote["speaker_kind"]) == ("Sanborn", "Jeff Sanborn", "person")
 
 
@@ -617,10 +621,7 @@ def test_a_lone_surname_is_the_source_met_earlier_not_another_full_name(nlp):
     # "Tom Kale"); the story's source is "Thomas Kale".
     text = ("Thomas Kale, a hydrologist at the state university, explained that the river had silted up.\n\n"
             "“You could walk across it in July,” Kale said.")
-    def ent(name: str, at: int, norm: str) -> dict:
-        return {"text": name, "norm": norm, "label": "PERSON", "label_std": "PERSON", "start_char": at,
-                "end_char": at + len(name)}
-    entities = [ent("Thomas Kale", 0, "Thomas Kale"), ent("Kale", text.rindex("Kale"), "Tom Kale")]
+    entities = [_entity(text, "Thomas Kale", "PERSON"), _entity(text, "Kale", "PERSON", "Tom Kale", last=True)]
     quotes = [q for q in extract_quotes(nlp(text), entities) if q["kind"] != "indirect"]
     assert [(q["speaker"], q["speaker_resolved"]) for q in quotes] == [("Kale", "Thomas Kale")]
 
@@ -650,3 +651,11 @@ def test_a_description_named_further_down_is_that_person(nlp):
             "Norway's ambassador to Chile Ingrid Solberg has said the talks would resume in March.")
     [quote] = _quotes(nlp, text)
     assert (quote["speaker"], quote["speaker_resolved"]) == ("Norway's ambassador to Chile", "Ingrid Solberg")
+
+
+def test_a_name_tagged_as_an_organisation_with_a_person_apposition_is_a_person(nlp):
+    # As in real copy: NER tags "Ravi Menon" ORG; "a trade professor at Oxford" makes him a person.
+    text = ("The mayor, Tom Reyes, spoke first. Ravi Menon, a trade professor at Oxford, said the tariffs had "
+            "hurt exporters. “Setting goals that cannot be met makes a deal less likely,” he said.")
+    [quote] = [q for q in extract_quotes(nlp(text), [_entity(text, "Ravi Menon", "ORG")]) if q["kind"] != "indirect"]
+    assert (quote["speaker"], quote["speaker_resolved"], quote["speaker_kind"]) == ("he", "Ravi Menon", "person")
