@@ -715,6 +715,8 @@ def _attribution_governing(doc: Doc, first_tok: int, last_tok: int, open_tok: in
             pattern = "after"
         else:  # "X said: “…”" stands alone; "saying she did “…”" is inside the reporter's sentence
             pattern = "before" if open_tok > 0 and doc[open_tok - 1].text in (",", ":") else "embedded"
+        if pattern == "embedded" and not listed and not (subj.pos_ == "PROPN" or _source_like(subj, P)):
+            continue   # "he said the results do not mean …, rather “that …”": results do not speak
         return _Attribution(s, e, _guess_lemma(head), pattern)
     return None
 

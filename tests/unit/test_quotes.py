@@ -659,3 +659,11 @@ def test_a_name_tagged_as_an_organisation_with_a_person_apposition_is_a_person(n
             "hurt exporters. “Setting goals that cannot be met makes a deal less likely,” he said.")
     [quote] = [q for q in extract_quotes(nlp(text), [_entity(text, "Ravi Menon", "ORG")]) if q["kind"] != "indirect"]
     assert (quote["speaker"], quote["speaker_resolved"], quote["speaker_kind"]) == ("he", "Ravi Menon", "person")
+
+
+def test_a_verb_outside_the_cue_list_governs_a_quote_inside_its_sentence_only_with_a_source_as_subject(nlp):
+    text = ("Economist Lars Berg reviewed the survey. But he said the figures also don't mean the plant should "
+            "close, rather \"that for the few workers who lose their jobs retraining needs to be funded.\"\n\n"
+            "“Built in 1962, the ferry has crossed the fjord more than 200,000 times,” the description on the "
+            "company's website reads.")
+    assert [r for _, r in _resolved(nlp, text)] == ["Lars Berg", "the description on the company's website"]
