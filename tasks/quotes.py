@@ -347,7 +347,7 @@ def _attribution_before(doc: Doc, open_tok: int, lower_tok: int) -> _Attribution
         tok = doc[k]
         if tok.text in _SENT_END or tok.text in CLOSE_MARKS or tok.is_space:
             return None
-        cue = _is_cue(tok)
+        cue = _is_cue(tok, embedded=True)   # "he urged voters, “…”": the nearest verb of saying
         if cue is None:
             continue
         subj = _subject(tok)

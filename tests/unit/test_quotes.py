@@ -667,3 +667,8 @@ def test_a_verb_outside_the_cue_list_governs_a_quote_inside_its_sentence_only_wi
             "“Built in 1962, the ferry has crossed the fjord more than 200,000 times,” the description on the "
             "company's website reads.")
     assert [r for _, r in _resolved(nlp, text)] == ["Lars Berg", "the description on the company's website"]
+
+
+def test_the_nearest_verb_of_saying_before_the_quote_speaks_even_a_verb_of_urging(nlp):
+    text = "The crowd laughed when she urged voters, “Look at what I promised and look at what I built.”"
+    assert [q["speaker"] for q in _quotes(nlp, text)] == ["she"]
