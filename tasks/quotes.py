@@ -1071,10 +1071,13 @@ class _Resolver:
         return next((c for c in people if c.resolved.split()[-1] == word), None) or next(
             (c for c in people if len(c.resolved.split()) > 1 and c.resolved.split()[0] == word), None)
 
-    def _full_name(self, head: Token) -> _Mention | None:
-        """The person named in full of whom `head` is the surname: a source met earlier, else the
-        closest full name in the article's entities or text (earlier first), else None."""
-        word = head.text
+    def _full_name(self, head: Token, word: str | None = None, kind: str = "person") -> _Mention | None:
+        """The person named in full of whom `head` (or the name `word` ending at it) is the
+        surname: a source met earlier, else the closest full name in the article's entities or
+        text (earlier first), a person; else the one longer name in the entities (PERSON or
+        ORG, which the small model swaps) that starts with it ("Rose-Lynn" -> "Rose-Lynn
+        Harlan"), of the given `kind`; else None."""
+        word = word or head.text
         known = self._known_person(word)
         if known is not None:
             return known
@@ -1083,7 +1086,12 @@ class _Resolver:
         if not found and (full := full_name_in_text(self.doc.text, word)) is not None:
             found = [(self.doc.text.find(full), full)]
         if not found:
-            return None
+            longer = {ent["norm"] for ent in self.entities if _std(ent) in ("PERSON", "ORG")
+                      and len(ent["norm"].split()) > 1 and ent["norm"].split()[0] == word}
+            if len(longer) != 1:
+                return None   # none, or two people share the given name
+            (name,) = longer
+            return _Mention(head.i, word, name, name, kind, head.lower_, frozenset(name.lower().split()))
         earlier = [f for f in found if f[0] < head.idx]
         _, name = max(earlier) if earlier else min(found)
         return _Mention(head.i, word, name, name, "person", head.lower_, frozenset(name.lower().split()))
@@ -1168,15 +1176,16 @@ class _Resolver:
             apposition = apposition if kind == "person" else frozenset()
             mention = _Mention(head.i, text, ent["norm"], ent["norm"], kind, head.lower_,
                                words | frozenset(ent["norm"].lower().split()) | apposition)
-            known = self._known_person(head.text) if e - s == 1 and not left and " " not in ent["text"] else None
+            lone = doc[s:e].text == ent["text"] and " " not in ent["text"]   # "Apte", "Rose-Lynn"
+            known = self._known_person(ent["text"]) if lone else None
             if known is not None:
                 # A lone surname of a source met earlier in the story is that source, whatever
                 # other full name NER merged it with (a "Josh Apte" in a tweet's byline).
                 mention = known
-            elif e - s == 1 and " " not in ent["norm"] and not left:
+            elif lone and " " not in ent["norm"]:
                 # A lone name that the article gives in full elsewhere ("Sanborn", tagged ORG,
                 # after "Jeff Sanborn", which NER missed): the full name, a person.
-                full = self._full_name(head)
+                full = self._full_name(head, ent["text"], kind)
                 if full is not None:
                     mention = full
         elif e - s == 1 and head.text[:1].isupper() and head.pos_ in ("PROPN", "NOUN", "ADJ", "ADV"):

@@ -672,3 +672,12 @@ def test_a_verb_outside_the_cue_list_governs_a_quote_inside_its_sentence_only_wi
 def test_the_nearest_verb_of_saying_before_the_quote_speaks_even_a_verb_of_urging(nlp):
     text = "The crowd laughed when she urged voters, “Look at what I promised and look at what I built.”"
     assert [q["speaker"] for q in _quotes(nlp, text)] == ["she"]
+
+
+def test_a_lone_given_name_resolves_to_the_one_longer_name_that_starts_with_it(nlp):
+    # The small model tags the full name ORG and the given name PERSON, as in real copy.
+    text = ("The film follows Marisol Vega, a singer from Cork, on her way to Nashville.\n\n"
+            "“I had to find my own road,” Marisol sings in the last scene.")
+    entities = [_entity(text, "Marisol Vega", "ORG"), _entity(text, "Marisol", "PERSON", last=True)]
+    [quote] = [q for q in extract_quotes(nlp(text), entities) if q["kind"] != "indirect"]
+    assert (quote["speaker"], quote["speaker_resolved"]) == ("Marisol", "Marisol Vega")
