@@ -46,6 +46,7 @@ def _find_mark_spans(text: str) -> list[_Span]:
 
     open_at: int | None = None
     continuation: list[int] = []
+    last_end = 0   # end of the last paragraph with text
     for p_start, p_end in paragraphs:
         i = p_start
         if open_at is not None and not text[p_start:p_end].strip(_INNER_STRIP):
@@ -59,7 +60,15 @@ def _find_mark_spans(text: str) -> list[_Span]:
                 continuation.append(first)
                 i = first + 1
             else:
+                if continuation and text[:last_end].rstrip(_INNER_STRIP)[-1:] in _SENT_END:
+                    # A quote over several paragraphs that an embedded post or a caption cuts
+                    # before its closing mark ends with its last full sentence.
+                    span = _make_span(text, open_at, len(text[:last_end].rstrip(_INNER_STRIP)), continuation)
+                    if span is not None:
+                        spans.append(span)
                 open_at, continuation = None, []
+        if text[p_start:p_end].strip(_INNER_STRIP):
+            last_end = p_end
         nested: str | None = None
         while i < p_end:
             ch = text[i]

@@ -681,3 +681,13 @@ def test_a_lone_given_name_resolves_to_the_one_longer_name_that_starts_with_it(n
     entities = [_entity(text, "Marisol Vega", "ORG"), _entity(text, "Marisol", "PERSON", last=True)]
     [quote] = [q for q in extract_quotes(nlp(text), entities) if q["kind"] != "indirect"]
     assert (quote["speaker"], quote["speaker_resolved"]) == ("Marisol", "Marisol Vega")
+
+
+def test_a_multi_paragraph_quote_cut_by_an_embedded_post_ends_with_its_last_sentence(nlp):
+    text = ("The club said in a statement: \"Ana is one of the most successful coaches in the league.\n\n"
+            "\"She has won titles in three countries and built two academies.\n\n"
+            "Club statement\n\n"
+            "— Harbour City FC (@HarbourCityFC) May 2, 2024")
+    [quote] = _quotes(nlp, text)
+    assert quote["text"].startswith("Ana is one of") and quote["text"].endswith("two academies.")
+    assert quote["speaker"] == "The club"
