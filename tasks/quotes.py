@@ -397,9 +397,12 @@ def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int
         subj = _subject(tok)
         if subj is not None and not lo <= subj.i < hi:
             subj = _leading_phrase(doc, lo, tok.i)
+        if subj is not None and subj.lower_ in _lang(doc).relative_pronouns and tok.dep_ == "relcl" \
+                and tok.head.pos_ in ("NOUN", "PROPN") and lo <= tok.head.i < open_tok:
+            subj = tok.head   # "two reports that depicted “…”": the reports
         if subj is None or open_tok <= subj.i <= close_tok or subj.lower_ in _lang(doc).relative_pronouns:
             break
-        s, e = _np_bounds(subj, lo, hi)
+        s, e = _np_bounds(subj, lo, tok.left_edge.i if subj.i == tok.head.i else hi)
         found = _Attribution(s, e, cue, "embedded")
         if cue in _lang(doc).embed_only:
             break  # "licences it called “…”": the namer's words

@@ -691,3 +691,10 @@ def test_a_multi_paragraph_quote_cut_by_an_embedded_post_ends_with_its_last_sent
     [quote] = _quotes(nlp, text)
     assert quote["text"].startswith("Ana is one of") and quote["text"].endswith("two academies.")
     assert quote["speaker"] == "The club"
+
+
+def test_a_relative_pronoun_speaks_for_the_noun_it_stands_for(nlp):
+    text = ("The audit office released two sharply critical reports that described “serious delays, rising "
+            "costs and poor oversight” on the rail project.")
+    [quote] = _quotes(nlp, text)
+    assert (quote["kind"], quote["speaker"]) == ("partial", "two sharply critical reports")
