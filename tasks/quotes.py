@@ -747,7 +747,10 @@ def _looks_like_label(doc: Doc, quote: str, open_tok: int, close_tok: int) -> bo
         return True
     if (prev and prev[-1] in P.naming_cues) or outside_heads & P.naming_cues:
         # "locals call it “the wound”" gives a name: short, definite or capitalized. "called it
-        # “a judicial coup”" or "“deeply puzzling”" is the speaker's judgement.
+        # “a judicial coup”" or "“deeply puzzling”" is the speaker's judgement. A passive naming
+        # verb ("what's called “farmer's lung”") has nobody to judge: it names.
+        if prev and prev[-1] in P.naming_cues and any(c.dep_ in _PASSIVE_DEPS for c in doc[open_tok - 1].children):
+            return True
         first = inner[0] if inner else None
         return (
             first is not None
