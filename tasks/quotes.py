@@ -1635,9 +1635,10 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             continue
         if attr is None and prefix == "":
             attr = _attribution_signed(doc, close_tok)
-        if attr is not None and not after_sentence and attr.pattern != "before" and label_like and len(quote.split()) < 2 \
-                and judged is None:
-            # A single quoted word mid-sentence is a scare quote or a name, even next to "said".
+        if attr is not None and not after_sentence and attr.pattern != "before" and label_like and judged is None \
+                and (len(quote.split()) < 2 or quote[:1].isupper()):
+            # A single quoted word or a title mid-sentence is a scare quote or a name, even next to
+            # "said" ("After playing “Takin' It to the Streets,” the singer told the crowd …").
             continue
         # Headers and pull quotes ("“Not some irregular channel”") have no full stop.
         ends_sentence = quote.rstrip("'’ ")[-1:] in ".?!…" or text[span.close_char + 1:span.close_char + 2] in ".?!"

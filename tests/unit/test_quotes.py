@@ -135,9 +135,10 @@ def test_follow_on_quote_keeps_the_previous_speaker(nlp):
         "Former activist Nattaya “Nat” Srisuk said the count was flawed.",
         "Locals still call the old bridge “the grey lady.”",
         "The farmer was diagnosed with what's called “thresher's cough,” a type of lung irritation.",
+        "After playing “Down By the Harbour Wall,” the band's drummer told the crowd it was their last show.",
     ],
     ids=["nickname-place", "book-title", "so-called", "scare-word", "film-title", "nickname-person", "naming",
-         "passive-naming"],
+         "passive-naming", "title-mid-sentence"],
 )
 def test_titles_nicknames_and_scare_quotes_are_not_quotes(nlp, text):
     assert _quotes(nlp, text) == []
