@@ -932,6 +932,7 @@ class _Resolver:
         self.gender: dict[str, str] = {}
         self.history: list[_Mention] = []
         self.done: dict[int, tuple[str, str | None]] = {}
+        self.lower_words = {t.text for t in doc if t.is_lower}
         starts = [s for s, _ in quoted]
 
         def inside_quote(char: int) -> bool:
@@ -1203,8 +1204,11 @@ class _Resolver:
                 full = self._full_name(head, ent["text"], kind)
                 if full is not None:
                     mention = full
-        elif e - s == 1 and head.text[:1].isupper() and head.pos_ in ("PROPN", "NOUN", "ADJ", "ADV"):
-            # A surname NER missed (the tagger may call "Early" or "Young" an adverb or adjective).
+        elif e - s == 1 and head.text[:1].isupper() and head.pos_ in ("PROPN", "NOUN", "ADJ", "ADV") \
+                and not (head.pos_ == "NOUN" and head.lower_ in self.lower_words):
+            # A surname NER missed (the tagger may call "Early" or "Young" an adverb or adjective);
+            # not a common noun opening a sentence ("Teachers chanted"), which the article also
+            # writes in lower case.
             mention = self._full_name(head)
         if mention is None and doc[s:e].text.lower().replace("’", "'") in self.P.periphrases:
             mention = self._latest_person(None)   # "le chef de l'État": the president just named

@@ -701,3 +701,9 @@ def test_a_relative_pronoun_speaks_for_the_noun_it_stands_for(nlp):
             "costs and poor oversight” on the rail project.")
     [quote] = _quotes(nlp, text)
     assert (quote["kind"], quote["speaker"]) == ("partial", "two sharply critical reports")
+
+
+def test_a_common_noun_opening_a_sentence_is_not_a_surname(nlp):
+    text = ("Thousands of nurses marched past the offices of the Northern State Nurses Union on Tuesday.\n\n"
+            "Nurses chanted, “Safe staffing saves lives,” as the march reached the square.")
+    assert _resolved(nlp, text) == [("Nurses", "Nurses")]
