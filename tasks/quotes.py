@@ -1084,7 +1084,7 @@ class _Resolver:
         """The latest source met so far who is a person with this surname: surname last (Western
         order) first, then surname first ("Park Seo-yeon" -> "Park")."""
         people = [c for c in reversed(self.history) if c.kind == "person"]
-        return next((c for c in people if c.resolved.split()[-1] == word), None) or next(
+        return next((c for c in people if _surname(c.resolved) == word), None) or next(
             (c for c in people if len(c.resolved.split()) > 1 and c.resolved.split()[0] == word), None)
 
     def _full_name(self, head: Token, word: str | None = None, kind: str = "person") -> _Mention | None:
@@ -1098,7 +1098,7 @@ class _Resolver:
         if known is not None:
             return known
         found = [(ent["start_char"], ent["norm"]) for ent in self.entities
-                 if _std(ent) == "PERSON" and len(ent["norm"].split()) > 1 and ent["norm"].split()[-1] == word]
+                 if _std(ent) == "PERSON" and len(ent["norm"].split()) > 1 and _surname(ent["norm"]) == word]
         if not found and (full := full_name_in_text(self.doc.text, word)) is not None:
             found = [(self.doc.text.find(full), full)]
         if not found:
@@ -1301,6 +1301,15 @@ def _core_end(head: Token, e: int) -> int:
                 child.dep_ in ("prep", "nmod", "obl") and any(t.ent_type_ in ("DATE", "TIME") for t in child.subtree)):
             return max(head.i + 1, child.left_edge.i)
     return e
+
+
+_GENERATION = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
+
+
+def _surname(name: str) -> str:
+    """The last word of a full name, a generational suffix skipped ("Patrick W. Carlineo Jr.")."""
+    words = name.split()
+    return words[-2] if len(words) > 2 and words[-1].lower() in _GENERATION else words[-1]
 
 
 def _hyphenated_name_start(doc: Doc, s: int) -> int:

@@ -707,3 +707,11 @@ def test_a_common_noun_opening_a_sentence_is_not_a_surname(nlp):
     text = ("Thousands of nurses marched past the offices of the Northern State Nurses Union on Tuesday.\n\n"
             "Nurses chanted, “Safe staffing saves lives,” as the march reached the square.")
     assert _resolved(nlp, text) == [("Nurses", "Nurses")]
+
+
+def test_a_surname_finds_a_full_name_ending_in_a_generational_suffix(nlp):
+    text = ("Harold B. Quist Jr., 61, of Dover, pleaded guilty on Monday.\n\n"
+            "“I regret the calls,” Quist said outside the courthouse.")
+    entities = [_entity(text, "Harold B. Quist Jr.", "PERSON")]
+    [quote] = [q for q in extract_quotes(nlp(text), entities) if q["kind"] != "indirect"]
+    assert quote["speaker_resolved"] == "Harold B. Quist Jr."
