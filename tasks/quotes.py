@@ -1625,7 +1625,12 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             if judged is not None and judged.cue not in _lang(doc).embed_only:
                 judged = None
 
-        attr = span.preset or judged or _attribution_after(
+        introduced = None
+        if open_tok >= 2 and doc[open_tok - 1].text in (",", ":") and _is_cue(doc[open_tok - 2], embedded=True):
+            # “… he said, “…,” the office said.”: the verb right before the mark introduces the
+            # quote; the one after it reports the whole sentence.
+            introduced = _attribution_before(doc, open_tok, para_lo_tok)
+        attr = span.preset or judged or introduced or _attribution_after(
             doc, close_tok, text[span.start:span.close_char].rstrip(_INNER_STRIP), limit,
             opens_sentence=after_sentence and not label_like and not _starts_lower(quote))
         if attr is None:

@@ -715,3 +715,10 @@ def test_a_surname_finds_a_full_name_ending_in_a_generational_suffix(nlp):
     entities = [_entity(text, "Harold B. Quist Jr.", "PERSON")]
     [quote] = [q for q in extract_quotes(nlp(text), entities) if q["kind"] != "indirect"]
     assert quote["speaker_resolved"] == "Harold B. Quist Jr."
+
+
+def test_the_verb_right_before_the_mark_introduces_a_quote_reported_inside_another_report(nlp):
+    text = ("Dale Voss, 48, admitted the calls. On the phone, he named the clerk a “traitor” and said, "
+            "“someone ought to teach her a lesson,” the sheriff’s office said.")
+    quotes = _quotes(nlp, text)
+    assert [(q["text"], q["speaker"]) for q in quotes][-1] == ("someone ought to teach her a lesson", "he")
