@@ -1649,8 +1649,8 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             # …”") is the source's whom the sentence before it in its paragraph quotes.
             attr = _previous_sentence_source(doc, open_tok, in_quote, any_subject=False)
             attr = attr and _Attribution(attr.speaker_start, attr.speaker_end, attr.cue, "embedded")
-        if attr is None and not after_sentence:
-            continue
+        if attr is None and not (after_sentence or prefix.endswith(":")):
+            continue   # (a quote after a colon stands as a sentence of its own: "… to a realization: “…”")
         if attr is None and prefix == "":
             attr = _attribution_signed(doc, close_tok)
         if attr is not None and not after_sentence and attr.pattern != "before" and label_like and judged is None \

@@ -722,3 +722,9 @@ def test_the_verb_right_before_the_mark_introduces_a_quote_reported_inside_anoth
             "“someone ought to teach her a lesson,” the sheriff’s office said.")
     quotes = _quotes(nlp, text)
     assert [(q["text"], q["speaker"]) for q in quotes][-1] == ("someone ought to teach her a lesson", "he")
+
+
+def test_a_whole_sentence_quoted_after_a_colon_continues_the_previous_speaker(nlp):
+    text = ("“I read the whole script twice before I wrote a note,” Hale said.\n\n"
+            "That reading led her to one idea: “The song is a letter from a daughter to her mother.”")
+    assert [r for _, r in _resolved(nlp, text)] == ["Hale", "Hale"]
