@@ -400,6 +400,8 @@ def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int
         if subj is not None and subj.lower_ in _lang(doc).relative_pronouns and tok.dep_ == "relcl" \
                 and tok.head.pos_ in ("NOUN", "PROPN") and lo <= tok.head.i < open_tok:
             subj = tok.head   # "two reports that depicted “…”": the reports
+        if subj is None and tok.dep_ in ("pcomp", "advcl", "xcomp", "conj"):
+            continue   # "…, before describing the “physical fight”": the verb it hangs on speaks
         if subj is None or open_tok <= subj.i <= close_tok or subj.lower_ in _lang(doc).relative_pronouns:
             break
         s, e = _np_bounds(subj, lo, tok.left_edge.i if subj.i == tok.head.i else hi)

@@ -728,3 +728,10 @@ def test_a_whole_sentence_quoted_after_a_colon_continues_the_previous_speaker(nl
     text = ("“I read the whole script twice before I wrote a note,” Hale said.\n\n"
             "That reading led her to one idea: “The song is a letter from a daughter to her mother.”")
     assert [r for _, r in _resolved(nlp, text)] == ["Hale", "Hale"]
+
+
+def test_a_verb_of_saying_without_a_subject_passes_the_quote_up_to_the_one_it_hangs_on(nlp):
+    text = ("Nurse Ida Holm testified, describing the ward as “calm and orderly” before describing for the jury "
+            "the “terrible night” of the fire.")
+    assert [(q["text"], q["speaker"]) for q in _quotes(nlp, text)] == [
+        ("calm and orderly", "Nurse Ida Holm"), ("terrible night", "Nurse Ida Holm")]
