@@ -1336,6 +1336,8 @@ def _is_short_description(span, head: Token) -> bool:
         and words[0] in _lang(span.doc).definite
         # After a closing mark the tagger often calls "minister" a PROPN; the case tells.
         and (head.pos_ != "PROPN" or head.text[:1].islower())
+        # "the victim's mother" says whose: it names a source of its own, not the latest "mother".
+        and not any(t.dep_ == "poss" and t.pos_ in ("NOUN", "PROPN") for t in span)
     )
 
 

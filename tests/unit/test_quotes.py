@@ -735,3 +735,9 @@ def test_a_verb_of_saying_without_a_subject_passes_the_quote_up_to_the_one_it_ha
             "the “terrible night” of the fire.")
     assert [(q["text"], q["speaker"]) for q in _quotes(nlp, text)] == [
         ("calm and orderly", "Nurse Ida Holm"), ("terrible night", "Nurse Ida Holm")]
+
+
+def test_a_description_that_says_whose_is_its_own_source(nlp):
+    text = ("Lena Ortiz, 9, was walking home with her mother when the van struck.\n\n"
+            "The girl's mother testified on Tuesday. “She was brave until the end,” the girl's mother said.")
+    assert [r for _, r in _resolved(nlp, text)] == ["the girl's mother"]
