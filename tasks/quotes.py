@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from spacy.tokens import Doc, Token
 
@@ -569,12 +569,13 @@ def _leading_phrase(doc: Doc, lo: int, verb: int) -> Token | None:
     return nouns[0] if nouns else None
 
 
-def _previous_sentence_source(doc: Doc, open_tok: int, in_quote, *, any_subject: bool) -> _Attribution | None:
+def _previous_sentence_source(doc: Doc, open_tok: int, inside_quote: Callable[[int], bool], *,
+                              any_subject: bool) -> _Attribution | None:
     """The source of the sentence before the quote's own in its paragraph, which news copy uses to
     introduce a quote that has no attribution of its own ("Bridenstine expects three rockets by
     2024. “Adding another could …”"; "The cell, Herbert said, senses … “Once …”"): the subject
     of a verb of saying there, else (with `any_subject`) the sentence's subject when it is a name
-    or a personal pronoun. `in_quote(tok)` tells whether a token is inside quote marks."""
+    or a personal pronoun. `inside_quote(char)` tells whether a character is inside quote marks."""
     P = _lang(doc)
     lo = _paragraph_token_start(doc, open_tok)
     own = doc[open_tok].sent.start
@@ -583,14 +584,14 @@ def _previous_sentence_source(doc: Doc, open_tok: int, in_quote, *, any_subject:
     prev = doc[own - 1].sent
     start = max(prev.start, lo)
     for tok in doc[start:own]:
-        if _is_cue(tok) is None or in_quote(tok):
+        if _is_cue(tok) is None or inside_quote(tok.idx):
             continue
         subj = _subject(tok)
-        if subj is not None and start <= subj.i < own and not in_quote(subj) and _source_like(subj, P):
+        if subj is not None and start <= subj.i < own and not inside_quote(subj.idx) and _source_like(subj, P):
             s, e = _np_bounds(subj, start, own)
             return _Attribution(s, e, _is_cue(tok), "before")
     subj = next((c for c in prev.root.children if c.dep_ in _SUBJ_DEPS), None)
-    if any_subject and subj is not None and start <= subj.i and not in_quote(subj) and (
+    if any_subject and subj is not None and start <= subj.i and not inside_quote(subj.idx) and (
             subj.pos_ == "PROPN" or subj.ent_type_ == P.person
             or (subj.lower_ in P.pronoun_gender and subj.lower_ not in P.neuter)):
         s, e = _np_bounds(subj, start, own)
@@ -935,12 +936,9 @@ class _Resolver:
         self.history: list[_Mention] = []
         self.done: dict[int, tuple[str, str | None]] = {}
         self.lower_words = {t.text for t in doc if t.is_lower}
-        starts = [s for s, _ in quoted]
-
-        def inside_quote(char: int) -> bool:
-            i = bisect.bisect_right(starts, char) - 1
-            return i >= 0 and quoted[i][0] <= char < quoted[i][1]
-
+        self.quoted = quoted
+        self.quote_starts = [s for s, _ in quoted]
+        inside_quote = self.inside_quote
         self.pending = [
             t.i for t in doc
             if t.dep_ in _SUBJ_DEPS and t.pos_ in ("PROPN", "NOUN", "PRON", "NUM") and not inside_quote(t.idx)
@@ -957,6 +955,11 @@ class _Resolver:
                      or _according_initial_at(doc, i - 1) or _according_at(doc, i - 1)}
             self.pending = sorted(set(self.pending) | named)
         self.cursor = 0
+
+    def inside_quote(self, char: int) -> bool:
+        """Whether a character offset lies inside quote marks."""
+        i = bisect.bisect_right(self.quote_starts, char) - 1
+        return i >= 0 and self.quoted[i][0] <= char < self.quoted[i][1]
 
     def advance(self, upto_tok: int) -> None:
         while self.cursor < len(self.pending) and self.pending[self.cursor] < upto_tok:
@@ -1560,7 +1563,8 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
         entities = extract_entities(doc)
     results: list[dict[str, Any]] = []
     spans = _split_incises(doc, index, _find_mark_spans(text))
-    resolver = _Resolver(doc, entities, [(sp.open_char, sp.close_char + 1) for sp in spans])
+    quoted = [(sp.open_char, sp.close_char + 1) for sp in spans]
+    resolver = _Resolver(doc, entities, quoted)
     last_attr_para: int | None = None
     last_result: dict[str, Any] | None = None
     para_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
@@ -1576,12 +1580,6 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
 
     def para_of(char: int) -> int:
         return para_rank[para_line(char)]
-
-    quoted = [(sp.open_char, sp.close_char + 1) for sp in spans]
-
-    def in_quote(tok: Token) -> bool:
-        i = bisect.bisect_right(quoted, (tok.idx, len(text))) - 1
-        return i >= 0 and quoted[i][0] <= tok.idx < quoted[i][1]
 
     reported = _reported_speech(doc, quoted) if _lang(doc).indirect else []
     events: list[tuple[int, _Span | _Reported]] = [(sp.open_char, sp) for sp in spans]
@@ -1651,7 +1649,7 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
         if attr is None and not after_sentence and not label_like and len(quote.split()) >= 4:
             # A clause in marks in a sentence with no verb of saying ("There could be dangers “if
             # …”") is the source's whom the sentence before it in its paragraph quotes.
-            attr = _previous_sentence_source(doc, open_tok, in_quote, any_subject=False)
+            attr = _previous_sentence_source(doc, open_tok, resolver.inside_quote, any_subject=False)
             attr = attr and _Attribution(attr.speaker_start, attr.speaker_end, attr.cue, "embedded")
         if attr is None and not (after_sentence or prefix.endswith(":")):
             continue   # (a quote after a colon stands as a sentence of its own: "… to a realization: “…”")
@@ -1666,7 +1664,7 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
         ends_sentence = quote.rstrip("'’ ")[-1:] in ".?!…" or text[span.close_char + 1:span.close_char + 2] in ".?!"
         full_sentence = not _starts_lower(quote) and len(quote.split()) >= 3 and ends_sentence
         if attr is None and full_sentence:
-            attr = _previous_sentence_source(doc, open_tok, in_quote, any_subject=True)
+            attr = _previous_sentence_source(doc, open_tok, resolver.inside_quote, any_subject=True)
         if attr is None:
             # A whole quoted sentence with no verb of its own continues the previous speaker
             # when that spoke in this or the previous paragraph.
