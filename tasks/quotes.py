@@ -293,9 +293,11 @@ def _attribution_after(doc: Doc, close_tok: int, quote_text: str, limit_tok: int
         tok = doc[j]
         if tok.text in _SENT_END or tok.text in OPEN_MARKS or tok.is_space:
             break
-        cue = _is_cue(tok)
+        cue = _is_cue(tok, embedded=opens_sentence)   # “…,” the patient described: any verb of saying
         if cue is None:
             continue
+        if j + 1 < end and doc[j + 1].text == ":":
+            return None   # “…” Smith agreed: “…”: the verb introduces the next quote
         subj = _subject(tok)
         if subj is not None and subj.i < i:
             # The parse gave the verb a subject inside the quote too (“The mission I did …,”

@@ -741,3 +741,11 @@ def test_a_description_that_says_whose_is_its_own_source(nlp):
     text = ("Lena Ortiz, 9, was walking home with her mother when the van struck.\n\n"
             "The girl's mother testified on Tuesday. “She was brave until the end,” the girl's mother said.")
     assert [r for _, r in _resolved(nlp, text)] == ["the girl's mother"]
+
+
+def test_any_verb_of_saying_after_a_quote_that_opens_its_sentence_attributes_it_unless_a_colon_follows(nlp):
+    text = ("“I could only manage two stairs at a time and then needed to rest,” the patient described in "
+            "the report.\n\n"
+            "“It is a totally different muscle,” Ray said. “You have to step outside yourself a little.” "
+            "Lind agreed: “It is a different job altogether.”")
+    assert [s for s, _ in _resolved(nlp, text)] == ["the patient", "Ray", "Ray", "Lind"]
