@@ -330,9 +330,12 @@ def _attribution_after(doc: Doc, close_tok: int, quote_text: str, limit_tok: int
         # noun-phrase-shaped stretch between the mark and the cue is still the speaker.
         # A capitalized word the tagger took for an adverb or adjective is a name in this slot
         # (“…,” Early said; “…,” Young said).
+        # Commas may list the titles before a name ("chairman, CEO and president Craig Menear").
         stretch = doc[i:j]
+        titled_name = len(stretch) > 0 and stretch[-1].ent_type_ == _lang(doc).person and stretch[0].pos_ in ("NOUN", "PROPN", "ADJ")
         if 0 < len(stretch) <= 12 and (stretch[-1].pos_ in ("PROPN", "NOUN", "PRON") or _name_like(stretch[-1])) and all(
-            (t.pos_ in _NP_POS or _name_like(t)) and t.text not in {",", "(", ")"} for t in stretch
+            (t.pos_ in _NP_POS or _name_like(t)) and t.text not in {"(", ")"} and (t.text != "," or titled_name)
+            for t in stretch
         ):
             return _Attribution(i, j, cue, "after")
         return None

@@ -749,3 +749,14 @@ def test_any_verb_of_saying_after_a_quote_that_opens_its_sentence_attributes_it_
             "“It is a totally different muscle,” Ray said. “You have to step outside yourself a little.” "
             "Lind agreed: “It is a different job altogether.”")
     assert [s for s, _ in _resolved(nlp, text)] == ["the patient", "Ray", "Ray", "Lind"]
+
+
+def test_a_list_of_titles_before_a_name_after_the_quote_is_the_speaker(nlp):
+    # (as in real copy, the quote opens with a curly mark and closes with a straight one)
+    text = ("“Our second quarter reflected broad-based growth across our business, yet sales were below our "
+            "expectations driven by the timing of certain benefits associated with our strategic investments,\" "
+            "chairman, CEO and president Martin Keller said in the earnings release.\n\n"
+            "“We take really detailed histories” of the patients, Keller said.")
+    got = _quotes(nlp, text)
+    assert got[0]["speaker"] == "chairman, CEO and president Martin Keller"
+    assert got[0]["speaker_resolved"] == "Martin Keller"
