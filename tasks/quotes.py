@@ -944,9 +944,11 @@ class _Resolver:
         self.quoted = quoted
         self.quote_starts = [s for s, _ in quoted]
         inside_quote = self.inside_quote
+        # Subjects, and texts put out ("issued another statement"), which a later "it" may quote.
         self.pending = [
             t.i for t in doc
-            if t.dep_ in _SUBJ_DEPS and t.pos_ in ("PROPN", "NOUN", "PRON", "NUM") and not inside_quote(t.idx)
+            if (t.dep_ in _SUBJ_DEPS and t.pos_ in ("PROPN", "NOUN", "PRON", "NUM")
+                or t.dep_ == "dobj" and t.pos_ == "NOUN" and t.lower_ in self.P.document_nouns) and not inside_quote(t.idx)
         ]
         if self.P.varied_roles:
             # Its parser often makes a named person an object or a conjunct ("Bernard Lascombes,
@@ -981,7 +983,7 @@ class _Resolver:
                 continue
             sent = tok.sent
             s, e = _np_bounds(tok, sent.start, sent.end)
-            if tok.dep_ not in _SUBJ_DEPS:
+            if tok.dep_ not in _SUBJ_DEPS and tok.dep_ != "dobj":
                 ent = self._entity_for(tok)
                 s, e = (tok.i, tok.i + 1) if ent is None else (tok.i, self._token_end(ent["end_char"]))
             is_cue_subject = _is_cue(tok.head, embedded=True) is not None

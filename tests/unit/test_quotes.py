@@ -760,3 +760,10 @@ def test_a_list_of_titles_before_a_name_after_the_quote_is_the_speaker(nlp):
     got = _quotes(nlp, text)
     assert got[0]["speaker"] == "chairman, CEO and president Martin Keller"
     assert got[0]["speaker_resolved"] == "Martin Keller"
+
+
+def test_it_quotes_the_text_just_put_out(nlp):
+    text = ("The singer wrote a long post on Friday accusing the label of blocking her.\n\n"
+            "Now the label has put out another statement, addressed to the awards organisers.\n\n"
+            "“We have agreed to license all of her recordings for the show,” it said.")
+    assert _resolved(nlp, text) == [("it", "another statement")]
