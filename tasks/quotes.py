@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from spacy.tokens import Doc, Token
 
@@ -47,6 +47,7 @@ def _find_mark_spans(text: str) -> list[_Span]:
 
     open_at: int | None = None
     continuation: list[int] = []
+    last_end = 0   # end of the last paragraph with text
     for p_start, p_end in paragraphs:
         i = p_start
         if open_at is not None and not text[p_start:p_end].strip(_INNER_STRIP):
@@ -60,7 +61,15 @@ def _find_mark_spans(text: str) -> list[_Span]:
                 continuation.append(first)
                 i = first + 1
             else:
+                if continuation and text[:last_end].rstrip(_INNER_STRIP)[-1:] in _SENT_END:
+                    # A quote over several paragraphs that an embedded post or a caption cuts
+                    # before its closing mark ends with its last full sentence.
+                    span = _make_span(text, open_at, len(text[:last_end].rstrip(_INNER_STRIP)), continuation)
+                    if span is not None:
+                        spans.append(span)
                 open_at, continuation = None, []
+        if text[p_start:p_end].strip(_INNER_STRIP):
+            last_end = p_end
         nested: str | None = None
         while i < p_end:
             ch = text[i]
@@ -203,6 +212,15 @@ def _subject(verb: Token) -> Token | None:
             if issuer is not None:
                 return issuer
         return verb.head
+    # "…, Early (still) says there is …": a surname the tagger read as an adverb modifying the
+    # verb of saying after it (not a sentence's first word, which may be a real adverb).
+    k = verb.i - 1
+    while k > 0 and verb.doc[k].pos_ == "ADV" and verb.doc[k].is_lower:
+        k -= 1
+    before = verb.doc[k]
+    if k < verb.i and before.dep_ == "advmod" and k < before.head.i <= verb.i and _name_like(before) \
+            and k > before.sent.start and _is_cue(verb) is not None:
+        return before
     return None
 
 
@@ -276,10 +294,16 @@ def _attribution_after(doc: Doc, close_tok: int, quote_text: str, limit_tok: int
         tok = doc[j]
         if tok.text in _SENT_END or tok.text in OPEN_MARKS or tok.is_space:
             break
-        cue = _is_cue(tok)
+        cue = _is_cue(tok, embedded=opens_sentence)   # “…,” the patient described: any verb of saying
         if cue is None:
             continue
+        if j + 1 < end and doc[j + 1].text == ":":
+            return None   # “…” Smith agreed: “…”: the verb introduces the next quote
         subj = _subject(tok)
+        if subj is not None and subj.i < i:
+            # The parse gave the verb a subject inside the quote too (“The mission I did …,”
+            # Stafford responded): the one after the mark speaks.
+            subj = next((c for c in tok.children if c.dep_ in _SUBJ_DEPS and c.i >= i), subj)
         if subj is None and j == i and j + 1 < end and doc[j + 1].pos_ in ("PROPN", "NOUN", "DET", "ADJ"):
             # “…,” wrote Fadem: the parser sometimes makes the inverted subject an object.
             nxt = doc[j + 1]
@@ -307,9 +331,12 @@ def _attribution_after(doc: Doc, close_tok: int, quote_text: str, limit_tok: int
         # noun-phrase-shaped stretch between the mark and the cue is still the speaker.
         # A capitalized word the tagger took for an adverb or adjective is a name in this slot
         # (“…,” Early said; “…,” Young said).
+        # Commas may list the titles before a name ("chairman, CEO and president Craig Menear").
         stretch = doc[i:j]
+        titled_name = len(stretch) > 0 and stretch[-1].ent_type_ == _lang(doc).person and stretch[0].pos_ in ("NOUN", "PROPN", "ADJ")
         if 0 < len(stretch) <= 12 and (stretch[-1].pos_ in ("PROPN", "NOUN", "PRON") or _name_like(stretch[-1])) and all(
-            (t.pos_ in _NP_POS or _name_like(t)) and t.text not in {",", "(", ")"} for t in stretch
+            (t.pos_ in _NP_POS or _name_like(t)) and t.text not in {"(", ")"} and (t.text != "," or titled_name)
+            for t in stretch
         ):
             return _Attribution(i, j, cue, "after")
         return None
@@ -335,7 +362,7 @@ def _attribution_before(doc: Doc, open_tok: int, lower_tok: int) -> _Attribution
         tok = doc[k]
         if tok.text in _SENT_END or tok.text in CLOSE_MARKS or tok.is_space:
             return None
-        cue = _is_cue(tok)
+        cue = _is_cue(tok, embedded=True)   # "he urged voters, “…”": the nearest verb of saying
         if cue is None:
             continue
         subj = _subject(tok)
@@ -378,9 +405,14 @@ def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int
         subj = _subject(tok)
         if subj is not None and not lo <= subj.i < hi:
             subj = _leading_phrase(doc, lo, tok.i)
+        if subj is not None and subj.lower_ in _lang(doc).relative_pronouns and tok.dep_ == "relcl" \
+                and tok.head.pos_ in ("NOUN", "PROPN") and lo <= tok.head.i < open_tok:
+            subj = tok.head   # "two reports that depicted “…”": the reports
+        if subj is None and tok.dep_ in ("pcomp", "advcl", "xcomp", "conj"):
+            continue   # "…, before describing the “physical fight”": the verb it hangs on speaks
         if subj is None or open_tok <= subj.i <= close_tok or subj.lower_ in _lang(doc).relative_pronouns:
             break
-        s, e = _np_bounds(subj, lo, hi)
+        s, e = _np_bounds(subj, lo, tok.left_edge.i if subj.i == tok.head.i else hi)
         found = _Attribution(s, e, cue, "embedded")
         if cue in _lang(doc).embed_only:
             break  # "licences it called “…”": the namer's words
@@ -592,6 +624,63 @@ def _leading_phrase(doc: Doc, lo: int, verb: int) -> Token | None:
     return nouns[0] if nouns else None
 
 
+def _previous_sentence_source(doc: Doc, open_tok: int, inside_quote: Callable[[int], bool], *,
+                              any_subject: bool) -> _Attribution | None:
+    """The source of the sentence before the quote's own in its paragraph, which news copy uses to
+    introduce a quote that has no attribution of its own ("Bridenstine expects three rockets by
+    2024. “Adding another could …”"; "The cell, Herbert said, senses … “Once …”"): the subject
+    of a verb of saying there, else (with `any_subject`) the sentence's subject when it is a name
+    or a personal pronoun. `inside_quote(char)` tells whether a character is inside quote marks."""
+    P = _lang(doc)
+    lo = _paragraph_token_start(doc, open_tok)
+    own = doc[open_tok].sent.start
+    if own <= lo:
+        return None
+    prev = doc[own - 1].sent
+    start = max(prev.start, lo)
+    for tok in doc[start:own]:
+        if _is_cue(tok) is None or inside_quote(tok.idx):
+            continue
+        subj = _subject(tok)
+        if subj is not None and start <= subj.i < own and not inside_quote(subj.idx) and _source_like(subj, P):
+            s, e = _np_bounds(subj, start, own)
+            return _Attribution(s, e, _is_cue(tok), "before")
+    subj = next((c for c in prev.root.children if c.dep_ in _SUBJ_DEPS), None)
+    if any_subject and subj is not None and start <= subj.i and not inside_quote(subj.idx) and (
+            subj.pos_ == "PROPN" or subj.ent_type_ == P.person
+            or (subj.lower_ in P.pronoun_gender and subj.lower_ not in P.neuter)):
+        s, e = _np_bounds(subj, start, own)
+        return _Attribution(s, e, _guess_lemma(prev.root), "before")
+    return None
+
+
+_DASHES = frozenset({"–", "—", "―", "-", "--"})
+
+
+def _attribution_signed(doc: Doc, close_tok: int) -> _Attribution | None:
+    """A quote standing alone in its paragraph and signed on the next line, as readers' reviews
+    and letters are: “Great show, friendly staff.” / – Anna K. The signature is the line's
+    first few words after the dash, up to a comma or a bracket ("– Tom B., Leeds"); a line
+    with a verb is prose, not a signature."""
+    end = _paragraph_token_end(doc, close_tok + 1)
+    if any(not (t.is_punct or t.is_space) for t in doc[close_tok + 1:end]):
+        return None
+    k = end
+    while k < len(doc) and (doc[k].is_space or "\n" in doc[k].text):
+        k += 1
+    if k + 1 >= len(doc) or doc[k].text not in _DASHES:
+        return None
+    s = k + 1
+    line_end = _paragraph_token_end(doc, s)
+    e = next((j for j in range(s, line_end) if doc[j].text in {",", "(", "|", "/"}), line_end)
+    while e > s and doc[e - 1].is_space:
+        e -= 1
+    if not 0 < len(doc[s:e].text.split()) <= 4 or any(t.pos_ in ("VERB", "AUX") or t.text in _ALL_MARKS
+                                                      for t in doc[s:e]):
+        return None
+    return _Attribution(s, e, "sign", "after")
+
+
 def _attribution_colon(doc: Doc, open_tok: int) -> _Attribution | None:
     """A colon with no verb of saying before the quote: "Maria Lopez, The Tribune: “…”",
     "the mayor hit back in a string of posts: “…”", "which contains the following
@@ -708,6 +797,8 @@ def _attribution_governing(doc: Doc, first_tok: int, last_tok: int, open_tok: in
             pattern = "after"
         else:  # "X said: “…”" stands alone; "saying she did “…”" is inside the reporter's sentence
             pattern = "before" if open_tok > 0 and doc[open_tok - 1].text in (",", ":") else "embedded"
+        if pattern == "embedded" and not listed and not (subj.pos_ == "PROPN" or _source_like(subj, P)):
+            continue   # "he said the results do not mean …, rather “that …”": results do not speak
         return _Attribution(s, e, _guess_lemma(head), pattern)
     return None
 
@@ -726,7 +817,10 @@ def _looks_like_label(doc: Doc, quote: str, open_tok: int, close_tok: int) -> bo
         return True
     if (prev and prev[-1] in P.naming_cues) or outside_heads & P.naming_cues:
         # "locals call it “the wound”" gives a name: short, definite or capitalized. "called it
-        # “a judicial coup”" or "“deeply puzzling”" is the speaker's judgement.
+        # “a judicial coup”" or "“deeply puzzling”" is the speaker's judgement. A passive naming
+        # verb ("what's called “farmer's lung”") has nobody to judge: it names.
+        if prev and prev[-1] in P.naming_cues and any(c.dep_ in _PASSIVE_DEPS for c in doc[open_tok - 1].children):
+            return True
         first = inner[0] if inner else None
         return (
             first is not None
@@ -909,15 +1003,15 @@ class _Resolver:
         self.gender: dict[str, str] = {}
         self.history: list[_Mention] = []
         self.done: dict[int, tuple[str, str | None]] = {}
-        starts = [s for s, _ in quoted]
-
-        def inside_quote(char: int) -> bool:
-            i = bisect.bisect_right(starts, char) - 1
-            return i >= 0 and quoted[i][0] <= char < quoted[i][1]
-
+        self.lower_words = {t.text for t in doc if t.is_lower}
+        self.quoted = quoted
+        self.quote_starts = [s for s, _ in quoted]
+        inside_quote = self.inside_quote
+        # Subjects, and texts put out ("issued another statement"), which a later "it" may quote.
         self.pending = [
             t.i for t in doc
-            if t.dep_ in _SUBJ_DEPS and t.pos_ in ("PROPN", "NOUN", "PRON", "NUM") and not inside_quote(t.idx)
+            if (t.dep_ in _SUBJ_DEPS and t.pos_ in ("PROPN", "NOUN", "PRON", "NUM")
+                or t.dep_ == "dobj" and t.pos_ == "NOUN" and t.lower_ in self.P.document_nouns) and not inside_quote(t.idx)
         ]
         if self.P.varied_roles:
             # Its parser often makes a named person an object or a conjunct ("Bernard Lascombes,
@@ -938,6 +1032,11 @@ class _Resolver:
             self.pending = sorted(set(self.pending) | named)
         self.cursor = 0
 
+    def inside_quote(self, char: int) -> bool:
+        """Whether a character offset lies inside quote marks."""
+        i = bisect.bisect_right(self.quote_starts, char) - 1
+        return i >= 0 and self.quoted[i][0] <= char < self.quoted[i][1]
+
     def advance(self, upto_tok: int) -> None:
         while self.cursor < len(self.pending) and self.pending[self.cursor] < upto_tok:
             i = self.pending[self.cursor]
@@ -953,7 +1052,7 @@ class _Resolver:
                 continue
             sent = tok.sent
             s, e = _np_bounds(tok, sent.start, sent.end)
-            if tok.dep_ not in _SUBJ_DEPS:
+            if tok.dep_ not in _SUBJ_DEPS and tok.dep_ != "dobj":
                 ent = self._entity_for(tok)
                 s, e = (tok.i, tok.i + 1) if ent is None else (tok.i, self._token_end(ent["end_char"]))
             is_cue_subject = _is_cue(tok.head, embedded=True) is not None
@@ -1180,23 +1279,34 @@ class _Resolver:
         labels = frozenset({"PERSON", "ORG", "NORP"}) if tok.pos_ in ("PROPN", "NOUN") else frozenset({"PERSON", "ORG"})
         return _entity_in(self.entities, 0, len(self.doc.text) + 1, labels, containing=tok.idx)
 
-    def _full_name(self, head: Token) -> _Mention | None:
-        """The person named in full of whom `head` is the surname: a source met earlier, else the
-        closest full name in the article's entities or text (earlier first), else None."""
-        word = head.text
+    def _known_person(self, word: str) -> _Mention | None:
+        """The latest source met so far who is a person with this surname: surname last (Western
+        order) first, then surname first ("Park Seo-yeon" -> "Park")."""
         people = [c for c in reversed(self.history) if c.kind == "person"]
-        # Surname last (Western order) first, then surname first ("Park Seo-yeon" -> "Park").
-        known = next((c for c in people if c.resolved.split()[-1] == word), None) or next(
-            (c for c in people if len(c.resolved.split()) > 1 and c.resolved.split()[0] == word), None
-        )
+        return next((c for c in people if _surname(c.resolved) == word), None) or next(
+            (c for c in people if len(c.resolved.split()) > 1 and c.resolved.split()[0] == word), None)
+
+    def _full_name(self, head: Token, word: str | None = None, kind: str = "person") -> _Mention | None:
+        """The person named in full of whom `head` (or the name `word` ending at it) is the
+        surname: a source met earlier, else the closest full name in the article's entities or
+        text (earlier first), a person; else the one longer name in the entities (PERSON or
+        ORG, which the small model swaps) that starts with it ("Rose-Lynn" -> "Rose-Lynn
+        Harlan"), of the given `kind`; else None."""
+        word = word or head.text
+        known = self._known_person(word)
         if known is not None:
             return known
         found = [(ent["start_char"], ent["norm"]) for ent in self.entities
-                 if _std(ent) == "PERSON" and len(ent["norm"].split()) > 1 and ent["norm"].split()[-1] == word]
+                 if _std(ent) == "PERSON" and len(ent["norm"].split()) > 1 and _surname(ent["norm"]) == word]
         if not found and (full := full_name_in_text(self.doc.text, word)) is not None:
             found = [(self.doc.text.find(full), full)]
         if not found:
-            return None
+            longer = {ent["norm"] for ent in self.entities if _std(ent) in ("PERSON", "ORG")
+                      and len(ent["norm"].split()) > 1 and ent["norm"].split()[0] == word}
+            if len(longer) != 1:
+                return None   # none, or two people share the given name
+            (name,) = longer
+            return _Mention(head.i, word, name, name, kind, head.lower_, frozenset(name.lower().split()))
         earlier = [f for f in found if f[0] < head.idx]
         _, name = max(earlier) if earlier else min(found)
         return _Mention(head.i, word, name, name, "person", head.lower_, frozenset(name.lower().split()))
@@ -1233,6 +1343,20 @@ class _Resolver:
         if name.split()[0] in _NAME_TITLES:
             name = name.split(" ", 1)[1]   # "Dr Sophie Lacombe"
         return _Mention(span[-1].i, span.text, name, name, "person", span[-1].lower_, frozenset(name.lower().split()))
+
+    def _named_later(self, phrase: str) -> dict[str, Any] | None:
+        """The PERSON entity that a later use of `phrase` introduces as a title ("…'s ambassador
+        to Britain Liu Xiaming"), else None."""
+        text = self.doc.text
+        at = text.find(phrase)
+        while at != -1:
+            after = at + len(phrase)
+            ent = next((ent for ent in self.entities if _std(ent) == "PERSON" and after < ent["start_char"] <= after + 2
+                        and not text[after:ent["start_char"]].strip()), None)
+            if ent is not None:
+                return ent
+            at = text.find(phrase, after)
+        return None
 
     def _name_after(self, e: int) -> dict[str, Any] | None:
         """The PERSON entity right after the comma that ends a phrase at token e (a title such
@@ -1276,9 +1400,10 @@ class _Resolver:
                 ent = self._name_after(k) if k > e else None
         if ent is None:
             # "The chief negotiator for Vardia, Helene Sarrot, said": the name is an appositive
-            # (which the parser may hang on any word of the phrase).
+            # (which the parser may hang on any word of the phrase) set off by a comma, not a
+            # name inside the phrase ("the authors of the study in the journal JAMA Psychiatry").
             for tok in head.subtree:
-                if tok.dep_ == "appos" and tok.i != head.i:
+                if tok.dep_ == "appos" and tok.i != head.i and doc[tok.left_edge.i - 1].text == ",":
                     ent = self._entity_for(tok)
                     if ent is not None:
                         break
@@ -1295,24 +1420,36 @@ class _Resolver:
                 kind = "org"
             elif human or _gender_of(left, self.P) or _human_suffix(left, self.P):
                 kind = "person"
-            apposition = self._apposition_words(e) | self._title_before(s) if kind == "person" else frozenset()
+            apposition = self._apposition_words(e)
+            if kind == "org" and ent["start_char"] <= doc[s].idx and apposition & self.P.human_nouns:
+                kind = "person"   # "Eswar Prasad, a trade professor at Cornell," tagged ORG
+            apposition = apposition | self._title_before(s) if kind == "person" else frozenset()
             name = self._org_name(ent, s, e) if kind == "org" and self.P.varied_roles else ent["norm"]
             parts = name.split()
             if kind == "person" and self.P.varied_roles and len(parts) > 2 and parts[0].isupper() and parts[0].isalpha():
                 name = " ".join(parts[1:])   # "le député LR Thibault Marchal": the party, not a first name
             mention = _Mention(head.i, text, name, name, kind, head.lower_,
                                words | frozenset(name.lower().split()) | apposition)
-            if e - s == 1 and " " not in ent["norm"] and not left:
+            lone = doc[s:e].text == ent["text"] and " " not in ent["text"]   # "Apte", "Rose-Lynn"
+            known = self._known_person(ent["text"]) if lone else None
+            if known is not None:
+                # A lone surname of a source met earlier in the story is that source, whatever
+                # other full name NER merged it with (a "Josh Apte" in a tweet's byline).
+                mention = known
+            elif lone and " " not in ent["norm"]:
                 # A lone name that the article gives in full elsewhere ("Sanborn", tagged ORG,
                 # after "Jeff Sanborn", which NER missed): the full name, a person.
-                full = self._full_name(head)
+                full = self._full_name(head, ent["text"], kind)
                 if full is not None:
                     mention = full
             elif kind == "person" and self.P.varied_roles and ent["norm"][:1].islower():
                 # "Mme de Kergariou" after "Armelle de Kergariou", tagged a place: a surname only.
                 mention = self._surname_of(s, e) or mention
-        elif e - s == 1 and head.text[:1].isupper() and head.pos_ in ("PROPN", "NOUN", "ADJ", "ADV"):
-            # A surname NER missed (the tagger may call "Early" or "Young" an adverb or adjective).
+        elif e - s == 1 and head.text[:1].isupper() and head.pos_ in ("PROPN", "NOUN", "ADJ", "ADV") \
+                and not (head.pos_ == "NOUN" and head.lower_ in self.lower_words):
+            # A surname NER missed (the tagger may call "Early" or "Young" an adverb or adjective);
+            # not a common noun opening a sentence ("Teachers chanted"), which the article also
+            # writes in lower case.
             mention = self._full_name(head)
         if mention is None and self.P.varied_roles and e - s > 1:
             mention = self._surname_of(s, e)
@@ -1360,12 +1497,14 @@ class _Resolver:
                         self.P.varied_roles and self._is_person_noun(head)) else "org"
                     mention = _Mention(head.i, text, resolved, entity, kind, head.lower_,
                                        frozenset(resolved.lower().split()))
-            if mention is None and not self.P.varied_roles and head.pos_ == "NOUN" and e - s <= 3 \
+            roles_only = all(t.pos_ in ("DET", "CCONJ") or t.i == head.i or (t.dep_ == "conj" and t.head.i == head.i
+                                                                           and t.pos_ == "NOUN") for t in doc[s:e])
+            if mention is None and not self.P.varied_roles and head.pos_ == "NOUN" and (e - s <= 3 or roles_only) \
                     and self._is_person_noun(head):
-                # "said the actor", "the patient wrote", "the doctors stated": a role word with no
-                # earlier phrase of its own refers to the latest person (or group) in the story.
-                # (French titles do not: "le préfet" is a new source; its generic words are
-                # anaphoric_roles.)
+                # "said the actor", "the patient wrote", "the doctors stated", "the singer and
+                # guitarist told": a role word with no earlier phrase of its own refers to the
+                # latest person (or group) in the story. (French titles do not: "le préfet" is a
+                # new source; its generic words are anaphoric_roles.)
                 gender = _gender_of(words, self.P) or _opener_gender(text, self.P)
                 cand = self._latest_group() if head.tag_ in ("NNS", "NOUN__Number=Plur") or head.morph.get(
                     "Number") == ["Plur"] else self._latest_person(gender, described=True)
@@ -1381,6 +1520,13 @@ class _Resolver:
             place = _entity_in(self.entities, 0, len(doc.text) + 1, frozenset({"LOC"}), containing=head.idx)
             kind = "org" if words & self.P.institution_nouns or place is not None else "person"
             mention = _Mention(head.i, text, name, None, kind, head.lower_, words | frozenset(name.lower().split()))
+        if mention is None and e - s >= 3 and head.pos_ == "NOUN" and self._is_person_noun(head):
+            # "China's ambassador to Britain accused …", named further down as "China's
+            # ambassador to Britain Liu Xiaming": the description is that person's title.
+            ent = self._named_later(doc[s:e].text)
+            if ent is not None:
+                mention = _Mention(head.i, text, ent["norm"], ent["norm"], "person", head.lower_,
+                                   words | frozenset(ent["norm"].lower().split()))
         if mention is None:
             if head.lower_ in self.P.institution_nouns:
                 kind = "org"
@@ -1552,6 +1698,15 @@ def _name_opening(doc: Doc, comma: int) -> dict[str, Any] | None:
             "start_char": doc[start].idx, "end_char": doc[comma - 1].idx + len(doc[comma - 1].text)}
 
 
+_GENERATION = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
+
+
+def _surname(name: str) -> str:
+    """The last word of a full name, a generational suffix skipped ("Patrick W. Carlineo Jr.")."""
+    words = name.split()
+    return words[-2] if len(words) > 2 and words[-1].lower() in _GENERATION else words[-1]
+
+
 def _hyphenated_name_start(doc: Doc, s: int) -> int:
     """Start of the name whose last part is doc[s] when the tokenizer split a hyphenated name
     ("Amadou Ndiaye-Sarr" -> "Ndiaye", "-", "Sarr"), the given names before it included."""
@@ -1574,6 +1729,8 @@ def _is_short_description(span, head: Token) -> bool:
         and words[0] in _lang(span.doc).definite
         # After a closing mark the tagger often calls "minister" a PROPN; the case tells.
         and (head.pos_ != "PROPN" or head.text[:1].islower())
+        # "the victim's mother" says whose: it names a source of its own, not the latest "mother".
+        and not any(t.dep_ == "poss" and t.pos_ in ("NOUN", "PROPN") for t in span)
     )
 
 
@@ -1627,6 +1784,24 @@ def _earlier_description(doc: Doc, head: Token, before_tok: int, entities: list[
             return ent["norm"], ent["norm"]
         return desc, None
     return None
+
+
+def _reporters_own_words(doc: Doc, reported: list["_Reported"], first_tok: int, last_tok: int, open_tok: int,
+                         quote: str) -> _Attribution | None:
+    """A short lower-case quote inside reported speech (X said politicians have “vilified”
+    teachers; the risk was “slightly” higher, the authors wrote) gives the reported speaker's own
+    word, not a scare quote; a name or a title ("the film “Glasgow”", "so-called “experts”")
+    stays a label, and so does a quoted subject (X said the “experts” were wrong)."""
+    P = _lang(doc)
+    if not quote[:1].islower() or (open_tok > 0 and doc[open_tok - 1].lower_ in P.label_cues | P.naming_cues):
+        return None
+    while last_tok > first_tok and doc[last_tok].is_punct:
+        last_tok -= 1   # ”dwindling.” ends a report whose clause stops before the full stop
+    if doc[first_tok:last_tok + 1].root.dep_ in _SUBJ_DEPS:
+        return None   # "the “experts” were wrong": a term for what the report is about
+    # A verb of saying reports the speaker's words; "according to X" is the reporter's sentence.
+    rep = next((r for r in reported if r.start <= first_tok and last_tok < r.end and r.attr.cue != "according to"), None)
+    return None if rep is None else _Attribution(rep.attr.speaker_start, rep.attr.speaker_end, rep.attr.cue, "embedded")
 
 
 def _starts_lower(quote: str) -> bool:
@@ -1693,7 +1868,9 @@ def _reported_speech(doc: Doc, quoted: list[tuple[int, int]]) -> list[_Reported]
             continue
         if verb.dep_ == "relcl":
             continue  # "the helicopter, which it said crashed in Logar": the reporter's aside
-        clause = next((c for c in verb.children if c.dep_ == "ccomp"), None)
+        # "(… have been announced), Early says there is …": the clause after the verb first.
+        clause = next((c for c in verb.children if c.dep_ == "ccomp" and c.i > verb.i), None) or next(
+            (c for c in verb.children if c.dep_ == "ccomp"), None)
         if clause is None and lemma not in ("tell", "write", "post", "tweet", "text", "email"):
             # "The unions said more than 15,000 people registered": parsed as an object with a
             # participle, it is a clause.
@@ -1785,7 +1962,8 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
         entities = extract_entities(doc)
     results: list[dict[str, Any]] = []
     spans = _split_incises(doc, index, _find_mark_spans(text))
-    resolver = _Resolver(doc, entities, [(sp.open_char, sp.close_char + 1) for sp in spans])
+    quoted = [(sp.open_char, sp.close_char + 1) for sp in spans]
+    resolver = _Resolver(doc, entities, quoted)
     last_attr_para: int | None = None
     last_result: dict[str, Any] | None = None
     para_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
@@ -1802,7 +1980,7 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
     def para_of(char: int) -> int:
         return para_rank[para_line(char)]
 
-    reported = _reported_speech(doc, [(sp.open_char, sp.close_char + 1) for sp in spans]) if _lang(doc).indirect else []
+    reported = _reported_speech(doc, quoted) if _lang(doc).indirect else []
     events: list[tuple[int, _Span | _Reported]] = [(sp.open_char, sp) for sp in spans]
     events += [(doc[rep.start].idx, rep) for rep in reported]
     events.sort(key=lambda ev: ev[0])
@@ -1848,7 +2026,12 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             if judged is not None and judged.cue not in _lang(doc).embed_only and not _reflexive_before(doc, open_tok):
                 judged = None
 
-        attr = span.preset or judged or _attribution_after(
+        introduced = None
+        if open_tok >= 2 and doc[open_tok - 1].text in (",", ":") and _is_cue(doc[open_tok - 2], embedded=True):
+            # “… he said, “…,” the office said.”: the verb right before the mark introduces the
+            # quote; the one after it reports the whole sentence.
+            introduced = _attribution_before(doc, open_tok, para_lo_tok)
+        attr = span.preset or judged or introduced or _attribution_after(
             doc, close_tok, text[span.start:span.close_char].rstrip(_INNER_STRIP), limit,
             opens_sentence=after_sentence and not label_like and not _starts_lower(quote))
         if attr is None:
@@ -1858,10 +2041,18 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             attr = _attribution_before(doc, open_tok, _paragraph_token_start(doc, para_lo_tok - 1))
         if attr is None and (after_sentence or prefix.endswith(":")):
             attr = _attribution_colon(doc, open_tok)
+        if attr is None and label_like:
+            attr = _reporters_own_words(doc, reported, first_tok, last_tok, open_tok, quote)
+            label_like = attr is None
         if attr is None and not label_like:
             attr = _attribution_governing(doc, first_tok, last_tok, open_tok, close_tok, para_lo_tok, limit)
         if attr is None and not after_sentence and not label_like:
             attr = _attribution_embedded(doc, first_tok, last_tok, open_tok, close_tok)
+        if attr is None and not after_sentence and not label_like and len(quote.split()) >= 4:
+            # A clause in marks in a sentence with no verb of saying ("There could be dangers “if
+            # …”") is the source's whom the sentence before it in its paragraph quotes.
+            attr = _previous_sentence_source(doc, open_tok, resolver.inside_quote, any_subject=False)
+            attr = attr and _Attribution(attr.speaker_start, attr.speaker_end, attr.cue, "embedded")
         if attr is None and after_sentence and prefix and prefix[-1] in _SENT_END and _lang(doc).varied_roles \
                 and not _starts_lower(quote) and len(quote.split()) >= 3:
             # "X compte repartir dès l'an prochain. « Le record, je le veux. »": the source that
@@ -1869,19 +2060,24 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             lead = _opening_subject(doc, index.at(para_start_char + len(prefix) - 1).i)
             if lead is not None:
                 attr = _Attribution(lead.speaker_start, lead.speaker_end, "-", "before")
-        if attr is None and not after_sentence:
+        if attr is None and not (after_sentence or prefix.endswith(":")):
+            continue   # (a quote after a colon stands as a sentence of its own: "… to a realization: “…”")
+        if attr is None and prefix == "":
+            attr = _attribution_signed(doc, close_tok)
+        if attr is not None and not after_sentence and attr.pattern != "before" and label_like and judged is None \
+                and (len(quote.split()) < 2 or quote[:1].isupper()):
+            # A single quoted word or a title mid-sentence is a scare quote or a name, even next to
+            # "said" ("After playing “Takin' It to the Streets,” the singer told the crowd …").
             continue
-        if attr is not None and not after_sentence and attr.pattern != "before" and label_like and len(quote.split()) < 2 \
-                and judged is None:
-            # A single quoted word mid-sentence is a scare quote or a name, even next to "said".
-            continue
+        # Headers and pull quotes ("“Not some irregular channel”") have no full stop.
+        ends_sentence = quote.rstrip("'’ ")[-1:] in ".?!…" or text[span.close_char + 1:span.close_char + 2] in ".?!"
+        full_sentence = not _starts_lower(quote) and len(quote.split()) >= 3 and ends_sentence
+        if attr is None and full_sentence:
+            attr = _previous_sentence_source(doc, open_tok, resolver.inside_quote, any_subject=True)
         if attr is None:
             # A whole quoted sentence with no verb of its own continues the previous speaker
             # when that spoke in this or the previous paragraph.
             para = para_of(span.open_char)
-            # Headers and pull quotes ("“Not some irregular channel”") have no full stop.
-            ends_sentence = quote.rstrip("'’ ")[-1:] in ".?!…" or text[span.close_char + 1:span.close_char + 2] in ".?!"
-            full_sentence = not _starts_lower(quote) and len(quote.split()) >= 3 and ends_sentence
             if not (full_sentence and last_result is not None and last_attr_para is not None
                     and para - last_attr_para <= 1):
                 continue
@@ -1897,6 +2093,8 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
         resolved, entity, mention_kind = (None, None, "unknown")
         if speaker is not None:
             resolved, entity, mention_kind = resolver.speaker(attr.speaker_start, attr.speaker_end)
+            if attr.cue == "sign":
+                resolved = speaker   # a signature is a name as its writer gives it ("Anna K.")
         if attr.pattern == "before":
             # X said: “…” — and the second half of “…,” X said, “but …”.
             kind = "direct"
