@@ -1120,6 +1120,8 @@ class _Resolver:
         for n, cand in enumerate(history):
             if wanted and cand.kind in ("org", "group", "document"):
                 continue
+            if wanted and cand.kind == "desc" and not self.P.varied_roles and not self._is_person_noun_word(cand.head):
+                continue   # English "she" is no script or plan ("The script … she sings"); French "elle" may be
             if pronoun in self.P.neuter and cand.kind in ("person", "group"):
                 continue
             known = self.gender.get(cand.resolved)

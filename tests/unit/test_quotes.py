@@ -767,3 +767,15 @@ def test_it_quotes_the_text_just_put_out(nlp):
             "Now the label has put out another statement, addressed to the awards organisers.\n\n"
             "“We have agreed to license all of her recordings for the show,” it said.")
     assert _resolved(nlp, text) == [("it", "another statement")]
+
+
+def test_she_is_never_a_thing_an_it_stood_for(nlp):
+    # "It" took up the script; "she" after it is the woman named before, not the script.
+    text = ("Harper had fallen in love with an electric Nicole Taylor script called “Wild Rose.” Buckley had agreed "
+            "to play Rose-Lynn Harlan.\n"
+            "There was one problem: the script called for a soaring anthem that Rose-Lynn belts to a hometown crowd, "
+            "but it had no song. The script was finished anyway.\n"
+            "As the film ends, Rose-Lynn summons the strength to confront her regrets. It is an accordion, lighting "
+            "her way home. “I pushed you away, then I got lost in the storm,” she sings.")
+    (q,) = _quotes(nlp, text)
+    assert (q["speaker"], q["speaker_resolved"]) == ("she", "Rose-Lynn Harlan")
