@@ -505,19 +505,19 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
                 queue = queue_t.to_pylist() if queue_t is not None else []
                 # Queued pages are fetched when the queue says, whether or not a feed lists them.
                 due, listed = due_candidates(queue, utcnow(), known), known | queued_ids(queue)
-                loading = False
+                # The workers start, and load the model, once something new is known (a page due,
+                # or the first poll listing a new article), while later feeds are polled.
+                loading = bool(due)
+                if loading:
+                    workers.load_model_soon(pool, settings)
 
-                def load_soon(poll: P.FeedPoll | None = None) -> None:
-                    # The workers start, and load the model, once something new is known (a page
-                    # due, or the first poll listing a new article), while later feeds are polled.
+                def load_on_news(poll: P.FeedPoll) -> None:
                     nonlocal loading
-                    if not loading and (poll is None or P.has_new_entry(poll, listed)):
+                    if not loading and P.has_new_entry(poll, listed):
                         workers.load_model_soon(pool, settings)
                         loading = True
 
-                if due:
-                    load_soon()
-                polls = fetching.poll(feed_list, prev, load_soon)
+                polls = fetching.poll(feed_list, prev, load_on_news)
                 cands, summary.entries = P.select_new_entries(polls, listed)
                 cands += due
                 # Polls keep only what the end of the run needs (states, captures): entries are in `cands`.

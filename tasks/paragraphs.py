@@ -167,10 +167,9 @@ def pieces_of(paragraph: str, limit: int = PIECE_CHARS) -> list[tuple[int, int]]
     `limit`. The pieces and dropped spaces spell the paragraph."""
     out, start = [], 0
     while len(paragraph) - start > limit:
-        window = range(start + limit // 2, start + limit)
         cut = None
         for pattern in (_SENTENCE_CUT, _SPACE_CUT):
-            found = [m.end() - 1 for m in pattern.finditer(paragraph, window.start, window.stop + 1)]
+            found = [m.end() - 1 for m in pattern.finditer(paragraph, start + limit // 2, start + limit + 1)]
             if found:
                 cut = found[-1]   # the space
                 break

@@ -14,9 +14,9 @@ def nlp():
     return load_english()
 
 
-def _quotes(nlp, text: str) -> list[dict]:
-    """Direct and partial quotes (the words in quote marks) only."""
-    return [q for q in extract_quotes(nlp(text)) if q["kind"] != "indirect"]
+def _quotes(nlp, text: str, entities: list[dict] | None = None) -> list[dict]:
+    """Direct and partial quotes (the words in quote marks) only; `entities`: NER's output, as given."""
+    return [q for q in extract_quotes(nlp(text), entities) if q["kind"] != "indirect"]
 
 
 def _reported(nlp, text: str) -> list[dict]:
@@ -625,7 +625,7 @@ def test_a_lone_surname_is_the_source_met_earlier_not_another_full_name(nlp):
     text = ("Thomas Kale, a hydrologist at the state university, explained that the river had silted up.\n\n"
             "“You could walk across it in July,” Kale said.")
     entities = [_entity(text, "Thomas Kale", "PERSON"), _entity(text, "Kale", "PERSON", "Tom Kale", last=True)]
-    quotes = [q for q in extract_quotes(nlp(text), entities) if q["kind"] != "indirect"]
+    quotes = _quotes(nlp, text, entities)
     assert [(q["speaker"], q["speaker_resolved"]) for q in quotes] == [("Kale", "Thomas Kale")]
 
 
@@ -660,7 +660,7 @@ def test_a_name_tagged_as_an_organisation_with_a_person_apposition_is_a_person(n
     # As in real copy: NER tags "Ravi Menon" ORG; "a trade professor at Oxford" makes him a person.
     text = ("The mayor, Tom Reyes, spoke first. Ravi Menon, a trade professor at Oxford, said the tariffs had "
             "hurt exporters. “Setting goals that cannot be met makes a deal less likely,” he said.")
-    [quote] = [q for q in extract_quotes(nlp(text), [_entity(text, "Ravi Menon", "ORG")]) if q["kind"] != "indirect"]
+    [quote] = _quotes(nlp, text, [_entity(text, "Ravi Menon", "ORG")])
     assert (quote["speaker"], quote["speaker_resolved"], quote["speaker_kind"]) == ("he", "Ravi Menon", "person")
 
 
@@ -682,7 +682,7 @@ def test_a_lone_given_name_resolves_to_the_one_longer_name_that_starts_with_it(n
     text = ("The film follows Marisol Vega, a singer from Cork, on her way to Nashville.\n\n"
             "“I had to find my own road,” Marisol sings in the last scene.")
     entities = [_entity(text, "Marisol Vega", "ORG"), _entity(text, "Marisol", "PERSON", last=True)]
-    [quote] = [q for q in extract_quotes(nlp(text), entities) if q["kind"] != "indirect"]
+    [quote] = _quotes(nlp, text, entities)
     assert (quote["speaker"], quote["speaker_resolved"]) == ("Marisol", "Marisol Vega")
 
 
@@ -713,7 +713,7 @@ def test_a_surname_finds_a_full_name_ending_in_a_generational_suffix(nlp):
     text = ("Harold B. Quist Jr., 61, of Dover, pleaded guilty on Monday.\n\n"
             "“I regret the calls,” Quist said outside the courthouse.")
     entities = [_entity(text, "Harold B. Quist Jr.", "PERSON")]
-    [quote] = [q for q in extract_quotes(nlp(text), entities) if q["kind"] != "indirect"]
+    [quote] = _quotes(nlp, text, entities)
     assert quote["speaker_resolved"] == "Harold B. Quist Jr."
 
 
