@@ -231,7 +231,6 @@ def analyze(lake: Lake, settings: Settings, run_id: str, models: dict[str, tuple
             done += len(items)
             stats.paragraphs_parsed += part.paragraphs_parsed
             stats.paragraphs_cached += part.paragraphs_cached
-            stats.texts_deferred += part.texts_deferred
 
     # Copies are mapped as their source's analysis arrives (in this process, while the workers
     # run the model on later texts), so no analysis is held longer than its copies need it.

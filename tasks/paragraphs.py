@@ -243,34 +243,46 @@ def _work(job: Job, batch_size: int, model_name: str | None) -> JobResult:
 
 
 def plan_jobs(items: Sequence[tuple[str, str]], cached: set[str], chunk_words: int = 5_000
-              ) -> tuple[list[Job], list[tuple[str, str]]]:
+              ) -> tuple[list[Job], list[Job]]:
     """Split texts into jobs so that each paragraph not in `cached` is parsed by one job only.
 
     Texts are taken in order (keep a story's copies together: they share most paragraphs) and
-    cut into jobs of about `chunk_words` new words to parse. A paragraph goes to the first job
-    that needs it; a later text that needs it too is deferred when it falls in another job.
-    Returns (jobs, deferred texts); the jobs' `known` is left for the caller to fill.
+    cut into jobs of about `chunk_words` new words to parse. A paragraph that texts of more than
+    one job need (a line many stories share) is parsed ahead, by parse-only jobs that run
+    first, so that no text waits for another job of its round and the run keeps only those
+    shared parses. Returns (jobs ahead, jobs); the jobs' `known` is left for the caller to fill.
     """
-    owner: dict[str, int] = {}
-    jobs: list[Job] = [Job([])]
-    deferred: list[tuple[str, str]] = []
+    chunks: list[list[tuple[str, str]]] = [[]]
+    owner: dict[str, int] = {}        # new paragraph -> the first job that needs it
+    shared: dict[str, str] = {}       # paragraphs of more than one job, by key
     words = 0
     for key, text in items:
         if words >= chunk_words:
-            jobs.append(Job([]))
+            chunks.append([])
             words = 0
-        j = len(jobs) - 1
-        new = [p for p in dict.fromkeys(paragraphs_of(text)) if (h := paragraph_key(p)) not in cached]
-        mine = []
-        for p in new:
-            h = paragraph_key(p)
+        j = len(chunks) - 1
+        chunks[j].append((key, text))
+        for p in dict.fromkeys(paragraphs_of(text)):
+            if (h := paragraph_key(p)) in cached:
+                continue
             if h not in owner:
                 owner[h] = j
-                jobs[j].parse.append(p)
                 words += p.count(" ") + 1
-            mine.append(owner[h] == j)
-        (jobs[j].texts if all(mine) else deferred).append((key, text))
-    return [j for j in jobs if j.texts or j.parse], deferred
+            elif owner[h] != j:
+                shared[h] = p
+    jobs = []
+    for j, texts in enumerate(chunks):
+        mine = {h: p for _, t in texts for p in paragraphs_of(t)
+                if owner.get(h := paragraph_key(p)) == j and h not in shared}
+        jobs.append(Job(texts, list(mine.values())))
+    ahead, words = [Job([])], 0
+    for p in shared.values():
+        if words >= chunk_words:
+            ahead.append(Job([]))
+            words = 0
+        ahead[-1].parse.append(p)
+        words += p.count(" ") + 1
+    return [j for j in ahead if j.parse], [j for j in jobs if j.texts]
 
 
 @dataclass
@@ -279,7 +291,6 @@ class ParagraphStats:
 
     paragraphs_parsed: int = 0
     paragraphs_cached: int = 0
-    texts_deferred: int = 0
 
 
 def analyze_by_paragraph(items: Sequence[tuple[str, str]], cache: Callable[[set[str]], dict[str, bytes]], *,
@@ -301,24 +312,16 @@ def analyze_by_paragraph(items: Sequence[tuple[str, str]], cache: Callable[[set[
     if not items:
         return
     stats = stats if stats is not None else ParagraphStats()
-    needed = {paragraph_key(p) for _, t in items for p in paragraphs_of(t)}
-    known = cache(needed)
-    jobs, deferred = plan_jobs(items, set(known), chunk_words)
+    known = cache({paragraph_key(p) for _, t in items for p in paragraphs_of(t)})
+    ahead, jobs = plan_jobs(items, set(known), chunk_words)
     stats.paragraphs_cached = len(known)
-    stats.paragraphs_parsed = sum(len(j.parse) for j in jobs)
-    stats.texts_deferred = len(deferred)
-    for job in jobs:
-        job.known = {h: known[h] for _, t in job.texts for p in paragraphs_of(t) if (h := paragraph_key(p)) in known}
-    # Parses that deferred texts need from other jobs are kept until those texts are assembled.
-    keep = {paragraph_key(p) for _, t in deferred for p in paragraphs_of(t)}
-    later: dict[str, bytes] = {h: known[h] for h in keep if h in known}
+    stats.paragraphs_parsed = sum(len(j.parse) for j in ahead + jobs)
     done = 0
 
     def finished(res: JobResult) -> list[Analysis]:
         nonlocal done
         if on_parsed and res.parsed:
             on_parsed(res.parsed)
-        later.update((h, r) for h, r in res.parsed.items() if h in keep)
         for a in res.analyses:
             a.model = model_name
         done += len(res.analyses)
@@ -326,24 +329,56 @@ def analyze_by_paragraph(items: Sequence[tuple[str, str]], cache: Callable[[set[
             progress(done, len(items))
         return res.analyses
 
+    def with_known(jobs: list[Job]) -> Iterator[Job]:
+        # Each job is given the stored and the ahead-parsed paragraphs it needs as it is submitted.
+        for job in _drain(jobs):
+            job.known = {h: known[h] for _, t in job.texts for p in paragraphs_of(t) if (h := paragraph_key(p)) in known}
+            yield job
+
     with contextlib.ExitStack() as stack:
-        if pool is None and n_process > 1 and len(jobs) > 1:
+        if pool is None and n_process > 1 and len(ahead) + len(jobs) > 1:
             pool = stack.enter_context(worker_pool(n_process, model_name))
         if pool is None:
             nlp = load_model(model_name)
-            for job in jobs + [Job(deferred, [], later)] if deferred else jobs:
-                yield from finished(run_job(nlp, job, batch_size))
-            return
-        futures = [pool.submit(_work, job, batch_size, model_name) for job in jobs]
-        jobs.clear()   # the futures hold them until they finish
-        for fut in cf.as_completed(futures):
-            yield from finished(fut.result())
-        parts = [deferred[i:i + 100] for i in range(0, len(deferred), 100)]
-        futures = [pool.submit(_work, Job(part, [], {h: later[h] for _, t in part for p in paragraphs_of(t)
-                                                     if (h := paragraph_key(p)) in later}), batch_size, model_name)
-                   for part in parts]
-        for fut in cf.as_completed(futures):
-            yield from finished(fut.result())
+            run = lambda todo: (run_job(nlp, job, batch_size) for job in todo)   # noqa: E731
+        else:
+            run = lambda todo: _in_flight(pool, _work, todo, batch_size, model_name)   # noqa: E731
+        for res in run(_drain(ahead)):
+            known.update(res.parsed)
+            yield from finished(res)
+        for res in run(with_known(jobs)):
+            yield from finished(res)
+
+
+# Jobs submitted to the workers and not yet consumed. Enough to keep every worker busy (a job is
+# about chunk_words of parsing), few enough that the run never holds all its jobs' texts and
+# results at once: submitted all at once, every finished job's parses and analyses stayed in
+# memory until the last one finished (at 30k articles, hundreds of MB in this process).
+IN_FLIGHT = 32
+
+
+def _drain(jobs: list[Job]) -> Iterator[Job]:
+    """The jobs in order, each dropped from the list as it is taken (the list holds no job run)."""
+    jobs.reverse()
+    while jobs:
+        yield jobs.pop()
+
+
+def _in_flight(pool: cf.Executor, fn: Callable, jobs: Iterator[Job], *args, limit: int = IN_FLIGHT
+               ) -> Iterator[JobResult]:
+    """fn(job, *args) for each job in `pool`, at most `limit` submitted and unconsumed at once;
+    results in completion order, none kept once yielded."""
+    pending: set[cf.Future] = set()
+    for job in jobs:
+        pending.add(pool.submit(fn, job, *args))
+        if len(pending) >= limit:
+            done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for fut in done:
+                yield fut.result()
+    while pending:
+        done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+        for fut in done:
+            yield fut.result()
 
 
 def paragraphs_table(parsed: Mapping[str, bytes], model: str, nlp_version: str, run_id: str) -> pa.Table:

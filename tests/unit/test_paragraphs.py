@@ -147,12 +147,12 @@ def test_a_missing_parse_is_an_error_naming_the_paragraph():
 def test_each_new_paragraph_goes_to_one_job_and_cached_ones_to_none():
     a, b = "Alpha one two.", "Beta three four."
     texts = [("t1", f"{a}\n{b}"), ("t2", f"{b}\nGamma five."), ("t3", f"{a}\nDelta six.")]
-    jobs, deferred = plan_jobs(texts, cached={paragraph_key(a)}, chunk_words=1)
-    parsed = [p for j in jobs for p in j.parse]
+    ahead, jobs = plan_jobs(texts, cached={paragraph_key(a)}, chunk_words=1)
+    parsed = [p for j in ahead + jobs for p in j.parse]
     assert sorted(parsed) == sorted([b, "Gamma five.", "Delta six."])   # a is cached, b parsed once
-    # t2 needs b, which the first job parses: it waits for that job instead of parsing b again.
-    assert [k for k, _ in deferred] == ["t2"]
-    assert [k for j in jobs for k, _ in j.texts] == ["t1", "t3"]
+    # t1 and t2 (two jobs) both need b: it is parsed ahead of them, by a job of its own.
+    assert [j.parse for j in ahead] == [[b]] and not any(j.texts for j in ahead)
+    assert [[k for k, _ in j.texts] for j in jobs] == [["t1"], ["t2"], ["t3"]]
 
 
 def test_a_second_run_parses_only_the_new_paragraph_and_gets_the_same_analysis():
@@ -208,3 +208,37 @@ def test_a_text_whose_analysis_fails_is_recorded_and_the_others_are_analysed(mon
     rows = nlp_table([good, bad, copy], "m-1", "nlp-x", "r1").to_pylist()
     assert [(r["text_hash"], r["error"], r["n_quotes"]) for r in rows] == [
         ("story", None, len(good.quotes)), ("ferry", bad.error, 0), ("ferry-copy", bad.error, 0)]
+
+
+def test_jobs_go_to_the_workers_a_bounded_number_at_a_time_and_all_come_back():
+    # Submitted all at once, every finished job's parses stayed in the run's memory to the end.
+    from tasks.paragraphs import _in_flight
+
+    taken, consumed, most = [], [], 0
+
+    def jobs():
+        for i in range(40):
+            taken.append(i)
+            yield i
+
+    with cf.ThreadPoolExecutor(3) as pool:
+        for res in _in_flight(pool, lambda job, k: job * k, jobs(), 10, limit=4):
+            consumed.append(res)
+            most = max(most, len(taken) - len(consumed))
+    assert sorted(consumed) == [i * 10 for i in range(40)]
+    assert most <= 4
+
+
+def test_paragraphs_shared_by_texts_of_several_jobs_are_parsed_once_ahead_of_them():
+    nlp = load_english()
+    texts = [("s", STORY), ("f", FERRY), ("u", UPDATE), ("fu", FERRY_UPDATE)]   # one job each
+    parsed: list[str] = []
+    stats = ParagraphStats()
+    with cf.ThreadPoolExecutor(2) as pool:
+        got = {a.key: a for a in analyze_by_paragraph(texts, lambda keys: {}, chunk_words=1, pool=pool, stats=stats,
+                                                       on_parsed=lambda new: parsed.extend(new))}
+    distinct = {paragraph_key(p) for _, t in texts for p in paragraphs_of(t)}
+    assert sorted(parsed) == sorted(distinct) and stats.paragraphs_parsed == len(distinct)
+    for key, text in texts:
+        want = fresh(nlp, key, text)
+        assert (got[key].entities, got[key].quotes) == (want.entities, want.quotes)
