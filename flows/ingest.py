@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
-import ctypes
 import dataclasses
 import functools
-import gc
 import json
 import time
 import uuid
@@ -35,7 +33,7 @@ from tasks.dedup import INDEX_SCHEMA, StoryIndex
 from tasks.extract import EXTRACTOR_VERSION
 from tasks.feeds import FeedListEntry, read_feed_list
 from tasks.fetch import Fetcher
-from tasks.nlp import NLP_VERSION, Analysis, ModelNotFound, map_analysis, plan_reuse, resolve_model
+from tasks.nlp import NLP_VERSION, Analysis, ModelNotFound, map_analysis, plan_reuse, release_memory, resolve_model
 from tasks.paragraphs import PARAGRAPHS, ParagraphStats, analyze_by_paragraph, paragraphs_table, stored_parses
 from tasks.pending import RetryPolicy, due_candidates, queued_ids, update_queue
 from tasks.storage import Lake
@@ -245,18 +243,6 @@ def analyze(lake: Lake, settings: Settings, run_id: str, models: dict[str, tuple
         add_copies(source)
     flush()
     return {**counts, "paragraphs_parsed": stats.paragraphs_parsed, "paragraphs_reused": stats.paragraphs_cached}
-
-
-def release_memory() -> None:
-    """Collect garbage and give freed heap pages back to the OS (glibc), after a stage.
-
-    Feed parsing, fetching and cleaning leave much of the heap free but mapped (threads
-    allocate from heaps of their own); without this the process would hold that through the
-    later stages, when the workers' memory peaks too.
-    """
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 @dataclass

@@ -4,6 +4,8 @@ from __future__ import annotations
 import bisect
 import concurrent.futures as cf
 import contextlib
+import ctypes
+import gc
 import importlib.metadata
 import os
 import re
@@ -119,6 +121,21 @@ def preload(pool: cf.Executor, n_process: int, model_name: str | None) -> None:
     """Have each of a worker_pool's `n_process` workers start loading the model now (returns at once)."""
     for _ in range(n_process):
         pool.submit(start_loading, model_name)
+
+
+def release_memory(collect: bool = True) -> None:
+    """Give the heap's free pages back to the OS (glibc's malloc_trim), after collecting garbage
+    unless `collect` is false.
+
+    A stage or a job leaves much of the heap free but mapped (parse trees, a site's texts;
+    threads allocate from heaps of their own): without this a process holds it through the
+    later stages, and the run's memory peaks when every process holds its high-water mark at
+    once. Workers call it after each site or NLP job (without collecting: a few ms at most).
+    """
+    if collect:
+        gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from schemas.tables import NLP_PARAGRAPHS, Column, TableSpec
-from tasks.nlp import Analysis, load_model, worker_model, worker_pool
+from tasks.nlp import Analysis, load_model, release_memory, worker_model, worker_pool
 from tasks.storage import Lake
 
 # What a stored parse holds; a new format (another attribute, say) makes older rows unused.
@@ -239,7 +239,10 @@ def analyze_texts(nlp, items: Sequence[tuple[str, str]], batch_size: int = 64) -
 
 
 def _work(job: Job, batch_size: int, model_name: str | None) -> JobResult:
-    return run_job(worker_model(model_name), job, batch_size)
+    try:
+        return run_job(worker_model(model_name), job, batch_size)
+    finally:
+        release_memory(collect=False)
 
 
 def plan_jobs(items: Sequence[tuple[str, str]], cached: set[str], chunk_words: int = 5_000

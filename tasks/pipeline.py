@@ -20,7 +20,7 @@ from tasks.extract import ExtractionError, extract_article, html_fragment_to_tex
 from tasks.feeds import FeedEntry, FeedParseError, parse_feed
 from tasks.fetch import Fetcher, FetchPolicy, next_fetch_at
 from tasks.lang import choose_language, primary
-from tasks.nlp import Analysis
+from tasks.nlp import Analysis, release_memory
 from tasks.raw import put_raw
 from tasks.sites import site_key
 from tasks.storage import Lake
@@ -427,6 +427,8 @@ def _clean_site(args: tuple) -> tuple[frozenset[str], list[tuple[Cleaned, str, t
     cleaned = [p if isinstance(p, _PAGE_FAILURES) else _charged(budget, _finished, text, title, furniture, byline,
                                                                  title_keys, decl)
                for p, text, title, byline, budget, decl in zip(pages, texts, titles, bylines, budgets, declared)]
+    del pages
+    release_memory(collect=False)   # in a worker: what the site's pages (and the extraction before) left
     return furniture, cleaned
 
 
