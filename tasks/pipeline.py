@@ -19,7 +19,7 @@ from tasks.dedup import StoryDoc, StoryIndex, canonicalize_url, content_hash
 from tasks.extract import ExtractionError, extract_article, html_fragment_to_text
 from tasks.feeds import FeedEntry, FeedParseError, parse_feed
 from tasks.fetch import Fetcher, FetchPolicy, next_fetch_at
-from tasks.lang import choose_language, primary
+from tasks.lang import choose_language, language_identifier, primary
 from tasks.nlp import Analysis, release_memory
 from tasks.raw import put_raw
 from tasks.sites import site_key
@@ -420,6 +420,7 @@ def _clean_site(args: tuple) -> tuple[frozenset[str], list[tuple[Cleaned, str, t
     other pages go on.
     """
     texts, titles, known, bylines, cpu_seconds, declared = args
+    language_identifier()   # loaded once per process (0.4 s of CPU), never charged to a page's budget
     budgets = [CpuBudget(cpu_seconds) for _ in texts]
     pages = [_charged(budget, page_furniture_keys, text, title) for text, title, budget in zip(texts, titles, budgets)]
     furniture = known | furniture_of_pages([p for p in pages if not isinstance(p, _PAGE_FAILURES)])

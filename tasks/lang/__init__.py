@@ -243,7 +243,8 @@ _IDENTIFIER = None
 _IDENTIFIER_LOCK = threading.Lock()
 
 
-def _identifier():
+def language_identifier():
+    """py3langid's identifier, loaded on the first call in this process."""
     global _IDENTIFIER
     with _IDENTIFIER_LOCK:
         if _IDENTIFIER is None:
@@ -256,7 +257,7 @@ def detect_language(text: str) -> tuple[str | None, float]:
     """(language code, probability) of `text` by py3langid; (None, 0.0) under MIN_WORDS words."""
     if len(text.split(None, MIN_WORDS)) < MIN_WORDS:
         return None, 0.0
-    code, prob = _identifier().classify(text[:_DETECT_CHARS])
+    code, prob = language_identifier().classify(text[:_DETECT_CHARS])
     return code, float(prob)
 
 
