@@ -627,6 +627,15 @@ def analysed_sources(lake: Lake, story_ids: set[str], model: str, nlp_version: s
     return {s: sorted(t.items()) for s, t in sources.items()}, analyses
 
 
+def entity_counts(entities: Sequence[Mapping]) -> list[dict]:
+    """The mentions counted per distinct (norm, label), in order of first mention (nlp_docs.entity_counts)."""
+    counts: dict[tuple, int] = {}
+    for e in entities:
+        key = (e.get("norm"), e.get("label"))
+        counts[key] = counts.get(key, 0) + 1
+    return [{"norm": norm, "label": label, "n": n} for (norm, label), n in counts.items()]
+
+
 def nlp_table(analyses: Sequence[Analysis], model: str | Mapping[str | None, str], nlp_version: str, run_id: str,
               derived_from: dict[str, str] | None = None) -> pa.Table:
     """`nlp_docs` rows for a batch of Analysis results (`derived_from`: copy key -> source key).
@@ -640,6 +649,7 @@ def nlp_table(analyses: Sequence[Analysis], model: str | Mapping[str | None, str
     rows = [{
         "text_hash": a.key, "n_words": a.n_words, "n_entities": len(a.entities), "n_quotes": len(a.quotes),
         "entities": [{k: e.get(k) for k in ent_fields} for e in a.entities],
+        "entity_counts": entity_counts(a.entities),
         "quotes": [{k: q.get(k) for k in quote_fields} for q in a.quotes],
         "model": model if isinstance(model, str) else model[a.model], "nlp_version": nlp_version,
         "derived_from": derived_from.get(a.key), "error": a.error, "run_id": run_id,
