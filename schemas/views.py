@@ -25,9 +25,11 @@ VIEWS: dict[str, str] = {
     "nlp_docs": f"""
 SELECT * EXCLUDE (entity_counts) FROM ({latest_nlp_docs()})
 """,
+    # The canonical copy's order takes the count of removed lines from before the latest-version
+    # pick, so that a query not reading `removed` does not carry the lists through it.
     "articles": """
 WITH a AS (
-  SELECT * FROM {articles}
+  SELECT *, len(removed) AS n_removed FROM {articles}
   QUALIFY row_number() OVER (PARTITION BY article_id ORDER BY run_id DESC) = 1),
 s AS (
   SELECT story_id, mode(wire_agency_detected) AS story_agency
@@ -39,7 +41,7 @@ SELECT a.article_id, a.url, a.canonical_url, a.site, a.feed_url, a.title, a.auth
   s.story_agency AS wire_agency, a.wire_agency_detected, a.dateline, a.text, a.removed,
   a.word_count, a.content_hash, a.text_hash, a.story_id, a.dedup_method,
   row_number() OVER (PARTITION BY a.story_id
-    ORDER BY a.word_count DESC, (a.wire_agency_detected IS NOT NULL) DESC, len(a.removed),
+    ORDER BY a.word_count DESC, (a.wire_agency_detected IS NOT NULL) DESC, a.n_removed,
              a.published_at NULLS LAST, a.article_id) = 1 AS is_canonical,
   a.text_source, a.raw_sha256, a.run_id, a.extractor_version, a.cleaner_version
 FROM a LEFT JOIN s USING (story_id)

@@ -146,3 +146,25 @@ def test_story_entities_read_stored_counts_and_count_rows_written_before_them_th
     assert con.execute("SELECT text_hash, run_id, n_entities FROM nlp_docs ORDER BY 1").fetchall() == [
         ("t1", "r1", 4), ("t2", "r1", 1), ("t3", "r2", 3)]
     assert "entity_counts" not in [d[0] for d in con.execute("DESCRIBE nlp_docs").fetchall()]
+
+
+def test_the_canonical_copy_is_the_one_with_fewer_removed_lines_in_its_latest_version(tmp_path):
+    lake = Lake(str(tmp_path / "lake"))
+    spec = TABLES["articles"]
+    text = "KESSEL (AFP) - The harbour board met on Tuesday."
+
+    def copy(aid: str, removed: list[str], run: str) -> dict:
+        return {**ARTICLE, "article_id": aid, "text": text, "word_count": 9, "removed": removed, "run_id": run}
+
+    first = [copy("k1", ["Share this article"], "r1"), copy("k2", ["Share this article", "Read more: ferries"], "r1")]
+    lake.append(spec, pa.Table.from_pylist(first, schema=spec.schema), partition_values=["2026-11-20"] * 2)
+    refresh_catalog(lake, str(tmp_path / "news.duckdb"))
+    query = "SELECT article_id FROM articles WHERE is_canonical"
+    assert open_catalog(str(tmp_path / "news.duckdb")).execute(query).fetchall() == [("k1",)]
+    # A later run re-derives k1 with a longer wrapper: k2 now lost fewer lines.
+    again = [copy("k1", ["Share this article", "Subscribe", "Follow us"], "r2")]
+    lake.append(spec, pa.Table.from_pylist(again, schema=spec.schema), partition_values=["2026-11-20"])
+    refresh_catalog(lake, str(tmp_path / "news.duckdb"))
+    con = open_catalog(str(tmp_path / "news.duckdb"))
+    assert con.execute(query).fetchall() == [("k2",)]
+    assert con.execute("SELECT article_id, len(removed) FROM articles ORDER BY 1").fetchall() == [("k1", 3), ("k2", 2)]
