@@ -72,8 +72,15 @@ SELECT substr(md5(a.article_id || ':' || q.start_char || ':' || q.end_char), 1, 
 FROM (SELECT text_hash, run_id, model, unnest(quotes, recursive := true) FROM nlp_docs) q
 JOIN articles a USING (text_hash)
 """,
+    # The quote key is computed once, in a materialized step: DuckDB otherwise splits the distinct
+    # counts and modes into six passes over the quotes, each computing the regular expression again
+    # (0.85 s -> 0.27 s at 10k articles).
     "story_quotes": """
-SELECT story_id, trim(lower(regexp_replace(text, '\\W+', ' ', 'g'))) AS quote_key,
+WITH q AS MATERIALIZED (
+  SELECT story_id, trim(lower(regexp_replace(text, '\\W+', ' ', 'g'))) AS quote_key, text,
+    speaker_resolved, speaker_entity, speaker_kind, article_id, site, published_at
+  FROM quotes)
+SELECT story_id, quote_key,
   arg_max(text, length(text)) AS text,
   mode(speaker_resolved) AS speaker_resolved,
   mode(speaker_entity) AS speaker_entity,
@@ -81,7 +88,7 @@ SELECT story_id, trim(lower(regexp_replace(text, '\\W+', ' ', 'g'))) AS quote_ke
   count(DISTINCT article_id) AS n_articles,
   count(DISTINCT site) AS n_sites,
   min(published_at) AS first_seen_at
-FROM quotes GROUP BY story_id, quote_key
+FROM q GROUP BY story_id, quote_key
 """,
     # Mentions are counted per text before the join: every copy of a text has the same ones. The
     # counts were stored with the text's row (entity_counts); rows written before that column are

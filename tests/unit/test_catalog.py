@@ -168,3 +168,32 @@ def test_the_canonical_copy_is_the_one_with_fewer_removed_lines_in_its_latest_ve
     con = open_catalog(str(tmp_path / "news.duckdb"))
     assert con.execute(query).fetchall() == [("k2",)]
     assert con.execute("SELECT article_id, len(removed) FROM articles ORDER BY 1").fetchall() == [("k1", 3), ("k2", 2)]
+
+
+def test_story_quotes_merge_a_quote_over_copies_by_its_folded_words(tmp_path):
+    from tasks.nlp import Analysis
+    from tasks.pipeline import nlp_table
+
+    lake = Lake(str(tmp_path / "lake"))
+    spec = TABLES["articles"]
+    rows = [{**ARTICLE, "article_id": aid, "site": site, "story_id": "s1", "text_hash": th, "run_id": "r1"}
+            for aid, site, th in [("k1", "kessel-post.example", "t1"), ("k2", "harbour-news.example", "t2"),
+                                  ("k3", "harbour-news.example", "t3")]]
+    lake.append(spec, pa.Table.from_pylist(rows, schema=spec.schema), partition_values=["2026-11-20"] * 3)
+
+    def quote(text: str, speaker: str | None) -> dict:
+        return {"text": text, "speaker": speaker, "speaker_resolved": speaker, "speaker_entity": speaker,
+                "speaker_kind": "person" if speaker else "unknown", "cue": "say", "kind": "direct",
+                "start_char": 0, "end_char": len(text)}
+
+    ferry = [Analysis("t1", 40, [], [quote("The ferry will run again in May", "Mirela Vos")]),
+             Analysis("t2", 40, [], [quote("The ferry will run again in May.", "Mirela Vos")]),
+             Analysis("t3", 40, [], [quote("the ferry will run AGAIN in May", None),
+                                     quote("Tolls stay as they are", "Kessel Harbour Board")])]
+    lake.append(TABLES["nlp_docs"], nlp_table(ferry, "en_core_web_sm-3.8.0", "nlp-5", "r1"))
+    refresh_catalog(lake, str(tmp_path / "news.duckdb"))
+    con = open_catalog(str(tmp_path / "news.duckdb"))
+    got = con.execute("SELECT quote_key, text, speaker_resolved, speaker_kind, n_articles, n_sites "
+                      "FROM story_quotes ORDER BY quote_key").fetchall()
+    assert got == [("the ferry will run again in may", "The ferry will run again in May.", "Mirela Vos", "person", 3, 2),
+                   ("tolls stay as they are", "Tolls stay as they are", "Kessel Harbour Board", "person", 1, 1)]
