@@ -130,7 +130,11 @@ def test_story_entities_read_stored_counts_and_count_rows_written_before_them_th
     t1 = Analysis("t1", 90, [vos, kessel, vos, harbour])
     t2 = Analysis("t2", 40, [kessel])
     t3_old, t3_new = Analysis("t3", 60, [harbour]), Analysis("t3", 60, [vos, vos, vos])
-    lake.append(TABLES["nlp_docs"], nlp_table([t1], "en_core_web_sm-3.8.0", "nlp-5", "r1"))
+    written = nlp_table([t1], "en_core_web_sm-3.8.0", "nlp-5", "r1")
+    assert written.column("entity_counts").to_pylist() == [[
+        {"norm": "Mirela Vos", "label": "PERSON", "n": 2}, {"norm": "Port Kessel", "label": "GPE", "n": 1},
+        {"norm": "Kessel Harbour Board", "label": "ORG", "n": 1}]]
+    lake.append(TABLES["nlp_docs"], written)
     # t2 and the first analysis of t3 as an older release wrote them: no entity_counts column.
     old = nlp_table([t2, t3_old], "en_core_web_sm-3.8.0", "nlp-4", "r1").drop_columns(["entity_counts"])
     pq.write_table(old, tmp_path / "lake" / "nlp_docs" / "older-release.parquet")
