@@ -20,7 +20,7 @@ from tasks.extract import ExtractionError, extract_article, html_fragment_to_tex
 from tasks.feeds import FeedEntry, FeedParseError, parse_feed
 from tasks.fetch import Fetcher, FetchPolicy, next_fetch_at
 from tasks.lang import choose_language, primary
-from tasks.nlp import Analysis
+from tasks.nlp import Analysis, entity_counts
 from tasks.raw import put_raw
 from tasks.sites import site_key
 from tasks.storage import Lake
@@ -625,15 +625,6 @@ def analysed_sources(lake: Lake, story_ids: set[str], model: str, nlp_version: s
     for row in docs.filter(pc.field("text_hash").isin(sorted(wanted))).to_pylist():
         analyses[row["text_hash"]] = Analysis(row["text_hash"], row["n_words"], row["entities"], row["quotes"])
     return {s: sorted(t.items()) for s, t in sources.items()}, analyses
-
-
-def entity_counts(entities: Sequence[Mapping]) -> list[dict]:
-    """The mentions counted per distinct (norm, label), in order of first mention (nlp_docs.entity_counts)."""
-    counts: dict[tuple, int] = {}
-    for e in entities:
-        key = (e.get("norm"), e.get("label"))
-        counts[key] = counts.get(key, 0) + 1
-    return [{"norm": norm, "label": label, "n": n} for (norm, label), n in counts.items()]
 
 
 def nlp_table(analyses: Sequence[Analysis], model: str | Mapping[str | None, str], nlp_version: str, run_id: str,

@@ -100,7 +100,7 @@ def _mention(norm: str, label: str, start: int) -> dict:
 
 
 def test_entity_counts_count_each_norm_and_label_once_in_order_of_first_mention():
-    from tasks.pipeline import entity_counts
+    from tasks.nlp import entity_counts
 
     mentions = [_mention("Mirela Vos", "PERSON", 0), _mention("Port Kessel", "GPE", 30),
                 _mention("Mirela Vos", "PERSON", 60), _mention("Port Kessel", "ORG", 90),
