@@ -88,6 +88,9 @@ ENTITY = pa.struct([
     ("text", pa.string()), ("norm", pa.string()), ("label", pa.string()),
     ("start_char", pa.int32()), ("end_char", pa.int32()), ("label_std", pa.string()),
 ])
+# A text's mentions counted per distinct (norm, label): what story_entities counts, so it needs
+# neither the mentions' other fields nor a count of its own.
+ENTITY_COUNT = pa.struct([("norm", pa.string()), ("label", pa.string()), ("n", pa.int32())])
 QUOTE = pa.struct([
     ("text", pa.string()), ("speaker", pa.string()), ("speaker_resolved", pa.string()),
     ("speaker_entity", pa.string()), ("speaker_kind", pa.string()), ("cue", pa.string()), ("kind", pa.string()),
@@ -104,6 +107,7 @@ NLP_DOCS = _t(
         ("n_entities", pa.int32(), "Entity mentions found"),
         ("n_quotes", pa.int32(), "Quotes found"),
         ("entities", pa.list_(ENTITY), "Entity mentions: text as written, norm (normalized, merged within the text), label (the model's), start_char, end_char, label_std (PERSON, ORG, LOC, MISC: one scheme for every model)"),
+        ("entity_counts", pa.list_(ENTITY_COUNT), "The entities' mentions counted per distinct (norm, label), in order of first mention: read by the story_entities view, not shown in the nlp_docs view (null in rows written before this column)"),
         ("quotes", pa.list_(QUOTE), "Quotes: text without marks (or the reported clause), speaker as written, speaker_resolved, speaker_entity, speaker_kind, cue lemma, kind, start_char, end_char"),
         ("model", pa.string(), "spaCy model name and version (the model of the text's language)"),
         ("nlp_version", pa.string(), "newsflow entity/quote extractor version"),

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from schemas.tables import NLP_PARAGRAPHS, STORY_INDEX, TABLES
+from schemas.tables import NLP_DOCS, NLP_PARAGRAPHS, STORY_INDEX, TABLES
+from tasks.nlp import entity_counts
 from tasks.storage import COMPACTED_PREFIX, Lake, is_compacted
 
 TARGET_BYTES = 128 * 2**20
@@ -74,6 +76,30 @@ def read_file(lake: Lake, key: str) -> pa.Table:
         return pq.ParquetFile(f).read()
 
 
+def fill_derived(table: str, rows: pa.Table) -> pa.Table:
+    """`rows` with the columns derived from others in the same row filled where older rows lack them.
+
+    So far nlp_docs.entity_counts (its mentions counted per norm and label): the story_entities
+    view counts the mentions of rows without it itself, so it reads the same either way, but
+    faster from a merged file whose rows all have it.
+    """
+    if table != NLP_DOCS.name or "entities" not in rows.column_names:
+        return rows
+    kind = NLP_DOCS.schema.field("entity_counts").type
+    have = rows.column("entity_counts") if "entity_counts" in rows.column_names else pa.nulls(rows.num_rows, kind)
+    if have.null_count == 0:
+        return rows
+    missing = pc.indices_nonzero(pc.is_null(have)).to_pylist()
+    mentions = rows.column("entities").take(missing).to_pylist()
+    filled = have.to_pylist()
+    for i, m in zip(missing, mentions):
+        filled[i] = entity_counts(m or [])
+    column = pa.array(filled, type=kind)
+    if "entity_counts" in rows.column_names:
+        return rows.set_column(rows.column_names.index("entity_counts"), "entity_counts", column)
+    return rows.append_column("entity_counts", column)
+
+
 @dataclass
 class Compaction:
     """What compact_table did: files merged and written, rows moved, manifest generation."""
@@ -95,7 +121,8 @@ def compact_table(lake: Lake, table: str, *, today: date, now: datetime, older_t
     (a rename locally, one PUT in an object store) makes them the table's and the inputs
     replaced. The inputs stay where they are (readers of an older catalog still read them)
     until collect_garbage. The caller holds the run lock. Rows are kept exactly: every version
-    and every duplicate stays, so every view reads the same before and after.
+    and every duplicate stays, so every view reads the same before and after (derived columns
+    that older rows lack are filled in: fill_derived).
     """
     manifest = lake.read_manifest(table)
     live = lake.table_files(table, manifest)
@@ -110,7 +137,8 @@ def compact_table(lake: Lake, table: str, *, today: date, now: datetime, older_t
     for inputs in groups:
         # Columns added to a table since older files were written are filled with nulls, as the
         # views' union_by_name does.
-        merged = pa.concat_tables([read_file(lake, k) for k in inputs], promote_options="permissive")
+        merged = fill_derived(table, pa.concat_tables([read_file(lake, k) for k in inputs],
+                                                      promote_options="permissive"))
         key = compacted_key(generation, inputs)
         lake.write_file(key, merged)
         result.written.append(key)

@@ -72,6 +72,15 @@ class Analysis:
     error: str | None = None   # why the analysis failed (then no entities or quotes)
 
 
+def entity_counts(entities: Sequence[dict]) -> list[dict]:
+    """The mentions counted per distinct (norm, label), in order of first mention (nlp_docs.entity_counts)."""
+    counts: dict[tuple, int] = {}
+    for e in entities:
+        key = (e.get("norm"), e.get("label"))
+        counts[key] = counts.get(key, 0) + 1
+    return [{"norm": norm, "label": label, "n": n} for (norm, label), n in counts.items()]
+
+
 _MODELS: dict[str | None, object] = {}
 _MODELS_LOCK = threading.Lock()
 _LOADING: dict[str | None, threading.Thread] = {}

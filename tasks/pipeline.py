@@ -20,7 +20,7 @@ from tasks.extract import ExtractionError, extract_article, html_fragment_to_tex
 from tasks.feeds import FeedEntry, FeedParseError, parse_feed
 from tasks.fetch import Fetcher, FetchPolicy, next_fetch_at
 from tasks.lang import choose_language, language_identifier, primary
-from tasks.nlp import Analysis, release_memory
+from tasks.nlp import Analysis, entity_counts, release_memory
 from tasks.raw import put_raw
 from tasks.sites import site_key
 from tasks.storage import Lake
@@ -643,6 +643,7 @@ def nlp_table(analyses: Sequence[Analysis], model: str | Mapping[str | None, str
     rows = [{
         "text_hash": a.key, "n_words": a.n_words, "n_entities": len(a.entities), "n_quotes": len(a.quotes),
         "entities": [{k: e.get(k) for k in ent_fields} for e in a.entities],
+        "entity_counts": entity_counts(a.entities),
         "quotes": [{k: q.get(k) for k in quote_fields} for q in a.quotes],
         "model": model if isinstance(model, str) else model[a.model], "nlp_version": nlp_version,
         "derived_from": derived_from.get(a.key), "error": a.error, "run_id": run_id,

@@ -108,3 +108,42 @@ def test_check_takes_an_older_struct_form_but_not_another_type():
     assert not readable_as(new, old)                    # a field this newsflow does not know
     assert not readable_as(pa.list_(pa.struct([("text", pa.int64())])), new)
     assert not readable_as(pa.int32(), pa.string())
+
+
+def test_compaction_fills_the_entity_counts_that_rows_of_an_older_release_lack(tmp_path):
+    """Merged nlp_docs rows all carry entity_counts, so story_entities reads them the fast way; it reads the same."""
+    import pyarrow.parquet as pq
+
+    from schemas.tables import NLP_DOCS
+    from tasks.catalog import open_catalog, refresh_catalog
+    from tasks.nlp import Analysis
+    from tasks.pipeline import nlp_table
+
+    lake = Lake(str(tmp_path / "lake"))
+    arts = [{c.name: None for c in ARTICLES.columns} | {"article_id": f"a{i}", "story_id": "s1", "text_hash": f"t{i}",
+                                                        "run_id": "r1"} for i in range(3)]
+    lake.append(ARTICLES, pa.Table.from_pylist(arts, schema=ARTICLES.schema), partition_values=["2026-11-20"] * 3)
+    vos = {"text": "Vos", "norm": "Mirela Vos", "label": "PERSON", "start_char": 0, "end_char": 3}
+    board = {"text": "the board", "norm": "Kessel Harbour Board", "label": "ORG", "start_char": 9, "end_char": 18}
+    old = nlp_table([Analysis("t0", 20, [vos, board, vos]), Analysis("t1", 5, [], [], error="ValueError: x")],
+                    "en_core_web_sm-3.8.0", "nlp-4", "r1").drop_columns(["entity_counts"])
+    lake.append(NLP_DOCS, nlp_table([Analysis("t2", 9, [board])], "en_core_web_sm-3.8.0", "nlp-5", "r2"))
+    pq.write_table(old, tmp_path / "lake" / "nlp_docs" / "older-release.parquet")
+
+    def story_entities():
+        refresh_catalog(lake, str(tmp_path / "news.duckdb"))
+        con = open_catalog(str(tmp_path / "news.duckdb"))
+        try:
+            return con.execute("SELECT * FROM story_entities ORDER BY ALL").fetchall()
+        finally:
+            con.close()
+
+    before = story_entities()
+    assert [r[1:5] for r in before] == [("Kessel Harbour Board", "ORG", 2, 1), ("Mirela Vos", "PERSON", 1, 2)]
+    done = compact_table(lake, "nlp_docs", today=TODAY, now=NOW)
+    assert (done.merged, done.rows) == (2, 3)
+    merged = pq.read_table(lake.path(done.written[0])).sort_by("text_hash")
+    assert merged.column("entity_counts").to_pylist() == [
+        [{"norm": "Mirela Vos", "label": "PERSON", "n": 2}, {"norm": "Kessel Harbour Board", "label": "ORG", "n": 1}],
+        [], [{"norm": "Kessel Harbour Board", "label": "ORG", "n": 1}]]
+    assert story_entities() == before
