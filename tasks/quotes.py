@@ -1473,9 +1473,14 @@ class _Resolver:
             mention = self._same_title(head, s, e)
         if mention is None and _is_short_description(doc[s:e], head):
             role = self.P.role(head.lower_)
+            # "The Italian foreign ministry" is not "Germany's foreign ministry": a capitalized word
+            # before the head tells whose it is, and an earlier phrase without it is someone else.
+            proper = frozenset(t.lower_ for t in doc[s + 1:head.i] if t.is_alpha and t.text[:1].isupper())
             for cand in reversed(self.history):
                 if cand.kind == "document" and head.lower_ not in self.P.document_nouns:
                     continue   # "the physicians" is not "the letter signed by seven physicians"
+                if proper - {w.lower() for w in cand.words}:
+                    continue
                 if cand.head == head.lower_ or head.lower_ in cand.words or (
                         role in self.P.role_keys and role in {self.P.role(w) for w in cand.words}):
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
@@ -1492,6 +1497,8 @@ class _Resolver:
                     mention = _Mention(head.i, text, name, name, "org", head.lower_, frozenset(name.lower().split()))
             if mention is None:
                 earlier = _earlier_description(doc, head, s, self.entities)
+                if earlier is not None and proper - set(earlier[0].lower().split()):
+                    earlier = None
                 if earlier is not None:
                     resolved, entity = earlier
                     kind = "desc" if entity is None else "person" if any(

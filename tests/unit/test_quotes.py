@@ -779,3 +779,9 @@ def test_she_is_never_a_thing_an_it_stood_for(nlp):
             "her way home. “I pushed you away, then I got lost in the storm,” she sings.")
     (q,) = _quotes(nlp, text)
     assert (q["speaker"], q["speaker_resolved"]) == ("she", "Rose-Lynn Harlan")
+
+
+def test_a_capitalized_modifier_tells_two_bodies_with_one_head_apart(nlp):
+    text = ("Spain's interior ministry said it was “following the case closely.”\n\n"
+            "The Portuguese interior ministry called the arrest “a serious mistake.”")
+    assert [r for _, r in _resolved(nlp, text)] == ["Spain's interior ministry", "The Portuguese interior ministry"]
