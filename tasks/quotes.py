@@ -1484,6 +1484,15 @@ class _Resolver:
                 if cand.head == head.lower_ or head.lower_ in cand.words or (
                         role in self.P.role_keys and role in {self.P.role(w) for w in cand.words}):
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
+                    if cand.entity is None and cand.kind == "desc":
+                        # "A former White House adviser told …" then "Gregory Tannen, who served as
+                        # a senior adviser, …": the lede's description is the person named after it.
+                        ent = next((x for k in range(s - 1, cand.tok, -1) if doc[k].lower_ == head.lower_
+                                    and not self.inside_quote(doc[k].idx)
+                                    and (x := _described_person(doc, doc[k], self.entities)) is not None), None)
+                        if ent is not None:
+                            mention = _Mention(head.i, text, ent["norm"], ent["norm"], "person", head.lower_,
+                                               words | frozenset(ent["norm"].lower().split()))
                     break
             if mention is None and head.lower_ in self.P.anaphoric_roles and (
                     e - s <= 2 or (e - s == 3 and doc[e - 1].pos_ == "ADJ")):   # "le technicien basque"
@@ -1752,6 +1761,23 @@ def _entity_in(entities: list[dict[str, Any]], start: int, end: int, labels: fro
     return None
 
 
+def _described_person(doc: Doc, tok: Token, entities: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The PERSON entity that the noun `tok` describes in an apposition or a relative clause
+    hanging on the name ("Dr. Paul Renner, an immunologist who …", "Gregory Tannen, who served as
+    a senior adviser, …"), climbing through prepositions and attributes; else None."""
+    cur = tok
+    for _ in range(6):
+        parent = cur.head
+        if parent is cur:
+            return None
+        if cur.dep_ in ("appos", "relcl", "acl:relcl"):
+            return _entity_in(entities, 0, len(doc.text) + 1, frozenset({"PERSON"}), containing=parent.idx)
+        if cur.dep_ not in ("pobj", "prep", "attr", "acomp", "oprd"):
+            return None
+        cur = parent
+    return None
+
+
 def _earlier_description(doc: Doc, head: Token, before_tok: int, entities: list[dict[str, Any]]) -> tuple[str, str | None] | None:
     """The closest earlier noun phrase with the same head ("a US official") or a person
     introduced with that title ("Health Minister Jonas Rell")."""
@@ -1766,6 +1792,9 @@ def _earlier_description(doc: Doc, head: Token, before_tok: int, entities: list[
             continue
         if tok.pos_ not in ("NOUN", "PROPN"):
             continue
+        described = _described_person(doc, tok, entities)
+        if described is not None:   # "Dr. Paul Renner, an immunologist who …" for "the immunologist"
+            return described["norm"], described["norm"]
         # "la ministre de la Santé, Claire Roux": the person named beside the title.
         named = next((c for c in tok.children if c.dep_ in ("appos", "flat:name", "nmod") and c.pos_ == "PROPN"
                       and _entity_in(entities, 0, len(doc.text) + 1, frozenset({"PERSON"}), containing=c.idx)), None)

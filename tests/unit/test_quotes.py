@@ -785,3 +785,13 @@ def test_a_capitalized_modifier_tells_two_bodies_with_one_head_apart(nlp):
     text = ("Spain's interior ministry said it was “following the case closely.”\n\n"
             "The Portuguese interior ministry called the arrest “a serious mistake.”")
     assert [r for _, r in _resolved(nlp, text)] == ["Spain's interior ministry", "The Portuguese interior ministry"]
+
+
+def test_a_description_refers_to_the_person_it_described_in_an_apposition_or_relative_clause(nlp):
+    lede = ("A former port inspector told a tribunal on Monday that he had flagged the cargo twice.\n\n"
+            "Harold Brinks, who worked as a senior inspector until May, said he kept notes.\n\n"
+            "“I wrote down every container number,” the former inspector said.")
+    assert _resolved(nlp, lede) == [("the former inspector", "Harold Brinks")]
+    appos = ("Dr. Ines Worral, a virologist who did not take part in the trial, said the results were solid.\n\n"
+             "“The sample is small, though,” the virologist said.")
+    assert _resolved(nlp, appos) == [("the virologist", "Ines Worral")]
