@@ -1011,8 +1011,10 @@ class _Resolver:
         self.pending = [
             t.i for t in doc
             if (t.dep_ in _SUBJ_DEPS and t.pos_ in ("PROPN", "NOUN", "PRON", "NUM")
-                or t.dep_ == "dobj" and t.pos_ == "NOUN" and t.lower_ in self.P.document_nouns) and not inside_quote(t.idx)
-        ]
+                or t.dep_ == "dobj" and t.pos_ == "NOUN" and t.lower_ in self.P.document_nouns
+                or t.dep_ in _SUBJ_DEPS and t.pos_ == "ADJ" and self._aged(doc[t.left_edge.i:t.i + 1].text))
+            and not inside_quote(t.idx)
+        ]   # ("The 58-year-old, who …, signed": a subject the tagger calls an adjective)
         if self.P.varied_roles:
             # Its parser often makes a named person an object or a conjunct ("Bernard Lascombes,
             # 61 ans, conteste …" parsed as an object): every name counts as a possible source.
@@ -1031,6 +1033,12 @@ class _Resolver:
                                               and doc[i - 1].pos_ == "NOUN" and not self._is_person_noun(doc[i - 1]))}
             self.pending = sorted(set(self.pending) | named)
         self.cursor = 0
+
+    def _aged(self, text: str) -> re.Match | None:
+        """The match of Profile.age_description at the start of a speaker phrase, else None."""
+        if not self.P.age_description:
+            return None
+        return re.match(self.P.age_description, text.replace("’", "'"), re.I)
 
     def inside_quote(self, char: int) -> bool:
         """Whether a character offset lies inside quote marks."""
@@ -1471,6 +1479,8 @@ class _Resolver:
         if mention is None and self.P.varied_roles and 4 < e - s <= 9 and doc[s].lower_ in self.P.definite \
                 and self._is_person_noun(head) and not any(t.pos_ in ("VERB", "AUX") for t in doc[s:e]):
             mention = self._same_title(head, s, e)
+        if mention is None and (age := self._aged(text)) is not None:
+            mention = self._aged_person(age.group(1), s, head, text, words)
         if mention is None and _is_short_description(doc[s:e], head):
             role = self.P.role(head.lower_)
             # "The Italian foreign ministry" is not "Germany's foreign ministry": a capitalized word
@@ -1565,6 +1575,58 @@ class _Resolver:
         if remember:
             self._remember(mention)
         return mention
+
+    def _aged_person(self, age: str, s: int, head: Token, text: str, words: frozenset[str]) -> _Mention | None:
+        """The person a definite description by age ("the 58-year-old", "le navigateur de 44
+        ans") refers back to: the latest person given that age before it ("Kamau, 61,", an
+        earlier "the 61-year-old"), else the latest person of a compatible gender; None when
+        there is none."""
+        doc = self.doc
+        before = doc.text[:doc[s].idx]
+        given = [ent for ent in self.entities if _std(ent) == "PERSON" and ent["end_char"] <= len(before)
+                 and re.match(r",\s*" + age + r"\b", before[ent["end_char"]:ent["end_char"] + 8])]
+        cand = None
+        if given:
+            name = given[-1]["norm"]
+            cand = next((m for m in reversed(self.history) if m.resolved == name), None) or _Mention(
+                head.i, text, name, name, "person", head.lower_, frozenset(name.lower().split()))
+        if cand is None:
+            cand = next((m for m in reversed(self.history) if m.kind == "person" and re.search(
+                r"\b" + age + r"\b", m.text)), None)
+        if cand is None:
+            gender = _gender_of(words, self.P) or _opener_gender(text, self.P)
+            # (where every named person is a candidate source, the history has them all already)
+            cand = self._latest_person(gender, described=True) if self.P.varied_roles else self._latest_named(s, gender)
+        if cand is None:
+            return None
+        return _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words | words)
+
+    def _latest_named(self, s: int, gender: str | None) -> _Mention | None:
+        """The person named last before token s outside quotes, as a subject, a possessive or
+        an apposition ("talks with Mourinho's representatives" names him as well as a subject
+        would; not an object or after a preposition), of a compatible
+        gender, as the source met earlier or by the full name a lone surname has in the text."""
+        doc = self.doc
+        for ent in sorted(self.entities, key=lambda x: x["start_char"], reverse=True):
+            if _std(ent) != "PERSON" or ent["end_char"] > doc[s].idx or self.inside_quote(ent["start_char"]):
+                continue
+            root = doc[self._token_end(ent["end_char"]) - 1]
+            while root.dep_ in ("compound", "flat", "flat:name") and root.head is not root:
+                root = root.head
+            if root.dep_ in ("pobj", "dobj", "obj", "iobj", "obl", "obl:arg", "obl:mod", "nmod", "agent"):
+                continue   # ("sacked by Manchester United", a club NER took for a person)
+            name = ent["norm"]
+            cand = next((m for m in reversed(self.history) if m.kind == "person" and m.resolved == name), None)
+            if cand is None and " " not in name:
+                cand = self._full_name(doc[self._token_end(ent["end_char"]) - 1], name)
+            if cand is None:
+                cand = _Mention(self._token_end(ent["start_char"]), name, name, name, "person", name.lower(),
+                                frozenset(name.lower().split()))
+            known = self.gender.get(cand.resolved)
+            if gender and known and known != gender:
+                continue
+            return cand
+        return None
 
     def _agreement_gender(self, s: int, e: int) -> str | None:
         """The gender a past participle agreeing with the person doc[s:e] gives: "s'est indignée

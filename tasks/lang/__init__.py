@@ -51,6 +51,9 @@ class Profile:
     `company_nouns`: nouns that, as a short description with no earlier phrase of their own
     ("le groupe", "l'entreprise"), refer to the latest company named after one of them
     ("le constructeur automobile Stellaris").
+    `age_description`: a regular expression (read with re.I) matching a definite description by
+    age at the start of a speaker phrase, its group 1 the age ("the 58-year-old", "le navigateur
+    de 44 ans"): it refers back to the person given that age, else to the latest person.
     `documents_as_written`: a short description of a document ("l'étude") is its resolved
     speaker as written, not the document described earlier ("une étude publiée jeudi par …"),
     as the French gold set annotates it (the English sets resolve "the report" back).
@@ -100,6 +103,7 @@ class Profile:
     documents_as_written: bool = False
     counterpart_roles: frozenset[str] = frozenset()
     company_nouns: frozenset[str] = frozenset()
+    age_description: str = ""
 
     @property
     def role_nouns(self) -> frozenset[str]:

@@ -290,4 +290,5 @@ PROFILE = Profile(
     relative_pronouns=frozenset({"that", "which", "who"}),
     verb_tags=("VB",),
     clause_deps=frozenset({"relcl", "acl"}),
+    age_description=r"^(?:the|this) (?:[a-z]+ )?(\d{1,3})-year-old\b",
 )

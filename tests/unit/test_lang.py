@@ -465,6 +465,11 @@ FR_RESOLUTION = [
       "Interrogée par l'AFP, Dominique Faure, conductrice depuis douze ans, a décrit des plannings « intenables ».",
       "« Nous ne reprendrons pas le travail sans accord écrit », a-t-il prévenu."],
      {"Nous ne reprendrons pas le travail sans accord écrit": "Claude Marin"}),
+    # A description by age refers back to the latest person, not the title's new source.
+    (["BREST (AFP) - La navigatrice Gaëlle Quéré a franchi dimanche la ligne d'arrivée de la Route du Phare.",
+      "Le directeur de la course, Hervé Le Goff, a salué une « performance historique ».",
+      "« J'ai dormi quatre heures en six jours », a raconté la skippeuse de 38 ans à son arrivée."],
+     {"J'ai dormi quatre heures en six jours": "Gaëlle Quéré"}),
 ]
 
 

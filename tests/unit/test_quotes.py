@@ -795,3 +795,19 @@ def test_a_description_refers_to_the_person_it_described_in_an_apposition_or_rel
     appos = ("Dr. Ines Worral, a virologist who did not take part in the trial, said the results were solid.\n\n"
              "“The sample is small, though,” the virologist said.")
     assert _resolved(nlp, appos) == [("the virologist", "Ines Worral")]
+
+
+def test_a_description_by_age_refers_back_to_the_person_of_that_age(nlp):
+    text = ("Veteran trainer Marco Bellandi has taken over at Harwick Athletic.\n\n"
+            "The 61-year-old, who has coached in four countries, signed a two-year deal.\n\n"
+            "Club director Susan Pyle said the board had acted quickly. “We wanted experience,” she said.\n\n"
+            "“I am here to win things,” the 61-year-old added.")
+    assert _resolved(nlp, text) == [("she", "Susan Pyle"), ("the 61-year-old", "Marco Bellandi")]
+    given = ("Ruth Amsel, 44, and her lawyer, Tom Grady, spoke outside the court.\n\n"
+             "Grady said an appeal was ready. “We are not done,” the 44-year-old said.")
+    assert _resolved(nlp, given) == [("the 44-year-old", "Ruth Amsel")]
+    possessive = ("Rafael Ortiz will replace Diego Salas as head coach of the national team.\n\n"
+                  "Salas was dismissed on Sunday after a run of six defeats.\n\n"
+                  "Talks between the federation and Ortiz's agent ended late on Monday.\n\n"
+                  "The 49-year-old said: “I am proud to take this job.”")
+    assert _resolved(nlp, possessive) == [("The 49-year-old", "Rafael Ortiz")]
