@@ -1418,6 +1418,11 @@ class _Resolver:
                     if ent is not None:
                         break
         mention: _Mention | None = None
+        if not self.P.varied_roles and e - s == 2 and doc[s].lower_ in self.P.definite and not head.text.endswith("s"):
+            # ("the Dutchman": NER may take it for an organisation; "the Democrats" are a party)
+            mention = self._by_nationality(head, s, e, text, words)
+            if mention is not None:
+                ent = None
         if ent is not None:
             # The small model swaps PERSON and ORG often; a role word in the phrase decides.
             # Only the words before the name count ("Union organiser Shirin Akter"), not a
@@ -1597,6 +1602,38 @@ class _Resolver:
             gender = _gender_of(words, self.P) or _opener_gender(text, self.P)
             # (where every named person is a candidate source, the history has them all already)
             cand = self._latest_person(gender, described=True) if self.P.varied_roles else self._latest_named(s, gender)
+        if cand is None:
+            return None
+        return _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words | words)
+
+    def _by_nationality(self, head: Token, s: int, e: int, text: str, words: frozenset[str]) -> _Mention | None:
+        """The person a definite description by nationality refers back to ("the Swede", "the
+        Frenchman": a nationality word, NER's NORP or of the shape Profile.nationality): the
+        latest person introduced with that word ("Briton Tom Hale"), else the latest person
+        named, gender permitting; None for any other phrase."""
+        doc = self.doc
+        norp = [t for t in doc[s + 1:e] if t.text[:1].isupper() and (t.ent_type_ == "NORP" or (
+            self.P.nationality and re.fullmatch(self.P.nationality, t.text)))]
+        if not norp or not (head.i == norp[-1].i or (head.i > norp[-1].i and self._is_person_noun(head))) \
+                or any(t.ent_type_ == "PERSON" and t.i != norp[-1].i for t in doc[s:e]):
+            return None
+        word = norp[-1].lower_
+        for tok in reversed(doc[:s]):
+            if tok.lower_ != word or self.inside_quote(tok.idx):
+                continue
+            ent = next((x for x in self.entities if _std(x) == "PERSON"
+                        and tok.idx <= x["start_char"] <= tok.idx + len(tok.text) + 40
+                        and not any(t.is_punct or t.pos_ in ("VERB", "AUX", "ADP")
+                                    for t in doc[tok.i + 1:self._token_end(x["start_char"])])), None)
+            if ent is not None:
+                name = ent["norm"]
+                if name.split()[0].lower() == word and len(name.split()) > 2:
+                    name = name.split(" ", 1)[1]   # "Briton Tom Hale" as NER took it
+                return _Mention(head.i, text, name, name, "person", head.lower_, words | frozenset(name.lower().split()))
+        lowered = {w.lower() for w in words}
+        gender = _gender_of(lowered, self.P) or (
+            "f" if any(w.endswith("woman") for w in lowered) else "m" if any(w.endswith("man") for w in lowered) else None)
+        cand = self._latest_named(s, gender)
         if cand is None:
             return None
         return _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words | words)

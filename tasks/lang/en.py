@@ -291,4 +291,6 @@ PROFILE = Profile(
     verb_tags=("VB",),
     clause_deps=frozenset({"relcl", "acl"}),
     age_description=r"^(?:the|this) (?:[a-z]+ )?(\d{1,3})-year-old\b",
+    nationality=(r"[A-Z][a-z]+(?:man|woman|ian|ese)|Swede|Briton|Pole|Dane|Scot|Turk|Greek|Finn|Czech|Swiss|Thai|"
+                 r"Spaniard|Kiwi|Aussie|Brit"),
 )

@@ -811,3 +811,15 @@ def test_a_description_by_age_refers_back_to_the_person_of_that_age(nlp):
                   "Talks between the federation and Ortiz's agent ended late on Monday.\n\n"
                   "The 49-year-old said: “I am proud to take this job.”")
     assert _resolved(nlp, possessive) == [("The 49-year-old", "Rafael Ortiz")]
+
+
+def test_a_description_by_nationality_refers_back_to_the_person(nlp):
+    text = ("Dutch cyclist Pieter Vos won the ninth stage on Sunday after a long breakaway.\n\n"
+            "“My legs were good today,” the Dutchman said.")
+    assert _resolved(nlp, text) == [("the Dutchman", "Pieter Vos")]
+    two = ("Kenyan runner Paul Kiprono narrowly beat Briton Tom Hale in the final of the 1,500 metres.\n\n"
+           "“I thought I had him at the bell,” the Briton said.")
+    assert _resolved(nlp, two) == [("the Briton", "Tom Hale")]
+    party = ("Prime Minister Anna Lestre defended the budget on Tuesday.\n\n"
+             "The Democrats called it “a gift to the banks.”")
+    assert _resolved(nlp, party) == [("The Democrats", "Democrats")]   # a party, not a person
