@@ -1568,6 +1568,11 @@ class _Resolver:
             else:
                 kind = "desc"
             mention = _Mention(head.i, text, doc[s:_core_end(head, e)].text.strip(), None, kind, head.lower_, words)
+        if mention.kind in ("org", "person", "desc") and mention.resolved.split() and (
+                full := _acronym_expansion(doc, mention.resolved, doc[s].idx, self.entities)) is not None:
+            # "the NFIA" after "The National Food Inspection Agency (NFIA)", "la DGA", "the Chinese CDC"
+            mention = _Mention(mention.tok, mention.text, full, full, "org", mention.head,
+                               mention.words | frozenset(full.lower().split()))
         if head.pos_ == "NOUN" and head.lower_ in self.P.document_nouns:
             # "the statement", "court filings", "a joint statement from the two ministries": the
             # words come from a text, not a person, whoever stands behind it.
@@ -1857,6 +1862,48 @@ def _entity_in(entities: list[dict[str, Any]], start: int, end: int, labels: fro
         if (_std(ent) in labels or ent["label"] in labels) and ent["start_char"] >= start and ent["end_char"] <= end:
             if containing is None or ent["start_char"] <= containing < ent["end_char"]:
                 return ent
+    return None
+
+
+_ACRONYM = re.compile(r"[A-Z]{2,6}")
+_INITIAL_SKIP = frozenset("of for and the on in at to de du des d la le les l et en pour sur à".split())
+
+
+def _initials(words: list[str]) -> tuple[str, list[int]]:
+    """The initials of a name's words, function words skipped ("Direction générale de
+    l'armement" -> "DGA"), upper-cased, with the index of the word each comes from."""
+    letters, where = [], []
+    for n, word in enumerate(words):
+        word = re.split(r"['’]", word)[-1]
+        if word and word.lower() not in _INITIAL_SKIP and word[0].isalpha():
+            letters.append(word[0].upper())
+            where.append(n)
+    return "".join(letters), where
+
+
+def _acronym_expansion(doc: Doc, name: str, before: int, entities: list[dict[str, Any]]) -> str | None:
+    """The full name an acronym stands for, when a source's name ends in one ("NFIA", "Chinese
+    CDC"): the words before "(NFIA)" earlier in the text whose initials it is, else the latest
+    earlier organisation whose initials hold it as a run and which has the name's other words;
+    None otherwise."""
+    words = name.split()
+    acronym = words[-1]
+    if not _ACRONYM.fullmatch(acronym):
+        return None
+    text = doc.text[:before]
+    for m in reversed(list(re.finditer(r"\(\s*" + acronym + r"\s*\)", text))):
+        prior = text[max(0, m.start() - 160):m.start()].split("\n")[-1].split()
+        for start in range(len(prior) - 1, -1, -1):
+            letters, _ = _initials(prior[start:])
+            if letters == acronym and prior[start][:1].isupper():
+                return " ".join(prior[start:]).strip(" ,;:")
+    for ent in sorted(entities, key=lambda x: x["start_char"], reverse=True):
+        if _std(ent) != "ORG" or ent["end_char"] > before:
+            continue
+        full = ent["norm"].split()
+        letters, _ = _initials(full)
+        if len(full) > 1 and acronym in letters and all(w in full for w in words[:-1]):
+            return ent["norm"]
     return None
 
 

@@ -470,6 +470,10 @@ FR_RESOLUTION = [
       "Le directeur de la course, Hervé Le Goff, a salué une « performance historique ».",
       "« J'ai dormi quatre heures en six jours », a raconté la skippeuse de 38 ans à son arrivée."],
      {"J'ai dormi quatre heures en six jours": "Gaëlle Quéré"}),
+    # An acronym is the body named in full before it.
+    (["TOULON (AFP) - L'Agence régionale de protection du littoral a interdit la baignade sur trois plages varoises.",
+      "L'ARPL a précisé que l'interdiction durerait « au moins jusqu'à lundi »."],
+     {"au moins jusqu'à lundi": "Agence régionale de protection du littoral"}),
 ]
 
 

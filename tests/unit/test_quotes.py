@@ -823,3 +823,9 @@ def test_a_description_by_nationality_refers_back_to_the_person(nlp):
     party = ("Prime Minister Anna Lestre defended the budget on Tuesday.\n\n"
              "The Democrats called it “a gift to the banks.”")
     assert _resolved(nlp, party) == [("The Democrats", "Democrats")]   # a party, not a person
+
+
+def test_an_acronym_resolves_to_the_full_name_it_stands_for(nlp):
+    text = ("The Northern Water Safety Board (NWSB) has closed four beaches after a spill near the harbour.\n\n"
+            "“Nobody should swim until further notice,” the NWSB said.")
+    assert _resolved(nlp, text) == [("the NWSB", "Northern Water Safety Board")]
