@@ -1516,7 +1516,7 @@ class _Resolver:
                 if cand is not None:
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
             if mention is None and head.lower_ in self.P.company_nouns:
-                name = _company_named(doc, s)
+                name = (None if self.P.varied_roles else self._latest_org(s, text)) or _company_named(doc, s)
                 if name is not None:   # "le groupe" after "le constructeur automobile Stellaris"
                     mention = _Mention(head.i, text, name, name, "org", head.lower_, frozenset(name.lower().split()))
             if mention is None:
@@ -1642,6 +1642,27 @@ class _Resolver:
         if cand is None:
             return None
         return _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words | words)
+
+    def _latest_org(self, s: int, phrase: str) -> str | None:
+        """The organisation named last before token s outside quotes, for "the company" with no
+        earlier phrase of its own: as a subject, a possessive, an apposition or after "of" /
+        "for" ("a spokesperson for Instagram"), not an addressee or a source of the reporter's
+        ("told Reuters", "confirmed to WIRED", "according to Bloomberg"), nor a name the phrase
+        holds ("the Facebook-owned company"); None when there is none."""
+        doc = self.doc
+        for ent in sorted(self.entities, key=lambda x: x["start_char"], reverse=True):
+            if _std(ent) != "ORG" or ent["end_char"] > doc[s].idx or self.inside_quote(ent["start_char"]):
+                continue
+            root = doc[self._token_end(ent["end_char"]) - 1]
+            while root.dep_ in ("compound", "flat", "flat:name") and root.head is not root:
+                root = root.head
+            if root.dep_ in ("dobj", "dative", "iobj", "agent") or (
+                    root.dep_ == "pobj" and root.head.lower_ not in ("of", "for")):
+                continue
+            if ent["norm"].split()[0] in phrase:
+                continue
+            return ent["norm"]
+        return None
 
     def _latest_named(self, s: int, gender: str | None) -> _Mention | None:
         """The person named last before token s outside quotes, as a subject, a possessive or

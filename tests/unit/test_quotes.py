@@ -829,3 +829,10 @@ def test_an_acronym_resolves_to_the_full_name_it_stands_for(nlp):
     text = ("The Northern Water Safety Board (NWSB) has closed four beaches after a spill near the harbour.\n\n"
             "“Nobody should swim until further notice,” the NWSB said.")
     assert _resolved(nlp, text) == [("the NWSB", "Northern Water Safety Board")]
+
+
+def test_the_company_is_the_organisation_named_last_not_the_reporters_source(nlp):
+    text = ("Talvers Outdoor said on Monday it would close 40 of its stores by March.\n\n"
+            "A spokeswoman for Talvers confirmed to the Daily Ledger that staff had been told.\n\n"
+            "“We regret the impact on our colleagues,” the company said in a statement.")
+    assert _resolved(nlp, text) == [("the company", "Talvers Outdoor")]
