@@ -1377,7 +1377,11 @@ class _Resolver:
     def _describe(self, head: Token, s: int, e: int, *, remember: bool) -> _Mention:
         doc = self.doc
         text = doc[s:e].text.strip()
-        words = frozenset(t.lower_ for t in doc[s:e])
+        # Not the words of another person joined to this one or of a clause about someone else
+        # ("Peter Hollis and his sister, Ruth Hollis": "sister" is not his gender).
+        others = {t.i for c in head.children if c.dep_ in ("conj", "cc", "relcl", "acl:relcl") and c.i > head.i
+                  for t in c.subtree}
+        words = frozenset(t.lower_ for t in doc[s:e] if t.i not in others)
         ent = self._entity_for(head)
         if ent is not None and (any(w in self.P.human_nouns for w in ent["text"].split() if w.islower())
                                 or ent["text"] in _NAME_TITLES):
@@ -1643,6 +1647,20 @@ class _Resolver:
             return None
         return _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words | words)
 
+    def _other_bearer(self, surname: str, gender: str, other_than: str) -> _Mention | None:
+        """Another person with this surname whose gender is not known to differ: the latest met
+        as a source, else one named in full in the entities' text; None when there is none."""
+        for m in reversed(self.history):
+            if m.kind == "person" and m.resolved != other_than and _surname(m.resolved) == surname \
+                    and self.gender.get(m.resolved, gender) == gender:
+                return m
+        for ent in self.entities:
+            name = ent["text"]
+            if _std(ent) == "PERSON" and len(name.split()) > 1 and name != other_than and _surname(name) == surname \
+                    and self.gender.get(name, gender) == gender and name.split()[0] not in _NAME_TITLES:
+                return _Mention(-1, name, name, name, "person", surname.lower(), frozenset(name.lower().split()))
+        return None
+
     def _latest_org(self, s: int, phrase: str) -> str | None:
         """The organisation named last before token s outside quotes, for "the company" with no
         earlier phrase of its own: as a subject, a possessive, an apposition or after "of" /
@@ -1743,6 +1761,9 @@ def _core_end(head: Token, e: int) -> int:
 
 
 _NAME_TITLES = frozenset({"M.", "Mme", "Me", "Mlle", "Dr", "Pr"})
+# Titles before a surname that give the person's gender.
+_TITLE_GENDER = {"m.": "m", "mme": "f", "mlle": "f", "monsieur": "m", "madame": "f",
+                 "mr": "m", "mr.": "m", "mrs": "f", "mrs.": "f", "ms": "f", "ms.": "f"}
 
 
 def _mid_clause(doc: Doc, s: int) -> bool:

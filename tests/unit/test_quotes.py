@@ -836,3 +836,10 @@ def test_the_company_is_the_organisation_named_last_not_the_reporters_source(nlp
             "A spokeswoman for Talvers confirmed to the Daily Ledger that staff had been told.\n\n"
             "“We regret the impact on our colleagues,” the company said in a statement.")
     assert _resolved(nlp, text) == [("the company", "Talvers Outdoor")]
+
+
+
+def test_the_words_of_a_person_joined_to_a_name_do_not_give_its_gender(nlp):
+    text = ("Council leader Peter Hollis and his sister, Ruth Hollis, run the family bakery in Ashby.\n\n"
+            "“We have never raised prices twice in a year,” Peter Hollis said. “This is the first time,” he added.")
+    assert _resolved(nlp, text) == [("Peter Hollis", "Peter Hollis"), ("he", "Peter Hollis")]
