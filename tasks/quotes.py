@@ -1582,6 +1582,13 @@ class _Resolver:
             # words come from a text, not a person, whoever stands behind it.
             mention = _Mention(mention.tok, mention.text, mention.resolved, None, "document",
                                mention.head, mention.words)
+        titled = next((_TITLE_GENDER[t.lower_] for t in doc[s:e] if t.lower_ in _TITLE_GENDER), None)
+        if mention.kind == "person" and titled and self.gender.get(mention.resolved, titled) != titled:
+            # "Mme Tessier" after "la maire, Marie Tessier" and "Olivier Tessier, … a-t-il": NER
+            # gives both one name; the title's gender tells which bearer of the surname speaks.
+            other = self._other_bearer(_surname(mention.resolved), titled, mention.resolved)
+            if other is not None:
+                mention = _Mention(head.i, text, other.resolved, other.entity, "person", other.head, other.words)
         if mention.kind == "person" and self.P.varied_roles and mention.resolved not in self.gender:
             gender = self._agreement_gender(s, e)
             if gender:

@@ -474,6 +474,12 @@ FR_RESOLUTION = [
     (["TOULON (AFP) - L'Agence régionale de protection du littoral a interdit la baignade sur trois plages varoises.",
       "L'ARPL a précisé que l'interdiction durerait « au moins jusqu'à lundi »."],
      {"au moins jusqu'à lundi": "Agence régionale de protection du littoral"}),
+    # Two people with one surname (NER gives both one name): M. / Mme tells which one speaks.
+    (["VANNES (AFP) - La directrice de l'école, Anne Le Corre, a annoncé lundi la fermeture d'une classe.",
+      "Le président de l'association des parents, Yves Le Corre, conteste la décision. « On ferme sans prévenir "
+      "personne », a-t-il déploré.",
+      "« Les effectifs ont baissé de vingt élèves en deux ans », a répondu Mme Le Corre."],
+     {"Les effectifs ont baissé de vingt élèves en deux ans": "Anne Le Corre"}),
 ]
 
 

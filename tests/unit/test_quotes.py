@@ -843,3 +843,9 @@ def test_the_words_of_a_person_joined_to_a_name_do_not_give_its_gender(nlp):
     text = ("Council leader Peter Hollis and his sister, Ruth Hollis, run the family bakery in Ashby.\n\n"
             "“We have never raised prices twice in a year,” Peter Hollis said. “This is the first time,” he added.")
     assert _resolved(nlp, text) == [("Peter Hollis", "Peter Hollis"), ("he", "Peter Hollis")]
+
+def test_a_gendered_title_picks_which_bearer_of_a_shared_surname_speaks(nlp):
+    text = ("Council leader Peter Hollis and his sister, Ruth Hollis, run the family bakery in Ashby.\n\n"
+            "“We have never raised prices twice in a year,” Peter Hollis said. “This is the first time,” he added.\n\n"
+            "“Flour costs have doubled since spring,” Ms. Hollis said.")
+    assert _resolved(nlp, text)[-1] == ("Ms. Hollis", "Ruth Hollis")
