@@ -1381,7 +1381,8 @@ class _Resolver:
         # ("Peter Hollis and his sister, Ruth Hollis": "sister" is not his gender).
         others = {t.i for c in head.children if c.dep_ in ("conj", "cc", "relcl", "acl:relcl") and c.i > head.i
                   for t in c.subtree}
-        words = frozenset(t.lower_ for t in doc[s:e] if t.i not in others)
+        # Nor a possessive's: "His friend, Jana Vogt" is not male.
+        words = frozenset(t.lower_ for t in doc[s:e] if t.i not in others and not (t.dep_ == "poss" and t.pos_ == "PRON"))
         ent = self._entity_for(head)
         if ent is not None and (any(w in self.P.human_nouns for w in ent["text"].split() if w.islower())
                                 or ent["text"] in _NAME_TITLES):

@@ -849,3 +849,9 @@ def test_a_gendered_title_picks_which_bearer_of_a_shared_surname_speaks(nlp):
             "“We have never raised prices twice in a year,” Peter Hollis said. “This is the first time,” he added.\n\n"
             "“Flour costs have doubled since spring,” Ms. Hollis said.")
     assert _resolved(nlp, text)[-1] == ("Ms. Hollis", "Ruth Hollis")
+
+
+def test_a_possessive_in_a_persons_phrase_does_not_give_its_gender(nlp):
+    text = ("Her business partner, Daniel Obi, agreed with the decision.\n\n"
+            "“We never wanted to sell,” he said.")
+    assert _resolved(nlp, text) == [("he", "Daniel Obi")]
