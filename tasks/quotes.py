@@ -1056,7 +1056,7 @@ class _Resolver:
                 if self.P.varied_roles and _is_cue(tok.head, embedded=True) is None:
                     continue   # "elle" is as often "la mesure" as a person: only a speaker counts
                 if tok.lower_ in self.P.pronoun_gender or tok.lower_ in self.P.clitics:
-                    self.done[i] = self._pronoun(tok.lower_)
+                    self.done[i] = self._pronoun(tok.lower_, i)
                 continue
             sent = tok.sent
             s, e = _np_bounds(tok, sent.start, sent.end)
@@ -1094,7 +1094,7 @@ class _Resolver:
         if head.lower_ in self.P.pronouns or head.lower_ in self.P.clitics or (
                 head.pos_ == "PRON" and (head.lower_ in self.P.pronoun_gender or e - s == 1)):
             # ("l'un d'eux", one of a group, is not a pronoun for the latest source)
-            result = self._pronoun(head.lower_)
+            result = self._pronoun(head.lower_, head.i)
         else:
             mention = self._describe(head, s, e, remember=True)
             result = (mention.resolved, mention.entity, _speaker_kind(mention, self.P))
@@ -1121,7 +1121,7 @@ class _Resolver:
             k -= 1   # (a title's "de" -- le fondateur d'Atlantique Repas -- is not a preposition of the clause)
         return k > 0 and doc[k - 1].pos_ == "ADP"
 
-    def _pronoun(self, pronoun: str) -> tuple[str, str | None, str]:
+    def _pronoun(self, pronoun: str, at: int) -> tuple[str, str | None, str]:
         pronoun = self.P.clitics.get(pronoun, pronoun)
         wanted = self.P.pronoun_gender.get(pronoun)
         history = list(reversed(self.history))
@@ -1147,6 +1147,14 @@ class _Resolver:
                 self.gender[cand.resolved] = wanted
             self.history.append(cand)
             return cand.resolved, cand.entity, _speaker_kind(cand, self.P)
+        if wanted and not self.P.varied_roles:
+            # No source met so far fits: the person named last in any role ("The board hired
+            # lawyer Priya Raman … “…,” she said"; "criticised by regional president X").
+            cand = self._latest_named(at, wanted, any_role=True)
+            if cand is not None:
+                self.gender.setdefault(cand.resolved, wanted)
+                self.history.append(cand)
+                return cand.resolved, cand.entity, _speaker_kind(cand, self.P)
         return pronoun, None, "unknown"
 
     def _token_end(self, char: int) -> int:
@@ -1669,6 +1677,20 @@ class _Resolver:
                 return _Mention(-1, name, name, name, "person", surname.lower(), frozenset(name.lower().split()))
         return None
 
+    def _gender_before(self, ent: dict[str, Any]) -> str | None:
+        """The gender a role word or title just before a name gives ("her husband, Victor
+        Marsh", "Mrs. Ames"), possessives skipped; else None."""
+        doc = self.doc
+        k = self._token_end(ent["start_char"]) - 1
+        if k >= 0 and doc[k].text == ",":
+            k -= 1
+        words = []
+        while k >= 0 and len(words) < 3 and not (doc[k].is_punct or doc[k].is_space):
+            if not (doc[k].dep_ == "poss" and doc[k].pos_ == "PRON"):
+                words.append(doc[k].lower_)
+            k -= 1
+        return next((_TITLE_GENDER[w] for w in words if w in _TITLE_GENDER), None) or _gender_of(words, self.P)
+
     def _latest_org(self, s: int, phrase: str) -> str | None:
         """The organisation named last before token s outside quotes, for "the company" with no
         earlier phrase of its own: as a subject, a possessive, an apposition or after "of" /
@@ -1690,7 +1712,7 @@ class _Resolver:
             return ent["norm"]
         return None
 
-    def _latest_named(self, s: int, gender: str | None) -> _Mention | None:
+    def _latest_named(self, s: int, gender: str | None, *, any_role: bool = False) -> _Mention | None:
         """The person named last before token s outside quotes, as a subject, a possessive or
         an apposition ("talks with Mourinho's representatives" names him as well as a subject
         would; not an object or after a preposition), of a compatible
@@ -1702,9 +1724,12 @@ class _Resolver:
             root = doc[self._token_end(ent["end_char"]) - 1]
             while root.dep_ in ("compound", "flat", "flat:name") and root.head is not root:
                 root = root.head
-            if root.dep_ in ("pobj", "dobj", "obj", "iobj", "obl", "obl:arg", "obl:mod", "nmod", "agent"):
+            if not any_role and root.dep_ in ("pobj", "dobj", "obj", "iobj", "obl", "obl:arg", "obl:mod", "nmod",
+                                              "agent"):
                 continue   # ("sacked by Manchester United", a club NER took for a person)
             name = ent["norm"]
+            if gender and self._gender_before(ent) not in (None, gender):
+                continue
             cand = next((m for m in reversed(self.history) if m.kind == "person" and m.resolved == name), None)
             if cand is None and " " not in name:
                 cand = self._full_name(doc[self._token_end(ent["end_char"]) - 1], name)

@@ -855,3 +855,16 @@ def test_a_possessive_in_a_persons_phrase_does_not_give_its_gender(nlp):
     text = ("Her business partner, Daniel Obi, agreed with the decision.\n\n"
             "“We never wanted to sell,” he said.")
     assert _resolved(nlp, text) == [("he", "Daniel Obi")]
+
+
+def test_he_or_she_with_no_source_of_that_gender_yet_is_the_person_named_last_in_any_role(nlp):
+    hired = ("The city council has appointed engineer Maria Lund to review the safety of the old bridge.\n\n"
+             "“I will publish every finding, good or bad,” she said.")
+    assert _resolved(nlp, hired) == [("she", "Maria Lund")]
+    agent = ("The plan to close the Ravel pit was attacked on Friday by regional governor Ines Marr.\n\n"
+             "“You cannot close a mine with a letter,” she said.")
+    assert _resolved(nlp, agent) == [("she", "Ines Marr")]
+    spouse = ("ASHFORD – The couple who run the village shop, Nora Haig and her husband, Simon Haig, will retire in May.\n\n"
+              "“We have opened every morning at six for 30 years,” she said.")
+    assert _resolved(nlp, spouse) == [("she", "Nora Haig")]
+
