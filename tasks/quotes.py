@@ -1453,6 +1453,8 @@ class _Resolver:
                 kind = "person"   # "Eswar Prasad, a trade professor at Cornell," tagged ORG
             apposition = apposition | self._title_before(s) if kind == "person" else frozenset()
             name = self._org_name(ent, s, e) if kind == "org" and self.P.varied_roles else ent["norm"]
+            if kind == "person" and s < self._token_end(ent["start_char"]) <= e:
+                name = self._written_name(ent, name)
             parts = name.split()
             if kind == "person" and self.P.varied_roles and len(parts) > 2 and parts[0].isupper() and parts[0].isalpha():
                 name = " ".join(parts[1:])   # "le député LR Thibault Marchal": the party, not a first name
@@ -1677,6 +1679,20 @@ class _Resolver:
                 return _Mention(-1, name, name, name, "person", surname.lower(), frozenset(name.lower().split()))
         return None
 
+    def _written_name(self, ent: dict[str, Any], name: str) -> str:
+        """A person's name as written when NER tagged the surname alone and gave it another
+        bearer's full name: "Ella Marsh and her husband, Victor Marsh" -> "Ella Marsh", by the
+        given name written before it; else `name`."""
+        doc = self.doc
+        first = self._token_end(ent["start_char"])
+        given = doc[first - 1] if first > 0 else None
+        if given is not None and " " not in ent["text"] and given.pos_ == "PROPN" and given.is_alpha \
+                and given.text[:1].isupper() and not given.text.isupper() and given.text not in _NAME_TITLES \
+                and given.lower_ not in _TITLE_GENDER and given.lower_ not in self.P.human_nouns \
+                and name.split()[0] != given.text:
+            return f"{given.text} {ent['text']}"
+        return name
+
     def _gender_before(self, ent: dict[str, Any]) -> str | None:
         """The gender a role word or title just before a name gives ("her husband, Victor
         Marsh", "Mrs. Ames"), possessives skipped; else None."""
@@ -1727,7 +1743,7 @@ class _Resolver:
             if not any_role and root.dep_ in ("pobj", "dobj", "obj", "iobj", "obl", "obl:arg", "obl:mod", "nmod",
                                               "agent"):
                 continue   # ("sacked by Manchester United", a club NER took for a person)
-            name = ent["norm"]
+            name = self._written_name(ent, ent["norm"])
             if gender and self._gender_before(ent) not in (None, gender):
                 continue
             cand = next((m for m in reversed(self.history) if m.kind == "person" and m.resolved == name), None)

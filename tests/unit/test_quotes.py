@@ -868,3 +868,9 @@ def test_he_or_she_with_no_source_of_that_gender_yet_is_the_person_named_last_in
               "“We have opened every morning at six for 30 years,” she said.")
     assert _resolved(nlp, spouse) == [("she", "Nora Haig")]
 
+
+def test_a_surname_ner_gave_another_bearers_full_name_keeps_the_given_name_written_before_it(nlp):
+    text = ("Greta Moss and her husband, Colin Moss, will close the ferry café in May.\n\n"
+            "“We thought our son would take over,” she said.")
+    entities = [_entity(text, "Moss", "PERSON", norm="Colin Moss"), _entity(text, "Colin Moss", "PERSON")]
+    assert [(q["speaker"], q["speaker_resolved"]) for q in _quotes(nlp, text, entities)] == [("she", "Greta Moss")]
