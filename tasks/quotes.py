@@ -1501,6 +1501,13 @@ class _Resolver:
             mention = self._same_title(head, s, e)
         if mention is None and (age := self._aged(text)) is not None:
             mention = self._aged_person(age.group(1), s, head, text, words)
+        if mention is None and e - s <= 3 and doc[s].lower_ in _POSSESSIVES and self._is_person_noun(head):
+            # "selon son avocate" after "Son avocate, Me Sandrine Pellen, a dénoncé …": a role
+            # word after a possessive is the person named with that role before.
+            cand = next((c for c in reversed(self.history) if c.kind == "person" and c.entity is not None
+                         and (c.head == head.lower_ or head.lower_ in c.words)), None)
+            if cand is not None:
+                mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
         if mention is None and _is_short_description(doc[s:e], head):
             role = self.P.role(head.lower_)
             # "The Italian foreign ministry" is not "Germany's foreign ministry": a capitalized word
@@ -1810,6 +1817,8 @@ def _core_end(head: Token, e: int) -> int:
 
 
 _NAME_TITLES = frozenset({"M.", "Mme", "Me", "Mlle", "Dr", "Pr"})
+# Possessive determiners opening a description by relation ("son avocate", "his lawyer").
+_POSSESSIVES = frozenset({"his", "her", "their", "son", "sa", "ses", "leur"})
 # Titles before a surname that give the person's gender.
 _TITLE_GENDER = {"m.": "m", "mme": "f", "mlle": "f", "monsieur": "m", "madame": "f",
                  "mr": "m", "mr.": "m", "mrs": "f", "mrs.": "f", "ms": "f", "ms.": "f"}

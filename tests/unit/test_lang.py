@@ -480,6 +480,12 @@ FR_RESOLUTION = [
       "personne », a-t-il déploré.",
       "« Les effectifs ont baissé de vingt élèves en deux ans », a répondu Mme Le Corre."],
      {"Les effectifs ont baissé de vingt élèves en deux ans": "Anne Le Corre"}),
+    # A role word after a possessive is the person named with that role before.
+    (["PARIS (AFP) - Le chanteur Romain Vidal a été relaxé mardi par le tribunal correctionnel de Paris.",
+      "Son avocat, Me Julien Ferrand, a salué une décision « courageuse ».",
+      "Le procureur, Marc Aubert, a annoncé qu'il ferait appel.",
+      "Selon son avocat, le dossier était « vide depuis le premier jour »."],
+     {"vide depuis le premier jour": "Julien Ferrand"}),
 ]
 
 

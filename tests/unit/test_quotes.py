@@ -874,3 +874,10 @@ def test_a_surname_ner_gave_another_bearers_full_name_keeps_the_given_name_writt
             "“We thought our son would take over,” she said.")
     entities = [_entity(text, "Moss", "PERSON", norm="Colin Moss"), _entity(text, "Colin Moss", "PERSON")]
     assert [(q["speaker"], q["speaker_resolved"]) for q in _quotes(nlp, text, entities)] == [("she", "Greta Moss")]
+
+
+def test_a_role_word_after_a_possessive_is_the_person_named_with_that_role(nlp):
+    text = ("Former mayor Dan Hoyle was charged with fraud on Monday.\n\n"
+            "His lawyer, Clara Binns, said he would plead not guilty. Prosecutor Sam Reed declined to comment.\n\n"
+            "“The evidence is thin and we will show it,” his lawyer said.")
+    assert _resolved(nlp, text) == [("his lawyer", "Clara Binns")]
