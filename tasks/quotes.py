@@ -1406,6 +1406,11 @@ class _Resolver:
         ):
             # A name closing the phrase the parser split apart: "the energy company Enerhoservis".
             ent = self._entity_for(doc[e - 1])
+            if ent is not None and self._is_person_noun(head) and any(
+                    t.lower_ in self.P.of_words for t in doc[head.i + 1:self._token_end(ent["start_char"])]):
+                # "L'avocat de M. Santoni, Me Rinaldi", "le maire d'Armentières": a name in the
+                # title's complement says whose lawyer or which town's mayor, not who speaks.
+                ent = None
         if (ent is None or _std(ent) != "PERSON") and (self.P.role(head.lower_) in self.P.role_keys
                                                       or (head.pos_ == "NOUN" and head.is_lower
                                                           and head.lower_ not in self.P.document_nouns)):

@@ -486,6 +486,10 @@ FR_RESOLUTION = [
       "Le procureur, Marc Aubert, a annoncé qu'il ferait appel.",
       "Selon son avocat, le dossier était « vide depuis le premier jour »."],
      {"vide depuis le premier jour": "Julien Ferrand"}),
+    # A name in a title's complement says whose: the person is the name after the comma.
+    (["QUIMPER (AFP) - L'ancien directeur de la chambre d'agriculture, Hervé Ferrand, est jugé pour détournement de fonds.",
+      "L'avocate de M. Ferrand, Me Claire Dutour, a plaidé la relaxe, estimant le dossier « bien mince »."],
+     {"bien mince": "Claire Dutour"}),
 ]
 
 
