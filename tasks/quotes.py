@@ -953,7 +953,10 @@ def _attribution_inverted(doc: Doc, i: int, end: int, any_verb: bool = False) ->
     s = k
     e = k
     while e < end and not (doc[e].is_punct and doc[e].text not in ("'", "-")) and not doc[e].is_space \
-            and doc[e].pos_ not in ("VERB", "AUX", "SCONJ", "CCONJ") and doc[e].text not in _ALL_MARKS:
+            and (doc[e].pos_ not in ("VERB", "AUX", "SCONJ", "CCONJ") or (e == s + 1 and doc[s].pos_ == "DET"
+                                                                        and doc[e].pos_ == "VERB")) \
+            and doc[e].text not in _ALL_MARKS:
+        # (a word right after the determiner is its noun, whatever the tagger says: "l'intéressé")
         if e > s and doc[e].pos_ == "ADP" and doc[e].lower_ not in P.of_words:
             break   # "le maire dans un communiqué": the phrase ends at a preposition other than "de"
         if e > s and (doc[e].pos_ == "ADV" or doc[e].lower_ in P.skip_after_cue):

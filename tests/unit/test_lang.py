@@ -499,3 +499,12 @@ def test_french_speaker_resolution(fr_nlp, lines, want):
 
     got = {q["text"]: q["speaker_resolved"] for q in extract_quotes(fr_nlp("\n".join(lines)))}
     assert {q: got.get(q) for q in want} == want
+
+
+def test_french_a_word_the_tagger_calls_a_verb_right_after_the_determiner_is_the_speakers_noun(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = ("TOULON (AFP) - L'ancien directeur du port de Toulon, Michel Arnaud, a été mis en examen jeudi.\n"
+            "« Je n'ai jamais favorisé personne », a affirmé l'intéressé devant les journalistes.")
+    [quote] = extract_quotes(fr_nlp(text))
+    assert (quote["speaker"], quote["speaker_resolved"]) == ("l'intéressé", "Michel Arnaud")
