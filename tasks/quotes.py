@@ -1416,7 +1416,10 @@ class _Resolver:
                 ent = None
         if (ent is None or _std(ent) != "PERSON") and (self.P.role(head.lower_) in self.P.role_keys
                                                       or (head.pos_ == "NOUN" and head.is_lower
-                                                          and head.lower_ not in self.P.document_nouns)):
+                                                          and head.lower_ not in self.P.document_nouns)
+                                                      or (head.pos_ in ("PRON", "NUM") and any(
+                                                          self._is_person_noun(t) for t in doc[head.i + 1:e]))):
+            # ("l'une de leurs porte-parole, Léa Girard", "one of the organisers, Jane Doe")
             # "la préfète du département, Claire Audouard, a …", "explique sa cofondatrice, Inès
             # Bouaziz": a role or a description, then the name after a comma, however the parser
             # attached it (the small French model: as a conjunct).

@@ -490,6 +490,10 @@ FR_RESOLUTION = [
     (["QUIMPER (AFP) - L'ancien directeur de la chambre d'agriculture, Hervé Ferrand, est jugé pour détournement de fonds.",
       "L'avocate de M. Ferrand, Me Claire Dutour, a plaidé la relaxe, estimant le dossier « bien mince »."],
      {"bien mince": "Claire Dutour"}),
+    # "l'un de leurs représentants, X": the person named after the comma.
+    (["BREST (AFP) - Les dockers du port de Brest ont voté jeudi la reconduction de la grève.",
+      "« Nous ne reprendrons pas sans garanties écrites », a déclaré l'un de leurs représentants, Yannick Tanguy."],
+     {"Nous ne reprendrons pas sans garanties écrites": "Yannick Tanguy"}),
 ]
 
 

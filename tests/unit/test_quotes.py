@@ -881,3 +881,4 @@ def test_a_role_word_after_a_possessive_is_the_person_named_with_that_role(nlp):
             "His lawyer, Clara Binns, said he would plead not guilty. Prosecutor Sam Reed declined to comment.\n\n"
             "“The evidence is thin and we will show it,” his lawyer said.")
     assert _resolved(nlp, text) == [("his lawyer", "Clara Binns")]
+
