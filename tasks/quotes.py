@@ -1626,21 +1626,21 @@ class _Resolver:
             self._remember(mention)
         return mention
 
-    def _aged_person(self, age: str, s: int, head: Token, text: str, words: frozenset[str]) -> _Mention | None:
+    def _aged_person(self, age: str | None, s: int, head: Token, text: str, words: frozenset[str]) -> _Mention | None:
         """The person a definite description by age ("the 58-year-old", "le navigateur de 44
-        ans") refers back to: the latest person given that age before it ("Kamau, 61,", an
-        earlier "the 61-year-old"), else the latest person of a compatible gender; None when
-        there is none."""
+        ans", "le sexagénaire": `age` None) refers back to: the latest person given that age
+        before it ("Kamau, 61,", an earlier "the 61-year-old"), else the latest person of a
+        compatible gender; None when there is none."""
         doc = self.doc
         before = doc.text[:doc[s].idx]
-        given = [ent for ent in self.entities if _std(ent) == "PERSON" and ent["end_char"] <= len(before)
+        given = [ent for ent in self.entities if age and _std(ent) == "PERSON" and ent["end_char"] <= len(before)
                  and re.match(r",\s*" + age + r"\b", before[ent["end_char"]:ent["end_char"] + 8])]
         cand = None
         if given:
             name = given[-1]["norm"]
             cand = next((m for m in reversed(self.history) if m.resolved == name), None) or _Mention(
                 head.i, text, name, name, "person", head.lower_, frozenset(name.lower().split()))
-        if cand is None:
+        if cand is None and age:
             cand = next((m for m in reversed(self.history) if m.kind == "person" and re.search(
                 r"\b" + age + r"\b", m.text)), None)
         if cand is None:

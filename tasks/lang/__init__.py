@@ -53,7 +53,8 @@ class Profile:
     ("le constructeur automobile Stellaris").
     `age_description`: a regular expression (read with re.I) matching a definite description by
     age at the start of a speaker phrase, its group 1 the age ("the 58-year-old", "le navigateur
-    de 44 ans"): it refers back to the person given that age, else to the latest person.
+    de 44 ans"; no group for a noun of age: "le sexagénaire"): it refers back to the person given
+    that age, else to the latest person.
     `nationality`: a regular expression matching a whole word that names a person by nationality
     ("Swede", "Frenchman"), for the words NER does not tag as such: "the Swede" refers back.
     `documents_as_written`: a short description of a document ("l'étude") is its resolved

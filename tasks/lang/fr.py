@@ -141,7 +141,9 @@ PROFILE = Profile(
                            "le représentant de l'état", "la représentante de l'état"}),
     documents_as_written=True,
     counterpart_roles=frozenset({"homologue", "homologues"}),
-    age_description=r"^(?:le|la|l'|l’) ?[^\W\d]+(?: [^\W\d]+)? (?:âgée? )?de (\d{1,3}) ans\b",
+    age_description=(r"^(?:le|la|l'|l’) ?(?:[^\W\d]+(?: [^\W\d]+)? (?:âgée? )?de (\d{1,3}) ans\b|"
+                     r"(?:trentenaire|quadragénaire|quinquagénaire|sexagénaire|septuagénaire|octogénaire|"
+                     r"nonagénaire)$)"),
     company_nouns=frozenset("""
         groupe entreprise société compagnie constructeur fabricant opérateur industriel laboratoire
         enseigne distributeur équipementier avionneur brasseur assureur transporteur

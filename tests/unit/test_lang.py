@@ -494,6 +494,11 @@ FR_RESOLUTION = [
     (["BREST (AFP) - Les dockers du port de Brest ont voté jeudi la reconduction de la grève.",
       "« Nous ne reprendrons pas sans garanties écrites », a déclaré l'un de leurs représentants, Yannick Tanguy."],
      {"Nous ne reprendrons pas sans garanties écrites": "Yannick Tanguy"}),
+    # A noun of age ("le sexagénaire") refers back to the latest person, gender permitting.
+    (["DIJON (AFP) - Le viticulteur Bernard Chaumont a été condamné mardi à une amende pour fraude sur l'étiquetage.",
+      "La présidente du tribunal, Sophie Marchal, a évoqué « une tromperie organisée ».",
+      "« J'ai fait confiance à mon négociant », s'est défendu le sexagénaire."],
+     {"J'ai fait confiance à mon négociant": "Bernard Chaumont"}),
 ]
 
 
