@@ -2052,6 +2052,11 @@ def _earlier_description(doc: Doc, head: Token, before_tok: int, entities: list[
         described = _described_person(doc, tok, entities)
         if described is not None:   # "Dr. Paul Renner, an immunologist who …" for "the immunologist"
             return described["norm"], described["norm"]
+        if tok.i + 1 < len(doc) and tok.is_lower and (named := _entity_in(
+                entities, doc[tok.i + 1].idx, len(doc.text) + 1, frozenset({"PERSON"}),
+                containing=doc[tok.i + 1].idx)) is not None:
+            # "The Italian tenor Federico Sanna cancelled …", however the parser hung the name.
+            return named["norm"], named["norm"]
         # "la ministre de la Santé, Claire Roux": the person named beside the title.
         named = next((c for c in tok.children if c.dep_ in ("appos", "flat:name", "nmod") and c.pos_ == "PROPN"
                       and _entity_in(entities, 0, len(doc.text) + 1, frozenset({"PERSON"}), containing=c.idx)), None)

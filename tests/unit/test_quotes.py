@@ -882,3 +882,12 @@ def test_a_role_word_after_a_possessive_is_the_person_named_with_that_role(nlp):
             "“The evidence is thin and we will show it,” his lawyer said.")
     assert _resolved(nlp, text) == [("his lawyer", "Clara Binns")]
 
+
+
+
+def test_a_title_right_before_a_name_is_that_persons_whatever_the_parse(nlp):
+    # The parser makes "tenor" the sentence's root and the name the subject of a relative clause.
+    text = ("MILAN – The Italian tenor Marco Ventura cancelled the rest of his Asian tour on Monday, citing a chest "
+            "infection.\n\nThe promoter said refunds would be made within a week.\n\n"
+            "“I will be back on stage in the autumn,” the tenor said.")
+    assert _resolved(nlp, text)[-1] == ("the tenor", "Marco Ventura")
