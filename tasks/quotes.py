@@ -1538,6 +1538,12 @@ class _Resolver:
                         ent = next((x for k in range(s - 1, cand.tok, -1) if doc[k].lower_ == head.lower_
                                     and not self.inside_quote(doc[k].idx)
                                     and (x := _described_person(doc, doc[k], self.entities)) is not None), None)
+                        ent = ent or next((x for k in range(s - 1, cand.tok, -1) if doc[k].dep_ in ("relcl", "acl:relcl")
+                                           and _agent_of(head.lower_, doc[k].lower_)
+                                           and not self.inside_quote(doc[k].idx)
+                                           and (x := _entity_in(self.entities, 0, len(doc.text) + 1,
+                                                                frozenset({"PERSON"}), containing=doc[k].head.idx))
+                                           is not None), None)   # "X, who advised the prime minister, …"
                         if ent is not None:
                             mention = _Mention(head.i, text, ent["norm"], ent["norm"], "person", head.lower_,
                                                words | frozenset(ent["norm"].lower().split()))
@@ -2016,6 +2022,15 @@ def _acronym_expansion(doc: Doc, name: str, before: int, entities: list[dict[str
         if len(full) > 1 and acronym in letters and all(w in full for w in words[:-1]):
             return ent["norm"]
     return None
+
+
+def _agent_of(noun: str, verb: str) -> bool:
+    """Whether a role noun names the doer of a verb form by their shared stem ("adviser" /
+    "advised", "founder" / "founded", "director" / "directed")."""
+    for suffix in ("er", "or", "ist"):
+        if noun.endswith(suffix) and len(noun) - len(suffix) >= 4:
+            return verb.startswith(noun[:-len(suffix)]) and verb != noun
+    return False
 
 
 def _described_person(doc: Doc, tok: Token, entities: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -891,3 +891,11 @@ def test_a_title_right_before_a_name_is_that_persons_whatever_the_parse(nlp):
             "infection.\n\nThe promoter said refunds would be made within a week.\n\n"
             "“I will be back on stage in the autumn,” the tenor said.")
     assert _resolved(nlp, text)[-1] == ("the tenor", "Marco Ventura")
+
+
+def test_a_ledes_description_is_the_person_named_after_it_doing_what_it_names(nlp):
+    text = ("A former finance director of the city council has accused the mayor of hiding a deficit.\n\n"
+            "Hannah Ocker, who directed the council's budget office until June, told councillors the accounts "
+            "were wrong.\n\n"
+            "“The figures were changed after I left,” the former director said.")
+    assert _resolved(nlp, text)[-1] == ("the former director", "Hannah Ocker")
