@@ -1131,6 +1131,8 @@ class _Resolver:
         for n, cand in enumerate(history):
             if wanted and cand.kind in ("org", "group", "document"):
                 continue
+            if wanted and " " not in cand.resolved and len(cand.resolved) > 2 and cand.resolved.isupper():
+                continue   # "WIRED spoke to one mother … she said": a name in capitals is a body
             if wanted and cand.kind == "desc" and not self.P.varied_roles and not self._is_person_noun_word(cand.head):
                 continue   # English "she" is no script or plan ("The script … she sings"); French "elle" may be
             if pronoun in self.P.neuter and cand.kind in ("person", "group"):
@@ -1146,6 +1148,14 @@ class _Resolver:
                                 and c.oblique_in < 0 and self.gender.get(c.resolved, wanted) in (wanted, None)), None)
                 cand = subject or cand
                 known = self.gender.get(cand.resolved)
+            if wanted and not known and not self.P.varied_roles and cand.tok < self.doc[at].sent.start:
+                # A person of unknown gender from an earlier sentence yields to one whose noun
+                # gives the pronoun's gender in the sentence before it, in any role ("WIRED spoke
+                # to one mother, who … “…,” she said").
+                described = self._latest_gendered(at, wanted)
+                previous = self._sentence_before(at)
+                if described is not None and described.tok >= previous and self.doc[described.tok].sent.start > cand.tok:
+                    cand = described
             if wanted and not known:
                 self.gender[cand.resolved] = wanted
             self.history.append(cand)
@@ -1154,6 +1164,9 @@ class _Resolver:
             # No source met so far fits: the person named last in any role ("The board hired
             # lawyer Priya Raman … “…,” she said"; "criticised by regional president X").
             cand = self._latest_named(at, wanted, any_role=True)
+            described = self._latest_gendered(at, wanted)
+            if described is not None and (cand is None or described.tok > cand.tok):
+                cand = described
             if cand is not None:
                 self.gender.setdefault(cand.resolved, wanted)
                 self.history.append(cand)
@@ -1750,6 +1763,28 @@ class _Resolver:
             if ent["norm"].split()[0] in phrase:
                 continue
             return ent["norm"]
+        return None
+
+    def _sentence_before(self, at: int) -> int:
+        """The first token of the sentence before the one holding token `at` (or of that one)."""
+        start = self.doc[at].sent.start
+        return self.doc[start - 1].sent.start if start > 0 else start
+
+    def _latest_gendered(self, s: int, gender: str) -> _Mention | None:
+        """The latest unnamed person before token s, outside quotes, in any role, whose noun
+        gives this gender ("WIRED spoke to one mother, who …": "one mother"); None if none."""
+        doc = self.doc
+        words = self.P.female_words if gender == "f" else self.P.male_words
+        for tok in reversed(doc[:s]):
+            if tok.pos_ != "NOUN" or tok.lower_ not in words or self.inside_quote(tok.idx) \
+                    or any(c.dep_ == "poss" for c in tok.children) or tok.dep_ in ("poss", "compound"):
+                continue   # ("her mother", "his wife" say whose: a source of their own only when named)
+            sent = tok.sent
+            ls, le = _np_bounds(tok, sent.start, sent.end)
+            if any(t.ent_type_ == "PERSON" for t in doc[ls:le]):
+                continue
+            text = doc[ls:_core_end(tok, le)].text.strip(" ,")
+            return _Mention(tok.i, text, text, None, "desc", tok.lower_, frozenset(text.lower().split()))
         return None
 
     def _latest_named(self, s: int, gender: str | None, *, any_role: bool = False) -> _Mention | None:

@@ -899,3 +899,10 @@ def test_a_ledes_description_is_the_person_named_after_it_doing_what_it_names(nl
             "were wrong.\n\n"
             "“The figures were changed after I left,” the former director said.")
     assert _resolved(nlp, text)[-1] == ("the former director", "Hannah Ocker")
+
+
+def test_a_person_whose_noun_gives_the_gender_in_the_sentence_before_beats_an_older_unknown_one(nlp):
+    text = ("City manager Pat Lowry said the new parking rules would take effect in May.\n\n"
+            "The LEDGER spoke to one mother, who drives her children to school along the street.\n\n"
+            "“I will have to leave twenty minutes earlier,” she said.")
+    assert _resolved(nlp, text) == [("she", "one mother")]
