@@ -1516,6 +1516,16 @@ class _Resolver:
             if mention is not None:
                 mention = _Mention(head.i, text, mention.resolved, mention.entity, mention.kind, mention.head,
                                    mention.words)
+        if mention is None and self.P.varied_roles and doc[s].lower_ in self.P.definite | {"l'", "l’"} \
+                and e - s <= 6 and self._titles_for(doc[s:head.i + 1]) and any(
+                    t.lower_ in self.P.company_nouns for t in doc[head.i + 1:e]) and any(
+                    t.lower_ in self.P.of_words for t in doc[head.i + 1:e]):
+            # "le patron de l'enseigne", "la dirigeante du groupe": the head of the company, the
+            # latest person named with one of the titles the word stands for (role_hypernyms).
+            cand = self._latest_person(_opener_gender(text, self.P), titles=self._titles_for(doc[s:head.i + 1]),
+                                       strict=True)
+            if cand is not None:
+                mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
         if mention is None and self.P.documents_as_written and head.pos_ != "PROPN" \
                 and head.lower_ in self.P.document_nouns and _is_short_description(doc[s:e], head):
             # "l'étude", "le rapport": the text speaks as named, whatever text was described before.

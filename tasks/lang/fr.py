@@ -156,6 +156,8 @@ PROFILE = Profile(
         "militaire": "colonel capitaine commandant lieutenant général adjudant sergent",
         "représentant de l'état": "préfet", "chef de l'état": "président", "chef du gouvernement": "premier",
         "locataire de l'élysée": "président", "locataire de matignon": "premier",
+        "patron": "pdg président directeur dirigeant fondateur patron",
+        "dirigeant": "pdg président directeur dirigeant fondateur patron",
     }.items()},
     clitics={"-t": "", "-il": "il", "-elle": "elle", "-ils": "ils", "-elles": "elles", "-on": "on",
              "-t-il": "il", "-t-elle": "elle", "-t-on": "on", "t-il": "il", "t-elle": "elle"},

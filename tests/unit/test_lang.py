@@ -499,6 +499,12 @@ FR_RESOLUTION = [
       "La présidente du tribunal, Sophie Marchal, a évoqué « une tromperie organisée ».",
       "« J'ai fait confiance à mon négociant », s'est défendu le sexagénaire."],
      {"J'ai fait confiance à mon négociant": "Bernard Chaumont"}),
+    # "le patron du groupe": the latest person named as the company's head, not the latest person.
+    (["NANTES (AFP) - Le président du groupe laitier Lactalis-Ouest, Jean-Marc Bodin, a annoncé mercredi la fermeture "
+      "de l'usine de Châteaubriant.",
+      "La déléguée FO du site, Sandrine Hervé, a dénoncé « une trahison ».",
+      "« Nous n'avions plus le choix face à la baisse des volumes », a justifié le patron du groupe."],
+     {"Nous n'avions plus le choix face à la baisse des volumes": "Jean-Marc Bodin"}),
 ]
 
 
