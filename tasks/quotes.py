@@ -1422,10 +1422,14 @@ class _Resolver:
         ):
             # A name closing the phrase the parser split apart: "the energy company Enerhoservis".
             ent = self._entity_for(doc[e - 1])
-            if ent is not None and self._is_person_noun(head) and any(
-                    t.lower_ in self.P.of_words for t in doc[head.i + 1:self._token_end(ent["start_char"])]):
+            first = self._token_end(ent["start_char"]) if ent is not None else 0
+            while first > head.i + 1 and (doc[first - 1].text in _NAME_TITLES or doc[first - 1].pos_ == "DET"):
+                first -= 1   # "de M. Santoni", "de la Bresse"
+            if ent is not None and self._is_person_noun(head) and first > head.i + 1 \
+                    and doc[first - 1].lower_ in self.P.of_words:
                 # "L'avocat de M. Santoni, Me Rinaldi", "le maire d'Armentières": a name in the
-                # title's complement says whose lawyer or which town's mayor, not who speaks.
+                # title's complement says whose lawyer or which town's mayor, not who speaks
+                # ("le député de Seine-Maritime Hugo Lemercier" is a name after the complement).
                 ent = None
         if (ent is None or _std(ent) != "PERSON") and (self.P.role(head.lower_) in self.P.role_keys
                                                       or (head.pos_ == "NOUN" and head.is_lower
@@ -1622,6 +1626,18 @@ class _Resolver:
             if ent is not None:
                 mention = _Mention(head.i, text, ent["norm"], ent["norm"], "person", head.lower_,
                                    words | frozenset(ent["norm"].lower().split()))
+        if mention is None and self.P.varied_roles and self._is_person_noun(head) and e - head.i >= 4 \
+                and doc[head.i + 1].lower_ in self.P.of_words:
+            # "Le député de Seine-Maritime Hugo Lemercier", NER taking place and name for one
+            # place: a title's complement then two capitalized words, not joined by a hyphen to
+            # what comes before them, is the name.
+            last = doc[e - 2:e]
+            if all(t.is_alpha and t.text[:1].isupper() and not t.text.isupper() for t in last) \
+                    and (doc[e - 3].text[:1].isupper() or doc[e - 3].text in "-‐") \
+                    and not (doc[e - 3].text in "-‐" and not doc[e - 3].whitespace_) \
+                    and not any(t.text in "-‐" and not t.whitespace_ for t in doc[e - 3:e - 1]):
+                name = last.text
+                mention = _Mention(head.i, text, name, name, "person", head.lower_, words | frozenset(name.lower().split()))
         if mention is None:
             if head.lower_ in self.P.institution_nouns:
                 kind = "org"

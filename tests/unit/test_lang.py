@@ -490,6 +490,12 @@ FR_RESOLUTION = [
     (["QUIMPER (AFP) - L'ancien directeur de la chambre d'agriculture, Hervé Ferrand, est jugé pour détournement de fonds.",
       "L'avocate de M. Ferrand, Me Claire Dutour, a plaidé la relaxe, estimant le dossier « bien mince »."],
      {"bien mince": "Claire Dutour"}),
+    (["LAVAL (AFP) - Le sénateur de la Mayenne Guy Chauvin a voté contre le texte, jugé « inapplicable »."],
+     {"inapplicable": "Guy Chauvin"}),
+    # A title, a hyphenated place and the name, NER reading place and name as one place.
+    (["ROUEN (AFP) - Le député de Seine-Maritime Yves Corbin a annoncé samedi qu'il quittait son parti.",
+      "« Je ne me reconnais plus dans ses choix », a-t-il expliqué."],
+     {"Je ne me reconnais plus dans ses choix": "Yves Corbin"}),
     # "l'un de leurs représentants, X": the person named after the comma.
     (["BREST (AFP) - Les dockers du port de Brest ont voté jeudi la reconduction de la grève.",
       "« Nous ne reprendrons pas sans garanties écrites », a déclaré l'un de leurs représentants, Yannick Tanguy."],
