@@ -1576,7 +1576,8 @@ class _Resolver:
                                                words | frozenset(ent["norm"].lower().split()))
                     break
             if mention is None and head.lower_ in self.P.anaphoric_roles and (
-                    e - s <= 2 or (e - s == 3 and doc[e - 1].pos_ == "ADJ")):   # "le technicien basque"
+                    e - s <= 2 or (e - s == 3 and (doc[e - 1].pos_ == "ADJ" or doc[s + 1].pos_ == "ADJ"))):
+                # ("le technicien basque", "la jeune femme")
                 cand = self._latest_person(_gender_of(words, self.P) or _opener_gender(text, self.P),
                                            titles=self._titles_for(doc[s:e]))
                 if cand is not None:

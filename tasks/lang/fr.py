@@ -135,6 +135,7 @@ PROFILE = Profile(
         élu élue édile responsable dirigeant dirigeante chercheur chercheuse scientifique spécialiste
         intéressé intéressée cinéaste artiste technicien sportif sportive militaire officier
         champion championne magistrat magistrate syndicaliste défenseur agriculteur agricultrice
+        femme homme
         """.split()),
     periphrases=frozenset({"le chef de l'état", "la cheffe de l'état", "le chef du gouvernement",
                            "la cheffe du gouvernement", "le locataire de l'élysée", "le locataire de matignon",

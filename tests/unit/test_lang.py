@@ -511,6 +511,11 @@ FR_RESOLUTION = [
       "La déléguée FO du site, Sandrine Hervé, a dénoncé « une trahison ».",
       "« Nous n'avions plus le choix face à la baisse des volumes », a justifié le patron du groupe."],
      {"Nous n'avions plus le choix face à la baisse des volumes": "Jean-Marc Bodin"}),
+    # "la jeune femme" is the latest woman named, not a new source.
+    (["AURILLAC (AFP) - Le fromager Paul Vermenouze a cédé mardi sa fromagerie à sa nièce, Lucie Brunet, 27 ans.",
+      "Le maire de la commune, Jean Delpuech, a salué « une excellente nouvelle pour le village ».",
+      "« Je veux garder les recettes de mon oncle », a assuré la jeune femme."],
+     {"Je veux garder les recettes de mon oncle": "Lucie Brunet"}),
 ]
 
 
