@@ -1551,13 +1551,20 @@ class _Resolver:
             # "The Italian foreign ministry" is not "Germany's foreign ministry": a capitalized word
             # before the head tells whose it is, and an earlier phrase without it is someone else.
             proper = frozenset(t.lower_ for t in doc[s + 1:head.i] if t.is_alpha and t.text[:1].isupper())
+            compounds = frozenset(t.lower_ for t in doc[s + 1:head.i] if t.dep_ == "compound" and t.is_alpha
+                                  and t.is_lower)
             for cand in reversed(self.history):
                 if cand.kind == "document" and head.lower_ not in self.P.document_nouns:
                     continue   # "the physicians" is not "the letter signed by seven physicians"
                 if proper - {w.lower() for w in cand.words}:
                     continue
-                if cand.head == head.lower_ or head.lower_ in cand.words or (
+                if not self.P.varied_roles and cand.kind in ("person", "desc") and (compounds - cand.words):
+                    continue   # "the agency chief" is not "X, the chief executive of the association"
+                if cand.head == head.lower_ or (head.lower_ in cand.words and not (
+                        cand.entity is None and cand.kind == "desc")) or (
                         role in self.P.role_keys and role in {self.P.role(w) for w in cand.words}):
+                    # (an unnamed phrase is met by its head only: "the company" is not "an oil
+                    # company executive", "the agency" not "agency policy")
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
                     if cand.entity is None and cand.kind == "desc":
                         # "A former White House adviser told …" then "Gregory Tannen, who served as
@@ -2124,8 +2131,8 @@ def _earlier_description(doc: Doc, head: Token, before_tok: int, entities: list[
             if ent is not None:
                 return ent["norm"], ent["norm"]
             continue
-        if tok.pos_ not in ("NOUN", "PROPN"):
-            continue
+        if tok.pos_ not in ("NOUN", "PROPN") or (tok.dep_ == "compound" and tok.head.pos_ == "NOUN"):
+            continue   # ("an oil company executive" is no company)
         described = _described_person(doc, tok, entities)
         if described is not None:   # "Dr. Paul Renner, an immunologist who …" for "the immunologist"
             return described["norm"], described["norm"]

@@ -906,3 +906,12 @@ def test_a_person_whose_noun_gives_the_gender_in_the_sentence_before_beats_an_ol
             "The LEDGER spoke to one mother, who drives her children to school along the street.\n\n"
             "“I will have to leave twenty minutes earlier,” she said.")
     assert _resolved(nlp, text) == [("she", "one mother")]
+
+
+
+def test_a_noun_before_the_role_word_must_be_among_the_candidates_words(nlp):
+    text = ("Jane Wells, the chief executive of the train operators' group, said the offer was fair.\n\n"
+            "“There is no more money,” she said.\n\n"
+            "Owen Pike, who has led the rail union since 2019, said members would decide.\n\n"
+            "“It is their call,” the union chief said.")
+    assert _resolved(nlp, text)[-1] == ("the union chief", "Owen Pike")
