@@ -1479,6 +1479,8 @@ class _Resolver:
             apposition = self._apposition_words(e)
             if kind == "org" and ent["start_char"] <= doc[s].idx and apposition & self.P.human_nouns:
                 kind = "person"   # "Eswar Prasad, a trade professor at Cornell," tagged ORG
+            if kind == "org" and re.match(r",\s*\d{1,3}\s*(?:,|ans\b)", doc.text[ent["end_char"]:ent["end_char"] + 12]):
+                kind = "person"   # "Marcus Hill, 51, walked out …": an age in apposition is a person's
             apposition = apposition | self._title_before(s) if kind == "person" else frozenset()
             name = self._org_name(ent, s, e) if kind == "org" and self.P.varied_roles else ent["norm"]
             if kind == "person" and s < self._token_end(ent["start_char"]) <= e:

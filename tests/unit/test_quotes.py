@@ -915,3 +915,10 @@ def test_a_noun_before_the_role_word_must_be_among_the_candidates_words(nlp):
             "Owen Pike, who has led the rail union since 2019, said members would decide.\n\n"
             "“It is their call,” the union chief said.")
     assert _resolved(nlp, text)[-1] == ("the union chief", "Owen Pike")
+
+
+def test_a_name_with_an_age_in_apposition_is_a_person_whatever_ner_said(nlp):
+    text = "Tomas Reyes, 51, walked out of the courthouse on Thursday.\n\n“I am going home,” Reyes said."
+    entities = [_entity(text, "Tomas Reyes", "ORG"), _entity(text, "Reyes", "ORG", norm="Tomas Reyes", last=True)]
+    [quote] = _quotes(nlp, text, entities)
+    assert (quote["speaker_resolved"], quote["speaker_kind"]) == ("Tomas Reyes", "person")
