@@ -1314,9 +1314,15 @@ class _Resolver:
         return _entity_in(self.entities, 0, len(self.doc.text) + 1, labels, containing=tok.idx)
 
     def _known_person(self, word: str) -> _Mention | None:
-        """The latest source met so far who is a person with this surname: surname last (Western
-        order) first, then surname first ("Park Seo-yeon" -> "Park")."""
+        """The latest source met so far who is a person with this surname (the first met when
+        two share it): surname last (Western order) first, then surname first ("Park Seo-yeon" ->
+        "Park")."""
         people = [c for c in reversed(self.history) if c.kind == "person"]
+        bearers = [c for c in people if _surname(c.resolved) == word]
+        if len({c.resolved for c in bearers}) > 1:
+            # Two people share the surname ("Marcus Hill" and his mother "Bernice Hill"): the
+            # surname alone is the one the story named first, its subject; relatives are named in full.
+            return bearers[-1]
         return next((c for c in people if _surname(c.resolved) == word), None) or next(
             (c for c in people if len(c.resolved.split()) > 1 and c.resolved.split()[0] == word), None)
 

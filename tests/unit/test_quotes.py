@@ -922,3 +922,14 @@ def test_a_name_with_an_age_in_apposition_is_a_person_whatever_ner_said(nlp):
     entities = [_entity(text, "Tomas Reyes", "ORG"), _entity(text, "Reyes", "ORG", norm="Tomas Reyes", last=True)]
     [quote] = _quotes(nlp, text, entities)
     assert (quote["speaker_resolved"], quote["speaker_kind"]) == ("Tomas Reyes", "person")
+
+
+def test_a_lone_surname_two_people_share_is_the_one_the_story_named_first(nlp):
+    text = ("Dennis Frey, 47, was freed on Tuesday after 20 years in prison.\n\n"
+            "His sister, Carla Frey, had campaigned for his release. “We never gave up,” she said.\n\n"
+            "The prosecutor, Alex Moran, said the state would not appeal.\n\n"
+            "“I want a normal life,” Frey said.")
+    entities = [_entity(text, "Dennis Frey", "PERSON"), _entity(text, "Carla Frey", "PERSON"),
+                _entity(text, "Frey", "PERSON", norm="Carla Frey", last=True)]
+    assert [(q["speaker"], q["speaker_resolved"]) for q in _quotes(nlp, text, entities)] == [
+        ("she", "Carla Frey"), ("Frey", "Dennis Frey")]
