@@ -1789,7 +1789,7 @@ class _Resolver:
     def _latest_org(self, s: int, phrase: str) -> str | None:
         """The organisation named last before token s outside quotes, for "the company" with no
         earlier phrase of its own: as a subject, a possessive, an apposition or after "of" /
-        "for" ("a spokesperson for Instagram"), not an addressee or a source of the reporter's
+        "for" / "at" ("a spokesperson for Instagram", "a vice president at Gulfline"), not an addressee or a source of the reporter's
         ("told Reuters", "confirmed to WIRED", "according to Bloomberg"), nor a name the phrase
         holds ("the Facebook-owned company"); None when there is none."""
         doc = self.doc
@@ -1800,7 +1800,8 @@ class _Resolver:
             while root.dep_ in ("compound", "flat", "flat:name") and root.head is not root:
                 root = root.head
             if root.dep_ in ("dobj", "dative", "iobj", "agent") or (
-                    root.dep_ == "pobj" and root.head.lower_ not in ("of", "for")):
+                    root.dep_ == "pobj" and root.head.lower_ not in ("of", "for") and not (
+                        root.head.lower_ == "at" and self._is_person_noun(root.head.head))):
                 continue
             if ent["norm"].split()[0] in phrase:
                 continue

@@ -933,3 +933,10 @@ def test_a_lone_surname_two_people_share_is_the_one_the_story_named_first(nlp):
                 _entity(text, "Frey", "PERSON", norm="Carla Frey", last=True)]
     assert [(q["speaker"], q["speaker_resolved"]) for q in _quotes(nlp, text, entities)] == [
         ("she", "Carla Frey"), ("Frey", "Dennis Frey")]
+
+
+def test_the_company_is_the_employer_a_person_is_named_at(nlp):
+    text = ("Federal prosecutors charged Dale Ormond, a vice president at Brackwater Energy, with lying to inspectors.\n\n"
+            "His lawyer said he would plead not guilty.\n\n"
+            "In a statement, the company said it had “strengthened its monitoring procedures.”")
+    assert _resolved(nlp, text)[-1] == ("the company", "Brackwater Energy")
