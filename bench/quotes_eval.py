@@ -8,7 +8,7 @@ Usage:
     .venv/bin/python bench/quotes_eval.py --select-real   # re-draw the real-copy articles (do not)
     .venv/bin/python bench/quotes_eval.py --set french --split tune   # the French set, tune half
 
-The fictional set (tests/fixtures/quotes/) has splits dev, heldout, heldout2, speaker to speaker4; the real set
+The fictional set (tests/fixtures/quotes/) has splits dev, heldout, heldout2, speaker to speaker5; the real set
 (tests/fixtures/quotes/real/, real article bodies from the Scrapinghub benchmark) has tune,
 heldout and fresh (added later, annotated before any run, direct and partial quotes only).
 The French set (tests/fixtures/quotes/fr/, fictional AFP-style copy in French) has tune and
@@ -58,6 +58,7 @@ SOURCES = {
     "speaker2": FIXTURES / "articles_speaker2.txt",   # pronoun chains, first run recorded
     "speaker3": FIXTURES / "articles_speaker3.txt",   # descriptions, organisations, chains, first run recorded
     "speaker4": FIXTURES / "articles_speaker4.txt",   # features with long chains, first run recorded
+    "speaker5": FIXTURES / "articles_speaker5.txt",   # a last check after the speaker4 rules, first run recorded
 }
 SEED = ROOT.parent / "shared" / "seeds" / "000_2326e009ddeee075.txt"
 REAL = FIXTURES / "real"
@@ -557,7 +558,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{'spk_res':>8} {'spk_wr':>7} {'spk_kind':>8}")
     order = {s: i for i, s in enumerate((
         "dev", "tune", "tune2", "tune3", "tune4", "tune5", "tune6", "heldout", "heldout2", "speaker", "speaker2", "speaker3",
-        "speaker4", "fresh", "all"))}
+        "speaker4", "speaker5", "fresh", "all"))}
     for key in sorted(metrics, key=lambda k: (k[0], k[2] != "quotes", order.get(k[1], 99))):
         m = metrics[key]
         kind = "" if m["speaker_kind_acc"] is None else f"{m['speaker_kind_acc']:8.3f}"
