@@ -14,7 +14,7 @@ heldout and fresh (added later, annotated before any run, direct and partial quo
 The French set (tests/fixtures/quotes/fr/, fictional AFP-style copy in French) has tune and
 heldout, drawn once by fr/split.json before any tuning (--split-french, do not re-run), and the
 later tuning copy tune2 (articles2.txt) and tune3 (articles3.txt, whose @@ lines add a fifth
-field, the speaker_kind, scored as spk_kind), and tune4 to tune6 (articles4.txt to articles6.txt, the same five fields); it is
+field, the speaker_kind, scored as spk_kind), and tune4 to tune7 (articles4.txt to articles7.txt, the same five fields); it is
 analysed by the French model, the others by the English one. Direct and partial quotes are
 scored together ("quotes"); on the real set reported speech is scored separately ("indirect")
 against predictions of kind "indirect", with the same matching rule, except on the splits in NO_INDIRECT_SPLITS, whose reported speech was not
@@ -74,8 +74,9 @@ FR_ARTICLES3 = FRENCH / "articles3.txt"   # speaker-resolution shapes, first run
 FR_ARTICLES4 = FRENCH / "articles4.txt"   # shared surnames, relational descriptions, first run recorded (tune4)
 FR_ARTICLES5 = FRENCH / "articles5.txt"   # relational descriptions, age nouns, l'intéressé (tune5)
 FR_ARTICLES6 = FRENCH / "articles6.txt"   # families, counterparts, chains (tune6)
-FR_SOURCES = (FR_ARTICLES, FR_ARTICLES2, FR_ARTICLES3, FR_ARTICLES4, FR_ARTICLES5, FR_ARTICLES6)
-FR_SPLITS = ("tune", "heldout", "tune2", "tune3", "tune4", "tune5", "tune6")
+FR_ARTICLES7 = FRENCH / "articles7.txt"   # a last check after the tune6 rules (tune7)
+FR_SOURCES = (FR_ARTICLES, FR_ARTICLES2, FR_ARTICLES3, FR_ARTICLES4, FR_ARTICLES5, FR_ARTICLES6, FR_ARTICLES7)
+FR_SPLITS = ("tune", "heldout", "tune2", "tune3", "tune4", "tune5", "tune6", "tune7")
 FR_SPLIT = FRENCH / "split.json"
 FR_GOLD = FRENCH / "gold.jsonl"
 FR_SPLIT_SEED = 17
@@ -557,7 +558,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{'set':9} {'split':8} {'task':8} {'arts':>4} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6} "
           f"{'spk_res':>8} {'spk_wr':>7} {'spk_kind':>8}")
     order = {s: i for i, s in enumerate((
-        "dev", "tune", "tune2", "tune3", "tune4", "tune5", "tune6", "heldout", "heldout2", "speaker", "speaker2", "speaker3",
+        "dev", "tune", "tune2", "tune3", "tune4", "tune5", "tune6", "tune7",
+        "heldout", "heldout2", "speaker", "speaker2", "speaker3",
         "speaker4", "speaker5", "fresh", "all"))}
     for key in sorted(metrics, key=lambda k: (k[0], k[2] != "quotes", order.get(k[1], 99))):
         m = metrics[key]
