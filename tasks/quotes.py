@@ -1938,9 +1938,10 @@ def _company_named(doc: Doc, before: int) -> str | None:
         if tok.lower_ not in P.company_nouns or not tok.is_lower:
             continue
         j = tok.i + 1
-        while j < before and j < tok.i + 4 and doc[j].is_alpha and doc[j].is_lower \
-                and doc[j].pos_ not in ("ADP", "DET", "VERB", "AUX", "PRON", "CCONJ", "SCONJ"):
-            j += 1
+        while j < before and j < tok.i + 5 and doc[j].is_alpha and doc[j].is_lower \
+                and (doc[j].pos_ not in ("ADP", "DET", "VERB", "AUX", "PRON", "CCONJ", "SCONJ")
+                     or (doc[j].lower_ in P.of_words and j + 1 < before and doc[j + 1].is_lower)):
+            j += 1   # ("le groupe de pêche industrielle Armor Océan": "de" and a lower-case noun)
         k = j
         while k < before and doc[k].text[:1].isupper() and (doc[k].is_alpha or doc[k].text in "-‐"):
             k += 1

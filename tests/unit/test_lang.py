@@ -516,6 +516,10 @@ FR_RESOLUTION = [
       "Le maire de la commune, Jean Delpuech, a salué « une excellente nouvelle pour le village ».",
       "« Je veux garder les recettes de mon oncle », a assuré la jeune femme."],
      {"Je veux garder les recettes de mon oncle": "Lucie Brunet"}),
+    # "l'entreprise" after "le groupe de transport routier Kerlann": a "de" phrase in the description.
+    (["RENNES (AFP) - Le groupe de transport routier Kerlann a annoncé mardi la fermeture de son dépôt de Vitré.",
+      "Selon l'entreprise, les 45 chauffeurs se verront proposer « un poste à Rennes »."],
+     {"un poste à Rennes": "Kerlann"}),
 ]
 
 
