@@ -1411,6 +1411,10 @@ class _Resolver:
         # ("Peter Hollis and his sister, Ruth Hollis": "sister" is not his gender).
         others = {t.i for c in head.children if c.dep_ in ("conj", "cc", "relcl", "acl:relcl") and c.i > head.i
                   for t in c.subtree}
+        for c in doc[s:e]:   # ("Le chef Thierry X et sa fille Léa X": the conjunct may hang on the name)
+            if c.dep_ == "conj" and s <= c.head.i < c.i and c.i > head.i:
+                others |= {t.i for t in c.subtree} | {t.i for t in c.head.children if t.dep_ == "cc" and t.i < c.i}
+                others |= {t.i for t in doc[c.head.i + 1:c.left_edge.i] if t.dep_ in ("cc", "det", "poss")}
         # Nor a possessive's: "His friend, Jana Vogt" is not male.
         words = frozenset(t.lower_ for t in doc[s:e] if t.i not in others and not (t.dep_ == "poss" and t.pos_ == "PRON"))
         ent = self._entity_for(head)
@@ -1679,6 +1683,9 @@ class _Resolver:
             other = self._other_bearer(_surname(mention.resolved), titled, mention.resolved)
             if other is not None:
                 mention = _Mention(head.i, text, other.resolved, other.entity, "person", other.head, other.words)
+        if mention.kind == "person" and ent is not None and mention.resolved not in self.gender \
+                and (before := self._gender_before(ent)):
+            self.gender[mention.resolved] = before   # "et sa fille Léa Marx-Dupin"
         if mention.kind == "person" and self.P.varied_roles and mention.resolved not in self.gender:
             gender = self._agreement_gender(s, e)
             if gender:
@@ -1774,13 +1781,14 @@ class _Resolver:
 
     def _gender_before(self, ent: dict[str, Any]) -> str | None:
         """The gender a role word or title just before a name gives ("her husband, Victor
-        Marsh", "Mrs. Ames"), possessives skipped; else None."""
+        Marsh", "Mrs. Ames", "sa fille Léa X"), possessives skipped, not past a preposition ("the
+        wife of John X"); else None."""
         doc = self.doc
         k = self._token_end(ent["start_char"]) - 1
         if k >= 0 and doc[k].text == ",":
             k -= 1
         words = []
-        while k >= 0 and len(words) < 3 and not (doc[k].is_punct or doc[k].is_space):
+        while k >= 0 and len(words) < 3 and not (doc[k].is_punct or doc[k].is_space or doc[k].pos_ == "ADP"):
             if not (doc[k].dep_ == "poss" and doc[k].pos_ == "PRON"):
                 words.append(doc[k].lower_)
             k -= 1

@@ -520,6 +520,11 @@ FR_RESOLUTION = [
     (["RENNES (AFP) - Le groupe de transport routier Kerlann a annoncé mardi la fermeture de son dépôt de Vitré.",
       "Selon l'entreprise, les 45 chauffeurs se verront proposer « un poste à Rennes »."],
      {"un poste à Rennes": "Kerlann"}),
+    # A father and his daughter named together: "sa fille" is her gender, not his.
+    (["LYON (AFP) - Le chef étoilé Marc Roussel et sa fille Julie Roussel ont ouvert mardi à Lyon un restaurant solidaire.",
+      "« La cuisine doit rester un endroit où l'on se retrouve », a expliqué le chef.",
+      "Sa fille dirigera l'établissement. « On sert cent couverts par jour », a précisé la jeune femme."],
+     {"On sert cent couverts par jour": "Julie Roussel"}),
 ]
 
 
