@@ -1683,6 +1683,15 @@ class _Resolver:
             other = self._other_bearer(_surname(mention.resolved), titled, mention.resolved)
             if other is not None:
                 mention = _Mention(head.i, text, other.resolved, other.entity, "person", other.head, other.words)
+        parts = mention.resolved.split()
+        cut = max((n for n, w in enumerate(parts[:-2]) if w.isalpha() and w.isupper() and 2 <= len(w) <= 3),
+                  default=-1)
+        if mention.kind == "person" and cut >= 0 and not self.P.varied_roles:
+            # "Browns DL Sheldon Richardson" as NER took it: a position in capitals before the
+            # given name, and the team before it, are no part of the name.
+            name = " ".join(parts[cut + 1:])
+            mention = _Mention(mention.tok, mention.text, name, name if mention.entity else None, "person",
+                               mention.head, mention.words)
         if mention.kind == "person" and ent is not None and mention.resolved not in self.gender \
                 and (before := self._gender_before(ent)):
             self.gender[mention.resolved] = before   # "et sa fille Léa Marx-Dupin"

@@ -940,3 +940,11 @@ def test_the_company_is_the_employer_a_person_is_named_at(nlp):
             "His lawyer said he would plead not guilty.\n\n"
             "In a statement, the company said it had “strengthened its monitoring procedures.”")
     assert _resolved(nlp, text)[-1] == ("the company", "Brackwater Energy")
+
+
+def test_a_position_in_capitals_before_a_given_name_is_no_part_of_the_name(nlp):
+    text = ("Hawks WR Darnell Quincy was fined on Friday for a late hit.\n\n"
+            "“I play hard, that is all,” Quincy said.")
+    entities = [_entity(text, "Hawks WR Darnell Quincy", "PERSON"),
+                _entity(text, "Quincy", "PERSON", norm="Hawks WR Darnell Quincy", last=True)]
+    assert [(q["speaker"], q["speaker_resolved"]) for q in _quotes(nlp, text, entities)] == [("Quincy", "Darnell Quincy")]
