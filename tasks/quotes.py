@@ -1735,7 +1735,9 @@ class _Resolver:
         named, gender permitting; None for any other phrase."""
         doc = self.doc
         norp = [t for t in doc[s + 1:e] if t.text[:1].isupper() and (t.ent_type_ == "NORP" or (
-            self.P.nationality and re.fullmatch(self.P.nationality, t.text)))]
+            self.P.nationality and re.fullmatch(self.P.nationality, t.text) and not (
+                t.ent_type_ in ("ORG", "GPE", "FAC", "WORK_OF_ART") and not t.lower_.endswith("man"))))]
+        # ("the Guardian", a newspaper NER tags ORG, is no Guardian person; "the Dutchman" tagged ORG is)
         if not norp or not (head.i == norp[-1].i or (head.i > norp[-1].i and self._is_person_noun(head))) \
                 or any(t.ent_type_ == "PERSON" and t.i != norp[-1].i for t in doc[s:e]):
             return None

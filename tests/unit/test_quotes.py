@@ -948,3 +948,9 @@ def test_a_position_in_capitals_before_a_given_name_is_no_part_of_the_name(nlp):
     entities = [_entity(text, "Hawks WR Darnell Quincy", "PERSON"),
                 _entity(text, "Quincy", "PERSON", norm="Hawks WR Darnell Quincy", last=True)]
     assert [(q["speaker"], q["speaker_resolved"]) for q in _quotes(nlp, text, entities)] == [("Quincy", "Darnell Quincy")]
+
+
+def test_a_newspaper_with_the_shape_of_a_nationality_is_not_a_person(nlp):
+    text = ("Home Secretary Alan Birch announced new powers for the police on Monday.\n\n"
+            "The Guardian said the plans were “deeply troubling.”")
+    assert _resolved(nlp, text)[-1][1] != "Alan Birch"
