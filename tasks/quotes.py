@@ -1427,7 +1427,7 @@ class _Resolver:
             named = next((self._entity_for(t) for t in head.subtree if t.dep_ == "appos" and t.i != head.i
                           and (self._entity_for(t) or {}).get("label_std") == "PERSON"), None)
             ent = named or ent
-        if ent is None and e - s > 1 and doc[e - 1].pos_ == "PROPN" and not any(
+        if ent is None and e - s > 1 and (doc[e - 1].pos_ == "PROPN" or self._name_closing(s, e)) and not any(
             t.pos_ in ("VERB", "AUX", "ADP", "PRON", "SCONJ") and t.lower_ not in self.P.of_words for t in doc[s:e]
         ):
             # A name closing the phrase the parser split apart: "the energy company Enerhoservis".
@@ -1775,6 +1775,17 @@ class _Resolver:
                     and self.gender.get(name, gender) == gender and name.split()[0] not in _NAME_TITLES:
                 return _Mention(-1, name, name, name, "person", surname.lower(), frozenset(name.lower().split()))
         return None
+
+    def _name_closing(self, s: int, e: int) -> bool:
+        """Whether doc[s:e] ends in a name the tagger read as adjectives, after a lower-case word
+        that is no preposition or determiner ("L'association de défense des libertés numériques
+        Quadrature Libre"; not "le ministre de l'Intérieur")."""
+        doc = self.doc
+        k = e - 1
+        while k > s and doc[k].is_alpha and doc[k].text[:1].isupper() and doc[k].ent_type_:
+            k -= 1
+        return k < e - 1 and k > s and doc[k].is_lower and doc[k].is_alpha and doc[k].pos_ not in ("ADP", "DET") \
+            and doc[k].lower_ not in self.P.of_words
 
     def _written_name(self, ent: dict[str, Any], name: str) -> str:
         """A person's name as written when NER tagged the surname alone and gave it another

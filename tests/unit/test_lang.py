@@ -525,6 +525,10 @@ FR_RESOLUTION = [
       "« La cuisine doit rester un endroit où l'on se retrouve », a expliqué le chef.",
       "Sa fille dirigera l'établissement. « On sert cent couverts par jour », a précisé la jeune femme."],
      {"On sert cent couverts par jour": "Julie Roussel"}),
+    # A body's name closing its description, the tagger reading it as adjectives.
+    (["BREST (AFP) - Le tribunal administratif a suspendu jeudi l'arrêté préfectoral.",
+      "L'association de défense des usagers du rail Train Juste a salué une décision « courageuse »."],
+     {"courageuse": "Train Juste"}),
 ]
 
 
