@@ -8,13 +8,13 @@ Usage:
     .venv/bin/python bench/quotes_eval.py --select-real   # re-draw the real-copy articles (do not)
     .venv/bin/python bench/quotes_eval.py --set french --split tune   # the French set, tune half
 
-The fictional set (tests/fixtures/quotes/) has splits dev, heldout, heldout2; the real set
+The fictional set (tests/fixtures/quotes/) has splits dev, heldout, heldout2, speaker to speaker5; the real set
 (tests/fixtures/quotes/real/, real article bodies from the Scrapinghub benchmark) has tune,
 heldout and fresh (added later, annotated before any run, direct and partial quotes only).
 The French set (tests/fixtures/quotes/fr/, fictional AFP-style copy in French) has tune and
 heldout, drawn once by fr/split.json before any tuning (--split-french, do not re-run), and the
 later tuning copy tune2 (articles2.txt) and tune3 (articles3.txt, whose @@ lines add a fifth
-field, the speaker_kind, scored as spk_kind); it is
+field, the speaker_kind, scored as spk_kind), and tune4 to tune7 (articles4.txt to articles7.txt, the same five fields); it is
 analysed by the French model, the others by the English one. Direct and partial quotes are
 scored together ("quotes"); on the real set reported speech is scored separately ("indirect")
 against predictions of kind "indirect", with the same matching rule, except on the splits in NO_INDIRECT_SPLITS, whose reported speech was not
@@ -54,6 +54,11 @@ SOURCES = {
     "dev": FIXTURES / "articles_dev.txt",
     "heldout": FIXTURES / "articles_heldout.txt",
     "heldout2": FIXTURES / "articles_heldout2.txt",
+    "speaker": FIXTURES / "articles_speaker.txt",   # speaker-resolution shapes, first run recorded
+    "speaker2": FIXTURES / "articles_speaker2.txt",   # pronoun chains, first run recorded
+    "speaker3": FIXTURES / "articles_speaker3.txt",   # descriptions, organisations, chains, first run recorded
+    "speaker4": FIXTURES / "articles_speaker4.txt",   # features with long chains, first run recorded
+    "speaker5": FIXTURES / "articles_speaker5.txt",   # a last check after the speaker4 rules, first run recorded
 }
 SEED = ROOT.parent / "shared" / "seeds" / "000_2326e009ddeee075.txt"
 REAL = FIXTURES / "real"
@@ -66,8 +71,12 @@ FRENCH = FIXTURES / "fr"
 FR_ARTICLES = FRENCH / "articles.txt"
 FR_ARTICLES2 = FRENCH / "articles2.txt"   # written later as more tuning copy (split tune2)
 FR_ARTICLES3 = FRENCH / "articles3.txt"   # speaker-resolution shapes, first run recorded (split tune3)
-FR_SOURCES = (FR_ARTICLES, FR_ARTICLES2, FR_ARTICLES3)
-FR_SPLITS = ("tune", "heldout", "tune2", "tune3")
+FR_ARTICLES4 = FRENCH / "articles4.txt"   # shared surnames, relational descriptions, first run recorded (tune4)
+FR_ARTICLES5 = FRENCH / "articles5.txt"   # relational descriptions, age nouns, l'intéressé (tune5)
+FR_ARTICLES6 = FRENCH / "articles6.txt"   # families, counterparts, chains (tune6)
+FR_ARTICLES7 = FRENCH / "articles7.txt"   # a last check after the tune6 rules (tune7)
+FR_SOURCES = (FR_ARTICLES, FR_ARTICLES2, FR_ARTICLES3, FR_ARTICLES4, FR_ARTICLES5, FR_ARTICLES6, FR_ARTICLES7)
+FR_SPLITS = ("tune", "heldout", "tune2", "tune3", "tune4", "tune5", "tune6", "tune7")
 FR_SPLIT = FRENCH / "split.json"
 FR_GOLD = FRENCH / "gold.jsonl"
 FR_SPLIT_SEED = 17
@@ -548,7 +557,10 @@ def main(argv: list[str] | None = None) -> int:
     metrics = evaluate(records, nlps, frozenset(args.errors or ()))
     print(f"\n{'set':9} {'split':8} {'task':8} {'arts':>4} {'gold':>5} {'pred':>5} {'P':>6} {'R':>6} {'F1':>6} "
           f"{'spk_res':>8} {'spk_wr':>7} {'spk_kind':>8}")
-    order = {s: i for i, s in enumerate(("dev", "tune", "tune2", "tune3", "heldout", "heldout2", "fresh", "all"))}
+    order = {s: i for i, s in enumerate((
+        "dev", "tune", "tune2", "tune3", "tune4", "tune5", "tune6", "tune7",
+        "heldout", "heldout2", "speaker", "speaker2", "speaker3",
+        "speaker4", "speaker5", "fresh", "all"))}
     for key in sorted(metrics, key=lambda k: (k[0], k[2] != "quotes", order.get(k[1], 99))):
         m = metrics[key]
         kind = "" if m["speaker_kind_acc"] is None else f"{m['speaker_kind_acc']:8.3f}"

@@ -953,7 +953,10 @@ def _attribution_inverted(doc: Doc, i: int, end: int, any_verb: bool = False) ->
     s = k
     e = k
     while e < end and not (doc[e].is_punct and doc[e].text not in ("'", "-")) and not doc[e].is_space \
-            and doc[e].pos_ not in ("VERB", "AUX", "SCONJ", "CCONJ") and doc[e].text not in _ALL_MARKS:
+            and (doc[e].pos_ not in ("VERB", "AUX", "SCONJ", "CCONJ") or (e == s + 1 and doc[s].pos_ == "DET"
+                                                                        and doc[e].pos_ == "VERB")) \
+            and doc[e].text not in _ALL_MARKS:
+        # (a word right after the determiner is its noun, whatever the tagger says: "l'intéressé")
         if e > s and doc[e].pos_ == "ADP" and doc[e].lower_ not in P.of_words:
             break   # "le maire dans un communiqué": the phrase ends at a preposition other than "de"
         if e > s and (doc[e].pos_ == "ADV" or doc[e].lower_ in P.skip_after_cue):
@@ -1011,8 +1014,10 @@ class _Resolver:
         self.pending = [
             t.i for t in doc
             if (t.dep_ in _SUBJ_DEPS and t.pos_ in ("PROPN", "NOUN", "PRON", "NUM")
-                or t.dep_ == "dobj" and t.pos_ == "NOUN" and t.lower_ in self.P.document_nouns) and not inside_quote(t.idx)
-        ]
+                or t.dep_ == "dobj" and t.pos_ == "NOUN" and t.lower_ in self.P.document_nouns
+                or t.dep_ in _SUBJ_DEPS and t.pos_ == "ADJ" and self._aged(doc[t.left_edge.i:t.i + 1].text))
+            and not inside_quote(t.idx)
+        ]   # ("The 58-year-old, who …, signed": a subject the tagger calls an adjective)
         if self.P.varied_roles:
             # Its parser often makes a named person an object or a conjunct ("Bernard Lascombes,
             # 61 ans, conteste …" parsed as an object): every name counts as a possible source.
@@ -1032,6 +1037,12 @@ class _Resolver:
             self.pending = sorted(set(self.pending) | named)
         self.cursor = 0
 
+    def _aged(self, text: str) -> re.Match | None:
+        """The match of Profile.age_description at the start of a speaker phrase, else None."""
+        if not self.P.age_description:
+            return None
+        return re.match(self.P.age_description, text.replace("’", "'"), re.I)
+
     def inside_quote(self, char: int) -> bool:
         """Whether a character offset lies inside quote marks."""
         i = bisect.bisect_right(self.quote_starts, char) - 1
@@ -1048,7 +1059,7 @@ class _Resolver:
                 if self.P.varied_roles and _is_cue(tok.head, embedded=True) is None:
                     continue   # "elle" is as often "la mesure" as a person: only a speaker counts
                 if tok.lower_ in self.P.pronoun_gender or tok.lower_ in self.P.clitics:
-                    self.done[i] = self._pronoun(tok.lower_)
+                    self.done[i] = self._pronoun(tok.lower_, i)
                 continue
             sent = tok.sent
             s, e = _np_bounds(tok, sent.start, sent.end)
@@ -1086,7 +1097,7 @@ class _Resolver:
         if head.lower_ in self.P.pronouns or head.lower_ in self.P.clitics or (
                 head.pos_ == "PRON" and (head.lower_ in self.P.pronoun_gender or e - s == 1)):
             # ("l'un d'eux", one of a group, is not a pronoun for the latest source)
-            result = self._pronoun(head.lower_)
+            result = self._pronoun(head.lower_, head.i)
         else:
             mention = self._describe(head, s, e, remember=True)
             result = (mention.resolved, mention.entity, _speaker_kind(mention, self.P))
@@ -1113,13 +1124,15 @@ class _Resolver:
             k -= 1   # (a title's "de" -- le fondateur d'Atlantique Repas -- is not a preposition of the clause)
         return k > 0 and doc[k - 1].pos_ == "ADP"
 
-    def _pronoun(self, pronoun: str) -> tuple[str, str | None, str]:
+    def _pronoun(self, pronoun: str, at: int) -> tuple[str, str | None, str]:
         pronoun = self.P.clitics.get(pronoun, pronoun)
         wanted = self.P.pronoun_gender.get(pronoun)
         history = list(reversed(self.history))
         for n, cand in enumerate(history):
             if wanted and cand.kind in ("org", "group", "document"):
                 continue
+            if wanted and " " not in cand.resolved and len(cand.resolved) > 2 and cand.resolved.isupper():
+                continue   # "WIRED spoke to one mother … she said": a name in capitals is a body
             if wanted and cand.kind == "desc" and not self.P.varied_roles and not self._is_person_noun_word(cand.head):
                 continue   # English "she" is no script or plan ("The script … she sings"); French "elle" may be
             if pronoun in self.P.neuter and cand.kind in ("person", "group"):
@@ -1135,10 +1148,29 @@ class _Resolver:
                                 and c.oblique_in < 0 and self.gender.get(c.resolved, wanted) in (wanted, None)), None)
                 cand = subject or cand
                 known = self.gender.get(cand.resolved)
+            if wanted and not known and not self.P.varied_roles and cand.tok < self.doc[at].sent.start:
+                # A person of unknown gender from an earlier sentence yields to one whose noun
+                # gives the pronoun's gender in the sentence before it, in any role ("WIRED spoke
+                # to one mother, who … “…,” she said").
+                described = self._latest_gendered(at, wanted)
+                previous = self._sentence_before(at)
+                if described is not None and described.tok >= previous and self.doc[described.tok].sent.start > cand.tok:
+                    cand = described
             if wanted and not known:
                 self.gender[cand.resolved] = wanted
             self.history.append(cand)
             return cand.resolved, cand.entity, _speaker_kind(cand, self.P)
+        if wanted and not self.P.varied_roles:
+            # No source met so far fits: the person named last in any role ("The board hired
+            # lawyer Priya Raman … “…,” she said"; "criticised by regional president X").
+            cand = self._latest_named(at, wanted, any_role=True)
+            described = self._latest_gendered(at, wanted)
+            if described is not None and (cand is None or described.tok > cand.tok):
+                cand = described
+            if cand is not None:
+                self.gender.setdefault(cand.resolved, wanted)
+                self.history.append(cand)
+                return cand.resolved, cand.entity, _speaker_kind(cand, self.P)
         return pronoun, None, "unknown"
 
     def _token_end(self, char: int) -> int:
@@ -1282,9 +1314,15 @@ class _Resolver:
         return _entity_in(self.entities, 0, len(self.doc.text) + 1, labels, containing=tok.idx)
 
     def _known_person(self, word: str) -> _Mention | None:
-        """The latest source met so far who is a person with this surname: surname last (Western
-        order) first, then surname first ("Park Seo-yeon" -> "Park")."""
+        """The latest source met so far who is a person with this surname (the first met when
+        two share it): surname last (Western order) first, then surname first ("Park Seo-yeon" ->
+        "Park")."""
         people = [c for c in reversed(self.history) if c.kind == "person"]
+        bearers = [c for c in people if _surname(c.resolved) == word]
+        if len({c.resolved for c in bearers}) > 1:
+            # Two people share the surname ("Marcus Hill" and his mother "Bernice Hill"): the
+            # surname alone is the one the story named first, its subject; relatives are named in full.
+            return bearers[-1]
         return next((c for c in people if _surname(c.resolved) == word), None) or next(
             (c for c in people if len(c.resolved.split()) > 1 and c.resolved.split()[0] == word), None)
 
@@ -1369,7 +1407,16 @@ class _Resolver:
     def _describe(self, head: Token, s: int, e: int, *, remember: bool) -> _Mention:
         doc = self.doc
         text = doc[s:e].text.strip()
-        words = frozenset(t.lower_ for t in doc[s:e])
+        # Not the words of another person joined to this one or of a clause about someone else
+        # ("Peter Hollis and his sister, Ruth Hollis": "sister" is not his gender).
+        others = {t.i for c in head.children if c.dep_ in ("conj", "cc", "relcl", "acl:relcl") and c.i > head.i
+                  for t in c.subtree}
+        for c in doc[s:e]:   # ("Le chef Thierry X et sa fille Léa X": the conjunct may hang on the name)
+            if c.dep_ == "conj" and s <= c.head.i < c.i and c.i > head.i:
+                others |= {t.i for t in c.subtree} | {t.i for t in c.head.children if t.dep_ == "cc" and t.i < c.i}
+                others |= {t.i for t in doc[c.head.i + 1:c.left_edge.i] if t.dep_ in ("cc", "det", "poss")}
+        # Nor a possessive's: "His friend, Jana Vogt" is not male.
+        words = frozenset(t.lower_ for t in doc[s:e] if t.i not in others and not (t.dep_ == "poss" and t.pos_ == "PRON"))
         ent = self._entity_for(head)
         if ent is not None and (any(w in self.P.human_nouns for w in ent["text"].split() if w.islower())
                                 or ent["text"] in _NAME_TITLES):
@@ -1380,14 +1427,26 @@ class _Resolver:
             named = next((self._entity_for(t) for t in head.subtree if t.dep_ == "appos" and t.i != head.i
                           and (self._entity_for(t) or {}).get("label_std") == "PERSON"), None)
             ent = named or ent
-        if ent is None and e - s > 1 and doc[e - 1].pos_ == "PROPN" and not any(
+        if ent is None and e - s > 1 and (doc[e - 1].pos_ == "PROPN" or self._name_closing(s, e)) and not any(
             t.pos_ in ("VERB", "AUX", "ADP", "PRON", "SCONJ") and t.lower_ not in self.P.of_words for t in doc[s:e]
         ):
             # A name closing the phrase the parser split apart: "the energy company Enerhoservis".
             ent = self._entity_for(doc[e - 1])
+            first = self._token_end(ent["start_char"]) if ent is not None else 0
+            while first > head.i + 1 and (doc[first - 1].text in _NAME_TITLES or doc[first - 1].pos_ == "DET"):
+                first -= 1   # "de M. Santoni", "de la Bresse"
+            if ent is not None and self._is_person_noun(head) and first > head.i + 1 \
+                    and doc[first - 1].lower_ in self.P.of_words:
+                # "L'avocat de M. Santoni, Me Rinaldi", "le maire d'Armentières": a name in the
+                # title's complement says whose lawyer or which town's mayor, not who speaks
+                # ("le député de Seine-Maritime Hugo Lemercier" is a name after the complement).
+                ent = None
         if (ent is None or _std(ent) != "PERSON") and (self.P.role(head.lower_) in self.P.role_keys
                                                       or (head.pos_ == "NOUN" and head.is_lower
-                                                          and head.lower_ not in self.P.document_nouns)):
+                                                          and head.lower_ not in self.P.document_nouns)
+                                                      or (head.pos_ in ("PRON", "NUM") and any(
+                                                          self._is_person_noun(t) for t in doc[head.i + 1:e]))):
+            # ("l'une de leurs porte-parole, Léa Girard", "one of the organisers, Jane Doe")
             # "la préfète du département, Claire Audouard, a …", "explique sa cofondatrice, Inès
             # Bouaziz": a role or a description, then the name after a comma, however the parser
             # attached it (the small French model: as a conjunct).
@@ -1410,6 +1469,11 @@ class _Resolver:
                     if ent is not None:
                         break
         mention: _Mention | None = None
+        if not self.P.varied_roles and e - s == 2 and doc[s].lower_ in self.P.definite and not head.text.endswith("s"):
+            # ("the Dutchman": NER may take it for an organisation; "the Democrats" are a party)
+            mention = self._by_nationality(head, s, e, text, words)
+            if mention is not None:
+                ent = None
         if ent is not None:
             # The small model swaps PERSON and ORG often; a role word in the phrase decides.
             # Only the words before the name count ("Union organiser Shirin Akter"), not a
@@ -1425,8 +1489,12 @@ class _Resolver:
             apposition = self._apposition_words(e)
             if kind == "org" and ent["start_char"] <= doc[s].idx and apposition & self.P.human_nouns:
                 kind = "person"   # "Eswar Prasad, a trade professor at Cornell," tagged ORG
+            if kind == "org" and re.match(r",\s*\d{1,3}\s*(?:,|ans\b)", doc.text[ent["end_char"]:ent["end_char"] + 12]):
+                kind = "person"   # "Marcus Hill, 51, walked out …": an age in apposition is a person's
             apposition = apposition | self._title_before(s) if kind == "person" else frozenset()
             name = self._org_name(ent, s, e) if kind == "org" and self.P.varied_roles else ent["norm"]
+            if kind == "person" and s < self._token_end(ent["start_char"]) <= e:
+                name = self._written_name(ent, name)
             parts = name.split()
             if kind == "person" and self.P.varied_roles and len(parts) > 2 and parts[0].isupper() and parts[0].isalpha():
                 name = " ".join(parts[1:])   # "le député LR Thibault Marchal": the party, not a first name
@@ -1464,6 +1532,16 @@ class _Resolver:
             if mention is not None:
                 mention = _Mention(head.i, text, mention.resolved, mention.entity, mention.kind, mention.head,
                                    mention.words)
+        if mention is None and self.P.varied_roles and doc[s].lower_ in self.P.definite | {"l'", "l’"} \
+                and e - s <= 6 and self._titles_for(doc[s:head.i + 1]) and any(
+                    t.lower_ in self.P.company_nouns for t in doc[head.i + 1:e]) and any(
+                    t.lower_ in self.P.of_words for t in doc[head.i + 1:e]):
+            # "le patron de l'enseigne", "la dirigeante du groupe": the head of the company, the
+            # latest person named with one of the titles the word stands for (role_hypernyms).
+            cand = self._latest_person(_opener_gender(text, self.P), titles=self._titles_for(doc[s:head.i + 1]),
+                                       strict=True)
+            if cand is not None:
+                mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
         if mention is None and self.P.documents_as_written and head.pos_ != "PROPN" \
                 and head.lower_ in self.P.document_nouns and _is_short_description(doc[s:e], head):
             # "l'étude", "le rapport": the text speaks as named, whatever text was described before.
@@ -1471,27 +1549,66 @@ class _Resolver:
         if mention is None and self.P.varied_roles and 4 < e - s <= 9 and doc[s].lower_ in self.P.definite \
                 and self._is_person_noun(head) and not any(t.pos_ in ("VERB", "AUX") for t in doc[s:e]):
             mention = self._same_title(head, s, e)
+        if mention is None and (age := self._aged(text)) is not None:
+            mention = self._aged_person(age.group(1), s, head, text, words)
+        if mention is None and e - s <= 3 and doc[s].lower_ in _POSSESSIVES and self._is_person_noun(head):
+            # "selon son avocate" after "Son avocate, Me Sandrine Pellen, a dénoncé …": a role
+            # word after a possessive is the person named with that role before.
+            cand = next((c for c in reversed(self.history) if c.kind == "person" and c.entity is not None
+                         and (c.head == head.lower_ or head.lower_ in c.words)), None)
+            if cand is not None:
+                mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
         if mention is None and _is_short_description(doc[s:e], head):
             role = self.P.role(head.lower_)
+            # "The Italian foreign ministry" is not "Germany's foreign ministry": a capitalized word
+            # before the head tells whose it is, and an earlier phrase without it is someone else.
+            proper = frozenset(t.lower_ for t in doc[s + 1:head.i] if t.is_alpha and t.text[:1].isupper())
+            compounds = frozenset(t.lower_ for t in doc[s + 1:head.i] if t.dep_ == "compound" and t.is_alpha
+                                  and t.is_lower)
             for cand in reversed(self.history):
                 if cand.kind == "document" and head.lower_ not in self.P.document_nouns:
                     continue   # "the physicians" is not "the letter signed by seven physicians"
-                if cand.head == head.lower_ or head.lower_ in cand.words or (
+                if proper - {w.lower() for w in cand.words}:
+                    continue
+                if not self.P.varied_roles and cand.kind in ("person", "desc") and (compounds - cand.words):
+                    continue   # "the agency chief" is not "X, the chief executive of the association"
+                if cand.head == head.lower_ or (head.lower_ in cand.words and not (
+                        cand.entity is None and cand.kind == "desc")) or (
                         role in self.P.role_keys and role in {self.P.role(w) for w in cand.words}):
+                    # (an unnamed phrase is met by its head only: "the company" is not "an oil
+                    # company executive", "the agency" not "agency policy")
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
+                    if cand.entity is None and cand.kind == "desc":
+                        # "A former White House adviser told …" then "Gregory Tannen, who served as
+                        # a senior adviser, …": the lede's description is the person named after it.
+                        ent = next((x for k in range(s - 1, cand.tok, -1) if doc[k].lower_ == head.lower_
+                                    and not self.inside_quote(doc[k].idx)
+                                    and (x := _described_person(doc, doc[k], self.entities)) is not None), None)
+                        ent = ent or next((x for k in range(s - 1, cand.tok, -1) if doc[k].dep_ in ("relcl", "acl:relcl")
+                                           and _agent_of(head.lower_, doc[k].lower_)
+                                           and not self.inside_quote(doc[k].idx)
+                                           and (x := _entity_in(self.entities, 0, len(doc.text) + 1,
+                                                                frozenset({"PERSON"}), containing=doc[k].head.idx))
+                                           is not None), None)   # "X, who advised the prime minister, …"
+                        if ent is not None:
+                            mention = _Mention(head.i, text, ent["norm"], ent["norm"], "person", head.lower_,
+                                               words | frozenset(ent["norm"].lower().split()))
                     break
             if mention is None and head.lower_ in self.P.anaphoric_roles and (
-                    e - s <= 2 or (e - s == 3 and doc[e - 1].pos_ == "ADJ")):   # "le technicien basque"
+                    e - s <= 2 or (e - s == 3 and (doc[e - 1].pos_ == "ADJ" or doc[s + 1].pos_ == "ADJ"))):
+                # ("le technicien basque", "la jeune femme")
                 cand = self._latest_person(_gender_of(words, self.P) or _opener_gender(text, self.P),
                                            titles=self._titles_for(doc[s:e]))
                 if cand is not None:
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
             if mention is None and head.lower_ in self.P.company_nouns:
-                name = _company_named(doc, s)
+                name = (None if self.P.varied_roles else self._latest_org(s, text)) or _company_named(doc, s)
                 if name is not None:   # "le groupe" after "le constructeur automobile Stellaris"
                     mention = _Mention(head.i, text, name, name, "org", head.lower_, frozenset(name.lower().split()))
             if mention is None:
                 earlier = _earlier_description(doc, head, s, self.entities)
+                if earlier is not None and proper - set(earlier[0].lower().split()):
+                    earlier = None
                 if earlier is not None:
                     resolved, entity = earlier
                     kind = "desc" if entity is None else "person" if any(
@@ -1529,6 +1646,18 @@ class _Resolver:
             if ent is not None:
                 mention = _Mention(head.i, text, ent["norm"], ent["norm"], "person", head.lower_,
                                    words | frozenset(ent["norm"].lower().split()))
+        if mention is None and self.P.varied_roles and self._is_person_noun(head) and e - head.i >= 4 \
+                and doc[head.i + 1].lower_ in self.P.of_words:
+            # "Le député de Seine-Maritime Hugo Lemercier", NER taking place and name for one
+            # place: a title's complement then two capitalized words, not joined by a hyphen to
+            # what comes before them, is the name.
+            last = doc[e - 2:e]
+            if all(t.is_alpha and t.text[:1].isupper() and not t.text.isupper() for t in last) \
+                    and (doc[e - 3].text[:1].isupper() or doc[e - 3].text in "-‐") \
+                    and not (doc[e - 3].text in "-‐" and not doc[e - 3].whitespace_) \
+                    and not any(t.text in "-‐" and not t.whitespace_ for t in doc[e - 3:e - 1]):
+                name = last.text
+                mention = _Mention(head.i, text, name, name, "person", head.lower_, words | frozenset(name.lower().split()))
         if mention is None:
             if head.lower_ in self.P.institution_nouns:
                 kind = "org"
@@ -1537,11 +1666,35 @@ class _Resolver:
             else:
                 kind = "desc"
             mention = _Mention(head.i, text, doc[s:_core_end(head, e)].text.strip(), None, kind, head.lower_, words)
+        if mention.kind in ("org", "person", "desc") and mention.resolved.split() and (
+                full := _acronym_expansion(doc, mention.resolved, doc[s].idx, self.entities)) is not None:
+            # "the NFIA" after "The National Food Inspection Agency (NFIA)", "la DGA", "the Chinese CDC"
+            mention = _Mention(mention.tok, mention.text, full, full, "org", mention.head,
+                               mention.words | frozenset(full.lower().split()))
         if head.pos_ == "NOUN" and head.lower_ in self.P.document_nouns:
             # "the statement", "court filings", "a joint statement from the two ministries": the
             # words come from a text, not a person, whoever stands behind it.
             mention = _Mention(mention.tok, mention.text, mention.resolved, None, "document",
                                mention.head, mention.words)
+        titled = next((_TITLE_GENDER[t.lower_] for t in doc[s:e] if t.lower_ in _TITLE_GENDER), None)
+        if mention.kind == "person" and titled and self.gender.get(mention.resolved, titled) != titled:
+            # "Mme Tessier" after "la maire, Marie Tessier" and "Olivier Tessier, … a-t-il": NER
+            # gives both one name; the title's gender tells which bearer of the surname speaks.
+            other = self._other_bearer(_surname(mention.resolved), titled, mention.resolved)
+            if other is not None:
+                mention = _Mention(head.i, text, other.resolved, other.entity, "person", other.head, other.words)
+        parts = mention.resolved.split()
+        cut = max((n for n, w in enumerate(parts[:-2]) if w.isalpha() and w.isupper() and 2 <= len(w) <= 3),
+                  default=-1)
+        if mention.kind == "person" and cut >= 0 and not self.P.varied_roles:
+            # "Browns DL Sheldon Richardson" as NER took it: a position in capitals before the
+            # given name, and the team before it, are no part of the name.
+            name = " ".join(parts[cut + 1:])
+            mention = _Mention(mention.tok, mention.text, name, name if mention.entity else None, "person",
+                               mention.head, mention.words)
+        if mention.kind == "person" and ent is not None and mention.resolved not in self.gender \
+                and (before := self._gender_before(ent)):
+            self.gender[mention.resolved] = before   # "et sa fille Léa Marx-Dupin"
         if mention.kind == "person" and self.P.varied_roles and mention.resolved not in self.gender:
             gender = self._agreement_gender(s, e)
             if gender:
@@ -1549,6 +1702,193 @@ class _Resolver:
         if remember:
             self._remember(mention)
         return mention
+
+    def _aged_person(self, age: str | None, s: int, head: Token, text: str, words: frozenset[str]) -> _Mention | None:
+        """The person a definite description by age ("the 58-year-old", "le navigateur de 44
+        ans", "le sexagénaire": `age` None) refers back to: the latest person given that age
+        before it ("Kamau, 61,", an earlier "the 61-year-old"), else the latest person of a
+        compatible gender; None when there is none."""
+        doc = self.doc
+        before = doc.text[:doc[s].idx]
+        given = [ent for ent in self.entities if age and _std(ent) == "PERSON" and ent["end_char"] <= len(before)
+                 and re.match(r",\s*" + age + r"\b", before[ent["end_char"]:ent["end_char"] + 8])]
+        cand = None
+        if given:
+            name = given[-1]["norm"]
+            cand = next((m for m in reversed(self.history) if m.resolved == name), None) or _Mention(
+                head.i, text, name, name, "person", head.lower_, frozenset(name.lower().split()))
+        if cand is None and age:
+            cand = next((m for m in reversed(self.history) if m.kind == "person" and re.search(
+                r"\b" + age + r"\b", m.text)), None)
+        if cand is None:
+            gender = _gender_of(words, self.P) or _opener_gender(text, self.P)
+            # (where every named person is a candidate source, the history has them all already)
+            cand = self._latest_person(gender, described=True) if self.P.varied_roles else self._latest_named(s, gender)
+        if cand is None:
+            return None
+        return _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words | words)
+
+    def _by_nationality(self, head: Token, s: int, e: int, text: str, words: frozenset[str]) -> _Mention | None:
+        """The person a definite description by nationality refers back to ("the Swede", "the
+        Frenchman": a nationality word, NER's NORP or of the shape Profile.nationality): the
+        latest person introduced with that word ("Briton Tom Hale"), else the latest person
+        named, gender permitting; None for any other phrase."""
+        doc = self.doc
+        norp = [t for t in doc[s + 1:e] if t.text[:1].isupper() and (t.ent_type_ == "NORP" or (
+            self.P.nationality and re.fullmatch(self.P.nationality, t.text) and not (
+                t.ent_type_ in ("ORG", "GPE", "FAC", "WORK_OF_ART") and not t.lower_.endswith("man"))))]
+        # ("the Guardian", a newspaper NER tags ORG, is no Guardian person; "the Dutchman" tagged ORG is)
+        if not norp or not (head.i == norp[-1].i or (head.i > norp[-1].i and self._is_person_noun(head))) \
+                or any(t.ent_type_ == "PERSON" and t.i != norp[-1].i for t in doc[s:e]):
+            return None
+        word = norp[-1].lower_
+        for tok in reversed(doc[:s]):
+            if tok.lower_ != word or self.inside_quote(tok.idx):
+                continue
+            ent = next((x for x in self.entities if _std(x) == "PERSON"
+                        and tok.idx <= x["start_char"] <= tok.idx + len(tok.text) + 40
+                        and not any(t.is_punct or t.pos_ in ("VERB", "AUX", "ADP")
+                                    for t in doc[tok.i + 1:self._token_end(x["start_char"])])), None)
+            if ent is not None:
+                name = ent["norm"]
+                if name.split()[0].lower() == word and len(name.split()) > 2:
+                    name = name.split(" ", 1)[1]   # "Briton Tom Hale" as NER took it
+                return _Mention(head.i, text, name, name, "person", head.lower_, words | frozenset(name.lower().split()))
+        lowered = {w.lower() for w in words}
+        gender = _gender_of(lowered, self.P) or (
+            "f" if any(w.endswith("woman") for w in lowered) else "m" if any(w.endswith("man") for w in lowered) else None)
+        cand = self._latest_named(s, gender)
+        if cand is None:
+            return None
+        return _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words | words)
+
+    def _other_bearer(self, surname: str, gender: str, other_than: str) -> _Mention | None:
+        """Another person with this surname whose gender is not known to differ: the latest met
+        as a source, else one named in full in the entities' text; None when there is none."""
+        for m in reversed(self.history):
+            if m.kind == "person" and m.resolved != other_than and _surname(m.resolved) == surname \
+                    and self.gender.get(m.resolved, gender) == gender:
+                return m
+        for ent in self.entities:
+            name = ent["text"]
+            if _std(ent) == "PERSON" and len(name.split()) > 1 and name != other_than and _surname(name) == surname \
+                    and self.gender.get(name, gender) == gender and name.split()[0] not in _NAME_TITLES:
+                return _Mention(-1, name, name, name, "person", surname.lower(), frozenset(name.lower().split()))
+        return None
+
+    def _name_closing(self, s: int, e: int) -> bool:
+        """Whether doc[s:e] ends in a name the tagger read as adjectives, after a lower-case word
+        that is no preposition or determiner ("L'association de défense des libertés numériques
+        Quadrature Libre"; not "le ministre de l'Intérieur")."""
+        doc = self.doc
+        k = e - 1
+        while k > s and doc[k].is_alpha and doc[k].text[:1].isupper() and doc[k].ent_type_:
+            k -= 1
+        return k < e - 1 and k > s and doc[k].is_lower and doc[k].is_alpha and doc[k].pos_ not in ("ADP", "DET") \
+            and doc[k].lower_ not in self.P.of_words
+
+    def _written_name(self, ent: dict[str, Any], name: str) -> str:
+        """A person's name as written when NER tagged the surname alone and gave it another
+        bearer's full name: "Ella Marsh and her husband, Victor Marsh" -> "Ella Marsh", by the
+        given name written before it; else `name`."""
+        doc = self.doc
+        first = self._token_end(ent["start_char"])
+        given = doc[first - 1] if first > 0 else None
+        if given is not None and " " not in ent["text"] and given.pos_ == "PROPN" and given.is_alpha \
+                and given.text[:1].isupper() and not given.text.isupper() and given.text not in _NAME_TITLES \
+                and given.lower_ not in _TITLE_GENDER and given.lower_ not in self.P.human_nouns \
+                and name.split()[0] != given.text:
+            return f"{given.text} {ent['text']}"
+        return name
+
+    def _gender_before(self, ent: dict[str, Any]) -> str | None:
+        """The gender a role word or title just before a name gives ("her husband, Victor
+        Marsh", "Mrs. Ames", "sa fille Léa X"), possessives skipped, not past a preposition ("the
+        wife of John X"); else None."""
+        doc = self.doc
+        k = self._token_end(ent["start_char"]) - 1
+        if k >= 0 and doc[k].text == ",":
+            k -= 1
+        words = []
+        while k >= 0 and len(words) < 3 and not (doc[k].is_punct or doc[k].is_space or doc[k].pos_ == "ADP"):
+            if not (doc[k].dep_ == "poss" and doc[k].pos_ == "PRON"):
+                words.append(doc[k].lower_)
+            k -= 1
+        return next((_TITLE_GENDER[w] for w in words if w in _TITLE_GENDER), None) or _gender_of(words, self.P)
+
+    def _latest_org(self, s: int, phrase: str) -> str | None:
+        """The organisation named last before token s outside quotes, for "the company" with no
+        earlier phrase of its own: as a subject, a possessive, an apposition or after "of" /
+        "for" / "at" ("a spokesperson for Instagram", "a vice president at Gulfline"), not an addressee or a source of the reporter's
+        ("told Reuters", "confirmed to WIRED", "according to Bloomberg"), nor a name the phrase
+        holds ("the Facebook-owned company"); None when there is none."""
+        doc = self.doc
+        for ent in sorted(self.entities, key=lambda x: x["start_char"], reverse=True):
+            if _std(ent) != "ORG" or ent["end_char"] > doc[s].idx or self.inside_quote(ent["start_char"]):
+                continue
+            root = doc[self._token_end(ent["end_char"]) - 1]
+            while root.dep_ in ("compound", "flat", "flat:name") and root.head is not root:
+                root = root.head
+            if root.dep_ in ("dobj", "dative", "iobj", "agent") or (
+                    root.dep_ == "pobj" and root.head.lower_ not in ("of", "for") and not (
+                        root.head.lower_ == "at" and self._is_person_noun(root.head.head))):
+                continue
+            if ent["norm"].split()[0] in phrase:
+                continue
+            return ent["norm"]
+        return None
+
+    def _sentence_before(self, at: int) -> int:
+        """The first token of the sentence before the one holding token `at` (or of that one)."""
+        start = self.doc[at].sent.start
+        return self.doc[start - 1].sent.start if start > 0 else start
+
+    def _latest_gendered(self, s: int, gender: str) -> _Mention | None:
+        """The latest unnamed person before token s, outside quotes, in any role, whose noun
+        gives this gender ("WIRED spoke to one mother, who …": "one mother"); None if none."""
+        doc = self.doc
+        words = self.P.female_words if gender == "f" else self.P.male_words
+        for tok in reversed(doc[:s]):
+            if tok.pos_ != "NOUN" or tok.lower_ not in words or self.inside_quote(tok.idx) \
+                    or any(c.dep_ == "poss" for c in tok.children) or tok.dep_ in ("poss", "compound"):
+                continue   # ("her mother", "his wife" say whose: a source of their own only when named)
+            sent = tok.sent
+            ls, le = _np_bounds(tok, sent.start, sent.end)
+            if any(t.ent_type_ == "PERSON" for t in doc[ls:le]):
+                continue
+            text = doc[ls:_core_end(tok, le)].text.strip(" ,")
+            return _Mention(tok.i, text, text, None, "desc", tok.lower_, frozenset(text.lower().split()))
+        return None
+
+    def _latest_named(self, s: int, gender: str | None, *, any_role: bool = False) -> _Mention | None:
+        """The person named last before token s outside quotes, as a subject, a possessive or
+        an apposition ("talks with Mourinho's representatives" names him as well as a subject
+        would; not an object or after a preposition), of a compatible
+        gender, as the source met earlier or by the full name a lone surname has in the text."""
+        doc = self.doc
+        for ent in sorted(self.entities, key=lambda x: x["start_char"], reverse=True):
+            if _std(ent) != "PERSON" or ent["end_char"] > doc[s].idx or self.inside_quote(ent["start_char"]):
+                continue
+            root = doc[self._token_end(ent["end_char"]) - 1]
+            while root.dep_ in ("compound", "flat", "flat:name") and root.head is not root:
+                root = root.head
+            if not any_role and root.dep_ in ("pobj", "dobj", "obj", "iobj", "obl", "obl:arg", "obl:mod", "nmod",
+                                              "agent"):
+                continue   # ("sacked by Manchester United", a club NER took for a person)
+            name = self._written_name(ent, ent["norm"])
+            if gender and self._gender_before(ent) not in (None, gender):
+                continue
+            cand = next((m for m in reversed(self.history) if m.kind == "person" and m.resolved == name), None)
+            if cand is None and " " not in name:
+                cand = self._full_name(doc[self._token_end(ent["end_char"]) - 1], name)
+            if cand is None:
+                cand = _Mention(self._token_end(ent["start_char"]), name, name, name, "person", name.lower(),
+                                frozenset(name.lower().split()))
+            known = self.gender.get(cand.resolved)
+            if gender and known and known != gender:
+                continue
+            return cand
+        return None
 
     def _agreement_gender(self, s: int, e: int) -> str | None:
         """The gender a past participle agreeing with the person doc[s:e] gives: "s'est indignée
@@ -1602,6 +1942,11 @@ def _core_end(head: Token, e: int) -> int:
 
 
 _NAME_TITLES = frozenset({"M.", "Mme", "Me", "Mlle", "Dr", "Pr"})
+# Possessive determiners opening a description by relation ("son avocate", "his lawyer").
+_POSSESSIVES = frozenset({"his", "her", "their", "son", "sa", "ses", "leur"})
+# Titles before a surname that give the person's gender.
+_TITLE_GENDER = {"m.": "m", "mme": "f", "mlle": "f", "monsieur": "m", "madame": "f",
+                 "mr": "m", "mr.": "m", "mrs": "f", "mrs.": "f", "ms": "f", "ms.": "f"}
 
 
 def _mid_clause(doc: Doc, s: int) -> bool:
@@ -1623,9 +1968,10 @@ def _company_named(doc: Doc, before: int) -> str | None:
         if tok.lower_ not in P.company_nouns or not tok.is_lower:
             continue
         j = tok.i + 1
-        while j < before and j < tok.i + 4 and doc[j].is_alpha and doc[j].is_lower \
-                and doc[j].pos_ not in ("ADP", "DET", "VERB", "AUX", "PRON", "CCONJ", "SCONJ"):
-            j += 1
+        while j < before and j < tok.i + 5 and doc[j].is_alpha and doc[j].is_lower \
+                and (doc[j].pos_ not in ("ADP", "DET", "VERB", "AUX", "PRON", "CCONJ", "SCONJ")
+                     or (doc[j].lower_ in P.of_words and j + 1 < before and doc[j + 1].is_lower)):
+            j += 1   # ("le groupe de pêche industrielle Armor Océan": "de" and a lower-case noun)
         k = j
         while k < before and doc[k].text[:1].isupper() and (doc[k].is_alpha or doc[k].text in "-‐"):
             k += 1
@@ -1745,6 +2091,74 @@ def _entity_in(entities: list[dict[str, Any]], start: int, end: int, labels: fro
     return None
 
 
+_ACRONYM = re.compile(r"[A-Z]{2,6}")
+_INITIAL_SKIP = frozenset("of for and the on in at to de du des d la le les l et en pour sur à".split())
+
+
+def _initials(words: list[str]) -> tuple[str, list[int]]:
+    """The initials of a name's words, function words skipped ("Direction générale de
+    l'armement" -> "DGA"), upper-cased, with the index of the word each comes from."""
+    letters, where = [], []
+    for n, word in enumerate(words):
+        word = re.split(r"['’]", word)[-1]
+        if word and word.lower() not in _INITIAL_SKIP and word[0].isalpha():
+            letters.append(word[0].upper())
+            where.append(n)
+    return "".join(letters), where
+
+
+def _acronym_expansion(doc: Doc, name: str, before: int, entities: list[dict[str, Any]]) -> str | None:
+    """The full name an acronym stands for, when a source's name ends in one ("NFIA", "Chinese
+    CDC"): the words before "(NFIA)" earlier in the text whose initials it is, else the latest
+    earlier organisation whose initials hold it as a run and which has the name's other words;
+    None otherwise."""
+    words = name.split()
+    acronym = words[-1]
+    if not _ACRONYM.fullmatch(acronym):
+        return None
+    text = doc.text[:before]
+    for m in reversed(list(re.finditer(r"\(\s*" + acronym + r"\s*\)", text))):
+        prior = text[max(0, m.start() - 160):m.start()].split("\n")[-1].split()
+        for start in range(len(prior) - 1, -1, -1):
+            letters, _ = _initials(prior[start:])
+            if letters == acronym and prior[start][:1].isupper():
+                return " ".join(prior[start:]).strip(" ,;:")
+    for ent in sorted(entities, key=lambda x: x["start_char"], reverse=True):
+        if _std(ent) != "ORG" or ent["end_char"] > before:
+            continue
+        full = ent["norm"].split()
+        letters, _ = _initials(full)
+        if len(full) > 1 and acronym in letters and all(w in full for w in words[:-1]):
+            return ent["norm"]
+    return None
+
+
+def _agent_of(noun: str, verb: str) -> bool:
+    """Whether a role noun names the doer of a verb form by their shared stem ("adviser" /
+    "advised", "founder" / "founded", "director" / "directed")."""
+    for suffix in ("er", "or", "ist"):
+        if noun.endswith(suffix) and len(noun) - len(suffix) >= 4:
+            return verb.startswith(noun[:-len(suffix)]) and verb != noun
+    return False
+
+
+def _described_person(doc: Doc, tok: Token, entities: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The PERSON entity that the noun `tok` describes in an apposition or a relative clause
+    hanging on the name ("Dr. Paul Renner, an immunologist who …", "Gregory Tannen, who served as
+    a senior adviser, …"), climbing through prepositions and attributes; else None."""
+    cur = tok
+    for _ in range(6):
+        parent = cur.head
+        if parent is cur:
+            return None
+        if cur.dep_ in ("appos", "relcl", "acl:relcl"):
+            return _entity_in(entities, 0, len(doc.text) + 1, frozenset({"PERSON"}), containing=parent.idx)
+        if cur.dep_ not in ("pobj", "prep", "attr", "acomp", "oprd"):
+            return None
+        cur = parent
+    return None
+
+
 def _earlier_description(doc: Doc, head: Token, before_tok: int, entities: list[dict[str, Any]]) -> tuple[str, str | None] | None:
     """The closest earlier noun phrase with the same head ("a US official") or a person
     introduced with that title ("Health Minister Jonas Rell")."""
@@ -1757,8 +2171,16 @@ def _earlier_description(doc: Doc, head: Token, before_tok: int, entities: list[
             if ent is not None:
                 return ent["norm"], ent["norm"]
             continue
-        if tok.pos_ not in ("NOUN", "PROPN"):
-            continue
+        if tok.pos_ not in ("NOUN", "PROPN") or (tok.dep_ == "compound" and tok.head.pos_ == "NOUN"):
+            continue   # ("an oil company executive" is no company)
+        described = _described_person(doc, tok, entities)
+        if described is not None:   # "Dr. Paul Renner, an immunologist who …" for "the immunologist"
+            return described["norm"], described["norm"]
+        if tok.i + 1 < len(doc) and tok.is_lower and (named := _entity_in(
+                entities, doc[tok.i + 1].idx, len(doc.text) + 1, frozenset({"PERSON"}),
+                containing=doc[tok.i + 1].idx)) is not None:
+            # "The Italian tenor Federico Sanna cancelled …", however the parser hung the name.
+            return named["norm"], named["norm"]
         # "la ministre de la Santé, Claire Roux": the person named beside the title.
         named = next((c for c in tok.children if c.dep_ in ("appos", "flat:name", "nmod") and c.pos_ == "PROPN"
                       and _entity_in(entities, 0, len(doc.text) + 1, frozenset({"PERSON"}), containing=c.idx)), None)

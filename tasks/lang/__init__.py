@@ -51,6 +51,12 @@ class Profile:
     `company_nouns`: nouns that, as a short description with no earlier phrase of their own
     ("le groupe", "l'entreprise"), refer to the latest company named after one of them
     ("le constructeur automobile Stellaris").
+    `age_description`: a regular expression (read with re.I) matching a definite description by
+    age at the start of a speaker phrase, its group 1 the age ("the 58-year-old", "le navigateur
+    de 44 ans"; no group for a noun of age: "le sexagénaire"): it refers back to the person given
+    that age, else to the latest person.
+    `nationality`: a regular expression matching a whole word that names a person by nationality
+    ("Swede", "Frenchman"), for the words NER does not tag as such: "the Swede" refers back.
     `documents_as_written`: a short description of a document ("l'étude") is its resolved
     speaker as written, not the document described earlier ("une étude publiée jeudi par …"),
     as the French gold set annotates it (the English sets resolve "the report" back).
@@ -100,6 +106,8 @@ class Profile:
     documents_as_written: bool = False
     counterpart_roles: frozenset[str] = frozenset()
     company_nouns: frozenset[str] = frozenset()
+    age_description: str = ""
+    nationality: str = ""
 
     @property
     def role_nouns(self) -> frozenset[str]:

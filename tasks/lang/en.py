@@ -290,4 +290,11 @@ PROFILE = Profile(
     relative_pronouns=frozenset({"that", "which", "who"}),
     verb_tags=("VB",),
     clause_deps=frozenset({"relcl", "acl"}),
+    company_nouns=frozenset("""
+        company firm group carrier airline retailer maker manufacturer automaker carmaker insurer lender
+        bank startup chain brand conglomerate operator developer publisher studio label business
+        """.split()),
+    age_description=r"^(?:the|this) (?:[a-z]+ )?(\d{1,3})-year-old\b",
+    nationality=(r"[A-Z][a-z]+(?:man|woman|ian|ese)|Swede|Briton|Pole|Dane|Scot|Turk|Greek|Finn|Czech|Swiss|Thai|"
+                 r"Spaniard|Kiwi|Aussie|Brit"),
 )

@@ -135,12 +135,16 @@ PROFILE = Profile(
         élu élue édile responsable dirigeant dirigeante chercheur chercheuse scientifique spécialiste
         intéressé intéressée cinéaste artiste technicien sportif sportive militaire officier
         champion championne magistrat magistrate syndicaliste défenseur agriculteur agricultrice
+        femme homme
         """.split()),
     periphrases=frozenset({"le chef de l'état", "la cheffe de l'état", "le chef du gouvernement",
                            "la cheffe du gouvernement", "le locataire de l'élysée", "le locataire de matignon",
                            "le représentant de l'état", "la représentante de l'état"}),
     documents_as_written=True,
     counterpart_roles=frozenset({"homologue", "homologues"}),
+    age_description=(r"^(?:le|la|l'|l’) ?(?:[^\W\d]+(?: [^\W\d]+)? (?:âgée? )?de (\d{1,3}) ans\b|"
+                     r"(?:trentenaire|quadragénaire|quinquagénaire|sexagénaire|septuagénaire|octogénaire|"
+                     r"nonagénaire)$)"),
     company_nouns=frozenset("""
         groupe entreprise société compagnie constructeur fabricant opérateur industriel laboratoire
         enseigne distributeur équipementier avionneur brasseur assureur transporteur
@@ -153,6 +157,8 @@ PROFILE = Profile(
         "militaire": "colonel capitaine commandant lieutenant général adjudant sergent",
         "représentant de l'état": "préfet", "chef de l'état": "président", "chef du gouvernement": "premier",
         "locataire de l'élysée": "président", "locataire de matignon": "premier",
+        "patron": "pdg président directeur dirigeant fondateur patron",
+        "dirigeant": "pdg président directeur dirigeant fondateur patron",
     }.items()},
     clitics={"-t": "", "-il": "il", "-elle": "elle", "-ils": "ils", "-elles": "elles", "-on": "on",
              "-t-il": "il", "-t-elle": "elle", "-t-on": "on", "t-il": "il", "t-elle": "elle"},

@@ -465,6 +465,70 @@ FR_RESOLUTION = [
       "Interrogée par l'AFP, Dominique Faure, conductrice depuis douze ans, a décrit des plannings « intenables ».",
       "« Nous ne reprendrons pas le travail sans accord écrit », a-t-il prévenu."],
      {"Nous ne reprendrons pas le travail sans accord écrit": "Claude Marin"}),
+    # A description by age refers back to the latest person, not the title's new source.
+    (["BREST (AFP) - La navigatrice Gaëlle Quéré a franchi dimanche la ligne d'arrivée de la Route du Phare.",
+      "Le directeur de la course, Hervé Le Goff, a salué une « performance historique ».",
+      "« J'ai dormi quatre heures en six jours », a raconté la skippeuse de 38 ans à son arrivée."],
+     {"J'ai dormi quatre heures en six jours": "Gaëlle Quéré"}),
+    # An acronym is the body named in full before it.
+    (["TOULON (AFP) - L'Agence régionale de protection du littoral a interdit la baignade sur trois plages varoises.",
+      "L'ARPL a précisé que l'interdiction durerait « au moins jusqu'à lundi »."],
+     {"au moins jusqu'à lundi": "Agence régionale de protection du littoral"}),
+    # Two people with one surname (NER gives both one name): M. / Mme tells which one speaks.
+    (["VANNES (AFP) - La directrice de l'école, Anne Le Corre, a annoncé lundi la fermeture d'une classe.",
+      "Le président de l'association des parents, Yves Le Corre, conteste la décision. « On ferme sans prévenir "
+      "personne », a-t-il déploré.",
+      "« Les effectifs ont baissé de vingt élèves en deux ans », a répondu Mme Le Corre."],
+     {"Les effectifs ont baissé de vingt élèves en deux ans": "Anne Le Corre"}),
+    # A role word after a possessive is the person named with that role before.
+    (["PARIS (AFP) - Le chanteur Romain Vidal a été relaxé mardi par le tribunal correctionnel de Paris.",
+      "Son avocat, Me Julien Ferrand, a salué une décision « courageuse ».",
+      "Le procureur, Marc Aubert, a annoncé qu'il ferait appel.",
+      "Selon son avocat, le dossier était « vide depuis le premier jour »."],
+     {"vide depuis le premier jour": "Julien Ferrand"}),
+    # A name in a title's complement says whose: the person is the name after the comma.
+    (["QUIMPER (AFP) - L'ancien directeur de la chambre d'agriculture, Hervé Ferrand, est jugé pour détournement de fonds.",
+      "L'avocate de M. Ferrand, Me Claire Dutour, a plaidé la relaxe, estimant le dossier « bien mince »."],
+     {"bien mince": "Claire Dutour"}),
+    (["LAVAL (AFP) - Le sénateur de la Mayenne Guy Chauvin a voté contre le texte, jugé « inapplicable »."],
+     {"inapplicable": "Guy Chauvin"}),
+    # A title, a hyphenated place and the name, NER reading place and name as one place.
+    (["ROUEN (AFP) - Le député de Seine-Maritime Yves Corbin a annoncé samedi qu'il quittait son parti.",
+      "« Je ne me reconnais plus dans ses choix », a-t-il expliqué."],
+     {"Je ne me reconnais plus dans ses choix": "Yves Corbin"}),
+    # "l'un de leurs représentants, X": the person named after the comma.
+    (["BREST (AFP) - Les dockers du port de Brest ont voté jeudi la reconduction de la grève.",
+      "« Nous ne reprendrons pas sans garanties écrites », a déclaré l'un de leurs représentants, Yannick Tanguy."],
+     {"Nous ne reprendrons pas sans garanties écrites": "Yannick Tanguy"}),
+    # A noun of age ("le sexagénaire") refers back to the latest person, gender permitting.
+    (["DIJON (AFP) - Le viticulteur Bernard Chaumont a été condamné mardi à une amende pour fraude sur l'étiquetage.",
+      "La présidente du tribunal, Sophie Marchal, a évoqué « une tromperie organisée ».",
+      "« J'ai fait confiance à mon négociant », s'est défendu le sexagénaire."],
+     {"J'ai fait confiance à mon négociant": "Bernard Chaumont"}),
+    # "le patron du groupe": the latest person named as the company's head, not the latest person.
+    (["NANTES (AFP) - Le président du groupe laitier Lactalis-Ouest, Jean-Marc Bodin, a annoncé mercredi la fermeture "
+      "de l'usine de Châteaubriant.",
+      "La déléguée FO du site, Sandrine Hervé, a dénoncé « une trahison ».",
+      "« Nous n'avions plus le choix face à la baisse des volumes », a justifié le patron du groupe."],
+     {"Nous n'avions plus le choix face à la baisse des volumes": "Jean-Marc Bodin"}),
+    # "la jeune femme" is the latest woman named, not a new source.
+    (["AURILLAC (AFP) - Le fromager Paul Vermenouze a cédé mardi sa fromagerie à sa nièce, Lucie Brunet, 27 ans.",
+      "Le maire de la commune, Jean Delpuech, a salué « une excellente nouvelle pour le village ».",
+      "« Je veux garder les recettes de mon oncle », a assuré la jeune femme."],
+     {"Je veux garder les recettes de mon oncle": "Lucie Brunet"}),
+    # "l'entreprise" after "le groupe de transport routier Kerlann": a "de" phrase in the description.
+    (["RENNES (AFP) - Le groupe de transport routier Kerlann a annoncé mardi la fermeture de son dépôt de Vitré.",
+      "Selon l'entreprise, les 45 chauffeurs se verront proposer « un poste à Rennes »."],
+     {"un poste à Rennes": "Kerlann"}),
+    # A father and his daughter named together: "sa fille" is her gender, not his.
+    (["LYON (AFP) - Le chef étoilé Marc Roussel et sa fille Julie Roussel ont ouvert mardi à Lyon un restaurant solidaire.",
+      "« La cuisine doit rester un endroit où l'on se retrouve », a expliqué le chef.",
+      "Sa fille dirigera l'établissement. « On sert cent couverts par jour », a précisé la jeune femme."],
+     {"On sert cent couverts par jour": "Julie Roussel"}),
+    # A body's name closing its description, the tagger reading it as adjectives.
+    (["BREST (AFP) - Le tribunal administratif a suspendu jeudi l'arrêté préfectoral.",
+      "L'association de défense des usagers du rail Train Juste a salué une décision « courageuse »."],
+     {"courageuse": "Train Juste"}),
 ]
 
 
@@ -474,3 +538,12 @@ def test_french_speaker_resolution(fr_nlp, lines, want):
 
     got = {q["text"]: q["speaker_resolved"] for q in extract_quotes(fr_nlp("\n".join(lines)))}
     assert {q: got.get(q) for q in want} == want
+
+
+def test_french_a_word_the_tagger_calls_a_verb_right_after_the_determiner_is_the_speakers_noun(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = ("TOULON (AFP) - L'ancien directeur du port de Toulon, Michel Arnaud, a été mis en examen jeudi.\n"
+            "« Je n'ai jamais favorisé personne », a affirmé l'intéressé devant les journalistes.")
+    [quote] = extract_quotes(fr_nlp(text))
+    assert (quote["speaker"], quote["speaker_resolved"]) == ("l'intéressé", "Michel Arnaud")

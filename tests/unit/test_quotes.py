@@ -779,3 +779,178 @@ def test_she_is_never_a_thing_an_it_stood_for(nlp):
             "her way home. “I pushed you away, then I got lost in the storm,” she sings.")
     (q,) = _quotes(nlp, text)
     assert (q["speaker"], q["speaker_resolved"]) == ("she", "Rose-Lynn Harlan")
+
+
+def test_a_capitalized_modifier_tells_two_bodies_with_one_head_apart(nlp):
+    text = ("Spain's interior ministry said it was “following the case closely.”\n\n"
+            "The Portuguese interior ministry called the arrest “a serious mistake.”")
+    assert [r for _, r in _resolved(nlp, text)] == ["Spain's interior ministry", "The Portuguese interior ministry"]
+
+
+def test_a_description_refers_to_the_person_it_described_in_an_apposition_or_relative_clause(nlp):
+    lede = ("A former port inspector told a tribunal on Monday that he had flagged the cargo twice.\n\n"
+            "Harold Brinks, who worked as a senior inspector until May, said he kept notes.\n\n"
+            "“I wrote down every container number,” the former inspector said.")
+    assert _resolved(nlp, lede) == [("the former inspector", "Harold Brinks")]
+    appos = ("Dr. Ines Worral, a virologist who did not take part in the trial, said the results were solid.\n\n"
+             "“The sample is small, though,” the virologist said.")
+    assert _resolved(nlp, appos) == [("the virologist", "Ines Worral")]
+
+
+def test_a_description_by_age_refers_back_to_the_person_of_that_age(nlp):
+    text = ("Veteran trainer Marco Bellandi has taken over at Harwick Athletic.\n\n"
+            "The 61-year-old, who has coached in four countries, signed a two-year deal.\n\n"
+            "Club director Susan Pyle said the board had acted quickly. “We wanted experience,” she said.\n\n"
+            "“I am here to win things,” the 61-year-old added.")
+    assert _resolved(nlp, text) == [("she", "Susan Pyle"), ("the 61-year-old", "Marco Bellandi")]
+    given = ("Ruth Amsel, 44, and her lawyer, Tom Grady, spoke outside the court.\n\n"
+             "Grady said an appeal was ready. “We are not done,” the 44-year-old said.")
+    assert _resolved(nlp, given) == [("the 44-year-old", "Ruth Amsel")]
+    possessive = ("Rafael Ortiz will replace Diego Salas as head coach of the national team.\n\n"
+                  "Salas was dismissed on Sunday after a run of six defeats.\n\n"
+                  "Talks between the federation and Ortiz's agent ended late on Monday.\n\n"
+                  "The 49-year-old said: “I am proud to take this job.”")
+    assert _resolved(nlp, possessive) == [("The 49-year-old", "Rafael Ortiz")]
+
+
+def test_a_description_by_nationality_refers_back_to_the_person(nlp):
+    text = ("Dutch cyclist Pieter Vos won the ninth stage on Sunday after a long breakaway.\n\n"
+            "“My legs were good today,” the Dutchman said.")
+    assert _resolved(nlp, text) == [("the Dutchman", "Pieter Vos")]
+    two = ("Kenyan runner Paul Kiprono narrowly beat Briton Tom Hale in the final of the 1,500 metres.\n\n"
+           "“I thought I had him at the bell,” the Briton said.")
+    assert _resolved(nlp, two) == [("the Briton", "Tom Hale")]
+    party = ("Prime Minister Anna Lestre defended the budget on Tuesday.\n\n"
+             "The Democrats called it “a gift to the banks.”")
+    assert _resolved(nlp, party) == [("The Democrats", "Democrats")]   # a party, not a person
+
+
+def test_an_acronym_resolves_to_the_full_name_it_stands_for(nlp):
+    text = ("The Northern Water Safety Board (NWSB) has closed four beaches after a spill near the harbour.\n\n"
+            "“Nobody should swim until further notice,” the NWSB said.")
+    assert _resolved(nlp, text) == [("the NWSB", "Northern Water Safety Board")]
+
+
+def test_the_company_is_the_organisation_named_last_not_the_reporters_source(nlp):
+    text = ("Talvers Outdoor said on Monday it would close 40 of its stores by March.\n\n"
+            "A spokeswoman for Talvers confirmed to the Daily Ledger that staff had been told.\n\n"
+            "“We regret the impact on our colleagues,” the company said in a statement.")
+    assert _resolved(nlp, text) == [("the company", "Talvers Outdoor")]
+
+
+
+def test_the_words_of_a_person_joined_to_a_name_do_not_give_its_gender(nlp):
+    text = ("Council leader Peter Hollis and his sister, Ruth Hollis, run the family bakery in Ashby.\n\n"
+            "“We have never raised prices twice in a year,” Peter Hollis said. “This is the first time,” he added.")
+    assert _resolved(nlp, text) == [("Peter Hollis", "Peter Hollis"), ("he", "Peter Hollis")]
+
+def test_a_gendered_title_picks_which_bearer_of_a_shared_surname_speaks(nlp):
+    text = ("Council leader Peter Hollis and his sister, Ruth Hollis, run the family bakery in Ashby.\n\n"
+            "“We have never raised prices twice in a year,” Peter Hollis said. “This is the first time,” he added.\n\n"
+            "“Flour costs have doubled since spring,” Ms. Hollis said.")
+    assert _resolved(nlp, text)[-1] == ("Ms. Hollis", "Ruth Hollis")
+
+
+def test_a_possessive_in_a_persons_phrase_does_not_give_its_gender(nlp):
+    text = ("Her business partner, Daniel Obi, agreed with the decision.\n\n"
+            "“We never wanted to sell,” he said.")
+    assert _resolved(nlp, text) == [("he", "Daniel Obi")]
+
+
+def test_he_or_she_with_no_source_of_that_gender_yet_is_the_person_named_last_in_any_role(nlp):
+    hired = ("The city council has appointed engineer Maria Lund to review the safety of the old bridge.\n\n"
+             "“I will publish every finding, good or bad,” she said.")
+    assert _resolved(nlp, hired) == [("she", "Maria Lund")]
+    agent = ("The plan to close the Ravel pit was attacked on Friday by regional governor Ines Marr.\n\n"
+             "“You cannot close a mine with a letter,” she said.")
+    assert _resolved(nlp, agent) == [("she", "Ines Marr")]
+    spouse = ("ASHFORD – The couple who run the village shop, Nora Haig and her husband, Simon Haig, will retire in May.\n\n"
+              "“We have opened every morning at six for 30 years,” she said.")
+    assert _resolved(nlp, spouse) == [("she", "Nora Haig")]
+
+
+def test_a_surname_ner_gave_another_bearers_full_name_keeps_the_given_name_written_before_it(nlp):
+    text = ("Greta Moss and her husband, Colin Moss, will close the ferry café in May.\n\n"
+            "“We thought our son would take over,” she said.")
+    entities = [_entity(text, "Moss", "PERSON", norm="Colin Moss"), _entity(text, "Colin Moss", "PERSON")]
+    assert [(q["speaker"], q["speaker_resolved"]) for q in _quotes(nlp, text, entities)] == [("she", "Greta Moss")]
+
+
+def test_a_role_word_after_a_possessive_is_the_person_named_with_that_role(nlp):
+    text = ("Former mayor Dan Hoyle was charged with fraud on Monday.\n\n"
+            "His lawyer, Clara Binns, said he would plead not guilty. Prosecutor Sam Reed declined to comment.\n\n"
+            "“The evidence is thin and we will show it,” his lawyer said.")
+    assert _resolved(nlp, text) == [("his lawyer", "Clara Binns")]
+
+
+
+
+def test_a_title_right_before_a_name_is_that_persons_whatever_the_parse(nlp):
+    # The parser makes "tenor" the sentence's root and the name the subject of a relative clause.
+    text = ("MILAN – The Italian tenor Marco Ventura cancelled the rest of his Asian tour on Monday, citing a chest "
+            "infection.\n\nThe promoter said refunds would be made within a week.\n\n"
+            "“I will be back on stage in the autumn,” the tenor said.")
+    assert _resolved(nlp, text)[-1] == ("the tenor", "Marco Ventura")
+
+
+def test_a_ledes_description_is_the_person_named_after_it_doing_what_it_names(nlp):
+    text = ("A former finance director of the city council has accused the mayor of hiding a deficit.\n\n"
+            "Hannah Ocker, who directed the council's budget office until June, told councillors the accounts "
+            "were wrong.\n\n"
+            "“The figures were changed after I left,” the former director said.")
+    assert _resolved(nlp, text)[-1] == ("the former director", "Hannah Ocker")
+
+
+def test_a_person_whose_noun_gives_the_gender_in_the_sentence_before_beats_an_older_unknown_one(nlp):
+    text = ("City manager Pat Lowry said the new parking rules would take effect in May.\n\n"
+            "The LEDGER spoke to one mother, who drives her children to school along the street.\n\n"
+            "“I will have to leave twenty minutes earlier,” she said.")
+    assert _resolved(nlp, text) == [("she", "one mother")]
+
+
+
+def test_a_noun_before_the_role_word_must_be_among_the_candidates_words(nlp):
+    text = ("Jane Wells, the chief executive of the train operators' group, said the offer was fair.\n\n"
+            "“There is no more money,” she said.\n\n"
+            "Owen Pike, who has led the rail union since 2019, said members would decide.\n\n"
+            "“It is their call,” the union chief said.")
+    assert _resolved(nlp, text)[-1] == ("the union chief", "Owen Pike")
+
+
+def test_a_name_with_an_age_in_apposition_is_a_person_whatever_ner_said(nlp):
+    text = "Tomas Reyes, 51, walked out of the courthouse on Thursday.\n\n“I am going home,” Reyes said."
+    entities = [_entity(text, "Tomas Reyes", "ORG"), _entity(text, "Reyes", "ORG", norm="Tomas Reyes", last=True)]
+    [quote] = _quotes(nlp, text, entities)
+    assert (quote["speaker_resolved"], quote["speaker_kind"]) == ("Tomas Reyes", "person")
+
+
+def test_a_lone_surname_two_people_share_is_the_one_the_story_named_first(nlp):
+    text = ("Dennis Frey, 47, was freed on Tuesday after 20 years in prison.\n\n"
+            "His sister, Carla Frey, had campaigned for his release. “We never gave up,” she said.\n\n"
+            "The prosecutor, Alex Moran, said the state would not appeal.\n\n"
+            "“I want a normal life,” Frey said.")
+    entities = [_entity(text, "Dennis Frey", "PERSON"), _entity(text, "Carla Frey", "PERSON"),
+                _entity(text, "Frey", "PERSON", norm="Carla Frey", last=True)]
+    assert [(q["speaker"], q["speaker_resolved"]) for q in _quotes(nlp, text, entities)] == [
+        ("she", "Carla Frey"), ("Frey", "Dennis Frey")]
+
+
+def test_the_company_is_the_employer_a_person_is_named_at(nlp):
+    text = ("Federal prosecutors charged Dale Ormond, a vice president at Brackwater Energy, with lying to inspectors.\n\n"
+            "His lawyer said he would plead not guilty.\n\n"
+            "In a statement, the company said it had “strengthened its monitoring procedures.”")
+    assert _resolved(nlp, text)[-1] == ("the company", "Brackwater Energy")
+
+
+def test_a_position_in_capitals_before_a_given_name_is_no_part_of_the_name(nlp):
+    text = ("Hawks WR Darnell Quincy was fined on Friday for a late hit.\n\n"
+            "“I play hard, that is all,” Quincy said.")
+    entities = [_entity(text, "Hawks WR Darnell Quincy", "PERSON"),
+                _entity(text, "Quincy", "PERSON", norm="Hawks WR Darnell Quincy", last=True)]
+    assert [(q["speaker"], q["speaker_resolved"]) for q in _quotes(nlp, text, entities)] == [("Quincy", "Darnell Quincy")]
+
+
+def test_a_newspaper_with_the_shape_of_a_nationality_is_not_a_person(nlp):
+    text = ("Home Secretary Alan Birch announced new powers for the police on Monday.\n\n"
+            "The Guardian said the plans were “deeply troubling.”")
+    assert _resolved(nlp, text)[-1][1] != "Alan Birch"
