@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any, Callable
 
 from spacy.tokens import Doc, Token
@@ -1816,19 +1817,24 @@ class _Resolver:
             k -= 1
         return next((_TITLE_GENDER[w] for w in words if w in _TITLE_GENDER), None) or _gender_of(words, self.P)
 
+    def _named_before(self, s: int, label: str) -> Iterator[tuple[dict, Token]]:
+        """Entities with this standard label that end before token s, outside quotes, latest
+        first, each with the token heading its name (up through compound and flat links)."""
+        for ent in sorted(self.entities, key=lambda x: x["start_char"], reverse=True):
+            if _std(ent) != label or ent["end_char"] > self.doc[s].idx or self.inside_quote(ent["start_char"]):
+                continue
+            root = self.doc[self._token_end(ent["end_char"]) - 1]
+            while root.dep_ in ("compound", "flat", "flat:name") and root.head is not root:
+                root = root.head
+            yield ent, root
+
     def _latest_org(self, s: int, phrase: str) -> str | None:
         """The organisation named last before token s outside quotes, for "the company" with no
         earlier phrase of its own: as a subject, a possessive, an apposition or after "of" /
         "for" / "at" ("a spokesperson for Instagram", "a vice president at Gulfline"), not an addressee or a source of the reporter's
         ("told Reuters", "confirmed to WIRED", "according to Bloomberg"), nor a name the phrase
         holds ("the Facebook-owned company"); None when there is none."""
-        doc = self.doc
-        for ent in sorted(self.entities, key=lambda x: x["start_char"], reverse=True):
-            if _std(ent) != "ORG" or ent["end_char"] > doc[s].idx or self.inside_quote(ent["start_char"]):
-                continue
-            root = doc[self._token_end(ent["end_char"]) - 1]
-            while root.dep_ in ("compound", "flat", "flat:name") and root.head is not root:
-                root = root.head
+        for ent, root in self._named_before(s, "ORG"):
             if root.dep_ in ("dobj", "dative", "iobj", "agent") or (
                     root.dep_ == "pobj" and root.head.lower_ not in ("of", "for") and not (
                         root.head.lower_ == "at" and self._is_person_noun(root.head.head))):
@@ -1866,12 +1872,7 @@ class _Resolver:
         would; not an object or after a preposition), of a compatible
         gender, as the source met earlier or by the full name a lone surname has in the text."""
         doc = self.doc
-        for ent in sorted(self.entities, key=lambda x: x["start_char"], reverse=True):
-            if _std(ent) != "PERSON" or ent["end_char"] > doc[s].idx or self.inside_quote(ent["start_char"]):
-                continue
-            root = doc[self._token_end(ent["end_char"]) - 1]
-            while root.dep_ in ("compound", "flat", "flat:name") and root.head is not root:
-                root = root.head
+        for ent, root in self._named_before(s, "PERSON"):
             if not any_role and root.dep_ in ("pobj", "dobj", "obj", "iobj", "obl", "obl:arg", "obl:mod", "nmod",
                                               "agent"):
                 continue   # ("sacked by Manchester United", a club NER took for a person)
