@@ -69,13 +69,10 @@ BENCHMARK = ROOT.parent / "shared" / "corpora" / "scrapinghub-article-extraction
 SPLIT_SEED = 14
 FRENCH = FIXTURES / "fr"
 FR_ARTICLES = FRENCH / "articles.txt"
-FR_ARTICLES2 = FRENCH / "articles2.txt"   # written later as more tuning copy (split tune2)
-FR_ARTICLES3 = FRENCH / "articles3.txt"   # speaker-resolution shapes, first run recorded (split tune3)
-FR_ARTICLES4 = FRENCH / "articles4.txt"   # shared surnames, relational descriptions, first run recorded (tune4)
-FR_ARTICLES5 = FRENCH / "articles5.txt"   # relational descriptions, age nouns, l'intéressé (tune5)
-FR_ARTICLES6 = FRENCH / "articles6.txt"   # families, counterparts, chains (tune6)
-FR_ARTICLES7 = FRENCH / "articles7.txt"   # a last check after the tune6 rules (tune7)
-FR_SOURCES = (FR_ARTICLES, FR_ARTICLES2, FR_ARTICLES3, FR_ARTICLES4, FR_ARTICLES5, FR_ARTICLES6, FR_ARTICLES7)
+# Written later as more tuning copy, each with its first run recorded: articles2.txt (tune2),
+# articles3.txt (tune3, speaker-resolution shapes), articles4.txt to articles7.txt (tune4 to tune7:
+# shared surnames, relational descriptions, families and counterparts, a last check).
+FR_SOURCES = (FR_ARTICLES, *(FRENCH / f"articles{n}.txt" for n in range(2, 8)))
 FR_SPLITS = ("tune", "heldout", "tune2", "tune3", "tune4", "tune5", "tune6", "tune7")
 FR_SPLIT = FRENCH / "split.json"
 FR_GOLD = FRENCH / "gold.jsonl"
