@@ -36,9 +36,11 @@ class _Span:
     preset: "_Attribution | None" = None
 
 
-def _find_mark_spans(text: str) -> list[_Span]:
+def _find_mark_spans(text: str, orphans: list[int] | None = None) -> list[_Span]:
     """Pair quote marks paragraph by paragraph; an unclosed paragraph continues into the next
-    one when that opens with a quote mark (the news convention for multi-paragraph quotes)."""
+    one when that opens with a quote mark (the news convention for multi-paragraph quotes).
+    The positions of curly closing marks with no opening one before them in their paragraph
+    are added to `orphans` when given (see _orphan_span)."""
     spans: list[_Span] = []
     paragraphs: list[tuple[int, int]] = []
     offset = 0
@@ -113,7 +115,142 @@ def _find_mark_spans(text: str) -> list[_Span]:
                 if span is not None:
                     spans.append(span)
                 open_at, continuation = None, []
+            elif ch == "”" and open_at is None and orphans is not None \
+                    and not any(text[k] in _ALL_MARKS for k in range(p_start, i)):
+                orphans.append(i)
             i += 1
+    return spans
+
+
+_FIRST_PERSON = frozenset({"i", "we", "my", "our", "me", "us", "i'm", "we're", "you"})
+
+
+def _orphan_span(doc: Doc, index: "_TokenIndex", close_char: int) -> _Span | None:
+    """The quote of a closing mark whose opening mark was lost (“We got it wrong,” she said, with
+    the first mark missing): the sentence that ends at the mark, and the sentences before it in
+    its paragraph as long as they speak in the first person (the reporter's own do not). The
+    caller keeps it only with an attribution after the mark."""
+    text = doc.text
+    close_tok = index.at(close_char).i
+    lo = _paragraph_token_start(doc, close_tok)
+    start = max(doc[close_tok].sent.start, lo)
+    if start == close_tok:
+        start = max(doc[close_tok - 1].sent.start, lo) if close_tok > lo else start
+    while start > lo:
+        prev = doc[max(doc[start - 1].sent.start, lo):start]
+        if not any(t.lower_ in _FIRST_PERSON for t in prev) or any(t.text in _ALL_MARKS for t in prev):
+            break
+        start = prev.start
+    if start >= close_tok:
+        return None
+    span = _make_span(text, doc[start].idx - 1, close_char, [])
+    if span is not None:
+        span.open_char = span.start   # no mark: the quote's first character stands for it
+    return span
+
+
+_SINGLE_PAIRS = {"‘": "’", "'": "'"}
+_SINGLE_REACH = 3000   # characters: longer than any one-paragraph quote
+# Words a straight apostrophe opens ("rock 'n' roll", "'em", "'til"): elisions, not quotes.
+_ELISIONS = frozenset({"n", "em", "til", "cause", "bout", "tis", "twas", "round", "kay"})
+
+
+def _single_closers(text: str, p_start: int, p_end: int, close: str) -> tuple[list[int], list[int]]:
+    """The marks of one kind in a paragraph that can close a single-quoted stretch, in order:
+    (sure, possessive). A closing mark is one not followed by a letter or digit ("wasn’t" is an
+    apostrophe); one after an "s" and before a space may be a plural possessive ("the workers’
+    union"), the others are sure."""
+    sure: list[int] = []
+    possessive: list[int] = []
+    j = text.find(close, p_start, p_end)
+    while j != -1:
+        after = text[j + 1:j + 2] if j + 1 < p_end else ""
+        before = text[j - 1] if j > p_start else " "
+        if not after.isalnum() and not before.isspace():
+            (possessive if after == " " and before in "sS" else sure).append(j)
+        j = text.find(close, j + 1, p_end)
+    return sure, possessive
+
+
+def _single_close(i: int, closers: tuple[list[int], list[int]]) -> int | None:
+    """The mark closing a single-quoted stretch opened at i: the first sure closer after it, else
+    the first possessive-looking one (when no other mark closes), within _SINGLE_REACH characters."""
+    for marks in closers:
+        k = bisect.bisect_right(marks, i)
+        if k < len(marks) and marks[k] - i <= _SINGLE_REACH:
+            return marks[k]
+    return None
+
+
+def _find_single_spans(text: str, taken: list[_Span]) -> list[_Span]:
+    """Quotes in British single marks (‘…’ or '…') outside the double-marked ones, whose inner
+    quotes they would otherwise be: an opening mark at a paragraph's start or after a space or
+    a bracket, before a letter (not a digit: "’90s"; not an elision: "rock 'n' roll"), closed
+    by _single_close in its paragraph; an unclosed quote that ends a sentence goes on into the
+    next paragraph when that re-opens with the same mark. Linear in the text."""
+    if "‘" not in text and " '" not in text and "\n'" not in text and not text.startswith("'"):
+        return []
+    blocked = sorted((sp.open_char, sp.close_char) for sp in taken)
+    spans: list[_Span] = []
+    paragraphs, offset = [], 0
+    for line in text.split("\n"):
+        paragraphs.append((offset, offset + len(line)))
+        offset += len(line) + 1
+    b = 0
+    pending: tuple[int, str, list[int]] | None = None   # an open quote carried into the next paragraph
+    for p_start, p_end in paragraphs:
+        if not text[p_start:p_end].strip(_INNER_STRIP):
+            continue
+        i = p_start
+        closers: dict[str, tuple[list[int], list[int]]] = {}
+        if pending is not None:
+            open_at, mark, continuation = pending
+            pending = None
+            first = p_start
+            while first < p_end and text[first] in _INNER_STRIP:
+                first += 1
+            if text[first:first + 1] == mark:
+                j = _single_close(first, _single_closers(text, p_start, p_end, _SINGLE_PAIRS[mark]))
+                if j is None:
+                    if text[:p_end].rstrip(_INNER_STRIP)[-1:] in _SENT_END:
+                        pending = (open_at, mark, continuation + [first])
+                    continue
+                span = _make_span(text, open_at, j, continuation + [first])
+                if span is not None:
+                    spans.append(span)
+                i = j + 1
+        while i < p_end:
+            while b < len(blocked) and blocked[b][1] < i:
+                b += 1
+            if b < len(blocked) and blocked[b][0] <= i <= blocked[b][1]:
+                i = blocked[b][1] + 1
+                continue
+            ch = text[i]
+            if ch not in _SINGLE_PAIRS or not (i == p_start or text[i - 1] in " \t\u00a0([—–-") \
+                    or not (text[i + 1:i + 2].isalpha() or text[i + 1:i + 2] in ("…", ".")):
+                i += 1
+                continue
+            word_end = i + 1
+            while word_end < p_end and text[word_end].isalpha():
+                word_end += 1
+            if ch == "'" and text[i + 1:word_end].lower() in _ELISIONS:
+                i = word_end
+                continue
+            if ch not in closers:
+                closers[ch] = _single_closers(text, p_start, p_end, _SINGLE_PAIRS[ch])
+            j = _single_close(i, closers[ch])
+            nxt = blocked[b][0] if b < len(blocked) else len(text)
+            if j is not None and j > nxt:
+                j = None   # a double-marked quote stands in between: no pair
+            if j is None:
+                if nxt > p_end and text[:p_end].rstrip(_INNER_STRIP)[-1:] in _SENT_END \
+                        and (i == p_start or text[p_start:i].rstrip(_INNER_STRIP)[-1:] in _SENT_END + ":"):
+                    pending = (i, ch, [])
+                break
+            span = _make_span(text, i, j, [])
+            if span is not None:
+                spans.append(span)
+            i = j + 1
     return spans
 
 
@@ -655,6 +792,37 @@ def _previous_sentence_source(doc: Doc, open_tok: int, inside_quote: Callable[[i
     return None
 
 
+def _next_sentence_source(doc: Doc, close_tok: int, inside_quote: Callable[[int], bool]) -> _Attribution | None:
+    """The source the sentence right after a quote names, in its paragraph, for a quote opening
+    its paragraph with no attribution of its own: “…” That is how Gerald Fenn described the
+    blast. / “…” Those were the words of the fire chief. The subject of a verb of saying there
+    (outside quote marks), when it is a source, else the object of "the words of"."""
+    P = _lang(doc)
+    end = _paragraph_token_end(doc, close_tok + 1)
+    k = close_tok + 1
+    while k < end and (doc[k].is_punct or doc[k].is_space):
+        k += 1
+    if k >= end:
+        return None
+    stop = min(end, doc[k].sent.end, k + 40)
+    for tok in doc[k:stop]:
+        if inside_quote(tok.idx):
+            return None
+        if tok.lower_ == "words" and tok.i + 2 < stop and doc[tok.i + 1].lower_ == "of":
+            obj = _according_object(doc, tok.i, 2, stop)
+            if obj is not None:
+                s, e = _np_bounds(obj, tok.i + 2, stop)
+                return _Attribution(s, e, ":", "before")
+        if _is_cue(tok, embedded=True) is None:
+            continue
+        subj = _subject(tok)
+        if subj is not None and k <= subj.i < stop and not inside_quote(subj.idx) and (
+                subj.pos_ == "PROPN" or _source_like(subj, P)) and subj.lower_ not in P.neuter:
+            s, e = _np_bounds(subj, k, stop)
+            return _Attribution(s, e, _is_cue(tok, embedded=True), "before")
+    return None
+
+
 _DASHES = frozenset({"–", "—", "―", "-", "--"})
 
 
@@ -662,24 +830,34 @@ def _attribution_signed(doc: Doc, close_tok: int) -> _Attribution | None:
     """A quote standing alone in its paragraph and signed on the next line, as readers' reviews
     and letters are: “Great show, friendly staff.” / – Anna K. The signature is the line's
     first few words after the dash, up to a comma or a bracket ("– Tom B., Leeds"); a line
-    with a verb is prose, not a signature."""
+    with a verb is prose, not a signature. A dash right after the closing mark on the quote's
+    own line signs it the same way, with a name or a title and name of up to six words
+    (“…” — former captain Miguel Ferrer, who …): its cue is "dash" and the name is resolved."""
     end = _paragraph_token_end(doc, close_tok + 1)
-    if any(not (t.is_punct or t.is_space) for t in doc[close_tok + 1:end]):
-        return None
-    k = end
-    while k < len(doc) and (doc[k].is_space or "\n" in doc[k].text):
+    k = close_tok + 1
+    while k < end and doc[k].is_punct and doc[k].text not in _DASHES:
         k += 1
-    if k + 1 >= len(doc) or doc[k].text not in _DASHES:
-        return None
-    s = k + 1
-    line_end = _paragraph_token_end(doc, s)
+    if k + 1 < end and doc[k].text in _DASHES and (k == close_tok + 1 or doc[k - 1].text in _SENT_END):
+        s, line_end, cue, most = k + 1, end, "dash", 6
+    else:
+        if any(not (t.is_punct or t.is_space) for t in doc[close_tok + 1:end]):
+            return None
+        k = end
+        while k < len(doc) and (doc[k].is_space or "\n" in doc[k].text):
+            k += 1
+        if k + 1 >= len(doc) or doc[k].text not in _DASHES:
+            return None
+        s, cue, most = k + 1, "sign", 4
+        line_end = _paragraph_token_end(doc, s)
     e = next((j for j in range(s, line_end) if doc[j].text in {",", "(", "|", "/"}), line_end)
     while e > s and doc[e - 1].is_space:
         e -= 1
-    if not 0 < len(doc[s:e].text.split()) <= 4 or any(t.pos_ in ("VERB", "AUX") or t.text in _ALL_MARKS
-                                                      for t in doc[s:e]):
+    if not 0 < len(doc[s:e].text.split()) <= most or any(t.pos_ in ("VERB", "AUX") or t.text in _ALL_MARKS
+                                                         for t in doc[s:e]):
         return None
-    return _Attribution(s, e, "sign", "after")
+    if cue == "dash" and not any(t.text[:1].isupper() for t in doc[s:e]):
+        return None   # "“…” — that was the message": prose, not a name
+    return _Attribution(s, e, cue, "after")
 
 
 def _attribution_colon(doc: Doc, open_tok: int) -> _Attribution | None:
@@ -711,7 +889,7 @@ def _attribution_colon(doc: Doc, open_tok: int) -> _Attribution | None:
         if _lang(doc).varied_roles:   # "La championne vise … : « … »", the verb mistagged
             attr = _opening_subject(doc, open_tok)
             return None if attr is None else _Attribution(attr.speaker_start, attr.speaker_end, ":", "before")
-        return None
+        return _colon_clause_source(doc, start, colon)
     if _lang(doc).varied_roles:
         # "La directrice du festival conteste : « … »", "M. Van Acker, lui, reste amer : « … »": the
         # source opening the sentence, whatever its verb.
@@ -726,7 +904,7 @@ def _attribution_colon(doc: Doc, open_tok: int) -> _Attribution | None:
             return _Attribution(start, end, _guess_lemma(verb), "before")
     last = next((t for t in reversed(pre) if t.pos_ in ("NOUN", "PROPN")), None)
     if last is None or last.i < colon - 3:
-        return None
+        return _colon_clause_source(doc, start, colon)
     if last.lower_ in _lang(doc).document_nouns:
         root = last.head
         while root.dep_ not in ("ROOT",) and root.head is not root and root.pos_ not in ("VERB", "AUX"):
@@ -741,6 +919,43 @@ def _attribution_colon(doc: Doc, open_tok: int) -> _Attribution | None:
     if last.dep_ == "pobj" and last.head.lower_ == "of" and last.head.head.lower_ == "words":
         s, e = _np_bounds(last, start, colon)
         return _Attribution(s, e, ":", "before")
+    return _colon_clause_source(doc, start, colon)
+
+
+def _colon_clause_source(doc: Doc, start: int, colon: int) -> _Attribution | None:
+    """The source of the clause a colon ends before a quote, in languages whose parse is trusted
+    (not `varied_roles`): its subject when that is a name or a source ("Captain Dean Whitley put
+    it simply: “…”"), else the subject's possessor ("Her message could not have been clearer:",
+    "Kemp’s verdict on the plan:"), else a fronted "For X," ("For Doyle, the lesson is simple:").
+    doc[start:colon] is the clause (a verbless one is headed by its root)."""
+    P = _lang(doc)
+    pre = doc[start:colon]
+    if P.varied_roles or not len(pre) or any(t.text in _ALL_MARKS for t in pre):
+        return None
+    verbs = [t for t in pre if t.pos_ in ("VERB", "AUX")]
+    if verbs:
+        root = next((t for t in verbs if t.head is t or not start <= t.head.i < colon), verbs[0])
+        head = _subject(root)
+        if head is not None and not start <= head.i < colon:
+            head = None
+    else:
+        head = pre.root if pre.root.pos_ in ("NOUN", "PROPN", "PRON") else None
+    poss = None if head is None else next((c for c in head.children if c.dep_ == "poss"), None)
+    if poss is not None and head.pos_ == "NOUN" and not (head.lower_ in P.human_nouns or P.role(head.lower_) in P.role_keys) and (
+            poss.pos_ == "PROPN" or poss.lower_ in _POSSESSIVES or _source_like(poss, P)):
+        # (a text or a judgement is its author's: "Kemp’s verdict", "the company’s statement")
+        s, e = _np_bounds(poss, start, head.i)
+        while e > s + 1 and doc[e - 1].dep_ == "case":
+            e -= 1
+        return _Attribution(s, e, ":", "before")
+    if head is not None and head.dep_ not in ("nsubjpass", "nsubj:pass") and (
+            head.pos_ == "PROPN" or _source_like(head, P)):
+        s, e = _np_bounds(head, start, colon)
+        return _Attribution(s, e, ":", "before")
+    if doc[start].lower_ == "for":
+        comma = next((k for k in range(start + 2, min(colon, start + 7)) if doc[k].text == ","), None)
+        if comma is not None and any(t.pos_ == "PROPN" or t.ent_type_ == P.person for t in doc[start + 1:comma]):
+            return _Attribution(start + 1, comma, ":", "before")
     return None
 
 
@@ -2386,7 +2601,12 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
     if entities is None:
         entities = extract_entities(doc)
     results: list[dict[str, Any]] = []
-    spans = _split_incises(doc, index, _find_mark_spans(text))
+    orphans: list[int] = []
+    doubles = _find_mark_spans(text, orphans)
+    lost = [sp for sp in (_orphan_span(doc, index, c) for c in orphans) if sp is not None]
+    spans = _split_incises(doc, index, sorted(doubles + _find_single_spans(text, doubles) + lost,
+                                              key=lambda sp: sp.open_char))
+    lost_opens = {sp.open_char for sp in lost}
     quoted = [(sp.open_char, sp.close_char + 1) for sp in spans]
     resolver = _Resolver(doc, entities, quoted)
     last_attr_para: int | None = None
@@ -2459,6 +2679,8 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
         attr = span.preset or judged or introduced or _attribution_after(
             doc, close_tok, text[span.start:span.close_char].rstrip(_INNER_STRIP), limit,
             opens_sentence=after_sentence and not label_like and not _starts_lower(quote))
+        if span.open_char in lost_opens and (attr is None or label_like):
+            continue   # a lost opening mark: only a cue right after the closing one makes it a quote
         if attr is None:
             attr = _attribution_before(doc, open_tok, para_lo_tok)
         if attr is None and prefix == "" and para_lo_tok > 1:
@@ -2499,11 +2721,13 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
         full_sentence = not _starts_lower(quote) and len(quote.split()) >= 3 and ends_sentence
         if attr is None and full_sentence:
             attr = _previous_sentence_source(doc, open_tok, resolver.inside_quote, any_subject=True)
+        if attr is None and full_sentence and prefix == "" and not label_like:
+            attr = _next_sentence_source(doc, close_tok, resolver.inside_quote)
         if attr is None:
             # A whole quoted sentence with no verb of its own continues the previous speaker
             # when that spoke in this or the previous paragraph.
             para = para_of(span.open_char)
-            if not (full_sentence and last_result is not None and last_attr_para is not None
+            if label_like or not (full_sentence and last_result is not None and last_attr_para is not None
                     and para - last_attr_para <= 1):
                 continue
             result = dict(last_result)

@@ -1,0 +1,113 @@
+"""Quote shapes of real copy that a cue-verb reading misses (issue 14, recall): single marks,
+dash signatures, colons after a clause, attributions in the next sentence, lost opening marks."""
+from __future__ import annotations
+
+import pytest
+
+from tasks.quotes import _find_single_spans, extract_quotes
+from tests.unit._nlp import load_english
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    return load_english()
+
+
+def _quotes(nlp, text: str) -> list[tuple[str, str | None, str | None]]:
+    """(text, speaker, resolved) of the direct and partial quotes."""
+    return [(q["text"], q["speaker"], q["speaker_resolved"]) for q in extract_quotes(nlp(text))
+            if q["kind"] != "indirect"]
+
+
+def test_curly_single_marks_with_apostrophes_inside(nlp):
+    text = ("Pensioner Harold Bligh, 82, was rescued from the roof of his bungalow on Tuesday.\n"
+            "‘I wasn’t going to leave the cat behind. She’s all I’ve got,’ he told the Courier.")
+    assert _quotes(nlp, text) == [
+        ("I wasn’t going to leave the cat behind. She’s all I’ve got", "he", "Harold Bligh")]
+
+
+def test_straight_single_marks_and_a_plural_possessive(nlp):
+    text = ("Union organiser Nell Garvey addressed the crowd outside the depot.\n"
+            "'The drivers' union will not sign this. We've been clear from day one,' she said.")
+    assert _quotes(nlp, text) == [
+        ("The drivers' union will not sign this. We've been clear from day one", "she", "Nell Garvey")]
+
+
+def test_single_marks_inside_double_ones_stay_part_of_the_quote():
+    text = "“He said, ‘Leave it with me,’ and never called back,” Ms Orr said. Rock 'n' roll in the ’90s."
+    assert _find_single_spans(text, []) != []   # alone, the inner pair is a quote
+    from tasks.quotes import _find_mark_spans
+    assert _find_single_spans(text, _find_mark_spans(text)) == []
+
+
+def test_dash_signature_on_the_quote_line(nlp):
+    text = ("Former teammates remembered the striker on Monday.\n"
+            "“He never once complained about a tackle. Not once.” — former Ardley captain Tomas Reig, who shared "
+            "a dressing room with him for a decade")
+    assert _quotes(nlp, text) == [("He never once complained about a tackle. Not once.",
+                                   "former Ardley captain Tomas Reig", "Tomas Reig")]
+
+
+def test_dash_then_prose_is_no_signature(nlp):
+    text = "The crowd grew louder.\n“Save our library.” — that was the chant outside the town hall all afternoon."
+    assert _quotes(nlp, text) == []
+
+
+def test_colon_after_a_clause_gives_its_subject(nlp):
+    text = ("Grafton lost their fifth game in a row on Saturday, 2-0 at home to Mellor Town.\n"
+            "Manager Irene Castell was asked what had gone wrong. “We missed chances.”\n"
+            "Striker Owen Blake put it more simply: “We were rubbish.”")
+    got = _quotes(nlp, text)
+    assert got[-1] == ("We were rubbish.", "Striker Owen Blake", "Owen Blake")
+
+
+def test_colon_after_a_possessor_or_a_fronted_for(nlp):
+    text = ("Senator Ruth Adebayo spoke for 40 minutes on the bill.\n"
+            "Adebayo’s verdict on the reform: “Too little, and far too late.”\n"
+            "For Adebayo, the lesson of the vote is simple: “Voters notice who turns up.”")
+    assert [(q, r) for q, _, r in _quotes(nlp, text)] == [
+        ("Too little, and far too late.", "Ruth Adebayo"), ("Voters notice who turns up.", "Ruth Adebayo")]
+
+
+def test_attribution_in_the_next_sentence(nlp):
+    text = ("A gas explosion destroyed two houses in Pell Street overnight.\n"
+            "“The whole street shook. I thought it was an earthquake.” That is how Ada Finch, who lives "
+            "three doors away, described the blast.")
+    assert _quotes(nlp, text) == [("The whole street shook. I thought it was an earthquake.", "Ada Finch", "Ada Finch")]
+
+
+def test_the_words_of_in_the_next_sentence(nlp):
+    text = ("Crews fought the blaze at the mill for eleven hours.\n"
+            "“I have not seen a fire move like that in 30 years.” Those were the words of the station "
+            "commander, Rhys Howell, as the last engines left.")
+    assert _quotes(nlp, text)[0][2] == "Rhys Howell"
+
+
+def test_lost_opening_mark_with_a_cue_after_the_closing_one(nlp):
+    text = ("The forecaster apologised on Thursday. We got the track of the storm wrong and people were "
+            "caught outside,” said Dr Lena Moss, head of the weather service.")
+    assert _quotes(nlp, text) == [("We got the track of the storm wrong and people were caught outside",
+                                   "Dr Lena Moss", "Lena Moss")]
+
+
+def test_lost_opening_mark_without_a_cue_is_dropped(nlp):
+    text = "The season ended badly. Nobody saw that coming” was printed on the fanzine’s cover."
+    assert _quotes(nlp, text) == []
+
+
+def test_title_case_sentence_is_not_given_to_the_previous_speaker(nlp):
+    text = ("“The campaign is working,” the governor told reporters on Monday.\n"
+            "“Clean Air. We’re On It.”\n"
+            "The slogan will appear on buses and billboards from next month.")
+    assert [q for q, _, _ in _quotes(nlp, text)] == ["The campaign is working"]
+
+
+def test_single_mark_search_stays_linear_on_stray_apostrophes():
+    import time
+
+    from tasks.quotes import _find_mark_spans
+
+    text = ("the players' union " + "'a " * 20_000 + "\n") * 3
+    t0 = time.perf_counter()
+    _find_single_spans(text, _find_mark_spans(text))
+    assert time.perf_counter() - t0 < 1.0
