@@ -539,6 +539,10 @@ def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int
             continue
         cue = _is_cue(tok, embedded=True)
         if cue is None:
+            gerund = _with_gerund_source(tok)
+            if gerund is not None:
+                found = gerund
+                break
             continue
         subj = _subject(tok)
         if subj is not None and not lo <= subj.i < hi:
@@ -578,7 +582,31 @@ def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int
         # quotes labels and scare quotes in that slot: "they offered “free samples”").
         found = _clause_subject(doc, first_tok, last_tok, open_tok, close_tok, lo, hi) \
             or _opening_subject(doc, open_tok)
+    if found is None and not P.varied_roles:
+        # English: only a person named or a he/she as the clause's subject ("Analyst X sees the
+        # lineup as its “Achilles heel”", "the purchases Mr. X requested, “…”"); "they" or a
+        # company in that slot is as often the reporter's scare quote ("they offered “free samples”").
+        found = _clause_subject(doc, first_tok, last_tok, open_tok, close_tok, lo, hi)
+        if found is not None:
+            head = doc[found.speaker_start:found.speaker_end].root
+            if not (head.ent_type_ == P.person or head.lower_ in ("he", "she")):
+                found = None
     return found
+
+
+def _with_gerund_source(tok: Token) -> _Attribution | None:
+    """“…, with X warning of “…””: a verb of saying in -ing after "with" that the tagger made a
+    noun, the words before it its subject ("with Jordan's foreign minister warning of", "with the
+    mayor saying")."""
+    P = _lang(tok.doc)
+    if not (tok.tag_ == "NN" and tok.lower_.endswith("ing") and tok.lower_ in P.cue_lemma
+            and tok.dep_ in ("pobj", "pcomp") and tok.head.lower_ == "with"):
+        return None
+    subj = next((c for c in tok.children if c.dep_ in _SUBJ_DEPS), None)
+    s, e = _np_bounds(subj, tok.head.i + 1, tok.i) if subj is not None else (tok.left_edge.i, tok.i)
+    if e <= s or not any(t.pos_ == "PROPN" or _source_like(t, P) for t in tok.doc[s:e]):
+        return None
+    return _Attribution(s, e, P.cue_lemma[tok.lower_], "embedded")
 
 
 def _according_before(doc: Doc, lo: int, open_tok: int) -> _Attribution | None:
@@ -823,6 +851,18 @@ def _next_sentence_source(doc: Doc, close_tok: int, inside_quote: Callable[[int]
     return None
 
 
+_INHERIT_PARAS = 3   # paragraphs a quote with no attribution of its own may be from its speaker's last quote
+_HANDLE = re.compile(r"\(@\w{1,30}\)")
+
+
+def _is_furniture(line: str) -> bool:
+    """A line that is no prose between two paragraphs of one quote: an embedded post's byline
+    ("— Harbour City FC (@HarbourCityFC) March 3, 2025") or a caption or label without a final
+    full stop ("Club statement"); a signature under a review ("— Marta V.") is not."""
+    line = line.strip()
+    if _HANDLE.search(line):
+        return True
+    return line[-1:] not in ".?!…" + _ALL_MARKS and line[:1] not in "–—―-" and len(line.split()) <= 12
 _DASHES = frozenset({"–", "—", "―", "-", "--"})
 
 
@@ -2614,9 +2654,12 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
     para_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
     # Paragraph numbers that skip blank lines, so "the next paragraph" is the next one with text.
     para_rank, rank = [], -1
+    furniture: list[bool] = []   # by rank: a line that is no prose (see _is_furniture)
     for i, start in enumerate(para_starts):
         end = para_starts[i + 1] - 1 if i + 1 < len(para_starts) else len(text)
-        rank += bool(text[start:end].strip())
+        if text[start:end].strip():
+            rank += 1
+            furniture.append(_is_furniture(text[start:end]))
         para_rank.append(rank)
 
     def para_line(char: int) -> int:
@@ -2725,10 +2768,12 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             attr = _next_sentence_source(doc, close_tok, resolver.inside_quote)
         if attr is None:
             # A whole quoted sentence with no verb of its own continues the previous speaker
-            # when that spoke in this or the previous paragraph.
+            # when that spoke in this or the previous paragraph, or up to _INHERIT_PARAS before
+            # with only lines of an embedded post or a caption in between.
             para = para_of(span.open_char)
             if label_like or not (full_sentence and last_result is not None and last_attr_para is not None
-                    and para - last_attr_para <= 1):
+                    and (para - last_attr_para <= 1 or para - last_attr_para <= _INHERIT_PARAS
+                         and all(furniture[last_attr_para + 1:para]))):
                 continue
             result = dict(last_result)
             result.update(text=quote, kind="direct", start_char=span.start, end_char=span.end)

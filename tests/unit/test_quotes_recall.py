@@ -111,3 +111,30 @@ def test_single_mark_search_stays_linear_on_stray_apostrophes():
     t0 = time.perf_counter()
     _find_single_spans(text, _find_mark_spans(text))
     assert time.perf_counter() - t0 < 1.0
+
+
+def test_with_and_a_gerund_the_tagger_made_a_noun(nlp):
+    text = ("Neighbouring states condemned the decision, with Foreign Minister Lena Varga warning of "
+            "\"serious consequences for the whole region\".")
+    assert _quotes(nlp, text) == [("serious consequences for the whole region", "Foreign Minister Lena Varga", "Lena Varga")]
+
+
+def test_partial_quote_under_a_named_persons_verb_of_opinion(nlp):
+    text = ("Tom Reyes, an analyst at Castell Research, sees the console's thin catalogue as its "
+            "\"biggest weakness by far.\" The company declined to comment.")
+    assert _quotes(nlp, text) == [("biggest weakness by far", "Tom Reyes", "Tom Reyes")]
+
+
+def test_scare_quote_under_they_stays_out(nlp):
+    text = "The moons are sending \"free samples\" of their oceans into space, the researchers believe."
+    assert _quotes(nlp, text) == []
+
+
+def test_statement_continues_past_an_embedded_post(nlp):
+    text = ("The club said in a statement: \"Rosa is one of the most decorated coaches in the game.\n\n"
+            "\"She has won titles in three countries.\n\n"
+            "Club statement\n\n"
+            "— Harbour City FC (@HarbourCityFC) March 3, 2025\n\n"
+            "\"She joins us with the full backing of the board and the players.\"")
+    got = _quotes(nlp, text)
+    assert got[-1] == ("She joins us with the full backing of the board and the players.", "The club", "The club")
