@@ -814,7 +814,9 @@ def _previous_sentence_source(doc: Doc, open_tok: int, inside_quote: Callable[[i
     subj = next((c for c in prev.root.children if c.dep_ in _SUBJ_DEPS), None)
     if any_subject and subj is not None and start <= subj.i and not inside_quote(subj.idx) and (
             subj.pos_ == "PROPN" or subj.ent_type_ == P.person
-            or (subj.lower_ in P.pronoun_gender and subj.lower_ not in P.neuter)):
+            or (subj.lower_ in P.pronoun_gender and subj.lower_ not in P.neuter)
+            or (not P.varied_roles and subj.pos_ == "NOUN"
+                and (subj.lower_ in P.human_nouns or P.role(subj.lower_) in P.role_keys))):
         s, e = _np_bounds(subj, start, own)
         return _Attribution(s, e, _guess_lemma(prev.root), "before")
     return None
@@ -863,6 +865,32 @@ def _is_furniture(line: str) -> bool:
     if _HANDLE.search(line):
         return True
     return line[-1:] not in ".?!…" + _ALL_MARKS and line[:1] not in "–—―-" and len(line.split()) <= 12
+def _previous_paragraph_source(doc: Doc, para_lo_tok: int, inside_quote: Callable[[int], bool]) -> _Attribution | None:
+    """For a quote opening its paragraph with no attribution and no earlier quote to continue:
+    the subject of a verb of saying in the last sentence of the paragraph before, when that is a
+    source and the sentence has no quote marks ("The fire department posted on Facebook on
+    Tuesday night." then "“Please avoid the area …”")."""
+    P = _lang(doc)
+    k = para_lo_tok - 1
+    while k >= 0 and (doc[k].is_space or "\n" in doc[k].text):
+        k -= 1
+    if k < 0 or doc[k].text not in _SENT_END:
+        return None
+    lo = _paragraph_token_start(doc, k)
+    sent = doc[max(doc[k].sent.start, lo):k + 1]
+    if any(t.text in _ALL_MARKS for t in sent):
+        return None
+    for tok in sent:
+        if _is_cue(tok) is None or inside_quote(tok.idx):
+            continue
+        subj = _subject(tok)
+        if subj is not None and sent.start <= subj.i < tok.i and (subj.pos_ == "PROPN" or _source_like(subj, P)) \
+                and subj.lower_ not in P.neuter:
+            s, e = _np_bounds(subj, sent.start, tok.i)
+            return _Attribution(s, e, _is_cue(tok), "before")
+    return None
+
+
 _DASHES = frozenset({"–", "—", "―", "-", "--"})
 
 
@@ -2774,12 +2802,16 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             if label_like or not (full_sentence and last_result is not None and last_attr_para is not None
                     and (para - last_attr_para <= 1 or para - last_attr_para <= _INHERIT_PARAS
                          and all(furniture[last_attr_para + 1:para]))):
+                attr = None if label_like or not full_sentence or prefix else \
+                    _previous_paragraph_source(doc, para_lo_tok, resolver.inside_quote)
+                if attr is None:
+                    continue
+            else:
+                result = dict(last_result)
+                result.update(text=quote, kind="direct", start_char=span.start, end_char=span.end)
+                results.append(result)
+                last_attr_para = para_of(span.close_char)
                 continue
-            result = dict(last_result)
-            result.update(text=quote, kind="direct", start_char=span.start, end_char=span.end)
-            results.append(result)
-            last_attr_para = para_of(span.close_char)
-            continue
 
         speaker = doc[attr.speaker_start:attr.speaker_end].text.strip() or None
         if speaker is not None:

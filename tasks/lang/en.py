@@ -15,14 +15,14 @@ CUE_VERBS = frozenset(
     denounce brand term message advise exclaim lament scold text wonder assure reiterate scribble
     allege testify hint chant beg mutter recount retort snap muse concur email reveal repeat
     caution contend chide fume gush rave recollect specify clarify elaborate propose recommend
-    mention answer inform signal indicate instruct order blast slam cheer mouth relate depict
+    mention answer inform signal indicate instruct order blast slam cheer mouth relate depict read
     """.split()
 )
 _IRREGULAR = {
     "say": ("said",), "tell": ("told",), "write": ("wrote", "written"), "plead": ("pled",),
     "cry": ("cried", "cries"), "reply": ("replied", "replies"), "deny": ("denied", "denies"),
     "text": ("texted", "texts", "texting"), "email": ("emailed", "emails", "emailing"),
-    "quip": ("quipped", "quipping"), "admit": ("admitted", "admitting"),
+    "quip": ("quipped", "quipping"), "admit": ("admitted", "admitting"), "read": ("read",),
 }
 # Verbs of judging and naming take a quoted complement ("called it 'a farce'", "accused them of
 # 'lying'") but do not introduce a quote standing on its own, so they count only inside a sentence.
@@ -51,7 +51,7 @@ def _inflect(lemma: str) -> tuple[str, ...]:
     third = lemma + ("es" if lemma.endswith(("s", "sh", "ch", "x")) else "s")
     if lemma.endswith("y") and lemma[-2:-1] not in "aeiou":
         third = lemma[:-1] + "ies"
-    regular = () if lemma in ("say", "tell", "write") else (past,)
+    regular = () if lemma in ("say", "tell", "write", "read") else (past,)
     return (lemma, third, ing, *regular, *extra)
 
 

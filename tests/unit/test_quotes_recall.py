@@ -138,3 +138,25 @@ def test_statement_continues_past_an_embedded_post(nlp):
             "\"She joins us with the full backing of the board and the players.\"")
     got = _quotes(nlp, text)
     assert got[-1] == ("She joins us with the full backing of the board and the players.", "The club", "The club")
+
+
+def test_a_role_noun_subject_of_the_sentence_before_speaks(nlp):
+    text = ("Kelby Rovers lost 4-0 at home on Saturday.\n"
+            "The manager, asked about his future after the defeat, was defiant. “I am going nowhere. "
+            "I have a contract and I intend to honour it.”")
+    assert [(q, s) for q, s, _ in _quotes(nlp, text)] == [
+        ("I am going nowhere. I have a contract and I intend to honour it.", "The manager")]
+
+
+def test_a_quote_opening_its_paragraph_after_a_post_with_no_words(nlp):
+    text = ("Crews were called to a gas leak on Dock Road at 5 p.m.\n"
+            "The fire department posted on Facebook on Tuesday night.\n"
+            "“Please avoid the area around Dock Road while our crews work.”")
+    assert _quotes(nlp, text) == [("Please avoid the area around Dock Road while our crews work.",
+                                   "The fire department", "The fire department")]
+
+
+def test_a_document_reads_its_words(nlp):
+    text = "The bakery was dark on Monday. A note taped to the door read “Closed until further notice, sorry.”"
+    got = _quotes(nlp, text)
+    assert [(q, s) for q, s, _ in got] == [("Closed until further notice, sorry", "A note taped to the door")]
