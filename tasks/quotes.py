@@ -64,9 +64,11 @@ def _find_mark_spans(text: str, orphans: list[int] | None = None) -> list[_Span]
                 continuation.append(first)
                 i = first + 1
             else:
-                if continuation and text[:last_end].rstrip(_INNER_STRIP)[-1:] in _SENT_END:
+                if (continuation or _opens_sentence(text, open_at)) \
+                        and text[:last_end].rstrip(_INNER_STRIP)[-1:] in _SENT_END:
                     # A quote over several paragraphs that an embedded post or a caption cuts
-                    # before its closing mark ends with its last full sentence.
+                    # before its closing mark ends with its last full sentence; so does a
+                    # sentence in marks whose closing mark was lost at its paragraph's end.
                     span = _make_span(text, open_at, len(text[:last_end].rstrip(_INNER_STRIP)), continuation)
                     if span is not None:
                         spans.append(span)
@@ -119,7 +121,21 @@ def _find_mark_spans(text: str, orphans: list[int] | None = None) -> list[_Span]
                     and not any(text[k] in _ALL_MARKS for k in range(p_start, i)):
                 orphans.append(i)
             i += 1
+    if open_at is not None and _opens_sentence(text, open_at) and text.rstrip(_INNER_STRIP + "\n")[-1:] in _SENT_END:
+        span = _make_span(text, open_at, len(text.rstrip(_INNER_STRIP + "\n")), continuation)
+        if span is not None:
+            spans.append(span)
     return spans
+
+
+def _opens_sentence(text: str, mark: int) -> bool:
+    """Whether the opening mark at `mark` starts a sentence (its paragraph's start, or after a
+    colon or a sentence's end) and the words after it start with a capital: a quoted sentence,
+    which a lost closing mark leaves running to its paragraph's end."""
+    k = mark - 1
+    while k >= 0 and text[k] in _INNER_STRIP:
+        k -= 1
+    return (k < 0 or text[k] in "\n:" + "".join(_SENT_END)) and text[mark + 1:mark + 2].isupper()
 
 
 _FIRST_PERSON = frozenset({"i", "we", "my", "our", "me", "us", "i'm", "we're", "you"})

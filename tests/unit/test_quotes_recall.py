@@ -160,3 +160,17 @@ def test_a_document_reads_its_words(nlp):
     text = "The bakery was dark on Monday. A note taped to the door read “Closed until further notice, sorry.”"
     got = _quotes(nlp, text)
     assert [(q, s) for q, s, _ in got] == [("Closed until further notice, sorry", "A note taped to the door")]
+
+
+def test_a_quoted_sentence_whose_closing_mark_was_lost(nlp):
+    text = ("Councillor Maya Lund said: “We will take this all the way to the High Court.\n"
+            "The council meets again on Friday. “Nothing has changed,” Lund said later.\n"
+            "She added: “We are ready.")
+    got = [(q, r) for q, _, r in _quotes(nlp, text)]
+    assert got == [("We will take this all the way to the High Court.", "Maya Lund"),
+                   ("Nothing has changed", "Maya Lund"), ("We are ready.", "Maya Lund")]
+
+
+def test_an_unclosed_mark_mid_sentence_is_no_quote(nlp):
+    text = "The council said the “temporary measure would end in May.\nResidents were not convinced."
+    assert _quotes(nlp, text) == []
