@@ -1143,6 +1143,20 @@ def _looks_like_label(doc: Doc, quote: str, open_tok: int, close_tok: int) -> bo
     return False
 
 
+def _given_gender(name: str, P: Profile) -> str | None:
+    """The gender of a name's first word when it is a common given name of one gender ("Paul
+    Denholm" -> "m"); None for a one-word name or an unknown or unisex given name."""
+    words = name.split()
+    if len(words) < 2:
+        return None
+    first = words[0].lower()
+    if first in P.given_female:
+        return "f"
+    if first in P.given_male:
+        return "m"
+    return None
+
+
 def _gender_of(words: list[str] | set[str], P: Profile) -> str | None:
     lowered = {w.lower().strip(".") for w in words}
     if lowered & P.female_words:
@@ -1408,6 +1422,8 @@ class _Resolver:
         gender = _gender_of(mention.words, self.P)
         if gender is None and mention.kind in ("person", "desc"):
             gender = _opener_gender(mention.text, self.P)
+        if gender is None and mention.kind == "person":
+            gender = _given_gender(mention.resolved, self.P)
         if gender and mention.resolved not in self.gender:
             self.gender[mention.resolved] = gender
         self.history.append(mention)
@@ -1791,6 +1807,10 @@ class _Resolver:
                 kind = "person"   # "Eswar Prasad, a trade professor at Cornell," tagged ORG
             if kind == "org" and re.match(r",\s*\d{1,3}\s*(?:,|ans\b)", doc.text[ent["end_char"]:ent["end_char"] + 12]):
                 kind = "person"   # "Marcus Hill, 51, walked out …": an age in apposition is a person's
+            if kind == "org" and not left & self.P.institution_nouns and _given_gender(ent["text"], self.P) \
+                    and 2 <= len(ent["text"].split()) <= 3 and all(w[:1].isupper() and w.replace("-", "").replace("'", "").isalpha()
+                                                                  for w in ent["text"].split()):
+                kind = "person"   # "Nadia Kerr shared the news", tagged ORG: a given name and a surname
             apposition = apposition | self._title_before(s) if kind == "person" else frozenset()
             name = self._org_name(ent, s, e) if kind == "org" and self.P.varied_roles else ent["norm"]
             if kind == "person" and s < self._token_end(ent["start_char"]) <= e:

@@ -57,6 +57,9 @@ class Profile:
     that age, else to the latest person.
     `nationality`: a regular expression matching a whole word that names a person by nationality
     ("Swede", "Frenchman"), for the words NER does not tag as such: "the Swede" refers back.
+    `given_female`, `given_male`: common given names (lower case) that are near-always one
+    gender's, so that a person named "Paul Denholm" is a "he" before any pronoun says so and is a
+    person even where NER tagged the name an organisation.
     `documents_as_written`: a short description of a document ("l'étude") is its resolved
     speaker as written, not the document described earlier ("une étude publiée jeudi par …"),
     as the French gold set annotates it (the English sets resolve "the report" back).
@@ -108,6 +111,8 @@ class Profile:
     company_nouns: frozenset[str] = frozenset()
     age_description: str = ""
     nationality: str = ""
+    given_female: frozenset[str] = frozenset()
+    given_male: frozenset[str] = frozenset()
 
     @property
     def role_nouns(self) -> frozenset[str]:

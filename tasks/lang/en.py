@@ -82,6 +82,44 @@ _MALE_WORDS = frozenset(
      "father", "son", "brother", "husband", "king", "prince"}
 )
 
+# Given names that are near-always one gender's in English-language news (unisex names such as
+# Alex, Jordan, Sam, Jean or Andrea left out).
+_GIVEN_FEMALE = frozenset(
+    """
+    mary patricia jennifer linda elizabeth barbara susan jessica sarah karen nancy lisa margaret betty
+    sandra ashley dorothy kimberly emily donna michelle carol amanda melissa deborah stephanie rebecca
+    laura sharon cynthia kathleen amy shirley angela helen anna brenda pamela nicole emma samantha
+    katherine christine debra rachel catherine carolyn janet ruth maria heather diane virginia julie
+    joyce victoria olivia kelly christina lauren joan evelyn judith megan cheryl hannah martha gloria
+    teresa ann sara madison frances kathryn janice abigail alice julia judy sophia grace denise amber
+    doris marilyn danielle beverly isabella theresa diana natalie brittany charlotte marie kayla
+    alexis lori rose eileen nadia priya anita sunita fatima aisha amina ayesha elena irina olga
+    natalia svetlana yuki mei ling sofia lucia carmen ana isabel rosa marta paula beatriz ines
+    claire sophie chloe lucy ella isla freya imogen harriet eleanor molly poppy keisha jane joanne
+    gillian maureen sheila brenda tracy tracey wendy yvonne zoe zoë leah naomi esther miriam ruth
+    nell ingrid astrid greta helga annika camille elodie amelie amélie
+    louise madeleine valerie valérie nathalie sylvie agnes agnès beth bethany caroline clara
+    """.split()
+)
+_GIVEN_MALE = frozenset(
+    """
+    james robert john michael david william richard joseph thomas charles christopher daniel matthew
+    anthony mark donald steven paul andrew joshua kenneth kevin brian george timothy ronald edward
+    jason jeffrey ryan jacob gary nicholas eric jonathan stephen larry justin scott brandon benjamin
+    samuel gregory alexander frank patrick raymond jack dennis jerry tyler aaron jose adam nathan
+    henry douglas zachary peter kyle ethan walter noah jeremy christian keith roger terry gerald
+    harold sean austin carl arthur lawrence dylan jesse bryan joe billy bruce albert willie
+    gabriel logan alan juan wayne roy ralph randy eugene vincent russell elijah louis bobby philip
+    johnny mohammed mohammad muhammad ahmed ali omar hassan ibrahim mustafa abdul rajesh rahul amit
+    sanjay vijay arjun ravi hiroshi takeshi kenji wei jun carlos luis miguel jorge pedro diego pablo
+    antonio manuel francisco javier alejandro sergio marco luca giuseppe giovanni matteo stefano
+    hans klaus jürgen juergen wolfgang stefan tobias lars erik nils sven jan pieter dmitri sergei
+    vladimir ivan oleg igor pierre jacques michel philippe olivier nicolas julien laurent thierry
+    colin gareth rhys owen dean neil ian callum ewan hamish alistair rupert nigel graham malcolm
+    stuart martin simon trevor derek barry clive geoffrey hugh oliver harry charlie alfie archie
+    tom tim ben dan mike steve dave rob bob bill jim ted ken fred phil tony andy nick greg
+    """.split()
+)
 
 # Heads of descriptions that name a human or institutional source ("a senior official").
 HUMAN_NOUNS = frozenset(
@@ -295,6 +333,8 @@ PROFILE = Profile(
         bank startup chain brand conglomerate operator developer publisher studio label business
         """.split()),
     age_description=r"^(?:the|this) (?:[a-z]+ )?(\d{1,3})-year-old\b",
+    given_female=_GIVEN_FEMALE,
+    given_male=_GIVEN_MALE - _GIVEN_FEMALE,
     nationality=(r"[A-Z][a-z]+(?:man|woman|ian|ese)|Swede|Briton|Pole|Dane|Scot|Turk|Greek|Finn|Czech|Swiss|Thai|"
                  r"Spaniard|Kiwi|Aussie|Brit"),
 )

@@ -174,3 +174,19 @@ def test_a_quoted_sentence_whose_closing_mark_was_lost(nlp):
 def test_an_unclosed_mark_mid_sentence_is_no_quote(nlp):
     text = "The council said the “temporary measure would end in May.\nResidents were not convinced."
     assert _quotes(nlp, text) == []
+
+
+def test_a_common_given_name_gives_the_gender_before_any_pronoun(nlp):
+    # "she" in Denholm's reported clause is the rescued woman; without his given name's gender
+    # the resolver made him a "she" and the later "he" found no one.
+    text = ("Margaret Ellery, 71, was trapped in her car for six hours.\n"
+            "Watch manager Paul Denholm said she had been “incredibly calm” throughout the rescue.\n"
+            "“She was more worried about her dog than about herself,” he said.")
+    assert _quotes(nlp, text)[-1][2] == "Paul Denholm"
+
+
+def test_a_given_name_makes_a_name_tagged_organisation_a_person(nlp):
+    text = ("The lead singer of the folk band Hollow Pines has announced that the group will split.\n"
+            "Nadia Kerr shared the news on Instagram on Thursday. “After 20 years on the road, it is time to "
+            "come home,” she wrote.")
+    assert _quotes(nlp, text)[-1][2] == "Nadia Kerr"
