@@ -1797,7 +1797,8 @@ class _Resolver:
             name_at = self._token_end(ent["start_char"]) if ent["start_char"] > head.idx else head.i
             left = {t.lower_ for t in doc[s:max(head.i, name_at)]}
             kind = "person" if _std(ent) == "PERSON" else "org"
-            human = (left | {w.rsplit("-", 1)[-1] for w in left}) & self.P.human_nouns   # "vice-président"
+            human = (left | {w.rsplit("-", 1)[-1] for w in left} | {_SINGULAR.get(w, w[:-1]) for w in left if w in _SINGULAR or w.endswith("s")}) \
+                & self.P.human_nouns   # "vice-président"; "one of the two men, Femi Adeyemi"
             if left & self.P.institution_nouns and not human:
                 kind = "org"
             elif human or _gender_of(left, self.P) or _human_suffix(left, self.P):
@@ -2261,6 +2262,7 @@ def _core_end(head: Token, e: int) -> int:
     return e
 
 
+_SINGULAR = {"men": "man", "women": "woman", "people": "person", "children": "child"}
 _NAME_TITLES = frozenset({"M.", "Mme", "Me", "Mlle", "Dr", "Pr"})
 # Possessive determiners opening a description by relation ("son avocate", "his lawyer").
 _POSSESSIVES = frozenset({"his", "her", "their", "son", "sa", "ses", "leur"})
@@ -2302,8 +2304,8 @@ def _company_named(doc: Doc, before: int) -> str | None:
 
 def _named_after(doc: Doc, e: int, entities: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The PERSON entity right after the comma that ends a phrase at token e (a title such as
-    "Me" or "M." may stand before it), else, in languages with `varied_roles`, a name read by its
-    shape there (_apposed_name), else None."""
+    "Me" or "M." may stand before it), else a name read by its shape there (_apposed_name: "said
+    the group’s chair, Obi Nwosu.", the name tagged a place), else None."""
     if e >= len(doc) - 1 or doc[e].text != ",":
         return None
     for k in range(e + 1, min(e + 3, len(doc))):
@@ -2312,7 +2314,7 @@ def _named_after(doc: Doc, e: int, entities: list[dict[str, Any]]) -> dict[str, 
             return ent
         if doc[k].is_punct or not doc[k].text[:1].isupper():
             break
-    return _apposed_name(doc, e) if _lang(doc).varied_roles else None
+    return _apposed_name(doc, e)
 
 
 def _apposed_name(doc: Doc, e: int) -> dict[str, Any] | None:

@@ -190,3 +190,16 @@ def test_a_given_name_makes_a_name_tagged_organisation_a_person(nlp):
             "Nadia Kerr shared the news on Instagram on Thursday. “After 20 years on the road, it is time to "
             "come home,” she wrote.")
     assert _quotes(nlp, text)[-1][2] == "Nadia Kerr"
+
+
+def test_a_name_in_apposition_after_an_inverted_role(nlp):
+    text = ("The Cycling Alliance said the remark was dangerous.\n"
+            "“Words like that put riders in hospital,” said the group’s chair, Obi Nwosu.")
+    assert _quotes(nlp, text)[-1][1:] == ("the group’s chair", "Obi Nwosu")
+
+
+def test_one_of_a_group_of_men_named_after_a_comma_is_a_person(nlp):
+    text = ("Callum Reid collapsed a mile from the finish and was carried over the line by two strangers.\n"
+            "One of the two men, Femi Adeyemi, was running his first marathon. “You do not leave a man on "
+            "the road,” he said.")
+    assert _quotes(nlp, text)[-1][2] == "Femi Adeyemi"
