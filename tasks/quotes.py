@@ -390,11 +390,20 @@ def _np_bounds(head: Token, lo: int, hi: int) -> tuple[int, int]:
         if tok.text in {",", "(", "—", "–", ";", ":"} or spaced_hyphen or tok.is_space or tok.text in _ALL_MARKS:
             right = i
             break
-    for i in range(head.i - 1, left - 1, -1):
+    i = head.i - 1
+    while i >= left:
         tok = doc[i]
+        if tok.text in _ALL_MARKS and i - 1 > left and not doc[i - 1].is_punct:
+            # A short title in marks inside the phrase: the “Pose” actor.
+            opener = next((k for k in range(i - 1, max(left, i - 6) - 1, -1) if doc[k].text in _ALL_MARKS), None)
+            if opener is not None and opener > left and doc[opener - 1].pos_ == "DET" \
+                    and all(t.text[:1].isupper() or not t.is_alpha for t in doc[opener + 1:i]):
+                i = opener - 1
+                continue
         if tok.text in {",", "(", ")", "—", "–", ";", ":"} or tok.is_space or tok.text in _ALL_MARKS:
             left = i + 1
             break
+        i -= 1
     return left, right
 
 
@@ -1883,7 +1892,10 @@ class _Resolver:
             role = self.P.role(head.lower_)
             # "The Italian foreign ministry" is not "Germany's foreign ministry": a capitalized word
             # before the head tells whose it is, and an earlier phrase without it is someone else.
-            proper = frozenset(t.lower_ for t in doc[s + 1:head.i] if t.is_alpha and t.text[:1].isupper())
+            marks = [t.i for t in doc[s + 1:head.i] if t.text in _ALL_MARKS]
+            titled = set(range(marks[0], marks[-1] + 1)) if len(marks) >= 2 else set()   # the “Pose” actor
+            proper = frozenset(t.lower_ for t in doc[s + 1:head.i] if t.is_alpha and t.text[:1].isupper()
+                               and t.i not in titled)
             compounds = frozenset(t.lower_ for t in doc[s + 1:head.i] if t.dep_ == "compound" and t.is_alpha
                                   and t.is_lower)
             for cand in reversed(self.history):
@@ -2393,7 +2405,7 @@ def _hyphenated_name_start(doc: Doc, s: int) -> int:
 
 
 def _is_short_description(span, head: Token) -> bool:
-    words = [t.lower_ for t in span]
+    words = [t.lower_ for t in span if t.text not in _ALL_MARKS]
     return (
         0 < len(words) <= 4
         and words[0] in _lang(span.doc).definite

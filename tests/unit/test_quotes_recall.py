@@ -203,3 +203,10 @@ def test_one_of_a_group_of_men_named_after_a_comma_is_a_person(nlp):
             "One of the two men, Femi Adeyemi, was running his first marathon. “You do not leave a man on "
             "the road,” he said.")
     assert _quotes(nlp, text)[-1][2] == "Femi Adeyemi"
+
+
+def test_a_show_title_in_marks_inside_a_description(nlp):
+    text = ("Actor Daniel Marsh was voted off the dance show on Monday.\n"
+            "“It has been the best ten weeks of my life,” said the actor.\n"
+            "“I will miss the early mornings least of all,” the “Harbour Lights” actor told reporters.")
+    assert _quotes(nlp, text)[-1][1:] == ("the “Harbour Lights” actor", "Daniel Marsh")
