@@ -890,11 +890,14 @@ def _is_furniture(line: str) -> bool:
     if _HANDLE.search(line):
         return True
     return line[-1:] not in ".?!…" + _ALL_MARKS and line[:1] not in "–—―-" and len(line.split()) <= 12
-def _previous_paragraph_source(doc: Doc, para_lo_tok: int, inside_quote: Callable[[int], bool]) -> _Attribution | None:
-    """For a quote opening its paragraph with no attribution and no earlier quote to continue:
-    the subject of a verb of saying in the last sentence of the paragraph before, when that is a
-    source and the sentence has no quote marks ("The fire department posted on Facebook on
-    Tuesday night." then "“Please avoid the area …”")."""
+def _previous_paragraph_source(doc: Doc, para_lo_tok: int, inside_quote: Callable[[int], bool], *,
+                               after_char: int = -1, any_subject: bool = False) -> _Attribution | None:
+    """For a quote opening its paragraph with no attribution: the subject of a verb of saying in
+    the last sentence of the paragraph before, when that is a source and the sentence has no
+    quote marks and starts after `after_char` ("The fire department posted on Facebook on Tuesday
+    night." then "“Please avoid the area …”"); with `any_subject`, else that sentence's subject
+    when it is a person: a name, he or she, a person's role ("Jones, the captain, was more
+    upbeat." then "“We will be back.”")."""
     P = _lang(doc)
     k = para_lo_tok - 1
     while k >= 0 and (doc[k].is_space or "\n" in doc[k].text):
@@ -903,7 +906,7 @@ def _previous_paragraph_source(doc: Doc, para_lo_tok: int, inside_quote: Callabl
         return None
     lo = _paragraph_token_start(doc, k)
     sent = doc[max(doc[k].sent.start, lo):k + 1]
-    if any(t.text in _ALL_MARKS for t in sent):
+    if any(t.text in _ALL_MARKS for t in sent) or sent[0].idx < after_char:
         return None
     for tok in sent:
         if _is_cue(tok) is None or inside_quote(tok.idx):
@@ -913,6 +916,12 @@ def _previous_paragraph_source(doc: Doc, para_lo_tok: int, inside_quote: Callabl
                 and subj.lower_ not in P.neuter:
             s, e = _np_bounds(subj, sent.start, tok.i)
             return _Attribution(s, e, _is_cue(tok), "before")
+    subj = next((c for c in sent.root.children if c.dep_ in ("nsubj",)), None)
+    if any_subject and subj is not None and not P.varied_roles and (
+            subj.ent_type_ == P.person or subj.lower_ in ("he", "she")
+            or subj.pos_ == "NOUN" and (subj.lower_ in P.human_nouns or P.role(subj.lower_) in P.role_keys)):
+        s, e = _np_bounds(subj, sent.start, sent.root.i)
+        return _Attribution(s, e, _guess_lemma(sent.root), "before")
     return None
 
 
@@ -2733,11 +2742,13 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
     # Paragraph numbers that skip blank lines, so "the next paragraph" is the next one with text.
     para_rank, rank = [], -1
     furniture: list[bool] = []   # by rank: a line that is no prose (see _is_furniture)
+    signed: list[bool] = []   # by rank: a line opening with a dash (a signature)
     for i, start in enumerate(para_starts):
         end = para_starts[i + 1] - 1 if i + 1 < len(para_starts) else len(text)
         if text[start:end].strip():
             rank += 1
             furniture.append(_is_furniture(text[start:end]))
+            signed.append(text[start:end].strip()[:1] in "–—―-")
         para_rank.append(rank)
 
     def para_line(char: int) -> int:
@@ -2844,14 +2855,23 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             attr = _previous_sentence_source(doc, open_tok, resolver.inside_quote, any_subject=True)
         if attr is None and full_sentence and prefix == "" and not label_like:
             attr = _next_sentence_source(doc, close_tok, resolver.inside_quote)
+        if attr is None and full_sentence and prefix == "" and not label_like:
+            # A quote opening its paragraph after a paragraph whose last sentence, after the
+            # latest quote, has a person for subject: that person ("Jones was more upbeat.").
+            attr = _previous_paragraph_source(doc, para_lo_tok, resolver.inside_quote, any_subject=True,
+                                              after_char=last_result["end_char"] if last_result else -1)
         if attr is None:
             # A whole quoted sentence with no verb of its own continues the previous speaker
             # when that spoke in this or the previous paragraph, or up to _INHERIT_PARAS before
-            # with only lines of an embedded post or a caption in between.
+            # with only lines of an embedded post or a caption in between, or (for a quote
+            # opening its paragraph) two paragraphs before with one of the reporter's prose
+            # between that names no person as its last subject (that would speak, above) and
+            # is no signature line under the earlier quote.
             para = para_of(span.open_char)
             if label_like or not (full_sentence and last_result is not None and last_attr_para is not None
                     and (para - last_attr_para <= 1 or para - last_attr_para <= _INHERIT_PARAS
-                         and all(furniture[last_attr_para + 1:para]))):
+                         and all(furniture[last_attr_para + 1:para])
+                         or para - last_attr_para == 2 and prefix == "" and not signed[para - 1])):
                 attr = None if label_like or not full_sentence or prefix else \
                     _previous_paragraph_source(doc, para_lo_tok, resolver.inside_quote)
                 if attr is None:

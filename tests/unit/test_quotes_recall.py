@@ -210,3 +210,19 @@ def test_a_show_title_in_marks_inside_a_description(nlp):
             "“It has been the best ten weeks of my life,” said the actor.\n"
             "“I will miss the early mornings least of all,” the “Harbour Lights” actor told reporters.")
     assert _quotes(nlp, text)[-1][1:] == ("the “Harbour Lights” actor", "Daniel Marsh")
+
+
+def test_a_person_who_is_the_last_subject_of_the_paragraph_before_speaks(nlp):
+    text = ("“We were second best all afternoon,” coach Alan Price said.\n"
+            "His captain, Jordan Ellis, was more upbeat about the rest of the season.\n"
+            "“We will be back. There are twelve games left.”")
+    assert _quotes(nlp, text)[-1][2] == "Jordan Ellis"
+
+
+def test_a_quote_two_paragraphs_after_its_speakers_with_prose_between(nlp):
+    text = ("“We are devastated,” said Mary Holt, the boy’s mother.\n"
+            "The family has started a fundraiser to pay for his care.\n"
+            "“We just want answers. Somebody has to explain what happened.”")
+    assert [(q, r) for q, _, r in _quotes(nlp, text)] == [
+        ("We are devastated", "Mary Holt"),
+        ("We just want answers. Somebody has to explain what happened.", "Mary Holt")]
