@@ -98,6 +98,9 @@ def _find_mark_spans(text: str, orphans: list[int] | None = None) -> list[_Span]
             if ch == "”" and open_at is None and i + 1 < p_end and text[i + 1].isalpha() \
                     and (i == p_start or not text[i - 1].isalnum()):
                 is_open, is_close = True, False   # ”dwindling.”: a closing mark typed to open
+            if ch == "“" and open_at is not None and text[open_at] == "“" and i > p_start \
+                    and not text[i - 1].isspace() and (i + 1 == p_end or not text[i + 1].isalnum()):
+                is_open, is_close = False, True   # “We will win,“ she said: an opening mark typed to close
             if ch == STRAIGHT_MARK:
                 is_open = open_at is None
                 is_close = not is_open
@@ -167,6 +170,7 @@ def _orphan_span(doc: Doc, index: "_TokenIndex", close_char: int) -> _Span | Non
 
 _SINGLE_PAIRS = {"‘": "’", "'": "'"}
 _SINGLE_REACH = 3000   # characters: longer than any one-paragraph quote
+_SINGLE_CLOSE_MARKS = {"’": re.compile("[’‘]"), "'": re.compile("'")}
 # Words a straight apostrophe opens ("rock 'n' roll", "'em", "'til"): elisions, not quotes.
 _ELISIONS = frozenset({"n", "em", "til", "cause", "bout", "tis", "twas", "round", "kay"})
 
@@ -178,13 +182,13 @@ def _single_closers(text: str, p_start: int, p_end: int, close: str) -> tuple[li
     union"), the others are sure."""
     sure: list[int] = []
     possessive: list[int] = []
-    j = text.find(close, p_start, p_end)
-    while j != -1:
+    # (an opening ‘ typed to close, after a word and before a space or a mark, closes too)
+    for m in _SINGLE_CLOSE_MARKS[close].finditer(text, p_start, p_end):
+        j = m.start()
         after = text[j + 1:j + 2] if j + 1 < p_end else ""
         before = text[j - 1] if j > p_start else " "
         if not after.isalnum() and not before.isspace():
             (possessive if after == " " and before in "sS" else sure).append(j)
-        j = text.find(close, j + 1, p_end)
     return sure, possessive
 
 

@@ -226,3 +226,12 @@ def test_a_quote_two_paragraphs_after_its_speakers_with_prose_between(nlp):
     assert [(q, r) for q, _, r in _quotes(nlp, text)] == [
         ("We are devastated", "Mary Holt"),
         ("We just want answers. Somebody has to explain what happened.", "Mary Holt")]
+
+
+def test_an_opening_mark_typed_to_close(nlp):
+    text = ("Mayor Jo Pike spoke outside the town hall on Monday. “We will not give up on this town,“ she said. "
+            "“Not now, not ever.“\n"
+            "‘It is our home,‘ said her deputy, Ravi Sood.")
+    assert [(q, r) for q, _, r in _quotes(nlp, text)] == [
+        ("We will not give up on this town", "Jo Pike"), ("Not now, not ever.", "Jo Pike"),
+        ("It is our home", "Ravi Sood")]
