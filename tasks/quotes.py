@@ -886,6 +886,13 @@ _INHERIT_PARAS = 3   # paragraphs a quote with no attribution of its own may be 
 _HANDLE = re.compile(r"\(@\w{1,30}\)")
 
 
+def _title_case(quote: str) -> bool:
+    """Whether a quoted stretch is in Title Case, as slogans and headlines are ("Meth. We're On
+    It."): two capitalized words or more that do not open a sentence ("We won the cup." is not)."""
+    words = quote.split()
+    return sum(w[:1].isupper() and k > 0 and words[k - 1][-1:] not in ".?!:" for k, w in enumerate(words)) >= 2
+
+
 def _is_furniture(line: str) -> bool:
     """A line that is no prose between two paragraphs of one quote: an embedded post's byline
     ("— Harbour City FC (@HarbourCityFC) March 3, 2025") or a caption or label without a final
@@ -2872,11 +2879,11 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             # between that names no person as its last subject (that would speak, above) and
             # is no signature line under the earlier quote.
             para = para_of(span.open_char)
-            if label_like or not (full_sentence and last_result is not None and last_attr_para is not None
+            if label_like and _title_case(quote) or not (full_sentence and last_result is not None and last_attr_para is not None
                     and (para - last_attr_para <= 1 or para - last_attr_para <= _INHERIT_PARAS
                          and all(furniture[last_attr_para + 1:para])
                          or para - last_attr_para == 2 and prefix == "" and not signed[para - 1])):
-                attr = None if label_like or not full_sentence or prefix else \
+                attr = None if label_like and _title_case(quote) or not full_sentence or prefix else \
                     _previous_paragraph_source(doc, para_lo_tok, resolver.inside_quote)
                 if attr is None:
                     continue

@@ -235,3 +235,8 @@ def test_an_opening_mark_typed_to_close(nlp):
     assert [(q, r) for q, _, r in _quotes(nlp, text)] == [
         ("We will not give up on this town", "Jo Pike"), ("Not now, not ever.", "Jo Pike"),
         ("It is our home", "Ravi Sood")]
+
+
+def test_a_short_sentence_of_short_words_still_continues_its_speaker(nlp):
+    text = "“Did we deserve it? Probably not,” captain Ian Barr said after the final.\n“But we did it.”"
+    assert _quotes(nlp, text)[-1] == ("But we did it.", "captain Ian Barr", "Ian Barr")
