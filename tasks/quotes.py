@@ -76,6 +76,8 @@ def _find_mark_spans(text: str, orphans: list[int] | None = None) -> list[_Span]
         if text[p_start:p_end].strip(_INNER_STRIP):
             last_end = p_end
         nested: str | None = None
+        outer: int | None = None   # a curly quote that a second “ opened inside (see below)
+        outer_from = 0
         while i < p_end:
             ch = text[i]
             if nested is not None:
@@ -113,13 +115,24 @@ def _find_mark_spans(text: str, orphans: list[int] | None = None) -> list[_Span]
             elif ch == "»" and open_at is not None and text[open_at] != "«":
                 is_close = False  # a stray guillemet cannot close a curly quote
             if is_open:
-                # A second opening mark means the first one was never closed: restart.
+                # A second opening mark means the first one was never closed: restart. Unless a
+                # closing mark with none open comes later in the paragraph: then the first one
+                # held a quote inside the quote in the same marks (“It’s the “Wild West” out
+                # there,” he said).
+                if ch == "“" and open_at is not None and text[open_at] == "“" and not continuation and outer is None:
+                    outer, outer_from = open_at, len(spans)
                 open_at, continuation = i, []
             elif is_close and open_at is not None:
                 span = _make_span(text, open_at, i, continuation)
                 if span is not None:
                     spans.append(span)
                 open_at, continuation = None, []
+            elif ch == "”" and open_at is None and outer is not None:
+                span = _make_span(text, outer, i, [])
+                if span is not None:
+                    del spans[outer_from:]
+                    spans.append(span)
+                outer = None
             elif ch == "”" and open_at is None and orphans is not None \
                     and not any(text[k] in _ALL_MARKS for k in range(p_start, i)):
                 orphans.append(i)

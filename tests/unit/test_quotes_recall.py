@@ -240,3 +240,10 @@ def test_an_opening_mark_typed_to_close(nlp):
 def test_a_short_sentence_of_short_words_still_continues_its_speaker(nlp):
     text = "“Did we deserve it? Probably not,” captain Ian Barr said after the final.\n“But we did it.”"
     assert _quotes(nlp, text)[-1] == ("But we did it.", "captain Ian Barr", "Ian Barr")
+
+
+def test_a_quote_inside_a_quote_in_the_same_curly_marks(nlp):
+    text = ("Sales of hobby drones tripled last year. “It’s the “Wild West” out there, and nobody is checking,” "
+            "said regulator Ana Lutz.")
+    assert _quotes(nlp, text) == [("It’s the “Wild West” out there, and nobody is checking",
+                                   "regulator Ana Lutz", "Ana Lutz")]
