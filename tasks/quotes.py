@@ -2874,7 +2874,10 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
             continue
         # Headers and pull quotes ("“Not some irregular channel”") have no full stop.
         ends_sentence = quote.rstrip("'’ ")[-1:] in ".?!…" or text[span.close_char + 1:span.close_char + 2] in ".?!"
-        full_sentence = not _starts_lower(quote) and len(quote.split()) >= 3 and ends_sentence
+        # (a long quoted clause whose sentence the reporter carries on after a comma counts too:
+        # “So I called one of my best friends, …,” a detail that …)
+        clause_on = text[span.start:span.close_char].rstrip(_INNER_STRIP).endswith(",") and len(quote.split()) >= 6
+        full_sentence = not _starts_lower(quote) and len(quote.split()) >= 3 and (ends_sentence or clause_on)
         if attr is None and full_sentence:
             attr = _previous_sentence_source(doc, open_tok, resolver.inside_quote, any_subject=True)
         if attr is None and full_sentence and prefix == "" and not label_like:

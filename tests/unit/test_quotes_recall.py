@@ -247,3 +247,10 @@ def test_a_quote_inside_a_quote_in_the_same_curly_marks(nlp):
             "said regulator Ana Lutz.")
     assert _quotes(nlp, text) == [("It’s the “Wild West” out there, and nobody is checking",
                                    "regulator Ana Lutz", "Ana Lutz")]
+
+
+def test_a_long_quoted_clause_the_reporter_carries_on_after_a_comma(nlp):
+    text = ("“Every song we wrote had to sound like the coast,” songwriter Ellen Varga said. “So I rang my oldest "
+            "friend, a fiddler who grew up in a fishing village,” a choice that shaped the whole album.")
+    assert [(q, r) for q, _, r in _quotes(nlp, text)][-1] == (
+        "So I rang my oldest friend, a fiddler who grew up in a fishing village", "Ellen Varga")
