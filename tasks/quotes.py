@@ -2820,6 +2820,11 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
         prefix = text[para_start_char:span.open_char].rstrip(_INNER_STRIP)
         after_sentence = prefix == "" or prefix[-1] in ".?!" or prefix[-1] in CLOSE_MARKS + STRAIGHT_MARK
         label_like = _looks_like_label(doc, quote, open_tok, close_tok)
+        if prefix == "" and text[span.close_char + 1:span.close_char + 2] == ":":
+            line_end = text.find("\n", span.close_char)
+            rest = text[span.close_char + 2:len(text) if line_end < 0 else line_end].rstrip(_INNER_STRIP)
+            if rest and rest[-1] not in ".?!…" + _ALL_MARKS:
+                continue   # a headline ("‘We will rebuild’: Mayor vows to reopen the pier"), not copy
         judged = None
         if label_like and not after_sentence and len(quote.split()) == 1 and quote[:1].islower():
             # « incompréhensible » after "a jugé la décision": one word, but the judge's own.

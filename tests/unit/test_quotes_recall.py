@@ -254,3 +254,10 @@ def test_a_long_quoted_clause_the_reporter_carries_on_after_a_comma(nlp):
             "friend, a fiddler who grew up in a fishing village,” a choice that shaped the whole album.")
     assert [(q, r) for q, _, r in _quotes(nlp, text)][-1] == (
         "So I rang my oldest friend, a fiddler who grew up in a fishing village", "Ellen Varga")
+
+
+def test_a_headline_quote_before_a_colon_is_no_quote(nlp):
+    text = ("The storm destroyed the pier last winter.\n"
+            "‘We will rebuild’: Mayor vows to reopen the pier by summer\n"
+            "The council approved the money on Monday.")
+    assert _quotes(nlp, text) == []
