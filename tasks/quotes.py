@@ -353,11 +353,29 @@ class _TokenIndex:
 def _is_cue(token: Token, *, embedded: bool = False) -> str | None:
     P = _lang(token.doc)
     lemma = P.cue_lemma.get(token.lower_)
+    if lemma is None and P.code == "en" and token.lower_ in ("put", "puts") and token.i + 1 < len(token.doc) \
+            and token.doc[token.i + 1].lower_ == "it" and _put_it_said(token):
+        return "put"   # "as X put it", "X put it simply": the idiom is a verb of saying
     if lemma is None or not P.is_verb(token.tag_):
         return None
     if lemma in P.embed_only and not embedded:
         return None
     return lemma
+
+
+_PUT_PLACES = frozenset("back away down there here off out up aside together in on into onto under over".split())
+
+
+def _put_it_said(put: Token) -> bool:
+    """Whether "put it" says something ("as X put it,", "put it simply", "put it this way"), not
+    places a thing ("put it in the drawer", "put it back")."""
+    doc = put.doc
+    if put.i + 2 >= len(doc):
+        return True
+    nxt = doc[put.i + 2]
+    if nxt.lower_ in _PUT_PLACES:
+        return False
+    return nxt.is_punct or nxt.pos_ == "ADV" or nxt.lower_ in ("this", "that", "another", "best", "differently")
 
 
 def _subject(verb: Token) -> Token | None:
@@ -550,6 +568,21 @@ def _attribution_before(doc: Doc, open_tok: int, lower_tok: int) -> _Attribution
             return None
         s, e = _np_bounds(subj, lower_tok, open_tok)
         return _Attribution(s, e, cue, "before")
+    return _words_of_source(doc, lower_tok, j)
+
+
+_WORDS_OF = (("in", "the", "words", "of"), ("to", "quote"))
+
+
+def _words_of_source(doc: Doc, lo: int, comma: int) -> _Attribution | None:
+    """"In the words of X, “…”", "To quote X, “…”": the source the opening phrase names."""
+    start = max(lo, doc[comma].sent.start)
+    for words in _WORDS_OF:
+        n = len(words)
+        if start + n < comma and tuple(t.lower_ for t in doc[start:start + n]) == words:
+            span = doc[start + n:comma]
+            if any(t.pos_ in ("PROPN", "NOUN", "PRON") for t in span) and not any(t.pos_ in ("VERB", "AUX") for t in span):
+                return _Attribution(start + n, comma, ":", "before")
     return None
 
 

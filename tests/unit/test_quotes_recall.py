@@ -261,3 +261,20 @@ def test_a_headline_quote_before_a_colon_is_no_quote(nlp):
             "‘We will rebuild’: Mayor vows to reopen the pier by summer\n"
             "The council approved the money on Monday.")
     assert _quotes(nlp, text) == []
+
+
+def test_as_x_put_it_and_in_the_words_of_x(nlp):
+    text = ("Harwood were beaten 3-0 at home.\n"
+            "As coach Dan Ruiz put it, “We were second to every ball.”\n"
+            "In the words of club captain Lee Tran, “Nobody can be proud of that.”")
+    assert [(q, r) for q, _, r in _quotes(nlp, text)] == [
+        ("We were second to every ball.", "Dan Ruiz"), ("Nobody can be proud of that.", "Lee Tran")]
+
+
+def test_put_it_in_a_place_is_no_verb_of_saying():
+    from tests.unit._nlp import load_english
+
+    from tasks.quotes import _is_cue
+    doc = load_english()("She put it back in the drawer. As she put it, the plan was dead.")
+    puts = [t for t in doc if t.lower_ == "put"]
+    assert [_is_cue(t) for t in puts] == [None, "put"]
