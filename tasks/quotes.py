@@ -487,6 +487,9 @@ def _attribution_after(doc: Doc, close_tok: int, quote_text: str, limit_tok: int
         attr = _attribution_inverted(doc, i, end, any_verb=opens_sentence)
         if attr is not None:
             return attr if (follows_punct or ends_punct) else None
+    named = _named_relative_then_cue(doc, i, end, opens_sentence)
+    if named is not None and (follows_punct or ends_punct):
+        return named
     window_end = min(end, i + 25)
     for j in range(i, window_end):
         tok = doc[j]
@@ -542,6 +545,23 @@ def _attribution_after(doc: Doc, close_tok: int, quote_text: str, limit_tok: int
 
 
 _NP_POS = frozenset({"DET", "ADJ", "NOUN", "PROPN", "NUM", "PART", "PRON", "ADP", "CCONJ", "PUNCT"})
+
+
+def _named_relative_then_cue(doc: Doc, i: int, end: int, opens_sentence: bool) -> _Attribution | None:
+    """“…,” Priya Anand, who joined … and has overseen …, told the committee: a name (a title
+    before it allowed) and a relative clause of any length the parse may mangle, then a verb of
+    saying right after a comma; the name speaks."""
+    k = i
+    while k < end and (doc[k].pos_ == "PROPN" or doc[k].pos_ == "NOUN" and k + 1 < end and doc[k + 1].pos_ == "PROPN"):
+        k += 1
+    if k == i or doc[k - 1].pos_ != "PROPN" or k + 1 >= end or doc[k].text != "," or doc[k + 1].lower_ != "who":
+        return None
+    for j in range(k + 2, end):
+        if doc[j].text in _SENT_END or doc[j].is_space or doc[j].text in _ALL_MARKS:
+            return None
+        if doc[j - 1].text in (",", "—", "–") and (cue := _is_cue(doc[j], embedded=opens_sentence)) is not None:
+            return _Attribution(i, k, cue, "after")
+    return None
 
 
 def _name_like(tok: Token) -> bool:

@@ -278,3 +278,11 @@ def test_put_it_in_a_place_is_no_verb_of_saying():
     doc = load_english()("She put it back in the drawer. As she put it, the plan was dead.")
     puts = [t for t in doc if t.lower_ == "put"]
     assert [_is_cue(t) for t in puts] == [None, "put"]
+
+
+def test_a_name_and_a_long_relative_clause_before_the_verb(nlp):
+    text = ("“We have done everything the regulator asked of us, and more,” Priya Anand, who joined Southmere "
+            "Water from a rival in 2019 and has overseen a £2 billion investment programme since then, much of it "
+            "spent on new storm overflows in the north of the county, told the committee on Tuesday.")
+    assert _quotes(nlp, text) == [("We have done everything the regulator asked of us, and more",
+                                   "Priya Anand", "Priya Anand")]
