@@ -948,6 +948,7 @@ def _next_sentence_source(doc: Doc, close_tok: int, inside_quote: Callable[[int]
     return None
 
 
+_BULLETS = "•*·▪►–—―-"
 _INHERIT_PARAS = 3   # paragraphs a quote with no attribution of its own may be from its speaker's last quote
 _HANDLE = re.compile(r"\(@\w{1,30}\)")
 
@@ -2871,6 +2872,8 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
         para_lo_tok = index.at(para_start_char).i
         limit = _paragraph_token_end(doc, close_tok + 1)
         prefix = text[para_start_char:span.open_char].rstrip(_INNER_STRIP)
+        if prefix and not prefix.strip(_BULLETS + _INNER_STRIP):
+            prefix = ""   # "• “…” – Anna K.", "— “…,” he said": a list item's or a dialogue's mark
         after_sentence = prefix == "" or prefix[-1] in ".?!" or prefix[-1] in CLOSE_MARKS + STRAIGHT_MARK
         label_like = _looks_like_label(doc, quote, open_tok, close_tok)
         if prefix == "" and text[span.close_char + 1:span.close_char + 2] == ":":

@@ -286,3 +286,11 @@ def test_a_name_and_a_long_relative_clause_before_the_verb(nlp):
             "spent on new storm overflows in the north of the county, told the committee on Tuesday.")
     assert _quotes(nlp, text) == [("We have done everything the regulator asked of us, and more",
                                    "Priya Anand", "Priya Anand")]
+
+
+def test_a_bullet_before_a_quote_leaves_it_opening_its_paragraph(nlp):
+    text = ("Readers sent us their verdicts on the new ferry.\n"
+            "• “Quicker than the old boat, and the coffee is better.” – Tom B., Deal\n"
+            "• “Far too crowded at weekends.” – Mina S., Dover")
+    assert [(q, s) for q, s, _ in _quotes(nlp, text)] == [
+        ("Quicker than the old boat, and the coffee is better.", "Tom B."), ("Far too crowded at weekends.", "Mina S.")]
