@@ -60,6 +60,7 @@ SOURCES = {
     "speaker4": FIXTURES / "articles_speaker4.txt",   # features with long chains, first run recorded
     "speaker5": FIXTURES / "articles_speaker5.txt",   # a last check after the speaker4 rules, first run recorded
     "recall": FIXTURES / "articles_recall.txt",   # quote shapes a cue-verb reading misses, first run recorded
+    "recall2": FIXTURES / "articles_recall2.txt",   # a last check after the recall rules, never tuned on
 }
 SEED = ROOT.parent / "shared" / "seeds" / "000_2326e009ddeee075.txt"
 REAL = FIXTURES / "real"
@@ -558,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
     order = {s: i for i, s in enumerate((
         "dev", "tune", "tune2", "tune3", "tune4", "tune5", "tune6", "tune7",
         "heldout", "heldout2", "speaker", "speaker2", "speaker3",
-        "speaker4", "speaker5", "recall", "fresh", "all"))}
+        "speaker4", "speaker5", "recall", "recall2", "fresh", "all"))}
     for key in sorted(metrics, key=lambda k: (k[0], k[2] != "quotes", order.get(k[1], 99))):
         m = metrics[key]
         kind = "" if m["speaker_kind_acc"] is None else f"{m['speaker_kind_acc']:8.3f}"
