@@ -1910,6 +1910,8 @@ class _Resolver:
                 kind = "person"   # "Nadia Kerr shared the news", tagged ORG: a given name and a surname
             apposition = apposition | self._title_before(s) if kind == "person" else frozenset()
             name = self._org_name(ent, s, e) if kind == "org" and self.P.varied_roles else ent["norm"]
+            if kind == "person" and not self.P.varied_roles and len(name.split()) > 2:
+                name = normalize_name(name, strip_titles=True)   # "Nurse Amara Obi" as NER took it
             if kind == "person" and s < self._token_end(ent["start_char"]) <= e:
                 name = self._written_name(ent, name)
             parts = name.split()

@@ -294,3 +294,8 @@ def test_a_bullet_before_a_quote_leaves_it_opening_its_paragraph(nlp):
             "• “Far too crowded at weekends.” – Mina S., Dover")
     assert [(q, s) for q, s, _ in _quotes(nlp, text)] == [
         ("Quicker than the old boat, and the coffee is better.", "Tom B."), ("Far too crowded at weekends.", "Mina S.")]
+
+
+def test_a_role_word_ner_took_into_a_persons_name_is_dropped(nlp):
+    text = "Nurse Amara Obi has worked nights at the hospital for 11 years.\n“We are always short of staff,” she said."
+    assert _quotes(nlp, text) == [("We are always short of staff", "she", "Amara Obi")]
