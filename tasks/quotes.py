@@ -1983,8 +1983,10 @@ class _Resolver:
             # before the head tells whose it is, and an earlier phrase without it is someone else.
             marks = [t.i for t in doc[s + 1:head.i] if t.text in _ALL_MARKS]
             titled = set(range(marks[0], marks[-1] + 1)) if len(marks) >= 2 else set()   # the “Pose” actor
+            # ("the Houston-based company": where it is based says nothing of whose it is)
             proper = frozenset(t.lower_ for t in doc[s + 1:head.i] if t.is_alpha and t.text[:1].isupper()
-                               and t.i not in titled)
+                               and t.i not in titled and not (t.i + 2 < head.i + 1 and doc[t.i + 1].text == "-"
+                                                              and doc[t.i + 2].lower_ in _PLACE_SUFFIXES))
             compounds = frozenset(t.lower_ for t in doc[s + 1:head.i] if t.dep_ == "compound" and t.is_alpha
                                   and t.is_lower)
             for cand in reversed(self.history):
@@ -1994,7 +1996,8 @@ class _Resolver:
                     continue
                 if not self.P.varied_roles and cand.kind in ("person", "desc") and (compounds - cand.words):
                     continue   # "the agency chief" is not "X, the chief executive of the association"
-                if cand.head == head.lower_ or (head.lower_ in cand.words and not (
+                if cand.head == head.lower_ or _ABBREVIATED.get(head.lower_, frozenset({""})) <= cand.words or (
+                        head.lower_ in cand.words and not (
                         cand.entity is None and cand.kind == "desc")) or (
                         role in self.P.role_keys and role in {self.P.role(w) for w in cand.words}):
                     # (an unnamed phrase is met by its head only: "the company" is not "an oil
@@ -2363,6 +2366,10 @@ def _core_end(head: Token, e: int) -> int:
     return e
 
 
+_PLACE_SUFFIXES = frozenset({"based", "born", "headquartered", "bred", "raised"})
+# English role abbreviations and the words they stand for ("the Apple CEO" after "Apple chief executive X").
+_ABBREVIATED = {"ceo": frozenset({"chief", "executive"}), "cfo": frozenset({"chief", "financial"}),
+                "coo": frozenset({"chief", "operating"}), "cto": frozenset({"chief", "technology"})}
 _SINGULAR = {"men": "man", "women": "woman", "people": "person", "children": "child"}
 _NAME_TITLES = frozenset({"M.", "Mme", "Me", "Mlle", "Dr", "Pr"})
 # Possessive determiners opening a description by relation ("son avocate", "his lawyer").
@@ -2494,12 +2501,16 @@ def _hyphenated_name_start(doc: Doc, s: int) -> int:
 
 
 def _is_short_description(span, head: Token) -> bool:
-    words = [t.lower_ for t in span if t.text not in _ALL_MARKS]
+    doc = span.doc
+    # (a hyphenated word counts once: "the Houston-based company"; a title in marks not at all)
+    words = [t.lower_ for t in span if t.text not in _ALL_MARKS and t.text != "-"
+             and not (t.i > 0 and doc[t.i - 1].text == "-" and not doc[t.i - 1].whitespace_)]
     return (
         0 < len(words) <= 4
         and words[0] in _lang(span.doc).definite
         # After a closing mark the tagger often calls "minister" a PROPN; the case tells.
-        and (head.pos_ != "PROPN" or head.text[:1].islower())
+        # ("the Apple CEO": an abbreviated role is a role)
+        and (head.pos_ != "PROPN" or head.text[:1].islower() or head.lower_ in _ABBREVIATED)
         # "the victim's mother" says whose: it names a source of its own, not the latest "mother".
         and not any(t.dep_ == "poss" and t.pos_ in ("NOUN", "PROPN") for t in span)
     )

@@ -299,3 +299,11 @@ def test_a_bullet_before_a_quote_leaves_it_opening_its_paragraph(nlp):
 def test_a_role_word_ner_took_into_a_persons_name_is_dropped(nlp):
     text = "Nurse Amara Obi has worked nights at the hospital for 11 years.\n“We are always short of staff,” she said."
     assert _quotes(nlp, text) == [("We are always short of staff", "she", "Amara Obi")]
+
+
+def test_an_abbreviated_role_and_a_hyphenated_place_word_in_short_descriptions(nlp):
+    text = ("Orchard chief executive Lena Holt met the trade minister on Monday. “It was a useful meeting,” Holt said.\n"
+            "“We talked about tariffs and jobs,” the Orchard CEO added.\n"
+            "Shares of Northwind Energy fell 8% on Tuesday. “We remain confident in our strategy,” the "
+            "Houston-based company said in a statement.")
+    assert [r for _, _, r in _quotes(nlp, text)] == ["Lena Holt", "Lena Holt", "Northwind Energy"]
