@@ -1881,9 +1881,13 @@ class _Resolver:
                     if ent is not None:
                         break
         mention: _Mention | None = None
-        if not self.P.varied_roles and e - s == 2 and doc[s].lower_ in self.P.definite and not head.text.endswith("s"):
+        core = e
+        if head.i == s + 1 and e - s > 3 and doc[s + 2].lower_ in ("from", "of") \
+                and all(t.pos_ == "PROPN" or t.text in (",", ".") for t in doc[s + 3:e]):
+            core = s + 2   # "the Democrat from Ohio", "the Swede of Team Nordic"
+        if not self.P.varied_roles and core - s == 2 and doc[s].lower_ in self.P.definite and not head.text.endswith("s"):
             # ("the Dutchman": NER may take it for an organisation; "the Democrats" are a party)
-            mention = self._by_nationality(head, s, e, text, words)
+            mention = self._by_nationality(head, s, core, text, words)
             if mention is not None:
                 ent = None
         if ent is not None:

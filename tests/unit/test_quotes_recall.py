@@ -307,3 +307,9 @@ def test_an_abbreviated_role_and_a_hyphenated_place_word_in_short_descriptions(n
             "Shares of Northwind Energy fell 8% on Tuesday. “We remain confident in our strategy,” the "
             "Houston-based company said in a statement.")
     assert [r for _, _, r in _quotes(nlp, text)] == ["Lena Holt", "Lena Holt", "Northwind Energy"]
+
+
+def test_a_party_description_with_a_place_refers_back(nlp):
+    text = ("Senator Ruth Alvarez voted against the farm bill on Thursday.\n"
+            "“This bill is a giveaway to the biggest growers,” the Democrat from Ohio said.")
+    assert _quotes(nlp, text)[-1][2] == "Ruth Alvarez"
