@@ -205,13 +205,17 @@ def _single_closers(text: str, p_start: int, p_end: int, close: str) -> tuple[li
     return sure, possessive
 
 
-def _single_close(i: int, closers: tuple[list[int], list[int]]) -> int | None:
+def _single_close(i: int, closers: tuple[list[int], list[int]],
+                  inside: Callable[[int], bool] = lambda _: False) -> int | None:
     """The mark closing a single-quoted stretch opened at i: the first sure closer after it, else
-    the first possessive-looking one (when no other mark closes), within _SINGLE_REACH characters."""
+    the first possessive-looking one (when no other mark closes), within _SINGLE_REACH characters;
+    a mark for which `inside` holds (inside a double-marked quote) is passed over."""
     for marks in closers:
         k = bisect.bisect_right(marks, i)
-        if k < len(marks) and marks[k] - i <= _SINGLE_REACH:
-            return marks[k]
+        while k < len(marks) and marks[k] - i <= _SINGLE_REACH:
+            if not inside(marks[k]):
+                return marks[k]
+            k += 1
     return None
 
 
@@ -224,6 +228,11 @@ def _find_single_spans(text: str, taken: list[_Span]) -> list[_Span]:
     if "‘" not in text and " '" not in text and "\n'" not in text and not text.startswith("'"):
         return []
     blocked = sorted((sp.open_char, sp.close_char) for sp in taken)
+    starts = [lo for lo, _ in blocked]
+
+    def in_double(char: int) -> bool:
+        k = bisect.bisect_right(starts, char) - 1
+        return k >= 0 and blocked[k][0] <= char <= blocked[k][1]
     spans: list[_Span] = []
     paragraphs, offset = [], 0
     for line in text.split("\n"):
@@ -243,7 +252,7 @@ def _find_single_spans(text: str, taken: list[_Span]) -> list[_Span]:
             while first < p_end and text[first] in _INNER_STRIP:
                 first += 1
             if text[first:first + 1] == mark:
-                j = _single_close(first, _single_closers(text, p_start, p_end, _SINGLE_PAIRS[mark]))
+                j = _single_close(first, _single_closers(text, p_start, p_end, _SINGLE_PAIRS[mark]), in_double)
                 if j is None:
                     if text[:p_end].rstrip(_INNER_STRIP)[-1:] in _SENT_END:
                         pending = (open_at, mark, continuation + [first])
@@ -271,10 +280,13 @@ def _find_single_spans(text: str, taken: list[_Span]) -> list[_Span]:
                 continue
             if ch not in closers:
                 closers[ch] = _single_closers(text, p_start, p_end, _SINGLE_PAIRS[ch])
-            j = _single_close(i, closers[ch])
+            j = _single_close(i, closers[ch], in_double)
             nxt = blocked[b][0] if b < len(blocked) else len(text)
-            if j is not None and j > nxt:
-                j = None   # a double-marked quote stands in between: no pair
+            k = b
+            while j is not None and k < len(blocked) and blocked[k][0] < j:
+                if blocked[k][1] > j:
+                    j = None   # a double-marked quote runs across the mark: no pair
+                k += 1   # (one inside the pair is a quote within the quote: ‘He told me “calm down”,’ she said)
             if j is None:
                 if nxt > p_end and text[:p_end].rstrip(_INNER_STRIP)[-1:] in _SENT_END \
                         and (i == p_start or text[p_start:i].rstrip(_INNER_STRIP)[-1:] in _SENT_END + ":"):
@@ -1916,6 +1928,10 @@ class _Resolver:
             name = self._org_name(ent, s, e) if kind == "org" and self.P.varied_roles else ent["norm"]
             if kind == "person" and not self.P.varied_roles and len(name.split()) > 2:
                 name = normalize_name(name, strip_titles=True)   # "Nurse Amara Obi" as NER took it
+                first, second = name.split()[:2] if len(name.split()) > 2 else ("", "")
+                if _given_gender(second + " x", self.P) and not _given_gender(first + " x", self.P) and (
+                        first.lower() in self.P.human_nouns or first.lower().endswith(("er", "or", "ist", "ian"))):
+                    name = name.split(" ", 1)[1]   # "Pensioner Joan Hale": a role word before a given name
             if kind == "person" and s < self._token_end(ent["start_char"]) <= e:
                 name = self._written_name(ent, name)
             parts = name.split()
@@ -2826,8 +2842,12 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
     orphans: list[int] = []
     doubles = _find_mark_spans(text, orphans)
     lost = [sp for sp in (_orphan_span(doc, index, c) for c in orphans) if sp is not None]
-    spans = _split_incises(doc, index, sorted(doubles + _find_single_spans(text, doubles) + lost,
-                                              key=lambda sp: sp.open_char))
+    singles = _find_single_spans(text, doubles)
+    if singles:   # a double-marked quote inside a single-marked one is part of it
+        opens = [sp.open_char for sp in singles]
+        doubles = [d for d in doubles if not (
+            (k := bisect.bisect_right(opens, d.open_char) - 1) >= 0 and d.close_char < singles[k].close_char)]
+    spans = _split_incises(doc, index, sorted(doubles + singles + lost, key=lambda sp: sp.open_char))
     lost_opens = {sp.open_char for sp in lost}
     quoted = [(sp.open_char, sp.close_char + 1) for sp in spans]
     resolver = _Resolver(doc, entities, quoted)

@@ -313,3 +313,9 @@ def test_a_party_description_with_a_place_refers_back(nlp):
     text = ("Senator Ruth Alvarez voted against the farm bill on Thursday.\n"
             "“This bill is a giveaway to the biggest growers,” the Democrat from Ohio said.")
     assert _quotes(nlp, text)[-1][2] == "Ruth Alvarez"
+
+
+def test_double_marks_inside_single_ones_are_part_of_the_quote(nlp):
+    text = ("Pensioner Joan Hale, 81, was stopped by police at the station on Friday.\n"
+            "‘He told me “calm down, love” and walked off. I was shaking,’ she said.")
+    assert _quotes(nlp, text) == [("He told me “calm down, love” and walked off. I was shaking", "she", "Joan Hale")]
