@@ -646,7 +646,7 @@ def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int
             continue
         cue = _is_cue(tok, embedded=True)
         if cue is None:
-            gerund = _with_gerund_source(tok)
+            gerund = _with_gerund_source(tok) or _speech_noun_source(tok)
             if gerund is not None:
                 found = gerund
                 break
@@ -699,6 +699,34 @@ def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int
             if not (head.ent_type_ == P.person or head.lower_ in ("he", "she")):
                 found = None
     return found
+
+
+# Nouns of saying whose possessor is the speaker of the words in the clause they govern
+# ("Trump's announcement that they had reached a “historic” agreement").
+_SPEECH_NOUNS = frozenset("""
+    announcement statement claim claims promise pledge warning assertion insistence suggestion argument
+    remark remarks comment comments admission boast vow accusation allegation prediction assurance
+    declaration testimony message tweet post
+    """.split())
+
+
+def _speech_noun_source(tok: Token) -> _Attribution | None:
+    """The possessor of a noun of saying (English) that governs the clause holding a quote:
+    "Despite X's announcement that the talks had produced a “historic” deal", "the minister's
+    claim that the figures were “fabricated”"."""
+    if tok.lower_ not in _SPEECH_NOUNS or tok.pos_ != "NOUN" or _lang(tok.doc).varied_roles:
+        return None
+    if not any(c.dep_ in ("acl", "ccomp", "relcl") and any(m.lower_ == "that" and m.dep_ == "mark" for m in c.children)
+               for c in tok.children):
+        return None   # the words in a "that" clause only ("claims of … “unbecoming” behaviour" are not)
+    poss = next((c for c in tok.children if c.dep_ == "poss"), None)
+    if poss is None or not (poss.pos_ == "PROPN" or poss.ent_type_ in ("PERSON", "ORG")
+                            or poss.lower_ in ("his", "her", "their") or _source_like(poss, _lang(tok.doc))):
+        return None
+    s, e = _np_bounds(poss, poss.left_edge.i, tok.i)
+    while e > s + 1 and tok.doc[e - 1].dep_ == "case":
+        e -= 1
+    return _Attribution(s, e, tok.lower_, "embedded")
 
 
 def _with_gerund_source(tok: Token) -> _Attribution | None:
@@ -2922,7 +2950,8 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
         if label_like and not after_sentence and len(quote.split()) == 1 and quote[:1].islower():
             # « incompréhensible » after "a jugé la décision": one word, but the judge's own.
             judged = _attribution_embedded(doc, first_tok, last_tok, open_tok, close_tok)
-            if judged is not None and judged.cue not in _lang(doc).embed_only and not _reflexive_before(doc, open_tok):
+            if judged is not None and judged.cue not in _lang(doc).embed_only and judged.cue not in _SPEECH_NOUNS \
+                    and not _reflexive_before(doc, open_tok):
                 judged = None
 
         introduced = None

@@ -319,3 +319,9 @@ def test_double_marks_inside_single_ones_are_part_of_the_quote(nlp):
     text = ("Pensioner Joan Hale, 81, was stopped by police at the station on Friday.\n"
             "‘He told me “calm down, love” and walked off. I was shaking,’ she said.")
     assert _quotes(nlp, text) == [("He told me “calm down, love” and walked off. I was shaking", "she", "Joan Hale")]
+
+
+def test_a_quote_in_the_that_clause_of_a_possessed_noun_of_saying(nlp):
+    text = ("Despite the minister’s announcement that the two sides had reached a “historic” deal, nothing was "
+            "signed. The minister’s claims of a “special” friendship with the envoy were not tested.")
+    assert [(q, s) for q, s, _ in _quotes(nlp, text)] == [("historic", "the minister")]
