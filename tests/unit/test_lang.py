@@ -529,6 +529,19 @@ FR_RESOLUTION = [
     (["BREST (AFP) - Le tribunal administratif a suspendu jeudi l'arrêté préfectoral.",
       "L'association de défense des usagers du rail Train Juste a salué une décision « courageuse »."],
      {"courageuse": "Train Juste"}),
+    # A periphrasis written "Etat" without its accent, with an adjective before its noun; the
+    # Justice minister's periphrasis.
+    (["PARIS (AFP) - L'ancien président de la République Marc-Olivier Desbrosses a témoigné jeudi au procès de son "
+      "ancien conseiller, Rémi Salvat.",
+      "L'ancien chef de l'Etat a décrit un collaborateur « loyal et discret ».",
+      "La ministre de la Justice, Corinne Valadier, a refusé tout commentaire. Selon la garde des Sceaux, "
+      "la justice doit passer « sans pression »."],
+     {"loyal et discret": "Marc-Olivier Desbrosses", "sans pression": "Corinne Valadier"}),
+    # Two people named with no title: their given names tell il from elle.
+    (["NIORT (AFP) - Nathalie Brossard et Vincent Gaudin ont repris en janvier la dernière boulangerie de Coulon.",
+      "« On se lève à trois heures, mais on ne regrette rien », raconte Nathalie Brossard.",
+      "Le pain est cuit au feu de bois. « Les clients viennent de Niort pour ça », assure-t-il."],
+     {"Les clients viennent de Niort pour ça": "Vincent Gaudin"}),
 ]
 
 
