@@ -1511,6 +1511,16 @@ class _Resolver:
             mention = self._by_nationality(head, s, e, text, words)
             if mention is not None:
                 ent = None
+        elif self.P.varied_roles and self.P.nationality and e - s == 2 and doc[s].lower_ in self.P.definite \
+                and head.i == s + 1 and head.text[:1].isupper() and not (ent is not None and _std(ent) == "ORG") \
+                and head.lower_ not in self.P.role_nouns | self.P.company_nouns | self.P.document_nouns \
+                and (doc[s].is_lower or s == 0 or doc[s].is_sent_start or doc[s - 1].text in _SENT_END
+                     or doc[s - 1].is_space or "\n" in doc[s - 1].text_with_ws):
+            # "le Néerlandais", "le Basque": the person introduced with that word, else the latest
+            # person named, of the determiner's gender (not a title: "selon Le Parisien").
+            mention = self._demonym_person(head, s, text, words)
+            if mention is not None:
+                ent = None
         if ent is not None:
             # The small model swaps PERSON and ORG often; a role word in the phrase decides.
             # Only the words before the name count ("Union organiser Shirin Akter"), not a
@@ -1667,12 +1677,14 @@ class _Resolver:
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head,
                                        cand.words | {head.lower_})
         if mention is None and head.pos_ == "PROPN" and head.text[:1].isupper() and all(
-            t.pos_ == "PROPN" or t.is_punct for t in doc[s:e]
-        ):
+            t.pos_ == "PROPN" or t.is_punct or (self.P.varied_roles and t.i == s and t.pos_ == "DET") for t in doc[s:e]
+        ):   # (French names a seat of power with its article: "selon l'Elysée")
             # A name NER missed ("Mayor Ana Ruiz"): the name without its title. A place that
             # speaks ("Kabul had ensured …") is its government, never a "he" or "she".
             name = normalize_name(text, strip_titles=True)
             place = _entity_in(self.entities, 0, len(doc.text) + 1, frozenset({"LOC"}), containing=head.idx)
+            if place is None and self.P.varied_roles:   # (tagged a place elsewhere in the story only)
+                place = next((x for x in self.entities if _std(x) == "LOC" and re.split(r"[\s'’]", x["text"])[-1] == head.text), None)
             kind = "org" if words & self.P.institution_nouns or place is not None else "person"
             mention = _Mention(head.i, text, name, None, kind, head.lower_, words | frozenset(name.lower().split()))
         if mention is None and e - s >= 3 and head.pos_ == "NOUN" and self._is_person_noun(head):
@@ -1794,6 +1806,32 @@ class _Resolver:
         gender = _gender_of(lowered, self.P) or (
             "f" if any(w.endswith("woman") for w in lowered) else "m" if any(w.endswith("man") for w in lowered) else None)
         cand = self._latest_named(s, gender)
+        if cand is None:
+            return None
+        return _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words | words)
+
+    def _demonym_person(self, head: Token, s: int, text: str, words: frozenset[str]) -> _Mention | None:
+        """The person "le Néerlandais" (a word of the shape Profile.nationality) refers back to, in
+        languages with `varied_roles`: the name written right after an earlier use of the word
+        ("le Néerlandais Sem Van Dijk", NER's entity or capitalized names), else the latest
+        person named, of the determiner's gender; None for any other phrase or when there is none."""
+        doc = self.doc
+        if not re.fullmatch(self.P.nationality, head.text):
+            return None
+        for tok in reversed(doc[:s]):
+            if tok.lower_ != head.lower_ or self.inside_quote(tok.idx):
+                continue
+            k = tok.i + 1
+            while k < min(tok.i + 5, len(doc)) and doc[k].pos_ == "PROPN" and doc[k].is_alpha and doc[k].text[:1].isupper():
+                k += 1
+            if k - tok.i > 2:
+                ent = _entity_in(self.entities, 0, len(doc.text) + 1, frozenset({"PERSON"}), containing=doc[tok.i + 1].idx)
+                name = ent["norm"] if ent is not None and ent["start_char"] > tok.idx else doc[tok.i + 1:k].text
+                known = next((m for m in reversed(self.history) if m.kind == "person" and m.resolved == name), None)
+                if known is not None:
+                    return _Mention(head.i, text, known.resolved, known.entity, "person", known.head, known.words | words)
+                return _Mention(head.i, text, name, name, "person", head.lower_, words | frozenset(name.lower().split()))
+        cand = self._latest_person(self.P.gender_openers.get(doc[s].lower_))
         if cand is None:
             return None
         return _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words | words)

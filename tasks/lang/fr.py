@@ -187,6 +187,10 @@ PROFILE = Profile(
     age_description=(r"^(?:le|la|l'|l’) ?(?:[^\W\d]+(?: [^\W\d]+)? (?:âgée? )?de (\d{1,3}) ans\b|"
                      r"(?:trentenaire|quadragénaire|quinquagénaire|sexagénaire|septuagénaire|octogénaire|"
                      r"nonagénaire)$)"),
+    # A capitalized demonym ("le Néerlandais", "la Bretonne", "le Basque"), never a name in -ion
+    # ("la Commission").
+    nationality=(r"[A-ZÀ-Ý][a-zà-ÿ]+(?:aise?|oise?|ienne?|éenne?|aine?|ande?|ole?|(?<!i)onne|(?<!i)on|ine?|ote|que|ge)"
+                 r"|Suisse|Russe"),
     company_nouns=frozenset("""
         groupe entreprise société compagnie constructeur fabricant opérateur industriel laboratoire
         enseigne distributeur équipementier avionneur brasseur assureur transporteur

@@ -542,7 +542,27 @@ FR_RESOLUTION = [
       "« On se lève à trois heures, mais on ne regrette rien », raconte Nathalie Brossard.",
       "Le pain est cuit au feu de bois. « Les clients viennent de Niort pour ça », assure-t-il."],
      {"Les clients viennent de Niort pour ça": "Vincent Gaudin"}),
+    # A demonym refers back to the person introduced with it, or to the latest one named.
+    (["GENÈVE (AFP) - L'Ecossais Callum Reid a remporté dimanche le marathon de Genève, devant le Marocain "
+      "Youssef Amrani.",
+      "« J'ai souffert dans la dernière montée », a reconnu l'Ecossais.",
+      "Le Marocain a salué « un très grand champion »."],
+     {"J'ai souffert dans la dernière montée": "Callum Reid", "un très grand champion": "Youssef Amrani"}),
+    (["PAU (AFP) - Le pilote Iñaki Arrieta a remporté samedi le rallye du Béarn pour la troisième fois.",
+      "« La voiture était parfaite du début à la fin », a expliqué le Basque."],
+     {"La voiture était parfaite du début à la fin": "Iñaki Arrieta"}),
 ]
+
+
+def test_french_a_seat_of_power_speaks_as_an_organisation_and_a_newspaper_title_is_no_demonym(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = ("PARIS (AFP) - Le président Paul Mercadier a reçu mardi les syndicats à l'Elysée.\n"
+            "Selon l'Elysée, la réforme sera présentée « avant l'automne ».\n"
+            "Selon Le Parisien, le texte prévoit « un report de deux ans ».")
+    got = {q["text"]: (q["speaker_resolved"], q["speaker_kind"]) for q in extract_quotes(fr_nlp(text))}
+    assert got["avant l'automne"][1] == "organization"
+    assert got["un report de deux ans"][0] != "Paul Mercadier"
 
 
 @pytest.mark.parametrize(("lines", "want"), FR_RESOLUTION)
