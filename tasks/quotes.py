@@ -880,8 +880,12 @@ def _according_at(doc: Doc, i: int) -> int:
 
 
 def _according_initial_at(doc: Doc, i: int) -> int:
-    """Length of a phrase that introduces a source at a sentence's start ("Pour X, …"), else 0."""
-    if i > doc[i].sent.start and not ("\n" in doc[i - 1].text or doc[i - 1].is_space):
+    """Length of a phrase that introduces a source at a sentence's start ("Pour X, …", "Mais pour
+    X, …"), else 0."""
+    def starts(k: int) -> bool:
+        return k == doc[k].sent.start or "\n" in doc[k - 1].text or doc[k - 1].is_space or doc[k - 1].text in _SENT_END
+
+    if i > 0 and not starts(i) and not (doc[i - 1].pos_ == "CCONJ" and i > 1 and starts(i - 1)):
         return 0
     for words in _lang(doc).according_initial:
         n = len(words)
@@ -1332,6 +1336,23 @@ class _Resolver:
             words[0] = words[0][2:]
         return words
 
+    def _leader_titles(self, s: int, head: Token, e: int) -> frozenset[str]:
+        """The titles (role_hypernyms) of a short definite phrase naming the head of a company or
+        a party by a generic word, its complement a company noun or a name ("le patron de
+        l'enseigne", "la patronne d'Orvalis", "le numéro un du PS"), in languages with
+        `varied_roles`; else nothing."""
+        doc = self.doc
+        if not self.P.varied_roles or doc[s].lower_ not in self.P.definite | {"l'", "l’"} or e - s > 6:
+            return frozenset()
+        of = next((k for k in range(head.i + 1, e) if doc[k].lower_ in self.P.of_words), None)
+        if of is None:
+            return frozenset()
+        after = [t for t in doc[of + 1:e] if t.pos_ != "DET" and t.lower_ not in self.P.definite | {"l'", "l’"}]
+        if not (any(t.lower_ in self.P.company_nouns for t in doc[head.i + 1:e])
+                or (after and after[0].text[:1].isupper() and after[0].is_alpha)):
+            return frozenset()
+        return self._titles_for(doc[s:head.i + 1]) or self._titles_for(doc[s:of])
+
     def _periphrasis(self, span) -> bool:
         """Whether the speaker phrase is one of Profile.periphrases (its determiner, the
         adjectives before its noun and accents aside, a qualifier after it allowed: "l'ancien
@@ -1503,8 +1524,8 @@ class _Resolver:
                     if ent is not None:
                         break
         if ent is not None and self.P.periphrases and doc[s].idx < ent["start_char"] < doc[e - 1].idx + len(doc[e - 1]) \
-                and self._periphrasis(doc[s:e]):
-            ent = None   # "la garde des Sceaux": a name inside a periphrasis is no speaker (Sceaux, a town)
+                and (self._periphrasis(doc[s:e]) or self._leader_titles(s, head, e)):
+            ent = None   # "la garde des Sceaux", "la patronne des Verts": a name inside is no speaker
         mention: _Mention | None = None
         if not self.P.varied_roles and e - s == 2 and doc[s].lower_ in self.P.definite and not head.text.endswith("s"):
             # ("the Dutchman": NER may take it for an organisation; "the Democrats" are a party)
@@ -1578,14 +1599,11 @@ class _Resolver:
             if mention is not None:
                 mention = _Mention(head.i, text, mention.resolved, mention.entity, mention.kind, mention.head,
                                    mention.words)
-        if mention is None and self.P.varied_roles and doc[s].lower_ in self.P.definite | {"l'", "l’"} \
-                and e - s <= 6 and self._titles_for(doc[s:head.i + 1]) and any(
-                    t.lower_ in self.P.company_nouns for t in doc[head.i + 1:e]) and any(
-                    t.lower_ in self.P.of_words for t in doc[head.i + 1:e]):
-            # "le patron de l'enseigne", "la dirigeante du groupe": the head of the company, the
-            # latest person named with one of the titles the word stands for (role_hypernyms).
-            cand = self._latest_person(_opener_gender(text, self.P), titles=self._titles_for(doc[s:head.i + 1]),
-                                       strict=True)
+        if mention is None and (leader := self._leader_titles(s, head, e)):
+            # "le patron de l'enseigne", "la dirigeante du groupe", "la patronne des Verts", "le
+            # numéro un du PS": the head of the company or party, the latest person named with
+            # one of the titles the word stands for (role_hypernyms).
+            cand = self._latest_person(_opener_gender(text, self.P), titles=leader, strict=True)
             if cand is not None:
                 mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
         if mention is None and self.P.documents_as_written and head.pos_ != "PROPN" \

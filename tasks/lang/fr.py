@@ -206,8 +206,9 @@ PROFILE = Profile(
         "hôte de l'élysée": "président", "hôte de matignon": "premier",
         "garde des sceaux": "ministr", "chef de la diplomatie": "ministr", "locataire de beauvau": "ministr",
         "locataire de bercy": "ministr",   # (titles as Profile.role folds them: ministre -> ministr)
-        "patron": "pdg président directeur dirigeant fondateur patron",
-        "dirigeant": "pdg président directeur dirigeant fondateur patron",
+        "patron": "pdg président directeur dirigeant fondateur patron secrétaire",
+        "dirigeant": "pdg président directeur dirigeant fondateur patron secrétaire",
+        "numéro un": "pdg président directeur dirigeant fondateur patron secrétaire",
     }.items()},
     clitics={"-t": "", "-il": "il", "-elle": "elle", "-ils": "ils", "-elles": "elles", "-on": "on",
              "-t-il": "il", "-t-elle": "elle", "-t-on": "on", "t-il": "il", "t-elle": "elle"},

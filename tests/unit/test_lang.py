@@ -551,6 +551,17 @@ FR_RESOLUTION = [
     (["PAU (AFP) - Le pilote Iñaki Arrieta a remporté samedi le rallye du Béarn pour la troisième fois.",
       "« La voiture était parfaite du début à la fin », a expliqué le Basque."],
      {"La voiture était parfaite du début à la fin": "Iñaki Arrieta"}),
+    # The head of a company or a party named by a generic word and the body's name.
+    (["LILLE (AFP) - Le président du groupe de distribution Nordis, Hugues Vandamme, a annoncé jeudi la fermeture "
+      "de douze magasins.",
+      "La secrétaire générale de la CFDT Services, Amélie Roussel, a dénoncé « un plan brutal ».",
+      "« Nous n'avons pas d'autre choix », a justifié le patron de Nordis."],
+     {"Nous n'avons pas d'autre choix": "Hugues Vandamme"}),
+    (["RENNES (AFP) - Le premier secrétaire de l'Alliance citoyenne, Gurvan Le Meur, a présenté samedi le programme "
+      "du parti pour les régionales.",
+      "La maire de Brest, Sophie Kerjean, a salué « un travail sérieux ».",
+      "Mais pour le numéro un de l'Alliance, « rien n'est joué »."],
+     {"rien n'est joué": "Gurvan Le Meur"}),
 ]
 
 
