@@ -431,7 +431,8 @@ def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int
         found = _attribution_cue_before(doc, open_tok)
     P = _lang(doc)
     if found is None:
-        found = _according_before(doc, sent.start, open_tok)
+        # (in the quote's paragraph: "Selon lui, … » .\nSelon elle, … « … »" parsed as one sentence)
+        found = _according_before(doc, max(sent.start, lo) if P.varied_roles else sent.start, open_tok)
     elif P.varied_roles and not _source_like(doc[found.speaker_start:found.speaker_end].root, P):
         # "Selon un diplomate, la discussion pourrait reprendre « … »": the source the reporter
         # names, not the subject of a verb that only looks like a cue.
@@ -1048,6 +1049,9 @@ class _Resolver:
                                               and doc[i - 1].pos_ == "NOUN" and not self._is_person_noun(doc[i - 1]))}
             self.pending = sorted(set(self.pending) | named)
         self.cursor = 0
+        # The offices a person was named with by a periphrasis ("le chef de l'Etat, X": président),
+        # for a later plain title ("le président") to find them.
+        self.offices: dict[str, set[str]] = {}
 
     def _aged(self, text: str) -> re.Match | None:
         """The match of Profile.age_description at the start of a speaker phrase, else None."""
@@ -1329,7 +1333,7 @@ class _Resolver:
         if toks and (toks[0].lower_ in self.P.definite or toks[0].pos_ == "DET") and toks[0].lower_ not in self.P.of_words:
             toks = toks[1:]
         noun = next((k for k, t in enumerate(toks) if t.pos_ in ("NOUN", "PROPN")), 0)
-        toks = [t for k, t in enumerate(toks) if k >= noun or t.pos_ != "ADJ"]
+        toks = [t for k, t in enumerate(toks) if (k >= noun or t.pos_ != "ADJ") and not (t.is_punct and t.text not in "-‐")]
         text = "".join(t.text_with_ws for t in toks).lower().replace("’", "'")
         words = text.split()
         if words and words[0].startswith(("l'", "d'")):
@@ -1352,6 +1356,40 @@ class _Resolver:
                 or (after and after[0].text[:1].isupper() and after[0].is_alpha)):
             return frozenset()
         return self._titles_for(doc[s:head.i + 1]) or self._titles_for(doc[s:of])
+
+    def _note_offices(self, name: str, s: int, e: int) -> None:
+        """Note the offices of the person `name` named by doc[s:e] or by the title before it and
+        a comma ("le chef de l'Etat, X")."""
+        doc = self.doc
+        if not self.P.periphrases:
+            return
+        self._note_office(name, doc[s:e])
+        if s >= 2 and doc[s - 1].text == ",":
+            k = s - 2
+            while k > 0 and not (doc[k - 1].is_punct or doc[k - 1].is_space or doc[k - 1].pos_ in ("VERB", "AUX")):
+                k -= 1
+            self._note_office(name, doc[k:s - 1])
+
+    def _note_office(self, name: str, span) -> None:
+        """Remember the titles (role_hypernyms) of a periphrasis `span` that names the person
+        `name` ("le chef de l'Etat, Bertrand Loisel")."""
+        if len(span) and self._periphrasis(span):
+            self.offices.setdefault(name, set()).update(self._titles_for(span))
+
+    def _by_office(self, s: int, e: int) -> _Mention | None:
+        """A short title ("le président", "la Première ministre") that is the office of a person
+        named before by a periphrasis of it ("le chef de l'Etat, X", "la cheffe du
+        gouvernement, X"), gender permitting; else None."""
+        doc = self.doc
+        if not self.offices or e - s > 3 or doc[s].lower_ not in self.P.definite:
+            return None
+        first = self.P.role(doc[s + 1].lower_) if e - s > 1 else ""
+        gender = _opener_gender(doc[s:e].text, self.P) or self.P.gender_openers.get(doc[s].lower_)
+        for cand in reversed(self.history):
+            if cand.kind == "person" and first in self.offices.get(cand.resolved, ()) \
+                    and self.gender.get(cand.resolved, gender) in (gender, None):
+                return _Mention(doc[s].i, doc[s:e].text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
+        return None
 
     def _periphrasis(self, span) -> bool:
         """Whether the speaker phrase is one of Profile.periphrases (its determiner, the
@@ -1560,6 +1598,8 @@ class _Resolver:
             if kind == "org" and re.match(r",\s*\d{1,3}\s*(?:,|ans\b)", doc.text[ent["end_char"]:ent["end_char"] + 12]):
                 kind = "person"   # "Marcus Hill, 51, walked out …": an age in apposition is a person's
             apposition = apposition | self._title_before(s) if kind == "person" else frozenset()
+            if kind == "person":
+                self._note_offices(ent["norm"], s, e)
             name = self._org_name(ent, s, e) if kind == "org" and self.P.varied_roles else ent["norm"]
             if kind == "person" and s < self._token_end(ent["start_char"]) <= e:
                 name = self._written_name(ent, name)
@@ -1597,8 +1637,11 @@ class _Resolver:
             mention = self._latest_person(_opener_gender(text, self.P), titles=self._titles_for(doc[s:e]),
                                           strict=True)
             if mention is not None:
+                self._note_office(mention.resolved, doc[s:e])
                 mention = _Mention(head.i, text, mention.resolved, mention.entity, mention.kind, mention.head,
                                    mention.words)
+        if mention is None and self.P.varied_roles:
+            mention = self._by_office(s, e)
         if mention is None and (leader := self._leader_titles(s, head, e)):
             # "le patron de l'enseigne", "la dirigeante du groupe", "la patronne des Verts", "le
             # numéro un du PS": the head of the company or party, the latest person named with
@@ -1704,6 +1747,11 @@ class _Resolver:
             if place is None and self.P.varied_roles:   # (tagged a place elsewhere in the story only)
                 place = next((x for x in self.entities if _std(x) == "LOC" and re.split(r"[\s'’]", x["text"])[-1] == head.text), None)
             kind = "org" if words & self.P.institution_nouns or place is not None else "person"
+            if kind == "org" and not words & self.P.institution_nouns and len(name.split()) > 1 \
+                    and self.P.given_names.get(name.split()[0].lower().split("-")[0]):
+                kind = "person"   # "Elise Borgne", tagged a place: a given name makes a person
+            if kind == "person":
+                self._note_offices(name, s, e)
             mention = _Mention(head.i, text, name, None, kind, head.lower_, words | frozenset(name.lower().split()))
         if mention is None and e - s >= 3 and head.pos_ == "NOUN" and self._is_person_noun(head):
             # "China's ambassador to Britain accused …", named further down as "China's

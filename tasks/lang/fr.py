@@ -245,7 +245,8 @@ PROFILE = Profile(
         ministère gouvernement préfecture mairie entreprise société groupe syndicat association
         fédération police gendarmerie armée parquet tribunal cour conseil commission comité parti
         banque agence office service institut université région département municipalité ville
-        assemblée sénat ambassade club équipe compagnie opérateur direction
+        assemblée sénat ambassade club équipe compagnie opérateur direction opposition majorité
+        patronat intersyndicale
         """.split()),
     document_nouns=frozenset("""
         communiqué déclaration rapport lettre courrier message tweet publication étude enquête

@@ -562,6 +562,21 @@ FR_RESOLUTION = [
       "La maire de Brest, Sophie Kerjean, a salué « un travail sérieux ».",
       "Mais pour le numéro un de l'Alliance, « rien n'est joué »."],
      {"rien n'est joué": "Gurvan Le Meur"}),
+    # A plain title after the periphrasis that named the person ("le président" after "le chef
+    # de l'Etat, X"; "la Première ministre" after "la cheffe du gouvernement, X", whose name NER
+    # took for a place).
+    (["PARIS (AFP) - Le chef de l'Etat, Julien Castagnet, a reçu mardi les maires des communes sinistrées.",
+      "« L'Etat sera au rendez-vous », a promis le président."],
+     {"L'Etat sera au rendez-vous": "Julien Castagnet"}),
+    (["PARIS (AFP) - La cheffe du gouvernement, Elise Borgne, a défendu mardi la réforme des retraites.",
+      "« Nous irons jusqu'au bout », a assuré la Première ministre."],
+     {"Nous irons jusqu'au bout": "Elise Borgne"}),
+    # "Selon elle" in its own paragraph, which the parser runs into the one before.
+    (["TOURS (AFP) - La maire de Tours, Claire Daumas, a inauguré lundi le nouveau pont sur la Loire.",
+      "Le président de la métropole, Pierre Vasseur, était à ses côtés. Selon lui, l'ouvrage est « attendu depuis "
+      "vingt ans ».",
+      "Selon elle, les travaux ont été « plus rapides que prévu »."],
+     {"attendu depuis vingt ans": "Pierre Vasseur", "plus rapides que prévu": "Claire Daumas"}),
 ]
 
 
@@ -574,6 +589,15 @@ def test_french_a_seat_of_power_speaks_as_an_organisation_and_a_newspaper_title_
     got = {q["text"]: (q["speaker_resolved"], q["speaker_kind"]) for q in extract_quotes(fr_nlp(text))}
     assert got["avant l'automne"][1] == "organization"
     assert got["un report de deux ans"][0] != "Paul Mercadier"
+
+
+def test_french_the_opposition_is_an_organisation(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = ("RENNES (AFP) - Le conseil municipal de Rennes a voté lundi la hausse des tarifs de la cantine.\n"
+            "L'opposition a dénoncé « une mesure injuste pour les familles ».")
+    [quote] = extract_quotes(fr_nlp(text))
+    assert quote["speaker_kind"] == "organization"
 
 
 @pytest.mark.parametrize(("lines", "want"), FR_RESOLUTION)
