@@ -918,6 +918,9 @@ def _attribution_inverted(doc: Doc, i: int, end: int, any_verb: bool = False) ->
     clitic = None
     if j + 1 < end and (doc[j].lower_ in P.reflexive or doc[j].pos_ == "PRON") and doc[j + 1].lower_ in P.aux:
         j += 1   # « … », s'est indignée X / lui a répondu X
+    elif j + 2 < end and doc[j].lower_ in P.reflexive and doc[j + 1].is_alpha and doc[j + 1].is_lower \
+            and doc[j + 2].lower_ in P.clitics:
+        j += 1   # « … », se félicite-t-elle / s'inquiète-t-il
     while j < end and doc[j].lower_ in P.aux:   # a-t-elle fait valoir
         j += 1
         while j < end and doc[j].lower_ in P.clitics:
@@ -1597,6 +1600,9 @@ class _Resolver:
                 kind = "person"   # "Eswar Prasad, a trade professor at Cornell," tagged ORG
             if kind == "org" and re.match(r",\s*\d{1,3}\s*(?:,|ans\b)", doc.text[ent["end_char"]:ent["end_char"] + 12]):
                 kind = "person"   # "Marcus Hill, 51, walked out …": an age in apposition is a person's
+            if kind == "org" and len(ent["norm"].split()) > 1 and ent["start_char"] >= doc[s].idx \
+                    and self.P.given_names.get(ent["norm"].split()[0].lower().split("-")[0]):
+                kind = "person"   # "le sélectionneur de l'équipe de France, Fabien X": a given name
             apposition = apposition | self._title_before(s) if kind == "person" else frozenset()
             if kind == "person":
                 self._note_offices(ent["norm"], s, e)

@@ -240,6 +240,7 @@ PROFILE = Profile(
         gouverneur gouverneure mairesse rapporteur rapporteure délégué déléguée stratégiste
         gérant gérante patron chanteur chanteuse comédien comédienne épidémiologiste
         prévisionniste rescapé rescapée neveu nièce fils fille représentant représentante homologue
+        sélectionneur sélectionneuse entraîneuse
         """.split()),
     institution_nouns=frozenset("""
         ministère gouvernement préfecture mairie entreprise société groupe syndicat association

@@ -591,6 +591,25 @@ def test_french_a_seat_of_power_speaks_as_an_organisation_and_a_newspaper_title_
     assert got["un report de deux ans"][0] != "Paul Mercadier"
 
 
+def test_french_a_reflexive_inverted_cue_gives_its_clitic_subject(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = ("PARIS (AFP) - Camille Ferrand, 29 ans, a lancé une plateforme de covoiturage pour les aides-soignants.\n"
+            "Son associé, Hugo Pastor, s'occupe de la partie technique.\n"
+            "« Nous avons déjà 8.000 inscrits », se félicite-t-elle.")
+    [quote] = extract_quotes(fr_nlp(text))
+    assert (quote["speaker"], quote["speaker_resolved"]) == ("elle", "Camille Ferrand")
+
+
+def test_french_a_name_with_a_given_name_after_a_team_title_is_a_person(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = ("NANTES (AFP) - L'équipe cycliste Arvor a recruté mardi deux grimpeurs colombiens.\n"
+            "« Nous voulons gagner une étape du Tour », a déclaré le manager de l'équipe Arvor, Julien Ropars.")
+    [quote] = extract_quotes(fr_nlp(text))
+    assert (quote["speaker_resolved"], quote["speaker_kind"]) == ("Julien Ropars", "person")
+
+
 def test_french_the_opposition_is_an_organisation(fr_nlp):
     from tasks.quotes import extract_quotes
 
