@@ -1341,6 +1341,8 @@ class _Resolver:
         words = text.split()
         if words and words[0].startswith(("l'", "d'")):
             words[0] = words[0][2:]
+        if words and words[0].startswith("ex-") and len(words[0]) > 3:
+            words[0] = words[0][3:]   # "l'ex-chef de l'Etat"
         return words
 
     def _leader_titles(self, s: int, head: Token, e: int) -> frozenset[str]:
@@ -1356,7 +1358,7 @@ class _Resolver:
             return frozenset()
         after = [t for t in doc[of + 1:e] if t.pos_ != "DET" and t.lower_ not in self.P.definite | {"l'", "l’"}]
         if not (any(t.lower_ in self.P.company_nouns for t in doc[head.i + 1:e])
-                or (after and after[0].text[:1].isupper() and after[0].is_alpha)):
+                or any(t.text[:1].isupper() and t.is_alpha for t in after)):   # ("des sénateurs LR")
             return frozenset()
         return self._titles_for(doc[s:head.i + 1]) or self._titles_for(doc[s:of])
 
@@ -1673,6 +1675,8 @@ class _Resolver:
                 mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
         if mention is None and _is_short_description(doc[s:e], head):
             role = self.P.role(head.lower_)
+            if self.P.varied_roles and head.lower_.startswith("ex-"):
+                role = self.P.role(head.lower_[3:])   # "l'ex-président": the former president named before
             # "The Italian foreign ministry" is not "Germany's foreign ministry": a capitalized word
             # before the head tells whose it is, and an earlier phrase without it is someone else.
             proper = frozenset(t.lower_ for t in doc[s + 1:head.i] if t.is_alpha and t.text[:1].isupper())
@@ -1743,9 +1747,11 @@ class _Resolver:
                 if cand is not None:
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head,
                                        cand.words | {head.lower_})
-        if mention is None and head.pos_ == "PROPN" and head.text[:1].isupper() and all(
+        given = e - s >= 2 and self.P.given_names.get(doc[s].lower_.split("-")[0]) is not None and all(
+            t.text[:1].isupper() and t.is_alpha or t.text in "-‐" for t in doc[s:e])   # "Léa Fontanel", tagged a noun
+        if mention is None and (given or head.pos_ == "PROPN" and head.text[:1].isupper() and all(
             t.pos_ == "PROPN" or t.is_punct or (self.P.varied_roles and t.i == s and t.pos_ == "DET") for t in doc[s:e]
-        ):   # (French names a seat of power with its article: "selon l'Elysée")
+        )):   # (French names a seat of power with its article: "selon l'Elysée")
             # A name NER missed ("Mayor Ana Ruiz"): the name without its title. A place that
             # speaks ("Kabul had ensured …") is its government, never a "he" or "she".
             name = normalize_name(text, strip_titles=True)
@@ -1753,12 +1759,15 @@ class _Resolver:
             if place is None and self.P.varied_roles:   # (tagged a place elsewhere in the story only)
                 place = next((x for x in self.entities if _std(x) == "LOC" and re.split(r"[\s'’]", x["text"])[-1] == head.text), None)
             kind = "org" if words & self.P.institution_nouns or place is not None else "person"
-            if kind == "org" and not words & self.P.institution_nouns and len(name.split()) > 1 \
-                    and self.P.given_names.get(name.split()[0].lower().split("-")[0]):
+            if kind == "org" and not words & self.P.institution_nouns and given:
                 kind = "person"   # "Elise Borgne", tagged a place: a given name makes a person
             if kind == "person":
                 self._note_offices(name, s, e)
-            mention = _Mention(head.i, text, name, None, kind, head.lower_, words | frozenset(name.lower().split()))
+            if given and kind == "person":   # a name all the same, with the title before it
+                mention = _Mention(head.i, text, name, name, kind, head.lower_,
+                                   words | frozenset(name.lower().split()) | self._title_before(s))
+            else:
+                mention = _Mention(head.i, text, name, None, kind, head.lower_, words | frozenset(name.lower().split()))
         if mention is None and e - s >= 3 and head.pos_ == "NOUN" and self._is_person_noun(head):
             # "China's ambassador to Britain accused …", named further down as "China's
             # ambassador to Britain Liu Xiaming": the description is that person's title.

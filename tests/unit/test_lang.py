@@ -571,6 +571,17 @@ FR_RESOLUTION = [
     (["PARIS (AFP) - La cheffe du gouvernement, Elise Borgne, a défendu mardi la réforme des retraites.",
       "« Nous irons jusqu'au bout », a assuré la Première ministre."],
      {"Nous irons jusqu'au bout": "Elise Borgne"}),
+    # "ex-" before a title or a periphrasis: the former holder named before.
+    (["PARIS (AFP) - L'ancien président de la République Gérard Lemonnier a témoigné mercredi devant la commission "
+      "d'enquête.",
+      "« Je n'ai jamais été informé de ces contrats », a assuré l'ex-chef de l'Etat.",
+      "« Les ministres avaient toute ma confiance », a ajouté l'ex-président."],
+     {"Je n'ai jamais été informé de ces contrats": "Gérard Lemonnier",
+      "Les ministres avaient toute ma confiance": "Gérard Lemonnier"}),
+    # The head of a group named by its members and a party's initials.
+    (["PARIS (AFP) - La présidente du groupe écologiste à l'Assemblée, Léa Fontanel, a critiqué mardi le budget.",
+      "« C'est un budget qui oublie le climat », a estimé la patronne des députés EELV."],
+     {"C'est un budget qui oublie le climat": "Léa Fontanel"}),
     # "Selon elle" in its own paragraph, which the parser runs into the one before.
     (["TOURS (AFP) - La maire de Tours, Claire Daumas, a inauguré lundi le nouveau pont sur la Loire.",
       "Le président de la métropole, Pierre Vasseur, était à ses côtés. Selon lui, l'ouvrage est « attendu depuis "
