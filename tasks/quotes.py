@@ -1673,6 +1673,27 @@ class _Resolver:
                          and (c.head == head.lower_ or head.lower_ in c.words)), None)
             if cand is not None:
                 mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
+        if mention is None and self.P.varied_roles and e - s == 2 and doc[s].lower_ in _POSSESSIVES \
+                and (kin := _gender_of({head.lower_}, self.P)):
+            # "glisse sa femme" after "Jacques et Martine Perrin": the person of that gender who
+            # shares a surname with another one named in the story.
+            people = [c for c in reversed(self.history) if c.kind == "person" and c.entity is not None]
+            cand = next((c for c in people if self.gender.get(c.resolved) == kin and any(
+                o.resolved != c.resolved and _surname(o.resolved) == _surname(c.resolved) for o in people)), None)
+            if cand is not None:
+                mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
+        if mention is None and self.P.varied_roles and self.P.spokesman and e < len(doc) \
+                and (voice := re.match(self.P.spokesman, doc.text[doc[e - 1].idx + len(doc[e - 1]):])):
+            # "l'opposition, par la voix de son chef de file Laurent Duchêne, a salué …": he speaks.
+            after = doc[e - 1].idx + len(doc[e - 1]) + voice.end()
+            ent = next((x for x in sorted(self.entities, key=lambda x: x["start_char"])
+                        if _std(x) == "PERSON" and after <= x["start_char"] <= after + 60
+                        and "," not in doc.text[after:x["start_char"]]), None)
+            if ent is not None:
+                name = ent["norm"]
+                known = next((c for c in reversed(self.history) if c.kind == "person" and c.resolved == name), None)
+                mention = known or _Mention(head.i, text, name, name, "person", head.lower_,
+                                            words | frozenset(name.lower().split()))
         if mention is None and _is_short_description(doc[s:e], head):
             role = self.P.role(head.lower_)
             if self.P.varied_roles and head.lower_.startswith("ex-"):

@@ -37,7 +37,9 @@ class Profile:
     description that refers back: "the", "le"), label and naming cues (words before a title or
     a nickname in quote marks). `verb_tags`: tag_ prefixes of verbs in this model.
     `given_names`: common given names (lower case) of one gender only -> "f" or "m", the gender
-    of a person named with no title ("Sophie Le Gallou"), for il/elle.
+    of a person named with no title ("Sophie Le Gallou"), for il/elle. `spokesman`: a regular
+    expression matching, right after a source, the words that give the person speaking for it
+    (", par la voix de …").
     `reflexive`: pronouns of a reflexive cue ("s'est félicité"); `according_initial`: words that introduce a source only at a sentence's start
     ("Pour X, …"); `gender_suffixes`: (feminine ending, masculine ending) pairs that fold a role
     word's forms into one key ("présidente", "directrice" -> "président", "directeur");
@@ -90,6 +92,7 @@ class Profile:
     female_words: frozenset[str] = frozenset()
     male_words: frozenset[str] = frozenset()
     given_names: dict[str, str] = field(default_factory=dict)
+    spokesman: str = ""
     human_nouns: frozenset[str] = frozenset()
     institution_nouns: frozenset[str] = frozenset()
     document_nouns: frozenset[str] = frozenset()

@@ -226,6 +226,7 @@ PROFILE = Profile(
         conseiller dirigeant patron élu ambassadeur préfet
         """.split()),
     given_names={**dict.fromkeys(_FEMALE_NAMES, "f"), **dict.fromkeys(_MALE_NAMES, "m")},
+    spokesman=r"\s*,\s*par (?:la voix|l'intermédiaire|l’intermédiaire|la bouche) (?:de|du|des|d'|d’)",
     gender_openers={"la": "f", "une": "f", "le": "m", "un": "m"},
     human_nouns=frozenset("""
         ministre porte-parole président présidente maire préfet préfète directeur directrice

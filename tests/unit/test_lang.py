@@ -582,6 +582,16 @@ FR_RESOLUTION = [
     (["PARIS (AFP) - La présidente du groupe écologiste à l'Assemblée, Léa Fontanel, a critiqué mardi le budget.",
       "« C'est un budget qui oublie le climat », a estimé la patronne des députés EELV."],
      {"C'est un budget qui oublie le climat": "Léa Fontanel"}),
+    # "sa femme": the woman sharing a surname with a man of the story.
+    (["QUIMPER (AFP) - Paul et Odile Garnier ferment samedi la crêperie qu'ils tenaient depuis 1987 à Concarneau.",
+      "« On a servi trois générations de vacanciers », raconte Paul Garnier.",
+      "Odile Garnier tient la salle depuis le premier jour. Aucun repreneur ne s'est présenté.",
+      "« Les clients nous écrivent encore à Noël », sourit sa femme."],
+     {"Les clients nous écrivent encore à Noël": "Odile Garnier"}),
+    # A body speaking "par la voix de" a person: that person.
+    (["CAEN (AFP) - Le conseil régional de Normandie a adopté jeudi son budget pour 2027.",
+      "La gauche, par la voix de sa présidente de groupe Martine Lecoq, a dénoncé « un budget sans ambition »."],
+     {"un budget sans ambition": "Martine Lecoq"}),
     # "Selon elle" in its own paragraph, which the parser runs into the one before.
     (["TOURS (AFP) - La maire de Tours, Claire Daumas, a inauguré lundi le nouveau pont sur la Loire.",
       "Le président de la métropole, Pierre Vasseur, était à ses côtés. Selon lui, l'ouvrage est « attendu depuis "
