@@ -999,6 +999,28 @@ def _speaker_kind(mention: "_Mention", P: Profile) -> str:
     return "person"  # "an insider", "the doctors", "one legal expert"
 
 
+def _couple_names(text: str, entities: list[dict[str, Any]], P: Profile) -> list[dict[str, Any]]:
+    """Person entities for the first of two given names sharing one surname ("Yves et Annick
+    Garnier": Yves Garnier), which NER leaves without a name of its own; languages with
+    Profile.given_names only."""
+    if not P.given_names:
+        return []
+    found = []
+    for m in re.finditer(r"\b([A-ZÀ-Ý][\w-]{1,30}) et ([A-ZÀ-Ý][\w-]{1,30}) ((?:(?:Le|La|Du|De|Des|de|du|le|la) )?[A-ZÀ-Ý][\w'’-]{1,40})",
+                         text):
+        first, second, surname = m.groups()
+        if not (P.given_names.get(first.lower().split("-")[0]) and P.given_names.get(second.lower().split("-")[0])):
+            continue
+        if not any(_std(x) == "PERSON" and x["start_char"] <= m.start(1) < x["end_char"] and " " in x["text"]
+                   for x in entities):
+            found.append({"text": first, "norm": f"{first} {surname}", "label": "PER", "label_std": "PERSON",
+                          "start_char": m.start(1), "end_char": m.end(1)})
+        if not any(_std(x) == "PERSON" and x["start_char"] == m.start(2) and x["end_char"] == m.end(3) for x in entities):
+            found.append({"text": f"{second} {surname}", "norm": f"{second} {surname}", "label": "PER",
+                          "label_std": "PERSON", "start_char": m.start(2), "end_char": m.end(3)})
+    return found
+
+
 @dataclass
 class _Mention:
     tok: int
@@ -1018,7 +1040,8 @@ class _Resolver:
     def __init__(self, doc: Doc, entities: list[dict[str, Any]], quoted: list[tuple[int, int]]) -> None:
         self.doc = doc
         self.P = _lang(doc)
-        self.entities = entities
+        self.entities = entities + _couple_names(doc.text, entities, self.P)
+        entities = self.entities
         self.gender: dict[str, str] = {}
         self.history: list[_Mention] = []
         self.done: dict[int, tuple[str, str | None]] = {}

@@ -588,6 +588,12 @@ FR_RESOLUTION = [
       "Odile Garnier tient la salle depuis le premier jour. Aucun repreneur ne s'est présenté.",
       "« Les clients nous écrivent encore à Noël », sourit sa femme."],
      {"Les clients nous écrivent encore à Noël": "Odile Garnier"}),
+    # Two given names before one surname: two people, told apart by il and elle.
+    (["MORLAIX (AFP) - Gilles et Maryse Le Bihan tiennent depuis 1992 le dernier cinéma de Carhaix.",
+      "« On a tout connu, la VHS, le DVD, les plateformes », raconte-t-il.",
+      "« Le public revient, surtout les jeunes », assure-t-elle."],
+     {"On a tout connu, la VHS, le DVD, les plateformes": "Gilles Le Bihan",
+      "Le public revient, surtout les jeunes": "Maryse Le Bihan"}),
     # A body speaking "par la voix de" a person: that person.
     (["CAEN (AFP) - Le conseil régional de Normandie a adopté jeudi son budget pour 2027.",
       "La gauche, par la voix de sa présidente de groupe Martine Lecoq, a dénoncé « un budget sans ambition »."],
