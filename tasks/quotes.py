@@ -431,8 +431,14 @@ def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int
         found = _attribution_cue_before(doc, open_tok)
     P = _lang(doc)
     if found is None:
-        # (in the quote's paragraph: "Selon lui, … » .\nSelon elle, … « … »" parsed as one sentence)
-        found = _according_before(doc, max(sent.start, lo) if P.varied_roles else sent.start, open_tok)
+        start = sent.start
+        if P.varied_roles:
+            # The quote's own sentence in its paragraph, by its punctuation, not the parse's:
+            # "Selon lui, … » .\nSelon elle, … « … »" read as one sentence, "Selon la préfecture,
+            # « aucune victime … »" as two.
+            start = _paragraph_token_start(doc, open_tok)
+            start = next((k + 1 for k in range(open_tok - 1, start - 1, -1) if doc[k].text in _SENT_END), start)
+        found = _according_before(doc, start, open_tok)
     elif P.varied_roles and not _source_like(doc[found.speaker_start:found.speaker_end].root, P):
         # "Selon un diplomate, la discussion pourrait reprendre « … »": the source the reporter
         # names, not the subject of a verb that only looks like a cue.
@@ -1261,6 +1267,25 @@ class _Resolver:
                     return other["norm"] + (m.group(0) if m else "")
         return ent["norm"]
 
+    def _org_proper(self, name: str) -> str:
+        """A body's own name without the common noun that describes it: "Le syndicat pénitentiaire
+        FO-Justice" -> FO-Justice, "le groupe Armor Océan" -> Armor Océan; not a complement of
+        place ("le parquet de Grenoble" stays)."""
+        words = name.split()
+        k = len(words)
+        while k > 0 and words[k - 1][:1].isupper():
+            k -= 1
+        j = k - 1
+        while j > 0 and words[j].lower() in self.P.definite:
+            j -= 1   # ("de la Justice")
+        if k == 0 or k == len(words) or words[j].lower() in self.P.of_words or words[k - 1].endswith(("'", "’")):
+            return name
+        described = {w.lower().split("'")[-1].split("’")[-1] for w in words[:k]}
+        if not described & (self.P.institution_nouns | self.P.company_nouns) or not all(w.islower() or n == 0
+                                                                                    for n, w in enumerate(words[:k])):
+            return name
+        return " ".join(words[k:])
+
     def _title_before(self, s: int) -> frozenset[str]:
         """The words of a title that a name starting at token s stands in apposition to ("la
         préfète de Seine-et-Marne, Odile Granger"), in languages with `varied_roles`, when it
@@ -1616,7 +1641,8 @@ class _Resolver:
             left = {t.lower_ for t in doc[s:max(head.i, name_at)]}
             kind = "person" if _std(ent) == "PERSON" else "org"
             human = (left | {w.rsplit("-", 1)[-1] for w in left}) & self.P.human_nouns   # "vice-président"
-            if left & self.P.institution_nouns and not human:
+            if left & (self.P.institution_nouns | (self.P.company_nouns if self.P.varied_roles else frozenset())) \
+                    and not human:   # ("le laboratoire X")
                 kind = "org"
             elif human or _gender_of(left, self.P) or _human_suffix(left, self.P):
                 kind = "person"
@@ -1632,6 +1658,8 @@ class _Resolver:
             if kind == "person":
                 self._note_offices(ent["norm"], s, e)
             name = self._org_name(ent, s, e) if kind == "org" and self.P.varied_roles else ent["norm"]
+            if kind == "org" and self.P.varied_roles:
+                name = self._org_proper(name)
             if kind == "person" and s < self._token_end(ent["start_char"]) <= e:
                 name = self._written_name(ent, name)
             parts = name.split()
@@ -1764,6 +1792,9 @@ class _Resolver:
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
             if mention is None and head.lower_ in self.P.company_nouns:
                 name = (None if self.P.varied_roles else self._latest_org(s, text)) or _company_named(doc, s)
+                if name is None and self.P.varied_roles:
+                    # "la compagnie" after "La SNCF a annoncé …": the latest body named as a source
+                    name = next((c.resolved for c in reversed(self.history) if c.kind == "org" and c.entity), None)
                 if name is not None:   # "le groupe" after "le constructeur automobile Stellaris"
                     mention = _Mention(head.i, text, name, name, "org", head.lower_, frozenset(name.lower().split()))
             if mention is None:
@@ -1838,7 +1869,10 @@ class _Resolver:
                 kind = "group"
             else:
                 kind = "desc"
-            mention = _Mention(head.i, text, doc[s:_core_end(head, e)].text.strip(), None, kind, head.lower_, words)
+            resolved = doc[s:_core_end(head, e)].text.strip()
+            if kind == "org" and self.P.varied_roles:
+                resolved = self._org_proper(resolved)   # "Le syndicat SUD-Rail" -> SUD-Rail
+            mention = _Mention(head.i, text, resolved, None, kind, head.lower_, words)
         if mention.kind in ("org", "person", "desc") and mention.resolved.split() and (
                 full := _acronym_expansion(doc, mention.resolved, doc[s].idx, self.entities)) is not None:
             # "the NFIA" after "The National Food Inspection Agency (NFIA)", "la DGA", "the Chinese CDC"
@@ -2646,8 +2680,10 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
         if label_like and not after_sentence and len(quote.split()) == 1 and quote[:1].islower():
             # « incompréhensible » after "a jugé la décision": one word, but the judge's own.
             judged = _attribution_embedded(doc, first_tok, last_tok, open_tok, close_tok)
-            if judged is not None and judged.cue not in _lang(doc).embed_only and not _reflexive_before(doc, open_tok):
-                judged = None
+            according = {" ".join(w) for w in _lang(doc).according + _lang(doc).according_initial}
+            if judged is not None and judged.cue not in _lang(doc).embed_only and not _reflexive_before(doc, open_tok) \
+                    and not (_lang(doc).varied_roles and judged.cue in according):
+                judged = None   # (but "Selon le maire, les pompiers ont été « exemplaires »": his word)
 
         introduced = None
         if open_tok >= 2 and doc[open_tok - 1].text in (",", ":") and _is_cue(doc[open_tok - 2], embedded=True):

@@ -637,6 +637,41 @@ def test_french_a_name_with_a_given_name_after_a_team_title_is_a_person(fr_nlp):
     assert (quote["speaker_resolved"], quote["speaker_kind"]) == ("Julien Ropars", "person")
 
 
+@pytest.mark.parametrize(("text", "quote", "speaker"), [
+    # the parser starting a sentence at the mark, "selon X," left in the sentence before
+    ("BREST (AFP) - Un chalutier a sombré dans la nuit.\n"
+     "Selon la préfecture maritime, « aucun marin n'est porté disparu ».",
+     "aucun marin n'est porté disparu", "la préfecture maritime"),
+    # one word in marks after "selon X," is the source's own
+    ("BREST (AFP) - Un chalutier a sombré dans la nuit au large d'Ouessant.\n"
+     "Selon le maire, les secours ont été « remarquables ».", "remarquables", "le maire"),
+])
+def test_french_selon_gives_the_quote_in_its_sentence(fr_nlp, text, quote, speaker):
+    from tasks.quotes import extract_quotes
+
+    assert [(q["text"], q["speaker"]) for q in extract_quotes(fr_nlp(text))] == [(quote, speaker)]
+
+
+@pytest.mark.parametrize(("text", "quote", "want"), [
+    # a company noun before a name NER called a person
+    ("PARIS (AFP) - Le laboratoire pharmaceutique Novalis a rappelé mardi trois lots de sirop.\n"
+     "« Il s'agit d'une mesure de précaution », a précisé le laboratoire.",
+     "Il s'agit d'une mesure de précaution", ("Novalis", "organization")),
+    # a body's name after its description
+    ("PARIS (AFP) - Le syndicat pénitentiaire Ufap-Unsa a jugé l'annonce « très insuffisante ».",
+     "très insuffisante", ("Ufap-Unsa", "organization")),
+    # "la compagnie" with no company noun before the name: the latest body named as a source
+    ("PARIS (AFP) - La CTRB a annoncé jeudi l'annulation de vingt trains.\n"
+     "« Les passagers seront remboursés », a indiqué la compagnie.",
+     "Les passagers seront remboursés", ("CTRB", "organization")),
+])
+def test_french_companies_and_bodies_speak_by_their_own_name(fr_nlp, text, quote, want):
+    from tasks.quotes import extract_quotes
+
+    got = {q["text"]: (q["speaker_resolved"], q["speaker_kind"]) for q in extract_quotes(fr_nlp(text))}
+    assert got[quote] == want
+
+
 def test_french_the_opposition_is_an_organisation(fr_nlp):
     from tasks.quotes import extract_quotes
 
