@@ -1142,7 +1142,11 @@ class _Resolver:
                 if match is not None:
                     self.history.append(match)
             return resolved, entity, kind
-        if head.lower_ in self.P.pronouns or head.lower_ in self.P.clitics or (
+        joined = head.lower_ + "".join(t.lower_ for t in self.doc[head.i + 1:head.i + 3])
+        if joined in self.P.pronoun_gender and joined not in self.P.clitics and joined != head.lower_:
+            # "Celui-ci a salué …", tokenized Celui / - / ci: the demonstrative pronoun
+            result = self._pronoun(joined, head.i)
+        elif head.lower_ in self.P.pronouns or head.lower_ in self.P.clitics or (
                 head.pos_ == "PRON" and (head.lower_ in self.P.pronoun_gender or e - s == 1)):
             # ("l'un d'eux", one of a group, is not a pronoun for the latest source)
             result = self._pronoun(head.lower_, head.i)
@@ -1178,6 +1182,20 @@ class _Resolver:
     def _pronoun(self, pronoun: str, at: int) -> tuple[str, str | None, str]:
         pronoun = self.P.clitics.get(pronoun, pronoun)
         wanted = self.P.pronoun_gender.get(pronoun)
+        if pronoun.endswith("-ci") and wanted:
+            # "Elle succède à Benoît Marin. Celui-ci a salué …": the latter, the person of that
+            # gender named last in any role (a given name telling the gender of one not met yet).
+            for ent, _ in self._named_before(at, "PERSON"):
+                name = self._written_name(ent, ent["norm"])
+                cand = next((m for m in reversed(self.history) if m.kind == "person" and m.resolved == name), None) \
+                    or _Mention(self._token_end(ent["start_char"]), name, name, name, "person", name.lower(),
+                                frozenset(name.lower().split()))
+                gender = self.gender.get(cand.resolved) or self._gender_before(ent) \
+                    or self.P.given_names.get(name.split()[0].lower().split("-")[0])
+                if gender == wanted:
+                    self.gender.setdefault(cand.resolved, gender)
+                    self.history.append(cand)
+                    return cand.resolved, cand.entity, "person"
         history = list(reversed(self.history))
         for n, cand in enumerate(history):
             if wanted and cand.kind in ("org", "group", "document"):

@@ -213,8 +213,9 @@ PROFILE = Profile(
     clitics={"-t": "", "-il": "il", "-elle": "elle", "-ils": "ils", "-elles": "elles", "-on": "on",
              "-t-il": "il", "-t-elle": "elle", "-t-on": "on", "t-il": "il", "t-elle": "elle"},
     according=(("selon",), ("d'", "après"), ("d’", "après"), ("d'après",), ("d’après",)),
-    pronoun_gender={"il": "m", "elle": "f", "ils": None, "elles": None},
-    pronouns=frozenset({"il", "elle", "ils", "elles", "on", "nous", "je", "vous"}),
+    # "celui-ci" / "celle-ci": the latter, the latest source of that gender
+    pronoun_gender={"il": "m", "elle": "f", "ils": None, "elles": None, "celui-ci": "m", "celle-ci": "f"},
+    pronouns=frozenset({"il", "elle", "ils", "elles", "on", "nous", "je", "vous", "celui-ci", "celle-ci"}),
     female_words=frozenset("""
         elle mme madame présidente directrice avocate procureure députée sénatrice militante habitante
         agricultrice enseignante infirmière chercheuse experte femme mère fille sœur épouse reine

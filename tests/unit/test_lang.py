@@ -594,6 +594,12 @@ FR_RESOLUTION = [
       "« Le public revient, surtout les jeunes », assure-t-elle."],
      {"On a tout connu, la VHS, le DVD, les plateformes": "Gilles Le Bihan",
       "Le public revient, surtout les jeunes": "Maryse Le Bihan"}),
+    # "Celui-ci" (split in three by the tokenizer at a sentence's start): the man just named,
+    # though as an object.
+    (["RENNES (AFP) - La nouvelle directrice du théâtre national de Bretagne, Agathe Morvan, a pris ses fonctions lundi.",
+      "Elle succède à Bernard Quéré, qui a dirigé l'institution pendant douze ans. Celui-ci a salué « un choix "
+      "audacieux »."],
+     {"un choix audacieux": "Bernard Quéré"}),
     # A body speaking "par la voix de" a person: that person.
     (["CAEN (AFP) - Le conseil régional de Normandie a adopté jeudi son budget pour 2027.",
       "La gauche, par la voix de sa présidente de groupe Martine Lecoq, a dénoncé « un budget sans ambition »."],
