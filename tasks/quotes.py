@@ -1662,6 +1662,8 @@ class _Resolver:
             if left & (self.P.institution_nouns | (self.P.company_nouns if self.P.varied_roles else frozenset())) \
                     and not human:   # ("le laboratoire X")
                 kind = "org"
+            elif self.P.varied_roles and ent["text"].lower().split("'")[-1] in self.P.institution_nouns:
+                kind = "org"   # "selon Matignon", tagged a person: the seat of an institution
             elif human or _gender_of(left, self.P) or _human_suffix(left, self.P):
                 kind = "person"
             apposition = self._apposition_words(e)

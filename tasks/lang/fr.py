@@ -249,7 +249,7 @@ PROFILE = Profile(
         fédération police gendarmerie armée parquet tribunal cour conseil commission comité parti
         banque agence office service institut université région département municipalité ville
         assemblée sénat ambassade club équipe compagnie opérateur direction opposition majorité
-        patronat intersyndicale
+        patronat intersyndicale matignon bercy beauvau
         """.split()),
     document_nouns=frozenset("""
         communiqué déclaration rapport lettre courrier message tweet publication étude enquête

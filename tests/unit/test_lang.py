@@ -678,6 +678,15 @@ def test_french_companies_and_bodies_speak_by_their_own_name(fr_nlp, text, quote
     assert got[quote] == want
 
 
+def test_french_matignon_speaks_as_an_organisation(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = ("PARIS (AFP) - Le Premier ministre, Paul Verdier, recevra jeudi les présidents de groupe.\n"
+            "Selon Matignon, la réunion doit permettre « un compromis sur le budget ».")
+    [quote] = extract_quotes(fr_nlp(text))
+    assert (quote["speaker_resolved"], quote["speaker_kind"]) == ("Matignon", "organization")
+
+
 def test_french_the_opposition_is_an_organisation(fr_nlp):
     from tasks.quotes import extract_quotes
 
