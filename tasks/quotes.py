@@ -1285,6 +1285,19 @@ class _Resolver:
                     return other["norm"] + (m.group(0) if m else "")
         return ent["norm"]
 
+    def _descriptive_noun(self, head: Token) -> bool:
+        """A noun describing a person by what they do, not an office ("la cuisinière", "le
+        pâtissier", "l'alpiniste"; not "le préfet", a title of its own), in languages with
+        `varied_roles`: a lower-case noun of a person's ending that is none of the role,
+        institution, company or document nouns. Such a noun refers back, like anaphoric_roles."""
+        word = head.lower_
+        if not self.P.varied_roles or head.pos_ != "NOUN" or not head.is_lower or not head.is_alpha \
+                or word in self.P.role_nouns | self.P.company_nouns | self.P.document_nouns \
+                or self.P.role(word) in self.P.role_keys:
+            return False
+        feminine = tuple(fem for fem, _ in self.P.gender_suffixes if len(fem) > 2)
+        return bool(feminine) and word.endswith(feminine + ("eur", "ier", "iste"))
+
     def _org_proper(self, name: str) -> str:
         """A body's own name without the common noun that describes it: "Le syndicat pénitentiaire
         FO-Justice" -> FO-Justice, "le groupe Armor Océan" -> Armor Océan; not a complement of
@@ -1338,7 +1351,8 @@ class _Resolver:
         return None
 
     def _latest_person(self, gender: str | None, *, described: bool = False,
-                       titles: frozenset[str] = frozenset(), strict: bool = False) -> _Mention | None:
+                       titles: frozenset[str] = frozenset(), strict: bool = False,
+                       officeless: bool = False) -> _Mention | None:
         """The latest named person of a compatible gender, for a generic role word that refers back
         ("l'élu", "le chercheur": French copy avoids repeating the title of the person just named);
         with `described`, also a person described without a name ("a 43-year-old man"). With
@@ -1359,6 +1373,10 @@ class _Resolver:
             if gender and known and known != gender:
                 continue
             roles = {self.P.role(w) for w in words[cand.resolved]} & self.P.role_keys
+            if officeless:
+                if not roles:
+                    return cand   # (`officeless`: the latest person named with no title, else None)
+                continue
             if not titles or roles & titles or not (roles or strict) or words[cand.resolved] & self.P.counterpart_roles:
                 return cand   # ("son homologue" holds the title of whom it is the counterpart)
             fallback = fallback or cand
@@ -1803,11 +1821,15 @@ class _Resolver:
                             mention = _Mention(head.i, text, ent["norm"], ent["norm"], "person", head.lower_,
                                                words | frozenset(ent["norm"].lower().split()))
                     break
-            if mention is None and head.lower_ in self.P.anaphoric_roles and (
+            if mention is None and (head.lower_ in self.P.anaphoric_roles or self._descriptive_noun(head)) and (
                     e - s <= 2 or (e - s == 3 and (doc[e - 1].pos_ == "ADJ" or doc[s + 1].pos_ == "ADJ"))):
                 # ("le technicien basque", "la jeune femme")
                 cand = self._latest_person(_gender_of(words, self.P) or _opener_gender(text, self.P),
                                            titles=self._titles_for(doc[s:e]))
+                if cand is not None and head.lower_ not in self.P.anaphoric_roles:
+                    # "l'alpiniste" after "le guide X" and "le préfet Y": not the holder of an office
+                    cand = self._latest_person(_gender_of(words, self.P) or _opener_gender(text, self.P),
+                                               officeless=True) or cand
                 if cand is not None:
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
             if mention is None and head.lower_ in self.P.company_nouns:
@@ -1883,8 +1905,8 @@ class _Resolver:
                 name = last.text
                 mention = _Mention(head.i, text, name, name, "person", head.lower_, words | frozenset(name.lower().split()))
         if mention is None:
-            if head.lower_ in self.P.institution_nouns:
-                kind = "org"
+            if head.lower_ in self.P.institution_nouns or (self.P.varied_roles and head.lower_ in self.P.company_nouns):
+                kind = "org"   # ("l'éditeur", no publisher named before)
             elif head.tag_ in ("NNS", "NNPS") or any(t.dep_ == "conj" for t in head.children):
                 kind = "group"
             else:

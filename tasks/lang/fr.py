@@ -193,7 +193,7 @@ PROFILE = Profile(
                  r"|Suisse|Russe"),
     company_nouns=frozenset("""
         groupe entreprise société compagnie constructeur fabricant opérateur industriel laboratoire
-        enseigne distributeur équipementier avionneur brasseur assureur transporteur
+        enseigne distributeur équipementier avionneur brasseur assureur transporteur éditeur
         """.split()),
     # The titles a generic word or a periphrasis stands for (keys and titles as Profile.role folds them).
     role_hypernyms={key: frozenset(titles.split()) for key, titles in {

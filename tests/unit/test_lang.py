@@ -600,6 +600,14 @@ FR_RESOLUTION = [
       "Elle succède à Bernard Quéré, qui a dirigé l'institution pendant douze ans. Celui-ci a salué « un choix "
       "audacieux »."],
      {"un choix audacieux": "Bernard Quéré"}),
+    # A noun describing what a person does (not an office) refers back to the latest person.
+    (["ANNECY (AFP) - La cheffe étoilée Mathilde Favier a ouvert jeudi un second restaurant au bord du lac.",
+      "« Je voulais une cuisine plus simple, plus familiale », a expliqué la cuisinière."],
+     {"Je voulais une cuisine plus simple, plus familiale": "Mathilde Favier"}),
+    (["GAP (AFP) - Le guide de haute montagne Rémi Chabrand a ouvert dimanche une nouvelle voie sur la face nord.",
+      "Le préfet des Hautes-Alpes, Marc Lestrade, a rappelé les consignes de prudence.",
+      "« Il a fallu trois jours d'attente au pied de la paroi », a raconté l'alpiniste."],
+     {"Il a fallu trois jours d'attente au pied de la paroi": "Rémi Chabrand"}),
     # A body speaking "par la voix de" a person: that person.
     (["CAEN (AFP) - Le conseil régional de Normandie a adopté jeudi son budget pour 2027.",
       "La gauche, par la voix de sa présidente de groupe Martine Lecoq, a dénoncé « un budget sans ambition »."],
@@ -676,6 +684,15 @@ def test_french_companies_and_bodies_speak_by_their_own_name(fr_nlp, text, quote
 
     got = {q["text"]: (q["speaker_resolved"], q["speaker_kind"]) for q in extract_quotes(fr_nlp(text))}
     assert got[quote] == want
+
+
+def test_french_a_company_noun_with_no_company_named_is_an_organisation(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = ("PARIS (AFP) - Le dernier roman de Claire Dorval paraîtra finalement en mars.\n"
+            "Selon l'éditeur, le tirage atteindra « 80.000 exemplaires ».")
+    [quote] = extract_quotes(fr_nlp(text))
+    assert quote["speaker_kind"] == "organization"
 
 
 def test_french_matignon_speaks_as_an_organisation(fr_nlp):
