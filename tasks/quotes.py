@@ -851,13 +851,6 @@ def _looks_like_label(doc: Doc, quote: str, open_tok: int, close_tok: int) -> bo
     return False
 
 
-def _fold(text: str) -> str:
-    """Lower case without accents: French copy writes "Etat" as well as "État"."""
-    import unicodedata
-
-    return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(c))
-
-
 def _gender_of(words: list[str] | set[str], P: Profile) -> str | None:
     lowered = {w.lower().strip(".") for w in words}
     if lowered & P.female_words:
@@ -875,6 +868,21 @@ def _lang(doc: Doc) -> Profile:
 def _std(ent: dict[str, Any]) -> str:
     """An entity's standard label (entities.label_std; the label itself in rows made without it)."""
     return ent.get("label_std") or ent["label"]
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents: French copy writes "Etat" as well as "État"."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(c))
+
+
+def _first_name_gender(name: str, P: Profile) -> str | None:
+    """The gender of a name's first word, or of that word's first part ("Jean-Marie"), when it is
+    a given name of one gender (Profile.given_female / given_male); else None."""
+    words = name.split()
+    first = words[0].lower().split("-")[0] if words else ""
+    return "f" if first in P.given_female else "m" if first in P.given_male else None
 
 
 def _according_at(doc: Doc, i: int) -> int:
@@ -1008,14 +1016,14 @@ def _speaker_kind(mention: "_Mention", P: Profile) -> str:
 def _couple_names(text: str, entities: list[dict[str, Any]], P: Profile) -> list[dict[str, Any]]:
     """Person entities for the first of two given names sharing one surname ("Yves et Annick
     Garnier": Yves Garnier), which NER leaves without a name of its own; languages with
-    Profile.given_names only."""
-    if not P.given_names:
+    Profile.given_female / given_male only."""
+    if not (P.given_female or P.given_male):
         return []
     found = []
     for m in re.finditer(r"\b([A-ZÀ-Ý][\w-]{1,30}) et ([A-ZÀ-Ý][\w-]{1,30}) ((?:(?:Le|La|Du|De|Des|de|du|le|la) )?[A-ZÀ-Ý][\w'’-]{1,40})",
                          text):
         first, second, surname = m.groups()
-        if not (P.given_names.get(first.lower().split("-")[0]) and P.given_names.get(second.lower().split("-")[0])):
+        if not (_first_name_gender(first, P) and _first_name_gender(second, P)):
             continue
         if not any(_std(x) == "PERSON" and x["start_char"] <= m.start(1) < x["end_char"] and " " in x["text"]
                    for x in entities):
@@ -1158,9 +1166,9 @@ class _Resolver:
 
     def _remember(self, mention: _Mention) -> None:
         gender = _gender_of(mention.words, self.P)
-        if gender is None and mention.kind == "person" and mention.entity and self.P.given_names:
+        if gender is None and mention.kind == "person" and mention.entity:
             # "Sophie Le Gallou … et Mathieu Rouxel": a given name of one gender says who "il" is
-            gender = self.P.given_names.get(mention.resolved.split()[0].lower().split("-")[0])
+            gender = _first_name_gender(mention.resolved, self.P)
         if gender is None and mention.kind in ("person", "desc"):
             gender = _opener_gender(mention.text, self.P)
         if gender and mention.resolved not in self.gender:
@@ -1191,7 +1199,7 @@ class _Resolver:
                     or _Mention(self._token_end(ent["start_char"]), name, name, name, "person", name.lower(),
                                 frozenset(name.lower().split()))
                 gender = self.gender.get(cand.resolved) or self._gender_before(ent) \
-                    or self.P.given_names.get(name.split()[0].lower().split("-")[0])
+                    or _first_name_gender(name, self.P)
                 if gender == wanted:
                     self.gender.setdefault(cand.resolved, gender)
                     self.history.append(cand)
@@ -1677,21 +1685,22 @@ class _Resolver:
             left = {t.lower_ for t in doc[s:max(head.i, name_at)]}
             kind = "person" if _std(ent) == "PERSON" else "org"
             human = (left | {w.rsplit("-", 1)[-1] for w in left}) & self.P.human_nouns   # "vice-président"
-            if left & (self.P.institution_nouns | (self.P.company_nouns if self.P.varied_roles else frozenset())) \
-                    and not human:   # ("le laboratoire X")
+            if left & self.P.institution_nouns and not human:
                 kind = "org"
-            elif self.P.varied_roles and ent["text"].lower().split("'")[-1] in self.P.institution_nouns:
-                kind = "org"   # "selon Matignon", tagged a person: the seat of an institution
             elif human or _gender_of(left, self.P) or _human_suffix(left, self.P):
                 kind = "person"
+
+            if self.P.varied_roles and kind == "person" and not human and (
+                    left & self.P.company_nouns or ent["text"].lower().split("'")[-1] in self.P.institution_nouns):
+                kind = "org"   # "le laboratoire X"; "selon Matignon", tagged a person: an institution's seat
+            if self.P.varied_roles and kind == "org" and len(ent["norm"].split()) > 1 and ent["start_char"] >= doc[s].idx \
+                    and _first_name_gender(ent["norm"], self.P):
+                kind = "person"   # "le sélectionneur de l'équipe de France, Fabien X": a given name
             apposition = self._apposition_words(e)
             if kind == "org" and ent["start_char"] <= doc[s].idx and apposition & self.P.human_nouns:
                 kind = "person"   # "Eswar Prasad, a trade professor at Cornell," tagged ORG
             if kind == "org" and re.match(r",\s*\d{1,3}\s*(?:,|ans\b)", doc.text[ent["end_char"]:ent["end_char"] + 12]):
                 kind = "person"   # "Marcus Hill, 51, walked out …": an age in apposition is a person's
-            if kind == "org" and len(ent["norm"].split()) > 1 and ent["start_char"] >= doc[s].idx \
-                    and self.P.given_names.get(ent["norm"].split()[0].lower().split("-")[0]):
-                kind = "person"   # "le sélectionneur de l'équipe de France, Fabien X": a given name
             apposition = apposition | self._title_before(s) if kind == "person" else frozenset()
             if kind == "person":
                 self._note_offices(ent["norm"], s, e)
@@ -1864,7 +1873,7 @@ class _Resolver:
                 if cand is not None:
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head,
                                        cand.words | {head.lower_})
-        given = e - s >= 2 and self.P.given_names.get(doc[s].lower_.split("-")[0]) is not None and all(
+        given = e - s >= 2 and _first_name_gender(doc[s].text, self.P) is not None and all(
             t.text[:1].isupper() and t.is_alpha or t.text in "-‐" for t in doc[s:e])   # "Léa Fontanel", tagged a noun
         if mention is None and (given or head.pos_ == "PROPN" and head.text[:1].isupper() and all(
             t.pos_ == "PROPN" or t.is_punct or (self.P.varied_roles and t.i == s and t.pos_ == "DET") for t in doc[s:e]

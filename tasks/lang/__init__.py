@@ -36,8 +36,7 @@ class Profile:
     description of a human, an institution or a document, `definite` (words opening a short
     description that refers back: "the", "le"), label and naming cues (words before a title or
     a nickname in quote marks). `verb_tags`: tag_ prefixes of verbs in this model.
-    `given_names`: common given names (lower case) of one gender only -> "f" or "m", the gender
-    of a person named with no title ("Sophie Le Gallou"), for il/elle. `spokesman`: a regular
+    `spokesman`: a regular
     expression matching, right after a source, the words that give the person speaking for it
     (", par la voix de …").
     `reflexive`: pronouns of a reflexive cue ("s'est félicité"); `according_initial`: words that introduce a source only at a sentence's start
@@ -61,6 +60,9 @@ class Profile:
     that age, else to the latest person.
     `nationality`: a regular expression matching a whole word that names a person by nationality
     ("Swede", "Frenchman"), for the words NER does not tag as such: "the Swede" refers back.
+    `given_female`, `given_male`: common given names (lower case) that are near-always one
+    gender's, so that a person named "Paul Denholm" is a "he" before any pronoun says so and is a
+    person even where NER tagged the name an organisation.
     `documents_as_written`: a short description of a document ("l'étude") is its resolved
     speaker as written, not the document described earlier ("une étude publiée jeudi par …"),
     as the French gold set annotates it (the English sets resolve "the report" back).
@@ -91,7 +93,6 @@ class Profile:
     neuter: frozenset[str] = frozenset()
     female_words: frozenset[str] = frozenset()
     male_words: frozenset[str] = frozenset()
-    given_names: dict[str, str] = field(default_factory=dict)
     spokesman: str = ""
     human_nouns: frozenset[str] = frozenset()
     institution_nouns: frozenset[str] = frozenset()
@@ -114,6 +115,8 @@ class Profile:
     company_nouns: frozenset[str] = frozenset()
     age_description: str = ""
     nationality: str = ""
+    given_female: frozenset[str] = frozenset()
+    given_male: frozenset[str] = frozenset()
 
     @property
     def role_nouns(self) -> frozenset[str]:

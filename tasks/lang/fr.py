@@ -226,7 +226,8 @@ PROFILE = Profile(
         agriculteur enseignant infirmier chercheur expert homme père fils frère époux roi adjoint
         conseiller dirigeant patron élu ambassadeur préfet
         """.split()),
-    given_names={**dict.fromkeys(_FEMALE_NAMES, "f"), **dict.fromkeys(_MALE_NAMES, "m")},
+    given_female=frozenset(_FEMALE_NAMES),
+    given_male=frozenset(_MALE_NAMES),
     spokesman=r"\s*,\s*par (?:la voix|l'intermédiaire|l’intermédiaire|la bouche) (?:de|du|des|d'|d’)",
     gender_openers={"la": "f", "une": "f", "le": "m", "un": "m"},
     human_nouns=frozenset("""
