@@ -1283,15 +1283,15 @@ class _Resolver:
         if s <= first <= last < e - 1 and all(doc[k].pos_ in ("DET",) for k in range(s, first)) and all(
                 t.is_lower and t.is_alpha or t.lower_ in self.P.of_words or t.text in ("'", "’")
                 for t in doc[last + 1:e]) and not any(t.pos_ in ("VERB", "AUX") for t in doc[last + 1:e]):
-            return doc[first:e].text
+            return self._org_proper(doc[first:e].text)
         if " " not in ent["norm"]:
             tail = re.compile(r"(?: (?:de la |de l'|des |du |de |d')[a-zà-ÿ]+)+")
             for other in self.entities:
                 if other["start_char"] < ent["start_char"] and _std(other) == "ORG" \
                         and other["norm"].split()[0] == ent["norm"]:
                     m = tail.match(doc.text, other["end_char"])
-                    return other["norm"] + (m.group(0) if m else "")
-        return ent["norm"]
+                    return self._org_proper(other["norm"] + (m.group(0) if m else ""))
+        return self._org_proper(ent["norm"])   # ("le syndicat X" -> X)
 
     def _descriptive_noun(self, head: Token) -> bool:
         """A noun describing a person by what they do, not an office ("la cuisinière", "le
@@ -1705,8 +1705,6 @@ class _Resolver:
             if kind == "person":
                 self._note_offices(ent["norm"], s, e)
             name = self._org_name(ent, s, e) if kind == "org" and self.P.varied_roles else ent["norm"]
-            if kind == "org" and self.P.varied_roles:
-                name = self._org_proper(name)
             if kind == "person" and s < self._token_end(ent["start_char"]) <= e:
                 name = self._written_name(ent, name)
             parts = name.split()
