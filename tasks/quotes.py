@@ -1016,8 +1016,8 @@ def _speaker_kind(mention: "_Mention", P: Profile) -> str:
 def _couple_names(text: str, entities: list[dict[str, Any]], P: Profile) -> list[dict[str, Any]]:
     """Person entities for the first of two given names sharing one surname ("Yves et Annick
     Garnier": Yves Garnier), which NER leaves without a name of its own; languages with
-    Profile.given_female / given_male only."""
-    if not (P.given_female or P.given_male):
+    `varied_roles` and Profile.given_female / given_male only."""
+    if not P.varied_roles or not (P.given_female or P.given_male):
         return []
     found = []
     for m in re.finditer(r"\b([A-ZÀ-Ý][\w-]{1,30}) et ([A-ZÀ-Ý][\w-]{1,30}) ((?:(?:Le|La|Du|De|Des|de|du|le|la) )?[A-ZÀ-Ý][\w'’-]{1,40})",
@@ -1166,7 +1166,7 @@ class _Resolver:
 
     def _remember(self, mention: _Mention) -> None:
         gender = _gender_of(mention.words, self.P)
-        if gender is None and mention.kind == "person" and mention.entity:
+        if gender is None and mention.kind == "person" and mention.entity and self.P.varied_roles:
             # "Sophie Le Gallou … et Mathieu Rouxel": a given name of one gender says who "il" is
             gender = _first_name_gender(mention.resolved, self.P)
         if gender is None and mention.kind in ("person", "desc"):
@@ -1871,7 +1871,7 @@ class _Resolver:
                 if cand is not None:
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head,
                                        cand.words | {head.lower_})
-        given = e - s >= 2 and _first_name_gender(doc[s].text, self.P) is not None and all(
+        given = self.P.varied_roles and e - s >= 2 and _first_name_gender(doc[s].text, self.P) is not None and all(
             t.text[:1].isupper() and t.is_alpha or t.text in "-‐" for t in doc[s:e])   # "Léa Fontanel", tagged a noun
         if mention is None and (given or head.pos_ == "PROPN" and head.text[:1].isupper() and all(
             t.pos_ == "PROPN" or t.is_punct or (self.P.varied_roles and t.i == s and t.pos_ == "DET") for t in doc[s:e]
