@@ -115,8 +115,8 @@ def clean_and_group(lake: Lake, raws: list[P.RawArticle], run_id: str, versions:
     if furniture_t is not None:
         for site, line in zip(furniture_t.column("site").to_pylist(), furniture_t.column("line").to_pylist()):
             furniture[site].add(line)
-    arts, learned, failed = P.clean_articles(raws, {k: frozenset(v) for k, v in furniture.items()}, map_fn,
-                                             cpu_seconds)
+    batch, learned, failed = P.clean_articles(raws, {k: frozenset(v) for k, v in furniture.items()}, map_fn,
+                                              cpu_seconds)
     furniture.update(learned)
 
     index_t = lake.read_table("story_index", schema=INDEX_SCHEMA)
@@ -125,21 +125,23 @@ def clean_and_group(lake: Lake, raws: list[P.RawArticle], run_id: str, versions:
         indexed = {a: (s, m) for a, s, m in zip(*(index_t.column(c).to_pylist()
                                                   for c in ("article_id", "story_id", "method")))}
     index = StoryIndex.from_arrow(index_t)
+    del index_t
     # Articles already indexed (re-derived by a backfill, or a crash came between the index and
     # the articles) keep their story: a story id never changes once given.
-    fresh = [a for a in arts if a.article_id not in indexed]
-    stories = {a.article_id: indexed[a.article_id] for a in arts if a.article_id in indexed}
+    fresh = [d for d in batch.docs if d.article_id not in indexed]
+    stories = {d.article_id: indexed[d.article_id] for d in batch.docs if d.article_id in indexed}
+    del indexed
     assigned = P.assign_stories(index, fresh)
+    del fresh
+    batch.docs = []   # the signatures: only the index's representatives are needed from here on
     stories.update(assigned)
     lake.append(STORY_INDEX, index.new_rows(), name=run_id)
-    # In slices: the run's texts are never all held as row dicts and as Arrow tables at once.
-    # Slices follow the partitions (publication dates), so that each date gets one file, or a
-    # few: every file costs each query that reads the table (the 30k benchmark's articles were
-    # written in 436 files; rewritten as one file per date, its top-entities query took 400 ms
-    # instead of 800).
-    arts.sort(key=P.article_partition)
-    for i in range(0, len(arts), ARTICLES_PER_WRITE):
-        table, parts = P.articles_table(arts[i:i + ARTICLES_PER_WRITE], stories, run_id, versions)
+    del index
+    # In slices that follow the partitions (publication dates), so that each date gets one file,
+    # or a few: every file costs each query that reads the table (the 30k benchmark's articles
+    # were written in 436 files; rewritten as one file per date, its top-entities query took
+    # 400 ms instead of 800).
+    for table, parts in P.articles_tables(batch, stories, run_id, versions, ARTICLES_PER_WRITE):
         lake.append(ARTICLES, table, partition_values=parts)
     lake.replace_state(SITE_FURNITURE, pa.Table.from_pylist(
         [{"site": s, "line": line} for s, lines in sorted(furniture.items()) for line in sorted(lines)],

@@ -262,7 +262,9 @@ _EMPTY = np.zeros(0, dtype=np.uint64)
 
 
 @dataclass(frozen=True)
-class _Signature:
+class Signature:
+    """What the story index compares of a copy (Shingler.signature; the same in any process)."""
+
     samples: np.ndarray   # sorted unique sampled shingle hashes
     lead: np.ndarray      # the first LEAD_WINDOW shingle hashes, in text order
     n_shingles: int
@@ -276,7 +278,7 @@ class _Signature:
         object.__setattr__(self, "lead_set", np.unique(self.lead))
 
 
-class _Shingler:
+class Shingler:
     """Word-shingle hashing with a per-instance token cache (stable across processes)."""
 
     def __init__(self) -> None:
@@ -295,7 +297,7 @@ class _Shingler:
             out[i] = h
         return out
 
-    def signature(self, text: str, dateline: str | None) -> _Signature:
+    def signature(self, text: str, dateline: str | None) -> Signature:
         body = _strip_dateline(text, dateline).strip()
         # Word tokens ignore whitespace and dashes, so case/quote folding is all they need.
         folded = _fold(body)
@@ -307,7 +309,7 @@ class _Shingler:
             first = int.from_bytes(digest, "little")
         words = _WORD.findall(folded)
         if not words:
-            return _Signature(_EMPTY, _EMPTY, 0)
+            return Signature(_EMPTY, _EMPTY, 0)
         th = self._token_hashes(words)
         k = min(SHINGLE_WORDS, len(th))
         n = len(th) - k + 1
@@ -317,7 +319,7 @@ class _Shingler:
         hashes = _mix64(acc)
         lead = hashes[:LEAD_WINDOW].copy()
         samples = np.unique(hashes[hashes % np.uint64(SAMPLE_MOD) == 0])
-        return _Signature(samples, lead, int(len(np.unique(hashes))), first, len(first_words) if first else 0)
+        return Signature(samples, lead, int(len(np.unique(hashes))), first, len(first_words) if first else 0)
 
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> int:
@@ -347,6 +349,9 @@ class StoryDoc:
     dateline: str | None = None
     content_hash: str | None = None   # content_hash(text) when the caller has it already
     language: str | None = None       # a copy never joins a story of another language (None: unknown, any)
+    # Shingler().signature(text, dateline) when the caller has it already (then `text` may be
+    # "": a run's cleaning computes signatures in the workers, and its texts stay out of this).
+    signature: Signature | None = None
 
 
 @dataclass(frozen=True)
@@ -392,7 +397,7 @@ class IndexFormatError(ValueError):
 @dataclass
 class _Rep:
     story: int
-    sig: _Signature
+    sig: Signature
     published_at: datetime | None
     agency: str | None
     city: str | None
@@ -479,7 +484,7 @@ class StoryIndex:
 
     def __init__(self, policy: MatchPolicy | None = None) -> None:
         self.policy = policy or MatchPolicy()
-        self._shingler = _Shingler()
+        self._shingler = Shingler()
         self._stories: list[_Story] = []
         self._story_by_id: dict[str, int] = {}
         self._reps: list[_Rep] = []
@@ -535,7 +540,7 @@ class StoryIndex:
             index._by_article[article_id] = (story, cols["method"][i])
             index._by_hash.setdefault(cols["content_hash"][i], story)
             if cols["is_representative"][i]:
-                sig = _Signature(samples[i], leads[i], cols["n_shingles"][i],
+                sig = Signature(samples[i], leads[i], cols["n_shingles"][i],
                                  cols["first_paragraph_hash"][i] or 0, cols["first_paragraph_words"][i] or 0)
                 index._add_rep(story, sig, _utc(cols["published_at"][i]), cols["wire_agency"][i],
                                cols["dateline_city"][i], cols["language"][i])
@@ -591,7 +596,7 @@ class StoryIndex:
         if story is not None:
             method = "exact"
         else:
-            sig = self._shingler.signature(doc.text, doc.dateline)
+            sig = doc.signature if doc.signature is not None else self._shingler.signature(doc.text, doc.dateline)
             story, make_rep = self._find_story(sig, agency, city, published, doc.language)
             method = "near" if story is not None else "new"
             if story is None:
@@ -629,7 +634,7 @@ class StoryIndex:
             self._story_by_id[story_id] = idx
         return idx
 
-    def _add_rep(self, story: int, sig: _Signature, published: datetime | None,
+    def _add_rep(self, story: int, sig: Signature, published: datetime | None,
                  agency: str | None, city: str | None, language: str | None = None) -> None:
         rep = len(self._reps)
         self._reps.append(_Rep(story, sig, published, agency, city, language))
@@ -651,7 +656,7 @@ class StoryIndex:
                 else:
                     cur.append(story)
 
-    def _candidates(self, sig: _Signature) -> list[int]:
+    def _candidates(self, sig: Signature) -> list[int]:
         counts: Counter[int] = Counter()
         postings = self._postings
         for key in _keys(sig):
@@ -665,7 +670,7 @@ class StoryIndex:
         ranked = sorted(counts, key=lambda s: (-counts[s], s))
         return ranked[: self.policy.max_candidates]
 
-    def _find_story(self, sig: _Signature, agency: str | None, city: str | None,
+    def _find_story(self, sig: Signature, agency: str | None, city: str | None,
                     published: datetime | None, language: str | None = None) -> tuple[int | None, bool]:
         """Best matching story for a signature, and whether the copy is a new variant of it."""
         best: tuple | None = None
@@ -685,7 +690,7 @@ class StoryIndex:
                     best, best_story, identical = key, story, score[1]
         return best_story, (best_story is not None and not identical)
 
-    def _match_score(self, sig: _Signature, agency: str | None, city: str | None,
+    def _match_score(self, sig: Signature, agency: str | None, city: str | None,
                      published: datetime | None, rep: _Rep,
                      agency_of_story: str | None) -> tuple[float, bool] | None:
         """(score, is_same_text) when the copy matches `rep`, else None."""
@@ -725,14 +730,14 @@ class StoryIndex:
         return None
 
 
-def _keys(sig: _Signature) -> list[int]:
+def _keys(sig: Signature) -> list[int]:
     keys = np.union1d(sig.samples, sig.lead_head).tolist()
     if sig.first_paragraph:
         keys.append(sig.first_paragraph)
     return keys
 
 
-def _lead_share(x: _Signature, y: _Signature, min_shared: int) -> float:
+def _lead_share(x: Signature, y: Signature, min_shared: int) -> float:
     """Share of x's opening shingles found in y's opening (0 when fewer than min_shared)."""
     head = x.lead_head
     if not len(head):

@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from schemas.tables import ARTICLES, NLP_DOCS
 from tasks.budget import CpuBudget, CpuBudgetExceeded
-from tasks.clean import Cleaned, clean_page, furniture_of_pages, page_furniture_keys, site_title_keys
-from tasks.dedup import StoryDoc, StoryIndex, canonicalize_url, content_hash
+from tasks.clean import clean_page, furniture_of_pages, page_furniture_keys, site_title_keys
+from tasks.dedup import Shingler, Signature, StoryDoc, StoryIndex, canonicalize_url, content_hash
 from tasks.extract import ExtractionError, extract_article, html_fragment_to_text
 from tasks.feeds import FeedEntry, FeedParseError, parse_feed
 from tasks.fetch import Fetcher, FetchPolicy, next_fetch_at
@@ -393,14 +394,23 @@ def import_warc(lake: Lake, path: str, clock: Callable[[], datetime],
 
 
 # -- clean + stories -------------------------------------------------------------------------
+# The `articles` columns known once a copy is cleaned: story assignment adds story_id and
+# dedup_method, the run its id and code versions (articles_tables).
+_RUN_COLUMNS = ("story_id", "dedup_method", "extractor_version", "cleaner_version", "run_id")
+CLEANED_SCHEMA = pa.schema([f for f in ARTICLES.schema if f.name not in _RUN_COLUMNS])
+
+
 @dataclass
-class CleanArticle:
-    raw: RawArticle          # the article's metadata; its raw text is not kept ("")
-    cleaned: Cleaned
-    content_hash: str
-    article_id: str
-    language: str | None = None          # see tasks.lang.choose_language
-    language_source: str | None = None
+class CleanBatch:
+    """Cleaned articles: their `articles` rows so far (CLEANED_SCHEMA), and in the same order
+    what story assignment needs of each, a StoryDoc that carries its signature instead of its
+    text. The texts are held once, in Arrow (UTF-8), not as Python strings beside them."""
+
+    rows: pa.Table
+    docs: list[StoryDoc]
+
+    def __len__(self) -> int:
+        return len(self.docs)
 
 
 class CleanError(Exception):
@@ -412,10 +422,12 @@ class CleanError(Exception):
 _PAGE_FAILURES = (CpuBudgetExceeded, CleanError)
 
 
-def _clean_site(args: tuple) -> tuple[frozenset[str], list[tuple[Cleaned, str, tuple] | CpuBudgetExceeded | CleanError]]:
-    """One site's work, run in a worker: learn its furniture, clean, hash the cleaned texts.
+def _clean_site(args: tuple) -> tuple[frozenset[str], list[tuple[dict, Signature] | CpuBudgetExceeded | CleanError]]:
+    """One site's work, run in a worker: learn its furniture, clean, and compute what the
+    articles' rows and story assignment need of each cleaned text (hashes, word count,
+    language, story signature), so that the run's process needs the texts only to store them.
 
-    Each page has its own CPU budget for both steps; a page over it, or whose cleaning raises,
+    Each page has its own CPU budget for these steps; a page over it, or whose cleaning raises,
     is left out of the furniture and comes back as its CpuBudgetExceeded or CleanError, the
     other pages go on.
     """
@@ -425,19 +437,24 @@ def _clean_site(args: tuple) -> tuple[frozenset[str], list[tuple[Cleaned, str, t
     pages = [_charged(budget, page_furniture_keys, text, title) for text, title, budget in zip(texts, titles, budgets)]
     furniture = known | furniture_of_pages([p for p in pages if not isinstance(p, _PAGE_FAILURES)])
     title_keys = site_title_keys(titles)
+    shingler = Shingler()   # its token cache serves the site's pages
     cleaned = [p if isinstance(p, _PAGE_FAILURES) else _charged(budget, _finished, text, title, furniture, byline,
-                                                                 title_keys, decl)
+                                                                 title_keys, decl, shingler)
                for p, text, title, byline, budget, decl in zip(pages, texts, titles, bylines, budgets, declared)]
-    del pages
+    del pages, shingler
     release_memory(collect=False)   # in a worker: what the site's pages (and the extraction before) left
     return furniture, cleaned
 
 
 def _finished(text: str, title: str | None, furniture: frozenset[str], byline: str | None, title_keys,
-              declared: tuple, check: Callable[[], None]) -> tuple[Cleaned, str, tuple]:
-    """One page cleaned, with its content hash and its (language, language_source)."""
+              declared: tuple, shingler: Shingler, check: Callable[[], None]) -> tuple[dict, Signature]:
+    """One page cleaned: the `articles` fields that its cleaning decides, and its story signature."""
     c = clean_page(text, title, furniture, byline, title_keys, check)
-    return c, content_hash(c.text), choose_language(c.text, *declared)
+    language, language_source = choose_language(c.text, *declared)
+    fields = {"language": language, "language_source": language_source, "wire_agency_detected": c.wire_agency,
+              "dateline": c.dateline, "text": c.text, "removed": list(c.removed), "word_count": len(c.text.split()),
+              "content_hash": content_hash(c.text), "text_hash": text_hash(c.text)}
+    return fields, shingler.signature(c.text, c.dateline)
 
 
 def _charged(budget: CpuBudget, fn: Callable, *args):
@@ -454,17 +471,19 @@ def _charged(budget: CpuBudget, fn: Callable, *args):
 
 def clean_articles(raws: list[RawArticle], furniture: dict[str, frozenset[str]], map_fn: Callable = map,
                    cpu_seconds: float | None = None
-                   ) -> tuple[list[CleanArticle], dict[str, frozenset[str]], list[ArticleFailure]]:
+                   ) -> tuple[CleanBatch, dict[str, frozenset[str]], list[ArticleFailure]]:
     """Clean articles site by site; returns them, each site's furniture (known plus learned)
-    and the articles that went over their CPU budget (`cpu_seconds` per page; None: no limit).
+    and the articles that failed: over their CPU budget (`cpu_seconds` per page; None: no
+    limit) or whose cleaning raised.
 
     A site's furniture (lines that recur across its articles) is learned from its own articles
     in this batch, added to what `furniture` knew. `map_fn` maps the per-site work (e.g. a
-    process pool's map); sites are independent.
+    process pool's map); sites are independent. The articles come in site order, each site's
+    in the order of `raws`.
 
-    `raws` is emptied: each raw text goes to its site's job and the CleanArticle keeps the
-    article's metadata without it, so the raw and cleaned texts of a whole run are never
-    all held at once.
+    `raws` is emptied: each raw text goes to its site's job, and each site's results become
+    Arrow rows as they come back, so the raw and cleaned texts of a whole run are never all
+    held at once, nor as Python strings.
     """
     by_site: dict[str, list[RawArticle]] = {}
     for r in raws:
@@ -480,51 +499,58 @@ def clean_articles(raws: list[RawArticle], furniture: dict[str, frozenset[str]],
         by_site[site] = [dataclasses.replace(r, text="") for r in rs]
         return args
 
-    out, failed = [], []
+    tables, docs, failed = [], [], []
     learned = {}
     for site, (site_furniture_keys, cleaned) in zip(sites, map_fn(_clean_site, (work(s) for s in sites))):
         learned[site] = site_furniture_keys
+        rows = []
         for r, got in zip(by_site.pop(site), cleaned):
             if isinstance(got, _PAGE_FAILURES):
                 failed.append(ArticleFailure(r.url, r.candidate.feed_url, got.error_class, str(got)))
-            else:
-                out.append(CleanArticle(r, got[0], got[1], article_id_for(r.canonical_url), *got[2]))
-    return out, learned, failed
+                continue
+            fields, signature = got
+            article_id = article_id_for(r.canonical_url)
+            rows.append({
+                "article_id": article_id, "url": r.url, "canonical_url": r.canonical_url, "site": site,
+                "feed_url": r.candidate.feed_url, "title": r.title, "author": r.author,
+                "published_at": r.published_at, "published_source": r.published_source, "fetched_at": r.fetched_at,
+                "text_source": r.text_source, "raw_sha256": r.raw_sha256, **fields})
+            docs.append(StoryDoc(article_id, site, "", r.title, r.published_at, fields["wire_agency_detected"],
+                                 fields["dateline"], fields["content_hash"], fields["language"], signature))
+        tables.append(pa.Table.from_pylist(rows, schema=CLEANED_SCHEMA))
+        del rows, cleaned
+    rows = pa.concat_tables(tables) if tables else CLEANED_SCHEMA.empty_table()
+    return CleanBatch(rows, docs), learned, failed
 
 
-def assign_stories(index: StoryIndex, arts: Sequence[CleanArticle]) -> dict[str, tuple[str, str]]:
+def assign_stories(index: StoryIndex, docs: Sequence[StoryDoc]) -> dict[str, tuple[str, str]]:
     """story_id and dedup method per article_id (articles with no text become their own story)."""
-    docs = [StoryDoc(a.article_id, a.raw.candidate.site, a.cleaned.text, a.raw.title, a.raw.published_at,
-                     a.cleaned.wire_agency, a.cleaned.dateline, a.content_hash, a.language) for a in arts]
     return {s.article_id: (s.story_id, s.method) for s in index.assign(docs)}
 
 
-def article_partition(a: CleanArticle) -> str:
-    """The `articles` partition value of `a`: its publication date (UTC), as YYYY-MM-DD."""
-    return a.raw.published_at.date().isoformat()
+def articles_tables(batch: CleanBatch, stories: Mapping[str, tuple[str, str]], run_id: str,
+                    versions: Mapping[str, str], rows_per_table: int) -> Iterator[tuple[pa.Table, list[str]]]:
+    """The `articles` rows of `batch` (with their stories, run id and versions) in tables of at
+    most `rows_per_table` rows, and each table's partition values (publication dates, UTC).
 
-
-def articles_table(arts: Sequence[CleanArticle], stories: dict[str, tuple[str, str]], run_id: str,
-                   versions: dict[str, str]) -> tuple[pa.Table, list[str]]:
-    """The `articles` rows for `arts` and their partition values (article_partition)."""
-    rows = []
-    parts = []
-    for a in arts:
-        r = a.raw
-        story_id, method = stories[a.article_id]
-        rows.append({
-            "article_id": a.article_id, "url": r.url, "canonical_url": r.canonical_url,
-            "site": r.candidate.site, "feed_url": r.candidate.feed_url, "title": r.title, "author": r.author,
-            "published_at": r.published_at, "published_source": r.published_source, "fetched_at": r.fetched_at,
-            "language": a.language, "language_source": a.language_source, "wire_agency_detected": a.cleaned.wire_agency, "dateline": a.cleaned.dateline,
-            "text": a.cleaned.text, "removed": list(a.cleaned.removed),
-            "word_count": len(a.cleaned.text.split()), "content_hash": a.content_hash,
-            "text_hash": text_hash(a.cleaned.text), "story_id": story_id,
-            "dedup_method": method, "text_source": r.text_source, "raw_sha256": r.raw_sha256,
-            "extractor_version": versions["extractor"], "cleaner_version": versions["cleaner"], "run_id": run_id,
-        })
-        parts.append(article_partition(a))
-    return pa.Table.from_pylist(rows, schema=ARTICLES.schema), parts
+    Rows come ordered by publication date (the batch's order within a date), so that the
+    tables follow the partitions: each date's rows go to one file, or a few, however many
+    sites wrote them.
+    """
+    rows = batch.rows
+    dates = pc.strftime(rows.column("published_at"), format="%Y-%m-%d")   # the column is in UTC
+    order = pc.sort_indices(dates)   # stable: ties keep the batch's order
+    for i in range(0, rows.num_rows, rows_per_table):
+        idx = order[i:i + rows_per_table]
+        table = rows.take(idx)
+        ids = table.column("article_id").to_pylist()
+        n = table.num_rows
+        table = (table.append_column("story_id", pa.array([stories[a][0] for a in ids], pa.string()))
+                 .append_column("dedup_method", pa.array([stories[a][1] for a in ids], pa.string()))
+                 .append_column("extractor_version", pa.array([versions["extractor"]] * n, pa.string()))
+                 .append_column("cleaner_version", pa.array([versions["cleaner"]] * n, pa.string()))
+                 .append_column("run_id", pa.array([run_id] * n, pa.string())))
+        yield table, pc.take(dates, idx).to_pylist()
 
 
 def dedupe_by_canonical(raws: Sequence[RawArticle], known_ids: set[str]) -> list[RawArticle]:

@@ -254,7 +254,12 @@ def primary(code: str | None) -> str | None:
 # errs, above it py3langid's normalised probability is near 1 for the right answer.
 MIN_WORDS = 15
 OVERRIDE_PROB = 0.95
-_DETECT_CHARS = 3000   # the first 3,000 characters decide (0.5 ms), not the whole text
+# The first 1,000 characters decide, not the whole text: py3langid walks its input byte by byte
+# in Python (1.15 ms of CPU for 3,000 characters, 0.43 ms for 1,000). On 3,196 texts in nine
+# languages (the 181 real pages' gold bodies, the quote fixtures, 3,000 testbed texts) the first
+# 1,000 characters gave the same language as the first 3,000 on every text, and moved one
+# text's probability across OVERRIDE_PROB (an Indonesian page: .96 against .92).
+_DETECT_CHARS = 1000
 
 _IDENTIFIER = None
 _IDENTIFIER_LOCK = threading.Lock()

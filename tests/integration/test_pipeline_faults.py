@@ -270,13 +270,15 @@ def run_batch(fetcher: Fetcher, lake: Lake, feed_urls: list[str]) -> tuple[dict,
         marks["articles"] = time.monotonic() - t - marks["poll"]
     t2 = time.monotonic()
     raws = P.dedupe_by_canonical([r for r in results if isinstance(r, P.RawArticle)], set())
-    arts, _, _ = P.clean_articles(raws, {})
-    stories = P.assign_stories(StoryIndex.from_arrow(None), arts)
-    table, parts = P.articles_table(arts, stories, "faults-run", {"extractor": "test", "cleaner": "test"})
-    lake.append(ARTICLES, table, partition_values=parts)
+    batch, _, _ = P.clean_articles(raws, {})
+    stories = P.assign_stories(StoryIndex.from_arrow(None), batch.docs)
+    written = 0
+    for table, parts in P.articles_tables(batch, stories, "faults-run", {"extractor": "test", "cleaner": "test"}, 500):
+        lake.append(ARTICLES, table, partition_values=parts)
+        written += table.num_rows
     lake.replace_state(FEEDS, pa.Table.from_pylist([p.state for p in polls], schema=FEEDS.schema))
     marks["clean+store"] = time.monotonic() - t2
-    return {p.feed_url: p for p in polls}, results, table.num_rows, marks
+    return {p.feed_url: p for p in polls}, results, written, marks
 
 
 @pytest.fixture(scope="module")

@@ -35,9 +35,9 @@ def ingested(sample_server, tmp_path_factory):
         cands, n_entries = P.select_new_entries(polls, set())
         results = [P.get_article(f, lake, c, NOW) for c in cands]
     raws = P.dedupe_by_canonical([r for r in results if isinstance(r, P.RawArticle)], set())
-    arts, _, _ = P.clean_articles(raws, {})
-    stories = P.assign_stories(StoryIndex.from_arrow(None), arts)
-    return polls, n_entries, results, arts, stories
+    batch, _, _ = P.clean_articles(raws, {})
+    stories = P.assign_stories(StoryIndex.from_arrow(None), batch.docs)
+    return polls, n_entries, results, batch.rows.to_pylist(), stories, batch
 
 
 def path_of(url: str) -> str:
@@ -46,29 +46,29 @@ def path_of(url: str) -> str:
 
 
 def test_every_feed_parses_and_every_article_lands(ingested):
-    polls, n_entries, results, arts, _ = ingested
+    polls, n_entries, results, arts, _, _ = ingested
     assert [p.status for p in polls] == ["ok"] * 5
     assert n_entries == sum(f["n_entries"] for f in EXPECTED["feeds"].values())
     assert not [r for r in results if isinstance(r, P.ArticleFailure)]
-    assert sorted(path_of(a.raw.canonical_url) for a in arts) == sorted(EXPECTED["articles"])
+    assert sorted(path_of(a["canonical_url"]) for a in arts) == sorted(EXPECTED["articles"])
 
 
 def test_summary_only_feed_is_completed_from_pages(ingested):
     arts = ingested[3]
-    coastline = [a for a in arts if "/coastline-daily/" in a.raw.url]
-    assert coastline and all(a.raw.text_source == "page" for a in coastline)
-    assert all(a.raw.published_source == "page" for a in coastline)
-    assert all(a.cleaned.text.count(" ") > 50 for a in coastline)
+    coastline = [a for a in arts if "/coastline-daily/" in a["url"]]
+    assert coastline and all(a["text_source"] == "page" for a in coastline)
+    assert all(a["published_source"] == "page" for a in coastline)
+    assert all(a["text"].count(" ") > 50 for a in coastline)
 
 
 def test_tracking_parameters_and_amp_variants_are_canonicalized(ingested):
     arts = ingested[3]
-    assert not [a for a in arts if "utm_" in a.raw.canonical_url or "/amp/" in a.raw.canonical_url]
+    assert not [a for a in arts if "utm_" in a["canonical_url"] or "/amp/" in a["canonical_url"]]
 
 
 def test_wire_copies_share_a_story_and_others_do_not(ingested):
     arts, stories = ingested[3], ingested[4]
-    got = {path_of(a.raw.canonical_url): stories[a.article_id][0] for a in arts}
+    got = {path_of(a["canonical_url"]): stories[a["article_id"]][0] for a in arts}
     want = {p: a["story_key"] for p, a in EXPECTED["articles"].items()}
     wrong = [(a, b) for a, b in combinations(sorted(want), 2) if (got[a] == got[b]) != (want[a] == want[b])]
     assert wrong == []
@@ -77,25 +77,25 @@ def test_wire_copies_share_a_story_and_others_do_not(ingested):
 def test_wrappers_are_removed_and_kept_for_audit(ingested):
     arts = ingested[3]
     for a in arts:
-        exp = EXPECTED["articles"][path_of(a.raw.canonical_url)]
+        exp = EXPECTED["articles"][path_of(a["canonical_url"])]
         for line in exp["wrapper_lines"]:
-            assert line not in a.cleaned.text, (a.raw.url, line)
+            assert line not in a["text"], (a["url"], line)
         if exp["wrapper_lines"]:
-            assert a.cleaned.removed
+            assert a["removed"]
         # The whole dateline, as written, kept at the start of the text (or none found).
-        assert a.cleaned.dateline == exp["dateline"], a.raw.url
+        assert a["dateline"] == exp["dateline"], a["url"]
         if exp["dateline"]:
-            assert a.cleaned.text.startswith(exp["dateline"]), a.raw.url
+            assert a["text"].startswith(exp["dateline"]), a["url"]
 
 
 @pytest.fixture(scope="module")
 def catalog(ingested, tmp_path_factory) -> duckdb.DuckDBPyConnection:
     """The articles written to a lake as the flow writes them, and the catalog's views over it."""
-    arts, stories = ingested[3], ingested[4]
+    stories, batch = ingested[4], ingested[5]
     folder = tmp_path_factory.mktemp("catalog")
     lake = Lake(str(folder / "lake"))
-    table, parts = P.articles_table(arts, stories, "run-1", {"extractor": "x", "cleaner": "c"})
-    lake.append(ARTICLES, table, partition_values=parts)
+    for table, parts in P.articles_tables(batch, stories, "run-1", {"extractor": "x", "cleaner": "c"}, 1000):
+        lake.append(ARTICLES, table, partition_values=parts)
     refresh_catalog(lake, str(folder / "news.duckdb"))
     con = open_catalog(str(folder / "news.duckdb"))
     yield con
@@ -133,13 +133,13 @@ def test_sites_on_one_loopback_host_are_the_names_the_feed_list_gives(ingested):
     polls, arts, stories = ingested[0], ingested[3], ingested[4]
     assert [p.state["site"] for p in polls] == list(SITE_NAMES.values())
     for a in arts:
-        assert a.raw.candidate.site == SITE_NAMES[path_of(a.raw.canonical_url).split("/")[1]], a.raw.url
+        assert a["site"] == SITE_NAMES[path_of(a["canonical_url"]).split("/")[1]], a["url"]
     # n_sites as the stories view counts it: distinct sites per story
     n_sites: dict[str, set[str]] = {}
     for a in arts:
-        n_sites.setdefault(stories[a.article_id][0], set()).add(a.raw.candidate.site)
+        n_sites.setdefault(stories[a["article_id"]][0], set()).add(a["site"])
     for key, story in EXPECTED["stories"].items():
-        story_id = {stories[a.article_id][0] for a in arts if path_of(a.raw.canonical_url) in story["paths"]}
+        story_id = {stories[a["article_id"]][0] for a in arts if path_of(a["canonical_url"]) in story["paths"]}
         assert len(story_id) == 1, key
         assert len(n_sites[story_id.pop()]) == len({p.split("/")[1] for p in story["paths"]}), key
 

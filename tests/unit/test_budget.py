@@ -155,14 +155,14 @@ def test_a_page_over_its_cleaning_budget_fails_alone_and_its_site_goes_on():
     monster = "\n".join(f"Line {i} of a page that never ends" for i in range(50_000))
     # In a worker process, as a run cleans (the budget's timer is armed there: its main thread).
     with cf.ProcessPoolExecutor(1) as pool:
-        arts, learned, failed = P.clean_articles([_raw(n, t) for n, t in enumerate(stories)] + [_raw(9, monster)],
+        batch, learned, failed = P.clean_articles([_raw(n, t) for n, t in enumerate(stories)] + [_raw(9, monster)],
                                                  {}, pool.map, cpu_seconds=0.1)
     assert [f.url for f in failed] == ["http://127.0.0.1:9/site/9.html"]
     assert failed[0].error_class == "cpu_budget"
     alone, learned_alone, none_failed = P.clean_articles([_raw(n, t) for n, t in enumerate(stories)], {})
     assert none_failed == []
-    assert [a.cleaned for a in arts] == [a.cleaned for a in alone]
-    assert all("Share this article" not in a.cleaned.text for a in arts)
+    assert batch.rows.equals(alone.rows)
+    assert all("Share this article" not in text for text in batch.rows.column("text").to_pylist())
     assert learned == learned_alone
 
 
@@ -178,10 +178,10 @@ def test_a_page_whose_cleaning_raises_fails_alone_and_its_site_goes_on(monkeypat
     leads = ["The council met on Monday and talked for hours about the potholes on Mill Road.",
              "A heron has nested on the roof of the old cinema, to the delight of birdwatchers.",
              "Rain delayed the harvest festival by a week, organisers said on Thursday night."]
-    arts, _, failed = P.clean_articles([_raw(n, t) for n, t in enumerate(leads)], {})
+    batch, _, failed = P.clean_articles([_raw(n, t) for n, t in enumerate(leads)], {})
     assert [(f.url, f.error_class, f.error) for f in failed] == [
         ("http://127.0.0.1:9/site/1.html", "clean_error", "IndexError: list index out of range")]
-    assert [a.cleaned.text for a in arts] == [leads[0], leads[2]]
+    assert batch.rows.column("text").to_pylist() == [leads[0], leads[2]]
 
 
 def test_the_grouping_stage_counts_a_page_over_budget_and_writes_the_others(tmp_path):

@@ -1,6 +1,7 @@
 """Unit tests for tasks.dedup: URL canonicalization, content hashes and story clustering."""
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from datetime import datetime, timedelta, timezone
 
@@ -10,6 +11,7 @@ import pytest
 from tasks.dedup import (
     INDEX_SCHEMA,
     IndexFormatError,
+    Shingler,
     StoryDoc,
     StoryIndex,
     canonicalize_url,
@@ -284,6 +286,17 @@ def test_story_id_comes_from_the_earliest_copy_and_repeats_across_fresh_indexes(
     # f2 published after f1 but listed first: the story is still f1's.
     only_f2_f1 = stories(StoryIndex(), [docs[1], docs[0]])
     assert only_f2_f1["f1"] == only_f2_f1["f2"] == first["f1"]
+
+
+def test_docs_signed_elsewhere_need_no_text_and_get_the_same_stories():
+    """A run's workers sign the cleaned texts; the index places the text-free docs as it would the texts."""
+    docs = corpus()
+    shingler = Shingler()
+    signed = [dataclasses.replace(d, text="", content_hash=content_hash(d.text),
+                                  signature=shingler.signature(d.text, d.dateline)) for d in docs]
+    with_texts, signed_index = StoryIndex(), StoryIndex()
+    assert stories(signed_index, signed) == stories(with_texts, docs)
+    assert signed_index.new_rows().equals(with_texts.new_rows())
 
 
 def test_results_come_back_in_input_order():

@@ -212,19 +212,25 @@ def _raw(n: int, text: str, site: str) -> P.RawArticle:
 @given(st.lists(st.tuples(article_text(), st.sampled_from(["a", "b", "c"])), min_size=1, max_size=6),
        st.booleans())
 def test_clean_and_assign_stories_never_lose_an_article(items, duplicate):
-    if duplicate:   # a verbatim copy on another site must join its original's story
+    if duplicate:   # a copy on another site that cleans to the same text must join its original's story
         items = [*items, (items[0][0], "z")]
         event("stories: verbatim copy added")
     raws = [_raw(n, text, site) for n, (text, site) in enumerate(items)]
     ids = {P.article_id_for(r.canonical_url) for r in raws}
-    arts, _, failed = P.clean_articles(raws, {})
-    assert failed == [] and {a.article_id for a in arts} == ids
-    stories = P.assign_stories(StoryIndex(), arts)
+    batch, _, failed = P.clean_articles(raws, {})
+    assert failed == [] and set(batch.rows.column("article_id").to_pylist()) == ids
+    assert [d.article_id for d in batch.docs] == batch.rows.column("article_id").to_pylist()
+    stories = P.assign_stories(StoryIndex(), batch.docs)
     assert set(stories) == ids
     if duplicate and items[0][0].strip():
         first, copy = (P.article_id_for(f"http://127.0.0.1:9/{s}/{n}.html")
                        for n, s in ((0, items[0][1]), (len(items) - 1, "z")))
-        assert stories[first][0] == stories[copy][0]
+        hashes = dict(zip(*(batch.rows.column(c).to_pylist() for c in ("article_id", "content_hash"))))
+        # (The original's site may have learned one of its lines as furniture from its other pages.)
+        if hashes[first] == hashes[copy]:
+            assert stories[first][0] == stories[copy][0]
+        else:
+            event("stories: the original lost a line its site repeats")
     event(f"stories: {len(set(s for s, _ in stories.values()))} for {len(ids)} articles" if len(ids) < 3 else
           "stories: assigned")
 
