@@ -15,6 +15,7 @@ from pathlib import Path
 
 from flows.lock import Busy, ensure_unlocked, shared_prefect_server
 from flows.prefect_api import prefect_api
+from tasks.nlp import lean_heap
 
 EXIT_OK = 0
 EXIT_ERROR = 1          # a crash or bad input (message on stderr)
@@ -368,6 +369,7 @@ def _interrupt(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    lean_heap()
     # SIGTERM (a service manager, a scheduler's timeout) unwinds like Ctrl-C: locks are released
     # and the local Prefect server is stopped at exit.
     signal.signal(signal.SIGTERM, _interrupt)

@@ -147,6 +147,23 @@ def release_memory(collect: bool = True) -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+M_ARENA_MAX = -8   # glibc mallopt parameter: how many heaps threads may allocate from
+
+
+def lean_heap(arenas: int = 2) -> None:
+    """Make freed memory go back to the OS in a process that runs many threads (the CLI: feed
+    polls, page fetches, Prefect's): at most `arenas` glibc heaps, and Arrow allocating from the
+    system allocator, whose free pages release_memory() hands back (its default, mimalloc, keeps
+    them). Call it before the threads start. On a 10k ingest the CLI's peak while cleaning and
+    grouping was 540 MB with the defaults and 406 MB with both (bench.perf's per-stage memory).
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, arenas)
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())
+
+
 @contextlib.contextmanager
 def worker_pool(n_process: int, model_name: str | None = None, *, load: bool = True
                 ) -> Iterator[cf.ProcessPoolExecutor | None]:

@@ -73,3 +73,15 @@ def test_each_language_goes_to_its_own_model_in_the_same_workers():
     assert "PER" in fr_labels and "PERSON" not in fr_labels
     assert {e["label_std"] for k in ("f1", "f2") for e in got[k].entities} >= {"PERSON", "LOC"}
     assert any(q["speaker_resolved"] == "Claire Roux" and q["cue"] == "déclarer" for q in got["f2"].quotes)
+
+
+def test_the_cli_process_allocates_arrow_memory_that_can_be_handed_back():
+    """lean_heap (called first thing by the CLI): Arrow's buffers come from the system allocator,
+    whose free pages release_memory() returns (mimalloc, Arrow's default, keeps them)."""
+    import subprocess
+    import sys
+
+    code = ("import pyarrow as pa; from tasks.nlp import lean_heap, release_memory; lean_heap(); "
+            "t = pa.array(range(100_000)); print(pa.default_memory_pool().backend_name); del t; release_memory()")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["system"]
