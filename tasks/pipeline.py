@@ -409,9 +409,6 @@ class CleanBatch:
     rows: pa.Table
     docs: list[StoryDoc]
 
-    def __len__(self) -> int:
-        return len(self.docs)
-
 
 class CleanError(Exception):
     """A page whose cleaning raised (a rule tripping on copy nobody foresaw): it fails alone."""
