@@ -1286,18 +1286,15 @@ def _looks_like_label(doc: Doc, quote: str, open_tok: int, close_tok: int) -> bo
     return False
 
 
-def _given_gender(name: str, P: Profile) -> str | None:
-    """The gender of a name's first word when it is a common given name of one gender ("Paul
-    Denholm" -> "m"); None for a one-word name or an unknown or unisex given name."""
+def _given_gender(name: str, P: Profile, *, alone: bool = False) -> str | None:
+    """The gender of a name's first word, or of that word's first part ("Jean-Marie"), when it
+    is a common given name of one gender (Profile.given_female / given_male: "Paul Denholm" ->
+    "m"); None for an unknown or unisex given name, and for a one-word name unless `alone`."""
     words = name.split()
-    if len(words) < 2:
+    if not words or (len(words) < 2 and not alone):
         return None
-    first = words[0].lower()
-    if first in P.given_female:
-        return "f"
-    if first in P.given_male:
-        return "m"
-    return None
+    first = words[0].lower().split("-")[0]
+    return "f" if first in P.given_female else "m" if first in P.given_male else None
 
 
 def _gender_of(words: list[str] | set[str], P: Profile) -> str | None:
@@ -1324,14 +1321,6 @@ def _fold(text: str) -> str:
     import unicodedata
 
     return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(c))
-
-
-def _first_name_gender(name: str, P: Profile) -> str | None:
-    """The gender of a name's first word, or of that word's first part ("Jean-Marie"), when it is
-    a given name of one gender (Profile.given_female / given_male); else None."""
-    words = name.split()
-    first = words[0].lower().split("-")[0] if words else ""
-    return "f" if first in P.given_female else "m" if first in P.given_male else None
 
 
 def _according_at(doc: Doc, i: int) -> int:
@@ -1472,7 +1461,7 @@ def _couple_names(text: str, entities: list[dict[str, Any]], P: Profile) -> list
     for m in re.finditer(r"\b([A-ZÀ-Ý][\w-]{1,30}) et ([A-ZÀ-Ý][\w-]{1,30}) ((?:(?:Le|La|Du|De|Des|de|du|le|la) )?[A-ZÀ-Ý][\w'’-]{1,40})",
                          text):
         first, second, surname = m.groups()
-        if not (_first_name_gender(first, P) and _first_name_gender(second, P)):
+        if not (_given_gender(first, P, alone=True) and _given_gender(second, P, alone=True)):
             continue
         if not any(_std(x) == "PERSON" and x["start_char"] <= m.start(1) < x["end_char"] and " " in x["text"]
                    for x in entities):
@@ -1617,7 +1606,7 @@ class _Resolver:
         gender = _gender_of(mention.words, self.P)
         if gender is None and mention.kind == "person" and mention.entity and self.P.varied_roles:
             # "Sophie Le Gallou … et Mathieu Rouxel": a given name of one gender says who "il" is
-            gender = _first_name_gender(mention.resolved, self.P)
+            gender = _given_gender(mention.resolved, self.P, alone=True)
         if gender is None and mention.kind in ("person", "desc"):
             gender = _opener_gender(mention.text, self.P)
         if gender is None and mention.kind == "person":
@@ -1650,7 +1639,7 @@ class _Resolver:
                     or _Mention(self._token_end(ent["start_char"]), name, name, name, "person", name.lower(),
                                 frozenset(name.lower().split()))
                 gender = self.gender.get(cand.resolved) or self._gender_before(ent) \
-                    or _first_name_gender(name, self.P)
+                    or _given_gender(name, self.P, alone=True)
                 if gender == wanted:
                     self.gender.setdefault(cand.resolved, gender)
                     self.history.append(cand)
@@ -2150,7 +2139,7 @@ class _Resolver:
                     left & self.P.company_nouns or ent["text"].lower().split("'")[-1] in self.P.institution_nouns):
                 kind = "org"   # "le laboratoire X"; "selon Matignon", tagged a person: an institution's seat
             if self.P.varied_roles and kind == "org" and len(ent["norm"].split()) > 1 and ent["start_char"] >= doc[s].idx \
-                    and _first_name_gender(ent["norm"], self.P):
+                    and _given_gender(ent["norm"], self.P, alone=True):
                 kind = "person"   # "le sélectionneur de l'équipe de France, Fabien X": a given name
             apposition = self._apposition_words(e)
             if kind == "org" and ent["start_char"] <= doc[s].idx and apposition & self.P.human_nouns:
@@ -2168,7 +2157,7 @@ class _Resolver:
             if kind == "person" and not self.P.varied_roles and len(name.split()) > 2:
                 name = normalize_name(name, strip_titles=True)   # "Nurse Amara Obi" as NER took it
                 first, second = name.split()[:2] if len(name.split()) > 2 else ("", "")
-                if _given_gender(second + " x", self.P) and not _given_gender(first + " x", self.P) and (
+                if _given_gender(second, self.P, alone=True) and not _given_gender(first, self.P, alone=True) and (
                         first.lower() in self.P.human_nouns or first.lower().endswith(("er", "or", "ist", "ian"))):
                     name = name.split(" ", 1)[1]   # "Pensioner Joan Hale": a role word before a given name
             if kind == "person" and s < self._token_end(ent["start_char"]) <= e:
@@ -2343,7 +2332,7 @@ class _Resolver:
                 if cand is not None:
                     mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head,
                                        cand.words | {head.lower_})
-        given = self.P.varied_roles and e - s >= 2 and _first_name_gender(doc[s].text, self.P) is not None and all(
+        given = self.P.varied_roles and e - s >= 2 and _given_gender(doc[s].text, self.P, alone=True) is not None and all(
             t.text[:1].isupper() and t.is_alpha or t.text in "-‐" for t in doc[s:e])   # "Léa Fontanel", tagged a noun
         if mention is None and (given or head.pos_ == "PROPN" and head.text[:1].isupper() and all(
             t.pos_ == "PROPN" or t.is_punct or (self.P.varied_roles and t.i == s and t.pos_ == "DET") for t in doc[s:e]
