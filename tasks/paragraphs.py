@@ -4,6 +4,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import hashlib
+import itertools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -372,13 +373,12 @@ def _in_flight(pool: cf.Executor, fn: Callable, jobs: Iterator[Job], *args, limi
     """fn(job, *args) for each job in `pool`, at most `limit` submitted and unconsumed at once;
     results in completion order, none kept once yielded."""
     pending: set[cf.Future] = set()
-    for job in jobs:
-        pending.add(pool.submit(fn, job, *args))
-        if len(pending) >= limit:
-            done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-            for fut in done:
-                yield fut.result()
-    while pending:
+    jobs = iter(jobs)
+    while True:
+        for job in itertools.islice(jobs, limit - len(pending)):
+            pending.add(pool.submit(fn, job, *args))
+        if not pending:
+            return
         done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
         for fut in done:
             yield fut.result()

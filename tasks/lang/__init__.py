@@ -36,8 +36,7 @@ class Profile:
     description of a human, an institution or a document, `definite` (words opening a short
     description that refers back: "the", "le"), label and naming cues (words before a title or
     a nickname in quote marks). `verb_tags`: tag_ prefixes of verbs in this model.
-    `spokesman`: a regular
-    expression matching, right after a source, the words that give the person speaking for it
+    `spokesman`: a regular expression matching, right after a source, the words that give the person speaking for it
     (", par la voix de …").
     `reflexive`: pronouns of a reflexive cue ("s'est félicité"); `according_initial`: words that introduce a source only at a sentence's start
     ("Pour X, …"); `gender_suffixes`: (feminine ending, masculine ending) pairs that fold a role
