@@ -148,7 +148,7 @@ def test_each_new_paragraph_goes_to_one_job_and_cached_ones_to_none():
     a, b = "Alpha one two.", "Beta three four."
     texts = [("t1", f"{a}\n{b}"), ("t2", f"{b}\nGamma five."), ("t3", f"{a}\nDelta six.")]
     ahead, jobs = plan_jobs(texts, cached={paragraph_key(a)}, chunk_words=1)
-    parsed = [p for j in ahead + jobs for p in j.parse]
+    parsed = [p for j in ahead + jobs for p in j.take_owned().parse]
     assert sorted(parsed) == sorted([b, "Gamma five.", "Delta six."])   # a is cached, b parsed once
     # t1 and t2 (two jobs) both need b: it is parsed ahead of them, by a job of its own.
     assert [j.parse for j in ahead] == [[b]] and not any(j.texts for j in ahead)
