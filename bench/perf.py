@@ -53,6 +53,12 @@ from tasks.feeds import read_feed_list
 BASE_STORIES = 100
 SITES = 50
 ARTICLES_PER_STORY = 3.3
+# Past 72k articles: the Scrapinghub ground truth has 148 base texts the generator can use, and
+# its scale is at most their number; a sibling and a write-through for every wire story make
+# about 4.8 articles per base story (3,548 pages from 148 x 5 on seed 1, against 2,336).
+USABLE_BASES = 148
+FULL_MIX = ("--siblings", "1", "--writethru", "1")
+ARTICLES_PER_STORY_FULL_MIX = 4.8
 SEED = 1
 
 # Targets from issue 18 (T_naive's from issue 6; the query target is the top-entities query's).
@@ -461,11 +467,26 @@ def derived_hashes(data: Path) -> set[str]:
 
 # -- one size ------------------------------------------------------------------------------------------
 def testbed_shape(size: int) -> tuple[int, int]:
-    """(base stories N, scale K) for about `size` articles."""
+    """(base stories N, scale K) for about `size` articles.
+
+    Up to 33k articles N is BASE_STORIES. Past that N and K grow together, to at most every usable
+    base text (the generator's scale is at most N): about 72k articles with the default repost
+    mix, and about 105k with testbed_mix's (siblings and write-throughs for every wire story)."""
     per_base = ARTICLES_PER_STORY
     if size < BASE_STORIES * per_base:
         return max(10, round(size / per_base)), 1
-    return BASE_STORIES, max(1, min(BASE_STORIES, round(size / (BASE_STORIES * per_base))))
+    if size <= BASE_STORIES * BASE_STORIES * per_base:
+        return BASE_STORIES, max(1, round(size / (BASE_STORIES * per_base)))
+    if testbed_mix(size):
+        per_base = ARTICLES_PER_STORY_FULL_MIX
+    n = min(USABLE_BASES, math.ceil(math.sqrt(size / per_base)))
+    return n, n
+
+
+def testbed_mix(size: int) -> tuple[str, ...]:
+    """The generator's arguments beyond the default repost mix for about `size` articles: none
+    up to what every usable base text gives with it (about 72k), else FULL_MIX."""
+    return FULL_MIX if size > USABLE_BASES * USABLE_BASES * ARTICLES_PER_STORY else ()
 
 
 def log(msg: str) -> None:
@@ -581,13 +602,14 @@ def ingest_phase(size: int, sw: Path, generator_args: Sequence[str] = ()) -> dic
     fetcher's per-host politeness applies per site, as it would with that many real sites.
     """
     n_base, scale = testbed_shape(size)
+    generator_args = (*testbed_mix(size), *generator_args)
     shutil.rmtree(sw, ignore_errors=True)
     sw.mkdir(parents=True)
     testbed = sw / "testbed"
     # The generator writes absolute URLs on this base; they are rewritten below, one host per site,
     # on the port the servers actually got.
     gen_base = f"http://127.0.0.1:{free_port()}"
-    log(f"size {size}: generating testbed (--stories {n_base} --scale {scale} --sites {SITES})")
+    log(f"size {size}: generating testbed (--stories {n_base} --scale {scale} --sites {SITES} {' '.join(generator_args)})")
     t0 = time.monotonic()
     subprocess.run([sys.executable, str(TESTBED), "--base", str(BASE_TEXTS), "--out", str(testbed),
                     "--base-url", gen_base, "--overwrite", "--stories", str(n_base), "--scale", str(scale),
@@ -612,7 +634,7 @@ def ingest_phase(size: int, sw: Path, generator_args: Sequence[str] = ()) -> dic
         tasks = prefect_task_spans(data, started_epoch)
         log(f"size {size}: cold ingest {cold['wall_s']:.1f} s; no-op re-run")
         noop = ingest(feeds_file, data)
-    return {"testbed": {"stories_arg": n_base, "scale": scale, "sites": SITES, "seed": SEED,
+    return {"testbed": {"stories_arg": n_base, "scale": scale, "sites": SITES, "seed": SEED, "args": list(generator_args),
                         "pages": len(truth["articles"]), "stories": len(truth["stories"]),
                         "generate_s": round(gen_s, 1), "hosts": len(hosts), "port": port},
             "feeds": n_feeds, "cold": cold, "noop": noop, "tasks": tasks}

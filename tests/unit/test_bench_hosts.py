@@ -98,3 +98,15 @@ def test_serve_sites_tries_another_port_when_one_address_is_taken(tmp_path, monk
             # The first try's server on 127.0.0.2 was stopped: that port is free there again.
             with socket.socket() as probe:
                 probe.bind(("127.0.0.2", busy))
+
+
+def test_testbeds_past_the_default_mix_grow_bases_and_scale_together():
+    """Up to 33k articles the testbed keeps its 100 base stories; 100k takes nearly every usable
+    base text at a scale of the same size, with a sibling and a write-through per wire story
+    (the default mix tops out near 72k articles)."""
+    from bench.perf import USABLE_BASES, testbed_mix, testbed_shape
+
+    assert testbed_shape(30_000) == (100, 91) and testbed_mix(30_000) == ()
+    n, k = testbed_shape(100_000)
+    assert n == k <= USABLE_BASES and n * k * 4.8 >= 100_000
+    assert testbed_mix(100_000) == ("--siblings", "1", "--writethru", "1")
