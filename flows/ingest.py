@@ -43,6 +43,9 @@ from tasks.storage import Lake
 # tenth of a news text).
 PARAGRAPH_BATCH = 4
 ARTICLES_PER_WRITE = 2_000   # rows per `articles` write (bounds the memory of building them)
+# Pending texts per round of the NLP stage (whole stories; see analyze): bounds what the run
+# holds of them. Between two rounds the workers wait for the last jobs of the first.
+TEXTS_PER_ROUND = 4_000
 # The index's columns are tasks.dedup's business; the lake only needs a spec to store them.
 STORY_INDEX = TableSpec("story_index", "Near-duplicate index rows (tasks.dedup)",
                         tuple(Column(f.name, f.type, "") for f in INDEX_SCHEMA), ("article_id",))
@@ -153,7 +156,7 @@ def clean_and_group(lake: Lake, raws: list[P.RawArticle], run_id: str, versions:
 
 @task(name="analyze-texts", cache_policy=NO_CACHE)
 def analyze(lake: Lake, settings: Settings, run_id: str, models: dict[str, tuple[str | None, str]],
-            pool: cf.Executor | None = None, write_every: int = 500) -> dict:
+            pool: cf.Executor | None = None, write_every: int = 500, texts_per_round: int = TEXTS_PER_ROUND) -> dict:
     """Entities and quotes for every stored text not analysed yet, written in atomic chunks.
 
     `models` maps a language to (model name, model id "name-version"): each text goes to its
@@ -165,22 +168,8 @@ def analyze(lake: Lake, settings: Settings, run_id: str, models: dict[str, tuple
     """
     ids = {lang: model_id for lang, (_, model_id) in models.items()}
     pending, without = P.pending_texts(lake, ids, NLP_VERSION)
-    groups: dict[str | None, list[tuple[str, str]]] = {}
-    to_map: list = []
-    source_analyses: dict[str, Analysis] = {}
-    for lang, items in sorted(pending.items()):
-        name, model_id = models[lang]
-        sources, analyses = P.analysed_sources(lake, {s for _, _, s in items}, model_id, NLP_VERSION)
-        for a in analyses.values():
-            a.model = name
-        source_analyses.update(analyses)
-        lang_analyse, lang_map = plan_reuse(items, sources)
-        groups.setdefault(name, []).extend(lang_analyse)
-        to_map += lang_map
     model_ids = {name: model_id for name, model_id in models.values()}
     copies: dict[str, list[tuple[str, str, list]]] = defaultdict(list)   # source key -> copies mapped from it
-    for key, text, src, segments in to_map:
-        copies[src].append((key, text, segments))
     counts = {"texts_analyzed": 0, "texts_mapped": 0, "entities": 0, "quotes": 0,
               "texts_by_language": {**{lang: len(items) for lang, items in pending.items()}, **without},
               "texts_without_model": sum(without.values()), "texts_failed": 0}
@@ -212,38 +201,51 @@ def analyze(lake: Lake, settings: Settings, run_id: str, models: dict[str, tuple
             lake.append(NLP_DOCS, P.nlp_table(buf, model_ids, NLP_VERSION, run_id, derived))
             buf.clear()
 
-    def by_paragraph(show: Callable[[int, int], None]) -> Iterator[Analysis]:
-        # One model after another (each loads in the workers on its first job), every model
-        # with its own paragraph cache: the cache is keyed on the model id.
-        total, done = sum(map(len, groups.values())), 0
-        for name, items in groups.items():
-            model_id, part = model_ids[name], ParagraphStats()
-
-            def parsed(new: dict[str, bytes], model_id: str = model_id) -> None:
-                parses[model_id].update(new)
-                if sum(map(len, parses.values())) >= 20 * write_every:
-                    flush()
-
-            yield from analyze_by_paragraph(
-                items, lambda keys, model_id=model_id: stored_parses(lake, keys, model_id, NLP_VERSION),
-                model_name=name, n_process=settings.n_process, batch_size=PARAGRAPH_BATCH * settings.batch_size,
-                pool=pool, on_parsed=parsed, stats=part, progress=lambda d, n, base=done: show(base + d, total))
-            done += len(items)
-            stats.paragraphs_parsed += part.paragraphs_parsed
-            stats.paragraphs_cached += part.paragraphs_cached
-
-    # Copies are mapped as their source's analysis arrives (in this process, while the workers
-    # run the model on later texts), so no analysis is held longer than its copies need it.
+    # One model after another (each loads in the workers on its first job), every model with its
+    # own paragraph cache (keyed on the model id); each model's texts in rounds of whole stories,
+    # read from the lake round by round, so that the run never holds all its texts at once. A
+    # round's parses are stored before the next round starts: a paragraph that texts of two
+    # rounds share is parsed by the first and read from the cache by the second.
     stats = ParagraphStats()
-    show = lambda d, n: progress("nlp texts", d, n) if n > 50 else None   # noqa: E731
-    for a in by_paragraph(show):
-        counts["texts_analyzed"] += 1
-        add(a)
-        add_copies(a)
-    # The other sources were analysed by earlier runs (analysed_sources loads each one's analysis).
-    for source in source_analyses.values():
-        add_copies(source)
-    flush()
+    total, done = sum(map(len, pending.values())), 0
+    for lang, rows in sorted(pending.items()):
+        name, model_id = models[lang]
+
+        def parsed(new: dict[str, bytes], model_id: str = model_id) -> None:
+            parses[model_id].update(new)
+            if sum(map(len, parses.values())) >= 20 * write_every:
+                flush()
+
+        for part in P.story_rounds(rows, texts_per_round):
+            texts = P.stored_texts(lake, [h for h, _ in part])
+            items = [(h, texts.pop(h), story) for h, story in part]
+            del texts
+            sources, source_analyses = P.analysed_sources(lake, {s for _, s in part}, model_id, NLP_VERSION)
+            to_analyse, to_map = plan_reuse(items, sources)
+            del items, sources
+            for key, text, src, segments in to_map:
+                copies[src].append((key, text, segments))
+            del to_map
+            # Copies are mapped as their source's analysis arrives (in this process, while the
+            # workers run the model on later texts), so no analysis is held longer than its
+            # copies need it.
+            round_stats = ParagraphStats()
+            for a in analyze_by_paragraph(
+                    to_analyse, lambda keys, model_id=model_id: stored_parses(lake, keys, model_id, NLP_VERSION),
+                    model_name=name, n_process=settings.n_process, batch_size=PARAGRAPH_BATCH * settings.batch_size,
+                    pool=pool, on_parsed=parsed, stats=round_stats,
+                    progress=lambda d, n, base=done: progress("nlp texts", base + d, total) if total > 50 else None):
+                counts["texts_analyzed"] += 1
+                add(a)
+                add_copies(a)
+            # The other sources were analysed by earlier runs (analysed_sources loads each one's analysis).
+            for source in source_analyses.values():
+                source.model = name
+                add_copies(source)
+            done += len(part)
+            stats.paragraphs_parsed += round_stats.paragraphs_parsed
+            stats.paragraphs_cached += round_stats.paragraphs_cached
+            flush()
     return {**counts, "paragraphs_parsed": stats.paragraphs_parsed, "paragraphs_reused": stats.paragraphs_cached}
 
 

@@ -5,7 +5,7 @@ import concurrent.futures as cf
 import dataclasses
 import hashlib
 import itertools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -576,41 +576,60 @@ def known_article_ids(lake: Lake) -> set[str]:
 
 
 def pending_texts(lake: Lake, models: Mapping[str, str], nlp_version: str, default: str = "en"
-                  ) -> tuple[dict[str, list[tuple[str, str, str]]], dict[str, int]]:
+                  ) -> tuple[dict[str, list[tuple[str, str]]], dict[str, int]]:
     """Stored texts not yet analysed by the model of their language, per language.
 
     `models` maps a language to its model id (name-version); a text whose language is unknown
-    goes to `default`'s. Returns ({language: [(text_hash, text, story_id)] sorted by hash},
+    goes to `default`'s. Returns ({language: [(text_hash, story_id)] sorted by hash},
     {language: number of texts}) where the second dict counts the texts of languages without a
-    model (they get no NLP rows). Looking at all stored texts rather than this run's makes the
-    stage self-healing: texts whose analysis a crash interrupted are picked up next run.
+    model (they get no NLP rows); stored_texts reads the texts themselves. Looking at all stored
+    texts rather than this run's makes the stage self-healing: texts whose analysis a crash
+    interrupted are picked up next run.
     """
-    import pyarrow.compute as pc
-
-    arts = lake.read_table("articles", schema=ARTICLES.schema, columns=["text_hash", "language"])
+    arts = lake.read_table("articles", schema=ARTICLES.schema, columns=["text_hash", "language", "story_id"])
     if arts is None:
         return {}, {}
     lang_of: dict[str, str] = {}
-    for h, lang in zip(arts.column("text_hash").to_pylist(), arts.column("language").to_pylist()):
+    story_of: dict[str, str] = {}
+    for h, lang, story in zip(*(arts.column(c).to_pylist() for c in ("text_hash", "language", "story_id"))):
         if lang or h not in lang_of:
             lang_of[h] = primary(lang) or default   # older rows hold codes as declared ("en-US")
+        story_of.setdefault(h, story)
+    del arts
     done = analysed_hashes(lake, nlp_version)
     todo, without = {}, {}
-    for h, lang in lang_of.items():
+    for h in sorted(lang_of):
+        lang = lang_of[h]
         if lang not in models:
             without[lang] = without.get(lang, 0) + 1
         elif (h, models[lang]) not in done:
-            todo[h] = lang
-    if not todo:
-        return {}, without
-    t = lake.read_table("articles", schema=ARTICLES.schema, columns=["text_hash", "text", "story_id"],
-                        filter=pc.field("text_hash").isin(sorted(todo)))
-    rows = {h: (h, text, story) for h, text, story in zip(*(t.column(c).to_pylist()
-                                                            for c in ("text_hash", "text", "story_id")))}
-    out: dict[str, list] = {}
-    for h in sorted(rows):
-        out.setdefault(todo[h], []).append(rows[h])
-    return out, without
+            todo.setdefault(lang, []).append((h, story_of[h]))
+    return todo, without
+
+
+def stored_texts(lake: Lake, hashes: Collection[str]) -> dict[str, str]:
+    """text_hash -> text, for these stored texts."""
+    if not hashes:
+        return {}
+    t = lake.read_table("articles", schema=ARTICLES.schema, columns=["text_hash", "text"],
+                        filter=pc.field("text_hash").isin(sorted(hashes)))
+    return {} if t is None else dict(zip(t.column("text_hash").to_pylist(), t.column("text").to_pylist()))
+
+
+def story_rounds(items: Sequence[tuple[str, str]], max_texts: int) -> Iterator[list[tuple[str, str]]]:
+    """(text_hash, story_id) items in rounds of whole stories, about `max_texts` texts each
+    (a story larger than that is a round of its own), stories in id order."""
+    by_story: dict[str, list[tuple[str, str]]] = {}
+    for h, story in items:
+        by_story.setdefault(story, []).append((h, story))
+    part: list[tuple[str, str]] = []
+    for story in sorted(by_story):
+        if part and len(part) + len(by_story[story]) > max_texts:
+            yield part
+            part = []
+        part += by_story[story]
+    if part:
+        yield part
 
 
 def analysed_hashes(lake: Lake, nlp_version: str) -> set[tuple[str, str]]:
@@ -627,29 +646,29 @@ def analysed_sources(lake: Lake, story_ids: set[str], model: str, nlp_version: s
     """Texts of these stories analysed by the model itself in earlier runs, and their analyses.
 
     Returns ({story_id: [(text_hash, text)]}, {text_hash: Analysis}): the sources that
-    later copies of a story can be mapped onto instead of being analysed again.
+    later copies of a story can be mapped onto instead of being analysed again. Reads the
+    analyses of these stories' texts only (the NLP stage calls it once per round of stories).
     """
-    import pyarrow.compute as pc
-
     if not story_ids:
+        return {}, {}
+    arts = lake.read_table("articles", schema=ARTICLES.schema, columns=["text_hash", "story_id"],
+                           filter=pc.field("story_id").isin(sorted(story_ids)))
+    if arts is None or arts.num_rows == 0:
         return {}, {}
     docs = lake.read_table("nlp_docs", schema=NLP_DOCS.schema,
                            filter=(pc.field("model") == model) & (pc.field("nlp_version") == nlp_version)
-                           & pc.field("derived_from").is_null() & pc.field("error").is_null())
+                           & pc.field("derived_from").is_null() & pc.field("error").is_null()
+                           & pc.field("text_hash").isin(pc.unique(arts.column("text_hash"))))
     if docs is None or docs.num_rows == 0:
         return {}, {}
-    arts = lake.read_table("articles", schema=ARTICLES.schema, columns=["text_hash", "text", "story_id"],
-                           filter=pc.field("story_id").isin(sorted(story_ids))
-                           & pc.field("text_hash").isin(docs.column("text_hash")))
-    if arts is None or arts.num_rows == 0:
-        return {}, {}
-    sources: dict[str, dict[str, str]] = {}
-    for h, text, story in zip(*(arts.column(c).to_pylist() for c in ("text_hash", "text", "story_id"))):
-        sources.setdefault(story, {})[h] = text
-    wanted = {h for texts in sources.values() for h in texts}
     analyses = {}
-    for row in docs.filter(pc.field("text_hash").isin(sorted(wanted))).to_pylist():
+    for row in docs.to_pylist():
         analyses[row["text_hash"]] = Analysis(row["text_hash"], row["n_words"], row["entities"], row["quotes"])
+    texts = stored_texts(lake, analyses)
+    sources: dict[str, dict[str, str]] = {}
+    for h, story in zip(arts.column("text_hash").to_pylist(), arts.column("story_id").to_pylist()):
+        if h in analyses:
+            sources.setdefault(story, {})[h] = texts[h]
     return {s: sorted(t.items()) for s, t in sources.items()}, analyses
 
 

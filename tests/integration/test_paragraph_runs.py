@@ -71,3 +71,26 @@ def test_each_language_gets_its_own_model_and_parse_cache(tmp_path):
     assert "PER" in {e["label"] for e in rows["h-f1"]["entities"]}
     # Each model's parses are cached under its own id.
     assert set(lake.read_table("nlp_paragraphs").column("model").to_pylist()) == {"model-en", "model-fr"}
+
+
+def test_rounds_of_stories_parse_each_paragraph_once_and_give_the_analyses_of_one_round(tmp_path):
+    """The NLP stage reads its texts a round of whole stories at a time (flows.ingest.analyze's
+    texts_per_round): a paragraph two rounds share is parsed by the first and read back from the
+    cache by the second, a short copy is still mapped from its story's full text, and every text's
+    analysis is what one round over all of them gives."""
+    short = STORY.split("\n")[0]
+    results = {}
+    for per_round in (1, 100):
+        settings = load_settings(str(tmp_path / str(per_round)), {"n_process": 1})
+        lake = Lake(settings.lake_root)
+        add_article(lake, "a1", STORY, "s1", "run1")
+        add_article(lake, "a1c", short, "s1", "run1")      # a copy cut to its first paragraph
+        add_article(lake, "a2", UPDATE, "s2", "run1")      # shares four paragraphs with s1's text
+        counts = analyze.fn(lake, settings, "run1", {"en": (None, "model-1")}, texts_per_round=per_round)
+        rows = nlp_rows(lake)
+        results[per_round] = (counts, {h: (r["entities"], r["quotes"], r["derived_from"]) for h, r in rows.items()})
+    (rounds, by_round), (one, by_one) = results[1], results[100]
+    assert (rounds["texts_analyzed"], rounds["texts_mapped"], rounds["paragraphs_parsed"]) == (2, 1, 5)
+    assert (rounds["paragraphs_reused"], one["paragraphs_reused"]) == (4, 0)
+    assert (one["texts_analyzed"], one["texts_mapped"], one["paragraphs_parsed"]) == (2, 1, 5)
+    assert by_round == by_one and by_round["h-a1c"][2] == "h-a1"

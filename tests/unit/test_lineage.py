@@ -22,7 +22,7 @@ def test_a_new_model_makes_every_text_pending_again(tmp_path):
     seed(lake)
     assert P.pending_texts(lake, {"en": "en_core_web_sm-3.7.0"}, "nlp-1") == ({}, {})
     todo, _ = P.pending_texts(lake, {"en": "en_core_web_sm-3.8.0"}, "nlp-1")
-    assert [h for h, _, _ in todo["en"]] == ["h0", "h1", "h2"]
+    assert todo["en"] == [("h0", "s1"), ("h1", "s1"), ("h2", "s1")]
     assert len(P.pending_texts(lake, {"en": "en_core_web_sm-3.7.0"}, "nlp-2")[0]["en"]) == 3
 
 
@@ -36,7 +36,7 @@ def test_texts_go_to_the_model_of_their_language_and_others_are_counted(tmp_path
     todo, without = P.pending_texts(lake, {"en": "en_core_web_sm-3.8.0", "fr": "fr_core_news_sm-3.8.0"}, "nlp-3")
     # h4 is analysed already; h2 has no language and goes to English; German has no model; h5
     # was stored by an older release with the code as declared ("en-US") and is English.
-    assert {lang: [h for h, _, _ in items] for lang, items in todo.items()} == {"fr": ["h0"], "en": ["h1", "h2", "h5"]}
+    assert {lang: [h for h, _ in items] for lang, items in todo.items()} == {"fr": ["h0"], "en": ["h1", "h2", "h5"]}
     assert without == {"de": 1}
 
 
@@ -62,4 +62,12 @@ def test_later_copies_are_never_mapped_onto_a_text_whose_analysis_failed(tmp_pat
     assert [h for h, _ in sources["s1"]] == ["h0"] and set(analyses) == {"h0"}
     # The failed text is not retried by later runs of this NLP version: it is recorded, not pending.
     todo, _ = P.pending_texts(lake, {"en": "en_core_web_sm-3.8.0"}, "nlp-5")
-    assert [h for h, _, _ in todo["en"]] == ["h2"]
+    assert [h for h, _ in todo["en"]] == ["h2"]
+
+
+def test_pending_texts_come_in_rounds_of_whole_stories():
+    items = [("h1", "s2"), ("h2", "s1"), ("h3", "s2"), ("h4", "s3"), ("h5", "s2"), ("h6", "s4")]
+    rounds = list(P.story_rounds(items, max_texts=2))
+    # s1 alone (s2 would make it 4), s2 whole although it is larger than a round, then s3 and s4.
+    assert rounds == [[("h2", "s1")], [("h1", "s2"), ("h3", "s2"), ("h5", "s2")], [("h4", "s3"), ("h6", "s4")]]
+    assert list(P.story_rounds(items, max_texts=100)) == [sorted(items, key=lambda hs: hs[1])]
