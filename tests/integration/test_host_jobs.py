@@ -51,7 +51,7 @@ def test_a_host_job_fetches_extracts_and_logs_its_pages_politely(server, tmp_pat
     assert [type(r).__name__ for r in work.results] == ["RawArticle"] * 6 + ["ArticleFailure"] * 2
     assert [r.url for r in work.results[:6]] == [c.entry.url for c in cands[:6]]
     assert work.results[6].error_class == "http_5xx"
-    assert "eastern pier in report 3" in work.results[3].text
+    assert "eastern pier in report 3" in P.unpack_text(work.results[3].text)
     # Every page the server answered is captured, the unextractable one too; the 503 is not.
     assert sorted(c["url"] for c in work.captures) == sorted(c.entry.url for i, c in enumerate(cands) if i != 6)
     # The job's fetch log has robots.txt once and every page request.

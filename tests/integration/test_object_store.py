@@ -139,6 +139,6 @@ def test_a_warc_on_s3_is_imported_by_a_job(aws_env, tmp_path):
     work = P.import_warc(lake, f"s3://{BUCKET}/warcs/one.warc.gz", lambda: datetime.now(timezone.utc), fs.open)
     [art] = work.results
     assert art.url == "https://www.harbor-gazette.example/2026/11/20/ferry"
-    assert "eastern pier" in art.text and art.published_at.isoformat().startswith("2026-11-20")
+    assert "eastern pier" in P.unpack_text(art.text) and art.published_at.isoformat().startswith("2026-11-20")
     [cap] = work.captures
     assert cap["feed_url"] == "warc:one.warc.gz" and get_raw(lake, cap["sha256"]) == html

@@ -133,7 +133,7 @@ def test_a_page_over_its_extraction_budget_is_a_cpu_budget_failure():
     assert failed.error_class == "cpu_budget" and "CPU budget" in failed.error
     ok = P.extract_fetched(_page(("<html><body><article><h1>A title</h1>" + paragraphs(3)
                                   + "</article></body></html>").encode()), cpu_seconds=20)
-    assert isinstance(ok, P.RawArticle) and ok.text.count("harbour board") == 3
+    assert isinstance(ok, P.RawArticle) and P.unpack_text(ok.text).count("harbour board") == 3
 
 
 def _raw(n: int, text: str, site: str = "127.0.0.1:9/site") -> P.RawArticle:

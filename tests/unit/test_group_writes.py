@@ -1,6 +1,7 @@
 """The grouping stage's writes: every article lands, each publication date in as few files as possible."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 
 from flows import ingest
@@ -31,3 +32,15 @@ def test_slices_follow_publication_dates(tmp_path, monkeypatch):
     assert sorted(str(f).split("published_date=")[1][:10] for f in files) == [
         "2026-11-02", "2026-11-03", "2026-11-04"]   # 3 slices of 4, one date each: one file per date
     assert lake.read_table("articles").num_rows == 12
+
+
+def test_raw_texts_are_held_packed_until_cleaning_and_cleaned_as_they_were():
+    """A run holds every fetched article until its site is cleaned: the raw text is kept as
+    compressed UTF-8 (pack_text), and cleaning a packed text gives what the plain one gives."""
+    text = "Ferry crews in Dunmere walked out on Tuesday \u201cfor as long as it takes\u201d.\n" * 40
+    packed = P.pack_text(text)
+    assert isinstance(packed, bytes) and len(packed) < len(text.encode("utf-8")) / 4
+    assert P.unpack_text(packed) == text and P.unpack_text(text) == text
+    plain, _, _ = P.clean_articles([dataclasses.replace(raw(0, 0), text=text)], {})
+    held, _, _ = P.clean_articles([dataclasses.replace(raw(0, 0), text=packed)], {})
+    assert held.rows.column("text").to_pylist() == plain.rows.column("text").to_pylist() != [""]
