@@ -16,7 +16,8 @@ import trafilatura
 
 
 # Bump when extraction output changes; trafilatura's own version is part of it.
-EXTRACTOR_VERSION = f"extract-4+trafilatura-{trafilatura.__version__}"
+# extract-5: lines that stand only in other <article> elements than the story's own are dropped.
+EXTRACTOR_VERSION = f"extract-5+trafilatura-{trafilatura.__version__}"
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ def extract_article(html: bytes | str, url: str, check: Callable[[], None] = lam
     text, meta_tree = _main_text(tree, url), tree
     check()
     text = _with_sibling_chunks(tree, url, text, check)
+    text = _without_other_articles(tree, text)
     regions = _boilerplate_regions(tree)
     check()
     if text and regions and _mostly_inside(text, regions):
@@ -166,12 +168,7 @@ def _with_sibling_chunks(tree: lxml.html.HtmlElement, url: str, text: str, check
     lines = _long_lines(text)
     if not lines:
         return text
-    probe = lines[0][:80]
-    # A paragraph holding the first line, else an element whose own text begins it.
-    start = next((el for el in tree.iter("p") if probe[:40] in _words_of(el)), None)
-    if start is None:
-        start = next((el for el in tree.iter() if isinstance(el.tag, str) and el.text
-                      and probe[:30] in " ".join(_WORD.findall(el.text))), None)
+    start = _start_element(tree, lines)
     if start is None:
         return text
     total = sum(map(len, lines))
@@ -206,6 +203,51 @@ def _with_sibling_chunks(tree: lxml.html.HtmlElement, url: str, text: str, check
                 pieces.append(chunk_text)
         return "\n".join(pieces)
     return text
+
+
+def _start_element(tree: lxml.html.HtmlElement, lines: list[str]) -> lxml.html.HtmlElement | None:
+    """The element where the text's first long line stands: a paragraph holding it, else an element whose own text begins it."""
+    probe = lines[0][:80]
+    start = next((el for el in tree.iter("p") if probe[:40] in _words_of(el)), None)
+    if start is None:
+        start = next((el for el in tree.iter() if isinstance(el.tag, str) and el.text
+                      and probe[:30] in " ".join(_WORD.findall(el.text))), None)
+    return start
+
+
+# A line this short may stand in another article by chance ("Share", a date).
+_OTHER_ARTICLE_MIN_WORDS = 4
+
+
+def _without_other_articles(tree: lxml.html.HtmlElement, text: str) -> str:
+    """`text` without the lines that stand in other <article> elements than the story's own.
+
+    Blog and news templates put more posts below the story, each a whole <article> element
+    ("you may also like", the next story of an endless page), and trafilatura may take their
+    common container for the body. The story's own <article> is the one that holds the text's
+    first long line and the page's <h1>; lines found only in <article> elements outside it (not
+    its ancestors, not nested in it) are dropped. A page without such an element is left alone.
+    """
+    lines = _long_lines(text)
+    start = _start_element(tree, lines) if lines else None
+    if start is None:
+        return text
+    own = next((el for el in [start, *start.iterancestors()] if el.tag == "article"), None)
+    if own is None or not own.xpath(".//h1"):
+        return text
+    around = set(own.iterancestors()) | set(own.iterdescendants())
+    others = [el for el in tree.iter("article") if el is not own and el not in around]
+    if not others:
+        return text
+    own_words = _words_of(own)
+    other_words = " | ".join(_words_of(el) for el in others)
+    kept = []
+    for line in text.split("\n"):
+        words = " ".join(_WORD.findall(line))
+        if words.count(" ") + 1 >= _OTHER_ARTICLE_MIN_WORDS and words in other_words and words not in own_words:
+            continue
+        kept.append(line)
+    return "\n".join(kept)
 
 
 def _link_share(element: lxml.html.HtmlElement) -> float:

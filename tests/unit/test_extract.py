@@ -240,3 +240,42 @@ def test_a_sibling_chunk_of_linked_teasers_is_not_taken_for_the_article():
                            "https://estuary.example/strike").text
     assert all(p in text for p in PARAGRAPHS)
     assert not any(p in text for p in MORE_PARAGRAPHS)
+
+
+SHORT_POST = ("Some evenings the harbour is so quiet that you can hear the ropes creak against the bollards, and "
+              "the whole estuary seems to hold its breath until the ferry horn")
+OTHER_POSTS = [
+    "Patience is learnt on the water: the tide does not hurry for anyone, and a pilot who forgets it pays for "
+    "it with a scraped hull and a long report to the harbour master.",
+    "Every lighthouse keeper I have met keeps a notebook of the weather, written in pencil so that the damp "
+    "cannot make the ink run over the years of small entries.",
+    "The old launches were painted blue because the paint was cheap after the war, and nobody has wanted to "
+    "change the colour since the last refit.",
+]
+
+
+def test_lines_of_other_posts_set_as_article_elements_below_the_story_are_dropped():
+    # A blog template: the post is one <article> with its <h1> and one short paragraph; below it, a
+    # "you may also like" <article> holds other posts, each an <article> with its whole text.
+    others = "".join(f'<article class="card post"><div class="img"><img src="/i{n}.jpg" alt=""></div><p>{p}</p>'
+                     f'</article>' for n, p in enumerate(OTHER_POSTS))
+    html = f"""<html><head><title>Quiet evenings</title></head><body>
+<header><nav><a href="/">Home</a> <a href="/notes/">Notes</a></nav></header>
+<div id="primary"><article class="box single"><h1>Quiet evenings</h1><p>{SHORT_POST}</p>
+<p><a href="/notes/">Harbour notes</a>, <a href="/life/">Life</a></p></article>
+<article class="box more"><h3>You may also like</h3>{others}</article></div>
+<footer><p>© 2024 Estuary Notes.</p></footer></body></html>"""
+    text = extract_article(html, "https://estuary.example/quiet-evenings").text
+    assert SHORT_POST in text
+    assert not any(p in text for p in OTHER_POSTS)
+
+
+def test_a_story_whose_body_is_in_a_sibling_article_element_keeps_it():
+    # The headline in one <article>, the body in the next: the body's element has no <h1>, so it is the story.
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    html = f"""<html><head><title>Pilots strike</title></head><body>
+<article class="head"><h1>Lisbon harbour pilots strand cargo ships</h1><p>By Ana Ribeiro</p></article>
+<article class="body">{body}</article>
+<footer><p>© 2024 Estuary Times.</p></footer></body></html>"""
+    text = extract_article(html, "https://estuary.example/strike").text
+    assert all(p in text for p in PARAGRAPHS)
