@@ -17,7 +17,8 @@ import trafilatura
 
 # Bump when extraction output changes; trafilatura's own version is part of it.
 # extract-5: lines that stand only in other <article> elements than the story's own are dropped.
-EXTRACTOR_VERSION = f"extract-5+trafilatura-{trafilatura.__version__}"
+# extract-6: the page's first <h1> at the top of the text is the headline, not body text.
+EXTRACTOR_VERSION = f"extract-6+trafilatura-{trafilatura.__version__}"
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ def extract_article(html: bytes | str, url: str, check: Callable[[], None] = lam
     check()
     text = _with_sibling_chunks(tree, url, text, check)
     text = _without_other_articles(tree, text)
+    text = _without_headline(tree, text)
     regions = _boilerplate_regions(tree)
     check()
     if text and regions and _mostly_inside(text, regions):
@@ -248,6 +250,29 @@ def _without_other_articles(tree: lxml.html.HtmlElement, text: str) -> str:
             continue
         kept.append(line)
     return "\n".join(kept)
+
+
+# The headline is looked for among this many lines at the top of the text (a kicker or a date may come first).
+_HEADLINE_SCAN = 3
+
+
+def _without_headline(tree: lxml.html.HtmlElement, text: str) -> str:
+    """`text` without the page's headline at its top: a line that is the text of the page's first <h1>.
+
+    trafilatura keeps the <h1> when it stands inside the body's element. The cleaner drops a line that
+    repeats the title it is given, but that title comes from the page head (og:title), which often
+    words the headline differently from the <h1> ("Sweden drops Assange rape investigation" over
+    "Julian Assange: Sweden drops rape investigation").
+    """
+    heading = next((words for words in (_words_of(h1) for h1 in tree.iter("h1")) if words), None)
+    if heading is None:
+        return text
+    lines = text.split("\n")
+    for index, line in enumerate(lines[:_HEADLINE_SCAN]):
+        if " ".join(_WORD.findall(line)) == heading:
+            rest = lines[:index] + lines[index + 1:]
+            return "\n".join(rest) if _long_lines("\n".join(rest)) else text
+    return text
 
 
 def _link_share(element: lxml.html.HtmlElement) -> float:

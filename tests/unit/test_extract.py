@@ -279,3 +279,13 @@ def test_a_story_whose_body_is_in_a_sibling_article_element_keeps_it():
 <footer><p>© 2024 Estuary Times.</p></footer></body></html>"""
     text = extract_article(html, "https://estuary.example/strike").text
     assert all(p in text for p in PARAGRAPHS)
+
+
+def test_the_pages_h1_at_the_top_of_the_text_is_not_body_text():
+    # The head's title words the headline differently, so the cleaner would not know the line for the title.
+    head = '<meta property="og:title" content="Pilots walk off the job on the Tagus">'
+    html = page(head).replace("<h1>Lisbon harbour pilots strand cargo ships</h1>", "").replace(
+        '<div class="body">', '<div class="body"><h1>Lisbon harbour pilots strand cargo ships</h1>')
+    result = extract_article(html, "https://estuary.example/strike")
+    assert result.title == "Pilots walk off the job on the Tagus"
+    assert result.text.split("\n") == PARAGRAPHS
