@@ -14,11 +14,14 @@ import lxml.etree
 import lxml.html
 import trafilatura
 
+from tasks.sites import site_key
+
 
 # Bump when extraction output changes; trafilatura's own version is part of it.
 # extract-5: lines that stand only in other <article> elements than the story's own are dropped.
 # extract-6: the page's first <h1> at the top of the text is the headline, not body text.
-EXTRACTOR_VERSION = f"extract-6+trafilatura-{trafilatura.__version__}"
+# extract-7: lists of links to the site's other stories are dropped.
+EXTRACTOR_VERSION = f"extract-7+trafilatura-{trafilatura.__version__}"
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ def extract_article(html: bytes | str, url: str, check: Callable[[], None] = lam
     text = _with_sibling_chunks(tree, url, text, check)
     text = _without_other_articles(tree, text)
     text = _without_headline(tree, text)
+    text = _without_link_lists(tree, url, text)
     regions = _boilerplate_regions(tree)
     check()
     if text and regions and _mostly_inside(text, regions):
@@ -273,6 +277,65 @@ def _without_headline(tree: lxml.html.HtmlElement, text: str) -> str:
             rest = lines[:index] + lines[index + 1:]
             return "\n".join(rest) if _long_lines("\n".join(rest)) else text
     return text
+
+
+# A link to another story is a headline: this many words at least ("Pochettino fired by Tottenham").
+_HEADLINE_LINK_WORDS = 4
+# Items of a list of such links in a row, and the share of an item's words its links hold for the list
+# to be the site's other stories wherever it stands (a story's own items link a few words of a sentence).
+_LINK_LIST_ITEMS = 2
+_LINKED_ITEM_SHARE = 0.8
+
+
+def _without_link_lists(tree: lxml.html.HtmlElement, url: str, text: str) -> str:
+    """`text` without lists of links to the site's other stories.
+
+    List items in a row (trafilatura writes "- item"), each an <li> linking to another page of the
+    same site, two of them at least with a link of a headline's length, are a box of other stories
+    when every item is a headline nearly all link ("- Photos: Europa, icy moon of Jupiter"), or when
+    the list ends the text (a headline with its teaser, or a headline set in a sentence: "The strange
+    life and <a>mysterious death of a coder</a>"). A story's own list of links stands inside the text
+    and links a few words of each item.
+    """
+    site, own_path = site_key(url), urlsplit(url).path.rstrip("/")
+    lines = text.split("\n")
+    if not site or sum(line.startswith("- ") for line in lines) < _LINK_LIST_ITEMS:
+        return text
+    items: dict[str, lxml.html.HtmlElement] = {}
+    for li in tree.iter("li"):
+        items.setdefault(_words_of(li), li)
+
+    def site_links(line: str) -> tuple[float, bool] | None:
+        """(link share, whether a link is a headline) of the line's <li> if it links elsewhere on this site."""
+        li = items.get(" ".join(_WORD.findall(line))) if line.startswith("- ") else None
+        if li is None:
+            return None
+        lengths = []
+        for link in li.iter("a"):
+            target = urljoin(url, link.get("href") or "")
+            try:
+                parts = urlsplit(target)
+            except ValueError:
+                continue
+            if parts.scheme in ("http", "https") and parts.path.rstrip("/") not in ("", own_path) \
+                    and site_key(target) == site:
+                lengths.append(len(_words_of(link).split()))
+        return (_link_share(li), max(lengths) >= _HEADLINE_LINK_WORDS) if lengths else None
+
+    found = [site_links(line) for line in lines]
+    drop = set()
+    index = 0
+    while index < len(lines):
+        end = index
+        while end < len(lines) and found[end] is not None:
+            end += 1
+        run = found[index:end]
+        if sum(headline for _, headline in run) >= _LINK_LIST_ITEMS and (end == len(lines) or all(
+                headline and share >= _LINKED_ITEM_SHARE for share, headline in run)):
+            drop.update(range(index, end))
+        index = max(end, index + 1)
+    kept = [line for position, line in enumerate(lines) if position not in drop]
+    return "\n".join(kept) if drop and _long_lines("\n".join(kept)) else text
 
 
 def _link_share(element: lxml.html.HtmlElement) -> float:

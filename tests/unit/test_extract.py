@@ -289,3 +289,37 @@ def test_the_pages_h1_at_the_top_of_the_text_is_not_body_text():
     result = extract_article(html, "https://estuary.example/strike")
     assert result.title == "Pilots walk off the job on the Tagus"
     assert result.text.split("\n") == PARAGRAPHS
+
+
+ITEMS = ["Ferry crews vote on a work-to-rule ban", "Tagus bridge tolls rise again in June",
+         "Why the new cruise terminal stands empty"]
+
+
+def test_a_list_of_the_sites_other_stories_at_the_end_of_the_text_is_dropped():
+    # Each item a headline linked to another story of the site, with its teaser after it.
+    listing = "<ul>" + "".join(f'<li><a href="/2024/05/story-{n}.html">{h}</a> Union leaders say talks went '
+                               f"nowhere</li>" for n, h in enumerate(ITEMS)) + "</ul>"
+    text = extract_article(page(body_extra=listing), "https://www.estuary.example/2024/05/strike.html").text
+    assert text.split("\n")[-len(PARAGRAPHS):] == PARAGRAPHS
+    assert not any(h in text for h in ITEMS)
+
+
+def test_a_box_of_linked_headlines_between_paragraphs_is_dropped():
+    box = "<ul>" + "".join(f'<li><a href="https://estuary.example/news/{n}">{h}</a></li>'
+                           for n, h in enumerate(ITEMS)) + "</ul>"
+    html = page(body_extra=f"<p>{MORE_PARAGRAPHS[0]}</p>").replace(f"<p>{PARAGRAPHS[2]}</p>", box + f"<p>{PARAGRAPHS[2]}</p>")
+    text = extract_article(html, "https://estuary.example/2024/05/strike.html").text
+    assert all(p in text for p in PARAGRAPHS) and MORE_PARAGRAPHS[0] in text
+    assert not any(h in text for h in ITEMS)
+
+
+def test_a_storys_own_list_with_links_to_the_site_is_kept():
+    # Inside the text, each item a sentence with a few linked words.
+    own = ["The port authority <a href='/port-authority-statement-on-pilot-pay-talks'>said in a statement on "
+           "Monday</a> that it had offered a rise", "The union has <a href='/union-strike-ballot-results-in-full'>"
+           "published the full ballot results</a> on its own site", "Shipping agents expect longer delays"]
+    listing = "<ul>" + "".join(f"<li>{item}</li>" for item in own) + "</ul>"
+    html = page(body_extra=f"<p>{MORE_PARAGRAPHS[0]}</p>").replace(f"<p>{PARAGRAPHS[2]}</p>",
+                                                                  listing + f"<p>{PARAGRAPHS[2]}</p>")
+    text = extract_article(html, "https://estuary.example/2024/05/strike.html").text
+    assert "- The union has published the full ballot results on its own site" in text.split("\n")
