@@ -212,7 +212,10 @@ def _with_sibling_chunks(tree: lxml.html.HtmlElement, url: str, text: str, check
 
 
 def _start_element(tree: lxml.html.HtmlElement, lines: list[str]) -> lxml.html.HtmlElement | None:
-    """The element where the text's first long line stands: a paragraph holding it, else an element whose own text begins it."""
+    """The element where the text's first long line stands.
+
+    A paragraph holding it, else an element whose own text begins it.
+    """
     probe = lines[0][:80]
     start = next((el for el in tree.iter("p") if probe[:40] in _words_of(el)), None)
     if start is None:

@@ -307,7 +307,8 @@ def test_a_list_of_the_sites_other_stories_at_the_end_of_the_text_is_dropped():
 def test_a_box_of_linked_headlines_between_paragraphs_is_dropped():
     box = "<ul>" + "".join(f'<li><a href="https://estuary.example/news/{n}">{h}</a></li>'
                            for n, h in enumerate(ITEMS)) + "</ul>"
-    html = page(body_extra=f"<p>{MORE_PARAGRAPHS[0]}</p>").replace(f"<p>{PARAGRAPHS[2]}</p>", box + f"<p>{PARAGRAPHS[2]}</p>")
+    html = page(body_extra=f"<p>{MORE_PARAGRAPHS[0]}</p>").replace(f"<p>{PARAGRAPHS[2]}</p>",
+                                                                  box + f"<p>{PARAGRAPHS[2]}</p>")
     text = extract_article(html, "https://estuary.example/2024/05/strike.html").text
     assert all(p in text for p in PARAGRAPHS) and MORE_PARAGRAPHS[0] in text
     assert not any(h in text for h in ITEMS)
