@@ -20,7 +20,7 @@ from tasks.sites import site_key
 # Bump when extraction output changes; trafilatura's own version is part of it.
 # extract-5: lines that stand only in other <article> elements than the story's own are dropped.
 # extract-6: the page's first <h1> at the top of the text is the headline, not body text.
-# extract-7: lists of links to the site's other stories are dropped.
+# extract-7: lists of links to the site's other stories are dropped (and runs of paragraphs that are such links).
 EXTRACTOR_VERSION = f"extract-7+trafilatura-{trafilatura.__version__}"
 
 
@@ -298,23 +298,29 @@ def _without_link_lists(tree: lxml.html.HtmlElement, url: str, text: str) -> str
     when every item is a headline nearly all link ("- Photos: Europa, icy moon of Jupiter"), or when
     the list ends the text (a headline with its teaser, or a headline set in a sentence: "The strange
     life and <a>mysterious death of a coder</a>"). A story's own list of links stands inside the text
-    and links a few words of each item.
+    and links a few words of each item. Paragraphs and headings that are nothing but such a link
+    count as items too (templates that set "you may also like" links as paragraphs).
     """
     site, own_path = site_key(url), urlsplit(url).path.rstrip("/")
     lines = text.split("\n")
-    if not site or sum(line.startswith("- ") for line in lines) < _LINK_LIST_ITEMS:
+    if not site or len(lines) < _LINK_LIST_ITEMS:
         return text
     items: dict[str, lxml.html.HtmlElement] = {}
     for li in tree.iter("li"):
         items.setdefault(_words_of(li), li)
+    blocks: dict[str, lxml.html.HtmlElement] = {}
+    for block in tree.iter("p", "h2", "h3", "h4", "h5", "h6"):
+        if block.find(".//a") is not None:
+            blocks.setdefault(_words_of(block), block)
 
     def site_links(line: str) -> tuple[float, bool] | None:
-        """(link share, whether a link is a headline) of the line's <li> if it links elsewhere on this site."""
-        li = items.get(" ".join(_WORD.findall(line))) if line.startswith("- ") else None
-        if li is None:
+        """(link share, whether a link is a headline) of the line's element if it links elsewhere on this site."""
+        words = " ".join(_WORD.findall(line))
+        element = items.get(words) if line.startswith("- ") else blocks.get(words)
+        if element is None or (element.tag != "li" and _link_share(element) < _LINKED_ITEM_SHARE):
             return None
         lengths = []
-        for link in li.iter("a"):
+        for link in element.iter("a"):
             target = urljoin(url, link.get("href") or "")
             try:
                 parts = urlsplit(target)
@@ -323,7 +329,7 @@ def _without_link_lists(tree: lxml.html.HtmlElement, url: str, text: str) -> str
             if parts.scheme in ("http", "https") and parts.path.rstrip("/") not in ("", own_path) \
                     and site_key(target) == site:
                 lengths.append(len(_words_of(link).split()))
-        return (_link_share(li), max(lengths) >= _HEADLINE_LINK_WORDS) if lengths else None
+        return (_link_share(element), max(lengths) >= _HEADLINE_LINK_WORDS) if lengths else None
 
     found = [site_links(line) for line in lines]
     drop = set()
