@@ -310,17 +310,21 @@ def _without_link_lists(tree: lxml.html.HtmlElement, url: str, text: str) -> str
         items.setdefault(_words_of(li), li)
     blocks: dict[str, lxml.html.HtmlElement] = {}
     for block in tree.iter("p", "h2", "h3", "h4", "h5", "h6"):
-        if block.find(".//a") is not None:
+        if block.find(".//a") is not None or _enclosing_link(block) is not None:
             blocks.setdefault(_words_of(block), block)
 
     def site_links(line: str) -> tuple[float, bool] | None:
         """(link share, whether a link is a headline) of the line's element if it links elsewhere on this site."""
         words = " ".join(_WORD.findall(line))
         element = items.get(words) if line.startswith("- ") else blocks.get(words)
-        if element is None or (element.tag != "li" and _link_share(element) < _LINKED_ITEM_SHARE):
+        if element is None:
+            return None
+        enclosing = _enclosing_link(element)   # a teaser's heading inside its link: all link
+        share = 1.0 if enclosing is not None else _link_share(element)
+        if element.tag != "li" and share < _LINKED_ITEM_SHARE:
             return None
         lengths = []
-        for link in element.iter("a"):
+        for link in [*element.iter("a"), *([enclosing] if enclosing is not None else [])]:
             target = urljoin(url, link.get("href") or "")
             try:
                 parts = urlsplit(target)
@@ -329,7 +333,7 @@ def _without_link_lists(tree: lxml.html.HtmlElement, url: str, text: str) -> str
             if parts.scheme in ("http", "https") and parts.path.rstrip("/") not in ("", own_path) \
                     and site_key(target) == site:
                 lengths.append(len(_words_of(link).split()))
-        return (_link_share(element), max(lengths) >= _HEADLINE_LINK_WORDS) if lengths else None
+        return (share, max(lengths) >= _HEADLINE_LINK_WORDS) if lengths else None
 
     found = [site_links(line) for line in lines]
     drop = set()
@@ -345,6 +349,10 @@ def _without_link_lists(tree: lxml.html.HtmlElement, url: str, text: str) -> str
         index = max(end, index + 1)
     kept = [line for position, line in enumerate(lines) if position not in drop]
     return "\n".join(kept) if drop and _long_lines("\n".join(kept)) else text
+
+
+def _enclosing_link(element: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    return next(element.iterancestors("a"), None)
 
 
 def _link_share(element: lxml.html.HtmlElement) -> float:

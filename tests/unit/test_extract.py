@@ -344,3 +344,16 @@ def test_paragraphs_that_are_each_a_link_to_another_story_of_the_site_are_droppe
                                 f"union's letter to the port board</a> in full.</p></article></body></html>")
     text = "\n".join([*PARAGRAPHS, "Read the union's letter to the port board in full."])
     assert _without_link_lists(tree, "https://www.estuary.example/2024/05/strike.html", text) == text
+
+
+def test_teaser_headings_inside_their_links_are_dropped():
+    import lxml.html
+
+    from tasks.extract import _without_link_lists
+
+    teasers = "".join(f'<a href="/2024/04/story-{n}.html"><img src="/t{n}.jpg" alt=""><h3>{h}</h3></a>'
+                      for n, h in enumerate(ITEMS))
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    tree = lxml.html.fromstring(f"<html><body><article>{body}<div class='more'>{teasers}</div></article></body></html>")
+    text = "\n".join([*PARAGRAPHS, *ITEMS])
+    assert _without_link_lists(tree, "https://estuary.example/2024/05/strike.html", text).split("\n") == PARAGRAPHS
