@@ -21,7 +21,8 @@ from tasks.sites import site_key
 # extract-5: lines that stand only in other <article> elements than the story's own are dropped.
 # extract-6: the page's first <h1> at the top of the text is the headline, not body text.
 # extract-7: lists of links to the site's other stories are dropped (and runs of paragraphs that are such links).
-EXTRACTOR_VERSION = f"extract-7+trafilatura-{trafilatura.__version__}"
+# extract-8: the lines opening the text that stand in the headline's header (standfirst, byline, date) are dropped.
+EXTRACTOR_VERSION = f"extract-8+trafilatura-{trafilatura.__version__}"
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ def extract_article(html: bytes | str, url: str, check: Callable[[], None] = lam
     text = _with_sibling_chunks(tree, url, text, check)
     text = _without_other_articles(tree, text)
     text = _without_headline(tree, text)
+    text = _without_header_lines(tree, text)
     text = _without_link_lists(tree, url, text)
     regions = _boilerplate_regions(tree)
     check()
@@ -280,6 +282,31 @@ def _without_headline(tree: lxml.html.HtmlElement, text: str) -> str:
             rest = lines[:index] + lines[index + 1:]
             return "\n".join(rest) if _long_lines("\n".join(rest)) else text
     return text
+
+
+def _without_header_lines(tree: lxml.html.HtmlElement, text: str) -> str:
+    """`text` without the lines at its top that stand in the headline's header.
+
+    The header around the page's first <h1> (a <header> element, else the <h1>'s parent when the
+    body is not in it) holds the headline's company: the standfirst set as a subheading, the
+    byline, the date. The lines that open the text and stand there are header matter, not body.
+    A page that sets its headline among the body's paragraphs has no such header.
+    """
+    h1 = next((h1 for h1 in tree.iter("h1") if _words_of(h1)), None)
+    lines = text.split("\n")
+    long = _long_lines(text)
+    if h1 is None or not long:
+        return text
+    header = next(h1.iterancestors("header"), None)
+    if header is None:
+        header = h1.getparent()
+    if header is None or long[-1] in _words_of(header):   # the body is in it: no header of its own
+        return text
+    matter = {_words_of(el) for el in header.iter() if isinstance(el.tag, str)}
+    top = 0
+    while top < len(lines) and " ".join(_WORD.findall(lines[top])) in matter:
+        top += 1
+    return "\n".join(lines[top:]) if top and _long_lines("\n".join(lines[top:])) else text
 
 
 # A link to another story is a headline: this many words at least ("Pochettino fired by Tottenham").

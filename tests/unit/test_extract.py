@@ -357,3 +357,25 @@ def test_teaser_headings_inside_their_links_are_dropped():
     tree = lxml.html.fromstring(f"<html><body><article>{body}<div class='more'>{teasers}</div></article></body></html>")
     text = "\n".join([*PARAGRAPHS, *ITEMS])
     assert _without_link_lists(tree, "https://estuary.example/2024/05/strike.html", text).split("\n") == PARAGRAPHS
+
+
+DEK = "Night-shift pay talks collapse for a third time as a dozen cargo ships wait at anchor"
+
+
+def test_the_standfirst_in_the_headlines_header_is_not_body_text():
+    html = page().replace("<h1>Lisbon harbour pilots strand cargo ships</h1>",
+                          f'<header class="story-head"><h1>Lisbon harbour pilots strand cargo ships</h1>'
+                          f'<h2 class="dek">{DEK}</h2></header>')
+    text = extract_article(html, "https://estuary.example/strike").text
+    assert text.split("\n") == PARAGRAPHS
+
+
+def test_a_subheading_among_the_body_next_to_the_headline_is_kept():
+    # A flat template: headline, crossheads and paragraphs share one parent; the crosshead is the story's.
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS[:2]) + "<h2>Cruise arrivals at risk this weekend</h2>" \
+        + "".join(f"<p>{p}</p>" for p in PARAGRAPHS[2:])
+    html = f"""<html><head><title>Pilots strike</title></head><body>
+<div class="post"><h1>Lisbon harbour pilots strand cargo ships</h1>{body}</div></body></html>"""
+    text = extract_article(html, "https://estuary.example/strike").text
+    assert "Cruise arrivals at risk this weekend" in text.split("\n")
+    assert all(p in text for p in PARAGRAPHS)
