@@ -174,7 +174,9 @@ WORDING = Wording(
     caption_label=(r"^(?:(?:media|photo|image|video|picture) )?caption\s*[,:]|"
                    r"^(?:image|photo|picture|video) (?:source|credit)s?\s*[,:]"),
     copyright=(r"\ball rights reserved\b|\bpublished (?:at|on|by|in) .{1,80}? with "
-               r"(?:a |the )?(?:licen[cs]e|permission)\b|\bmay not be (?:published|reproduced|redistributed|copied)"),
+               r"(?:a |the )?(?:licen[cs]e|permission)\b|\bmay not be (?:published|reproduced|redistributed|copied)|"
+               # A reprint notice: "This copy is for your personal, non-commercial use only."
+               r"\bfor your personal,? non-?commercial use\b"),
     rights=r"rights reserved|licen[cs]e",
     staff_credit=(
         r"^\(?(?:(?:additional |further )?reporting|writing|written|editing|edited|compiled|produced|research|"
@@ -230,9 +232,17 @@ WORDING = Wording(
     newsletter=(
         r"\b(?:sign up|subscribe)\b.{0,80}\b(?:newsletter|inbox|briefing|digest|e-?mail (?:alerts|updates))\b|"
         r"\b(?:newsletter|briefing|digest)\b.{0,60}\b(?:sign up|subscribe|inbox)\b|"
-        r"\bdelivered (?:daily |weekly |straight |directly )?to your inbox\b|\bin your inbox\b"),
+        r"\bdelivered (?:daily |weekly |monthly |straight |directly )?(?:to|through) your (?:inbox|door|doorstep|"
+        r"letterbox|letter box|mailbox)\b|\bin your inbox\b"),
+    # "Write to Jane Roe at jroe@example.com", "Reach the reporters on Twitter at https://…": a way to
+    # reach the writer that ends the line; "Follow AP's full coverage of the floods at https://…".
     tip_line=(r"^(?:have|got|know) (?:a|any) (?:news )?(?:tips?|story ideas?|scoop)\b|"
-              r"\b(?:send|email|share) (?:us )?(?:your |a )?(?:news )?tips?\b"),
+              r"\b(?:send|email|share) (?:us )?(?:your |a )?(?:news )?tips?\b|"
+              r"^(?:write to|e-?mail|contact|reach) (?:the (?:reporters?|writers?|authors?)|[A-Z][\w.'’-]*"
+              r"(?: [A-Z][\w.'’-]*){0,3})(?: on (?:twitter|x|facebook|instagram|bluesky|"
+              r"threads))? at (?:\S+@\S+|https?://\S+|@\w+)$|"
+              r"^follow (?:\w+(?: \w+){0,2}['’]s |our )?(?:full |complete |latest |all )*coverage of .{1,80} at "
+              r"https?://\S+$"),
     cta_channel=(
         r"\b(?:newsletters?|inbox|e-?mail(?:s| alerts)?|alerts|updates|headlines|app|podcast|facebook|twitter|"
         r"instagram|whatsapp|telegram|youtube|tiktok|linkedin|google news|x|rss|notifications|subscribers?|"
@@ -269,7 +279,7 @@ WORDING = Wording(
         r"continue reading below|scroll (?:down )?to continue(?: with content)?|skip (?:ad|advertisement)|loading\.*|"
         r"this content is not available.*|javascript is (?:disabled|required).*|please enable javascript.*|"
         r"(?:image|photo|video) (?:unavailable|not available)|embedded content|"
-        r"(?:\d+ )?min(?:ute)?s? read|reading time:?.*"),
+        r"(?:\d+ )?min(?:ute)?s? read|reading time:?.*|an error (?:has )?occurred.*"),
     paywall=(
         r"\bto (?:view|read|continue reading|access|see|unlock) (?:the |this )?(?:full |whole |entire |rest of (?:the |"
         r"this )?)(?:story|article|content|piece|report)|\bsubscribe (?:now )?to (?:read|continue|view|access|unlock)\b|"

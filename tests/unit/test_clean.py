@@ -71,6 +71,13 @@ def test_photo_captions_with_credits_are_removed(caption):
         "Read next ▸ Ferry timetable cut for the winter",
         "Related ⟶ Ferry timetable cut for the winter",
         "Advertisement",
+        "This copy is for your personal, non-commercial use only. To order copies for your colleagues, visit "
+        "the Fjord Post reprints desk.",
+        "Write to Kari Holm at kari.holm@fjordpost.example",
+        "Reach the reporter on Twitter at https://twitter.example/kariholm",
+        "Follow Fjord Post's full coverage of the fisheries at https://fjordpost.example/fisheries",
+        "Get Fjord Monthly delivered through your letterbox every month. 12 issues for £20. Click here for more.",
+        "An error has occurred, please try again later.",
     ],
 )
 def test_trailers_and_site_lines_are_removed(trailer):
@@ -188,6 +195,9 @@ def test_short_lines_above_the_dateline_are_not_story():
         "The report was shared with the fisheries committee on Wednesday evening.",
         "Landings first appeared in official statistics in 1866, the institute said.",
         "| Year | Tonnes | Change |",
+        "Reach the outer skerries at dawn.",
+        "Write to the ministry at once, the cooperative told its members.",
+        "Follow the coverage of the quota talks at the ministry in Oslo.",
     ],
 )
 def test_body_sentences_that_mention_agencies_or_credits_are_kept(sentence):
