@@ -22,7 +22,8 @@ from tasks.sites import site_key
 # extract-6: the page's first <h1> at the top of the text is the headline, not body text.
 # extract-7: lists of links to the site's other stories are dropped (and runs of paragraphs that are such links).
 # extract-8: the lines opening the text that stand in the headline's header (standfirst, byline, date) are dropped.
-EXTRACTOR_VERSION = f"extract-8+trafilatura-{trafilatura.__version__}"
+# extract-9: hidden microdata blocks are not text; the steps above run on the pruned page when pruning applies.
+EXTRACTOR_VERSION = f"extract-9+trafilatura-{trafilatura.__version__}"
 
 
 @dataclass(frozen=True)
@@ -107,17 +108,15 @@ def extract_article(html: bytes | str, url: str, check: Callable[[], None] = lam
     if tree is None:
         raise ExtractionError(f"cannot parse HTML of {url!r}")
     check()
-    text, meta_tree = _main_text(tree, url), tree
+    # The text is read from a tree without hidden metadata blocks; the metadata from the page as it is.
+    text_tree, meta_tree = _without_hidden_metadata(tree), tree
+    text = _main_text(text_tree, url)
     check()
-    text = _with_sibling_chunks(tree, url, text, check)
-    text = _without_other_articles(tree, text)
-    text = _without_headline(tree, text)
-    text = _without_header_lines(tree, text)
-    text = _without_link_lists(tree, url, text)
-    regions = _boilerplate_regions(tree)
+    text = _with_sibling_chunks(text_tree, url, text, check)
+    regions = _boilerplate_regions(text_tree)
     check()
     if text and regions and _mostly_inside(text, regions):
-        pruned_tree = copy.deepcopy(tree)
+        pruned_tree = copy.deepcopy(text_tree)
         for element in _boilerplate_regions(pruned_tree):
             element.drop_tree()
         pruned_text = _main_text(pruned_tree, url)
@@ -125,7 +124,11 @@ def extract_article(html: bytes | str, url: str, check: Callable[[], None] = lam
         # A page may wrap its article in an element with a box-like class: pruning
         # then leaves a fragment (a caption, a date) in place of the article.
         if len(pruned_text) >= _MIN_PRUNED_SHARE * len(text) and _has_paragraph(pruned_text):
-            text, meta_tree = pruned_text, pruned_tree
+            text, meta_tree, text_tree = pruned_text, pruned_tree, pruned_tree
+    text = _without_other_articles(text_tree, text)
+    text = _without_headline(text_tree, text)
+    text = _without_header_lines(text_tree, text)
+    text = _without_link_lists(text_tree, url, text)
     if not text:
         raise ExtractionError(f"no article text found in {url!r}")
     metas = _meta_values(tree)
@@ -140,6 +143,26 @@ def extract_article(html: bytes | str, url: str, check: Callable[[], None] = lam
         canonical_url=_canonical_url(tree, metas, url),
         language=_language(tree, metas),
     )
+
+
+# A block of schema.org microdata hidden from the reader: a machine copy of the page's metadata (and
+# often of the article), which trafilatura reads as text ("2019-11-19T08:57:40+01:00", the publisher's name).
+_HIDDEN_METADATA_XPATH = (
+    "//*[(@itemscope or @itemprop) and (@hidden or contains(translate(@style, ' ', ''), 'display:none'))]")
+
+
+def _without_hidden_metadata(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """`tree`, or a copy of it without its hidden microdata blocks when it has any."""
+    try:
+        if not tree.xpath(_HIDDEN_METADATA_XPATH):
+            return tree
+        copied = copy.deepcopy(tree)
+        for element in copied.xpath(_HIDDEN_METADATA_XPATH):
+            if element.getparent() is not None:
+                element.drop_tree()
+    except lxml.etree.XPathError:
+        return tree
+    return copied
 
 
 def _main_text(tree: lxml.html.HtmlElement, url: str) -> str:

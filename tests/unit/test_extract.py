@@ -379,3 +379,17 @@ def test_a_subheading_among_the_body_next_to_the_headline_is_kept():
     text = extract_article(html, "https://estuary.example/strike").text
     assert "Cruise arrivals at risk this weekend" in text.split("\n")
     assert all(p in text for p in PARAGRAPHS)
+
+
+def test_a_hidden_block_of_microdata_is_not_read_as_text():
+    hidden = """<div style="display: none;" itemscope itemtype="http://schema.org/NewsArticle">
+<div itemprop="headline">Lisbon harbour pilots strand cargo ships</div>
+<div itemprop="keywords">port,strike,Lisbon port strike</div>
+<div itemprop="datePublished">2024-05-07T16:45:00+02:00</div>
+<div itemprop="dateModified">2024-05-07T18:02:11+02:00</div>
+<div itemprop="publisher" itemscope><div itemprop="name">EstuaryTimesPT</div></div>
+<div itemprop="articleBody">""" + " ".join(PARAGRAPHS) + "</div></div>"
+    html = page(body_extra=hidden)
+    text = extract_article(html, "https://estuary.example/strike").text
+    assert text.split("\n")[-len(PARAGRAPHS):] == PARAGRAPHS
+    assert "2024-05-07T16:45:00+02:00" not in text and "EstuaryTimesPT" not in text
