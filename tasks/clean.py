@@ -14,7 +14,7 @@ from tasks.lang import WORDINGS
 from tasks.textutil import translator
 
 # Bump when a rule change alters output, so stored rows can say which cleaner made them.
-CLEANER_VERSION = "clean-3"   # clean-3: wrapper lines of each language module (tasks.lang)
+CLEANER_VERSION = "clean-4"   # clean-3: wrapper lines of each language module (tasks.lang); clean-4: post meta lines, contact lines
 # Every language module's words (tasks.lang.WORDINGS, ordered by code), in one set of patterns:
 # sites mix languages.
 _WORDINGS = tuple(WORDINGS.values())
@@ -855,7 +855,7 @@ def _mark_edges(lines: list[str], kinds: list[str | None], own_title: str) -> No
                 return "title"
         if _BYLINE.match(bare) and len(_words(bare)) <= 12:
             return "byline"
-        if _is_date_only(bare):
+        if _is_date_only(bare) or (top and _is_post_meta(bare)):
             return "date"
         return None
 
@@ -867,6 +867,21 @@ def _mark_edges(lines: list[str], kinds: list[str | None], own_title: str) -> No
             if kind is None:
                 break
             kinds[index] = kind
+
+
+# The parts of a post's meta line: "05/10/2018 - Posted by: Jane Roe - Category: Health - Tags: roads".
+_META_SEPARATOR = re.compile(r"\s[-|•·–—]\s")
+_META_LABEL = re.compile(r"^([^\W\d_][^:]{0,30}):\s*\S")
+
+
+def _is_post_meta(bare: str) -> bool:
+    """A post's meta line: a date and labelled fields ("Posted by: …", "Category: …"), nothing else."""
+    parts = [part.strip() for part in _META_SEPARATOR.split(bare)]
+    if len(parts) < 3 or len(_words(bare)) > 25:
+        return False
+    labelled = [bool(label) and len(_words(label.group(1))) <= 3 for label in map(_META_LABEL.match, parts)]
+    dated = [not is_labelled and _is_date_only(part) for part, is_labelled in zip(parts, labelled)]
+    return sum(labelled) >= 2 and any(dated) and all(a or b for a, b in zip(labelled, dated))
 
 
 # Related links and teasers quote other stories' datelines; they never name this one's agency.

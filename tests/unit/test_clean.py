@@ -181,6 +181,21 @@ def test_short_lines_above_the_dateline_are_not_story():
     assert result.removed == ("Ingrid Solheim at the harbour", "By Tove Berg")
 
 
+@pytest.mark.parametrize("meta", ["07/03/2024 - Posted by: Kari Holm - Category: Fisheries - Tags: cod",
+                                  "Publicado por: Kari Holm | 07/03/2024 | Categoria: Pesca"])
+def test_a_posts_meta_line_at_the_top_is_not_story(meta):
+    own = [LEAD.replace("OSLO (AFP) – ", ""), *BODY]
+    result = cleaned(meta, *own)
+    assert result.text.split("\n") == own
+    assert result.removed == (meta,)
+
+
+def test_a_line_of_labelled_figures_at_the_top_is_story():
+    own = [LEAD.replace("OSLO (AFP) – ", ""), *BODY]
+    figures = "Opening: 12.03.2024 - Quota: 12,000 tonnes - Boats: 340"
+    assert cleaned(figures, *own).text.split("\n") == [figures, *own]
+
+
 # --------------------------------------------------------------------------
 # Precision: body text stays
 # --------------------------------------------------------------------------
