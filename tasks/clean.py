@@ -14,7 +14,8 @@ from tasks.lang import WORDINGS
 from tasks.textutil import translator
 
 # Bump when a rule change alters output, so stored rows can say which cleaner made them.
-CLEANER_VERSION = "clean-4"   # clean-3: wrapper lines of each language module (tasks.lang); clean-4: post meta lines, contact lines
+# clean-3: wrapper lines of each language module (tasks.lang); clean-4: post meta lines, contact lines.
+CLEANER_VERSION = "clean-4"
 # Every language module's words (tasks.lang.WORDINGS, ordered by code), in one set of patterns:
 # sites mix languages.
 _WORDINGS = tuple(WORDINGS.values())
