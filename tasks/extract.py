@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import email.utils
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -262,6 +263,8 @@ def _without_other_articles(tree: lxml.html.HtmlElement, text: str) -> str:
     first long line and the page's <h1>; lines found only in <article> elements outside it (not
     its ancestors, not nested in it) are dropped. A page without such an element is left alone.
     """
+    if next(itertools.islice(tree.iter("article"), 1, None), None) is None:   # fewer than two
+        return text
     lines = _long_lines(text)
     start = _start_element(tree, lines) if lines else None
     if start is None:
@@ -338,6 +341,8 @@ _HEADLINE_LINK_WORDS = 4
 # to be the site's other stories wherever it stands (a story's own items link a few words of a sentence).
 _LINK_LIST_ITEMS = 2
 _LINKED_ITEM_SHARE = 0.8
+# A paragraph or heading that is one headline link is no longer than this.
+_LINKED_LINE_CHARS = 250
 
 
 def _without_link_lists(tree: lxml.html.HtmlElement, url: str, text: str) -> str:
@@ -353,11 +358,14 @@ def _without_link_lists(tree: lxml.html.HtmlElement, url: str, text: str) -> str
     """
     site, own_path = site_key(url), urlsplit(url).path.rstrip("/")
     lines = text.split("\n")
-    if not site or len(lines) < _LINK_LIST_ITEMS:
+    # Items: list items, and lines short enough to be a headline link.
+    if not site or sum(line.startswith("- ") or len(line) <= _LINKED_LINE_CHARS for line in lines) < _LINK_LIST_ITEMS:
         return text
     items: dict[str, lxml.html.HtmlElement] = {}
     for li in tree.iter("li"):
-        items.setdefault(_words_of(li), li)
+        # Only items with a link count, and a list's own items, not the menus they hold.
+        if li.find(".//a") is not None and li.find(".//li") is None:
+            items.setdefault(_words_of(li), li)
     blocks: dict[str, lxml.html.HtmlElement] = {}
     for block in tree.iter("p", "h2", "h3", "h4", "h5", "h6"):
         if block.find(".//a") is not None or _enclosing_link(block) is not None:
@@ -365,6 +373,8 @@ def _without_link_lists(tree: lxml.html.HtmlElement, url: str, text: str) -> str
 
     def site_links(line: str) -> tuple[float, bool] | None:
         """(link share, whether a link is a headline) of the line's element if it links elsewhere on this site."""
+        if not line.startswith("- ") and len(line) > _LINKED_LINE_CHARS:
+            return None
         words = " ".join(_WORD.findall(line))
         element = items.get(words) if line.startswith("- ") else blocks.get(words)
         if element is None:
