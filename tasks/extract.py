@@ -6,7 +6,7 @@ import email.utils
 import itertools
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timezone
 from urllib.parse import urljoin, urlsplit
@@ -126,7 +126,7 @@ def extract_article(html: bytes | str, url: str, check: Callable[[], None] = lam
         # then leaves a fragment (a caption, a date) in place of the article.
         if len(pruned_text) >= _MIN_PRUNED_SHARE * len(text) and _has_paragraph(pruned_text):
             text, meta_tree, text_tree = pruned_text, pruned_tree, pruned_tree
-    text = _without_other_articles(text_tree, text)
+    text = _without_other_articles(text_tree, url, text)
     text = _without_headline(text_tree, text)
     text = _without_header_lines(text_tree, text)
     text = _without_link_lists(text_tree, url, text)
@@ -254,14 +254,16 @@ def _start_element(tree: lxml.html.HtmlElement, lines: list[str]) -> lxml.html.H
 _OTHER_ARTICLE_MIN_WORDS = 4
 
 
-def _without_other_articles(tree: lxml.html.HtmlElement, text: str) -> str:
+def _without_other_articles(tree: lxml.html.HtmlElement, url: str, text: str) -> str:
     """`text` without the lines that stand in other <article> elements than the story's own.
 
     Blog and news templates put more posts below the story, each a whole <article> element
     ("you may also like", the next story of an endless page), and trafilatura may take their
     common container for the body. The story's own <article> is the one that holds the text's
     first long line and the page's <h1>; lines found only in <article> elements outside it (not
-    its ancestors, not nested in it) are dropped. A page without such an element is left alone.
+    its ancestors, not nested in it) that link to another page of the site (their own post) are
+    dropped: a live blog's entries link to themselves on this page. A page without such
+    elements is left alone.
     """
     if next(itertools.islice(tree.iter("article"), 1, None), None) is None:   # fewer than two
         return text
@@ -273,7 +275,8 @@ def _without_other_articles(tree: lxml.html.HtmlElement, text: str) -> str:
     if own is None or not own.xpath(".//h1"):
         return text
     around = set(own.iterancestors()) | set(own.iterdescendants())
-    others = [el for el in tree.iter("article") if el is not own and el not in around]
+    others = [el for el in tree.iter("article") if el is not own and el not in around
+              and _links_elsewhere_on_site(el.iter("a"), url)]
     if not others:
         return text
     own_words = _words_of(own)
@@ -310,13 +313,17 @@ def _without_headline(tree: lxml.html.HtmlElement, text: str) -> str:
     return text
 
 
+_SUBHEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+
+
 def _without_header_lines(tree: lxml.html.HtmlElement, text: str) -> str:
     """`text` without the lines at its top that stand in the headline's header.
 
     The header around the page's first <h1> (a <header> element, else the <h1>'s parent when the
     body is not in it) holds the headline's company: the standfirst set as a subheading, the
-    byline, the date. The lines that open the text and stand there are header matter, not body.
-    A page that sets its headline among the body's paragraphs has no such header.
+    byline, the date. The lines that open the text and stand there as a subheading or a short line
+    are header matter, not body; a lead paragraph set there stays. A page that sets its headline
+    among the body's paragraphs has no such header.
     """
     h1 = next((h1 for h1 in tree.iter("h1") if _words_of(h1)), None)
     lines = text.split("\n")
@@ -328,9 +335,14 @@ def _without_header_lines(tree: lxml.html.HtmlElement, text: str) -> str:
         header = h1.getparent()
     if header is None or long[-1] in _words_of(header):   # the body is in it: no header of its own
         return text
-    matter = {_words_of(el) for el in header.iter() if isinstance(el.tag, str)}
+    matter: dict[str, set[str]] = {}
+    for element in header.iter():
+        if isinstance(element.tag, str):
+            matter.setdefault(_words_of(element), set()).add(element.tag)
     top = 0
-    while top < len(lines) and " ".join(_WORD.findall(lines[top])) in matter:
+    # A subheading, or a short line (a byline, a date); a paragraph of prose set there is the story's lead.
+    while top < len(lines) and (tags := matter.get(" ".join(_WORD.findall(lines[top])))) is not None \
+            and (tags & _SUBHEADINGS or not _long_lines(lines[top])):
         top += 1
     return "\n".join(lines[top:]) if top and _long_lines("\n".join(lines[top:])) else text
 
@@ -356,10 +368,10 @@ def _without_link_lists(tree: lxml.html.HtmlElement, url: str, text: str) -> str
     and links a few words of each item. Paragraphs and headings that are nothing but such a link
     count as items too (templates that set "you may also like" links as paragraphs).
     """
-    site, own_path = site_key(url), urlsplit(url).path.rstrip("/")
     lines = text.split("\n")
     # Items: list items, and lines short enough to be a headline link.
-    if not site or sum(line.startswith("- ") or len(line) <= _LINKED_LINE_CHARS for line in lines) < _LINK_LIST_ITEMS:
+    candidates = sum(line.startswith("- ") or len(line) <= _LINKED_LINE_CHARS for line in lines)
+    if not site_key(url) or candidates < _LINK_LIST_ITEMS:
         return text
     items: dict[str, lxml.html.HtmlElement] = {}
     for li in tree.iter("li"):
@@ -383,16 +395,8 @@ def _without_link_lists(tree: lxml.html.HtmlElement, url: str, text: str) -> str
         share = 1.0 if enclosing is not None else _link_share(element)
         if element.tag != "li" and share < _LINKED_ITEM_SHARE:
             return None
-        lengths = []
-        for link in [*element.iter("a"), *([enclosing] if enclosing is not None else [])]:
-            target = urljoin(url, link.get("href") or "")
-            try:
-                parts = urlsplit(target)
-            except ValueError:
-                continue
-            if parts.scheme in ("http", "https") and parts.path.rstrip("/") not in ("", own_path) \
-                    and site_key(target) == site:
-                lengths.append(len(_words_of(link).split()))
+        lengths = [len(_words_of(link).split()) for link in _links_elsewhere_on_site(
+            [*element.iter("a"), *([enclosing] if enclosing is not None else [])], url)]
         return (share, max(lengths) >= _HEADLINE_LINK_WORDS) if lengths else None
 
     found = [site_links(line) for line in lines]
@@ -409,6 +413,22 @@ def _without_link_lists(tree: lxml.html.HtmlElement, url: str, text: str) -> str
         index = max(end, index + 1)
     kept = [line for position, line in enumerate(lines) if position not in drop]
     return "\n".join(kept) if drop and _long_lines("\n".join(kept)) else text
+
+
+def _links_elsewhere_on_site(links: Iterable[lxml.html.HtmlElement], url: str) -> list[lxml.html.HtmlElement]:
+    """The links among `links` to another page of the site of `url` (not the page itself, not the home page)."""
+    site, own_path = site_key(url), urlsplit(url).path.rstrip("/")
+    found = []
+    for link in links:
+        target = urljoin(url, link.get("href") or "")
+        try:
+            parts = urlsplit(target)
+        except ValueError:
+            continue
+        if parts.scheme in ("http", "https") and parts.path.rstrip("/") not in ("", own_path) \
+                and site_key(target) == site:
+            found.append(link)
+    return found
 
 
 def _enclosing_link(element: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:

@@ -257,8 +257,8 @@ OTHER_POSTS = [
 def test_lines_of_other_posts_set_as_article_elements_below_the_story_are_dropped():
     # A blog template: the post is one <article> with its <h1> and one short paragraph; below it, a
     # "you may also like" <article> holds other posts, each an <article> with its whole text.
-    others = "".join(f'<article class="card post"><div class="img"><img src="/i{n}.jpg" alt=""></div><p>{p}</p>'
-                     f'</article>' for n, p in enumerate(OTHER_POSTS))
+    others = "".join(f'<article class="card post"><div class="img"><a href="/notes/post-{n}"><img src="/i{n}.jpg" '
+                     f'alt=""></a></div><p>{p}</p></article>' for n, p in enumerate(OTHER_POSTS))
     html = f"""<html><head><title>Quiet evenings</title></head><body>
 <header><nav><a href="/">Home</a> <a href="/notes/">Notes</a></nav></header>
 <div id="primary"><article class="box single"><h1>Quiet evenings</h1><p>{SHORT_POST}</p>
@@ -268,6 +268,28 @@ def test_lines_of_other_posts_set_as_article_elements_below_the_story_are_droppe
     text = extract_article(html, "https://estuary.example/quiet-evenings").text
     assert SHORT_POST in text
     assert not any(p in text for p in OTHER_POSTS)
+
+
+def test_a_live_blogs_entries_in_article_elements_of_their_own_are_kept():
+    # Each entry links to itself on this page (a permalink), not to another post of the site; the step
+    # itself, on a text that holds them all (trafilatura's choice among such entries varies).
+    import lxml.html
+
+    from tasks.extract import _without_other_articles
+
+    def entries(href: str) -> str:
+        return "".join(f'<article class="entry" id="e{n}"><a href="{href.format(n=n)}">14:0{n}</a><p>{p}</p></article>'
+                       for n, p in enumerate(OTHER_POSTS))
+
+    def page_with(href: str) -> lxml.html.HtmlElement:
+        return lxml.html.fromstring(f"""<html><body><div id="live"><article class="live"><h1>Live: the port
+strike</h1><p>{SHORT_POST}.</p></article><section class="entries">{entries(href)}</section></div></body></html>""")
+
+    text = "\n".join([f"{SHORT_POST}.", *OTHER_POSTS])
+    assert _without_other_articles(page_with("/live/strike#e{n}"), "https://estuary.example/live/strike", text) == text
+    # The same shape with each <article> linking to a post of its own is a list of other posts.
+    assert _without_other_articles(page_with("/notes/post-{n}"), "https://estuary.example/live/strike",
+                                   text) == f"{SHORT_POST}."
 
 
 def test_a_story_whose_body_is_in_a_sibling_article_element_keeps_it():
@@ -368,6 +390,17 @@ def test_the_standfirst_in_the_headlines_header_is_not_body_text():
                           f'<h2 class="dek">{DEK}</h2></header>')
     text = extract_article(html, "https://estuary.example/strike").text
     assert text.split("\n") == PARAGRAPHS
+
+
+def test_a_lead_paragraph_in_the_headlines_header_is_kept():
+    lead = ("Harbour pilots on the Tagus estuary walked off the job on Tuesday after night-shift pay talks "
+            "collapsed, leaving a dozen cargo ships at anchor off Lisbon.")
+    html = page().replace("<h1>Lisbon harbour pilots strand cargo ships</h1>",
+                          f'<header class="story-head"><h1>Lisbon harbour pilots strand cargo ships</h1>'
+                          f'<p class="lead">{lead}</p><p class="byline">By Ana Ribeiro</p></header>')
+    text = extract_article(html, "https://estuary.example/strike").text
+    assert lead in text.split("\n")
+    assert all(p in text for p in PARAGRAPHS)
 
 
 def test_a_subheading_among_the_body_next_to_the_headline_is_kept():
