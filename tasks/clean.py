@@ -858,6 +858,8 @@ def _mark_edges(lines: list[str], kinds: list[str | None], own_title: str) -> No
             return "byline"
         if _is_date_only(bare) or (top and _is_post_meta(bare)):
             return "date"
+        if not top and _CONTACT_ONLY.match(bare):
+            return "byline"
         return None
 
     for order, top in ((range(len(lines)), True), (range(len(lines) - 1, -1, -1), False)):
@@ -870,6 +872,9 @@ def _mark_edges(lines: list[str], kinds: list[str | None], own_title: str) -> No
             kinds[index] = kind
 
 
+# A line that is only a way to reach the writer, under the story: an address, a profile, a handle.
+_CONTACT_ONLY = re.compile(r"^(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:https?://)?(?:www\.)?(?:twitter|x|facebook|instagram|"
+                           r"linkedin|threads|bsky)\.(?:com|net|app)/[\w.@/-]+|@\w{2,30})$", re.I)
 # The parts of a post's meta line: "05/10/2018 - Posted by: Jane Roe - Category: Health - Tags: roads".
 _META_SEPARATOR = re.compile(r"\s[-|•·–—]\s")
 _META_LABEL = re.compile(r"^([^\W\d_][^:]{0,30}):\s*\S")

@@ -240,7 +240,7 @@ WORDING = Wording(
               r"\b(?:send|email|share) (?:us )?(?:your |a )?(?:news )?tips?\b|"
               r"^(?:write to|e-?mail|contact|reach) (?:the (?:reporters?|writers?|authors?)|[A-Z][\w.'’-]*"
               r"(?: [A-Z][\w.'’-]*){0,3})(?: on (?:twitter|x|facebook|instagram|bluesky|"
-              r"threads))? at (?:\S+@\S+|https?://\S+|@\w+)$|"
+              r"threads))? at (?:\S+@\S+|https?://\S+|@\w+)(?: and (?:\S+@\S+|https?://\S+|@\w+))*$|"
               r"^follow (?:\w+(?: \w+){0,2}['’]s |our )?(?:full |complete |latest |all )*coverage of .{1,80} at "
               r"https?://\S+$"),
     cta_channel=(

@@ -5,6 +5,9 @@ WORDING = Wording(
     code="pt",
     read_also=r"leia (?:também|mais)|veja (?:também|mais)|saiba mais",
     paywall=r"\bexclusivo para assinantes\b",
+    # A comment policy: "Comentários ofensivos não serão aprovados pelo moderador."
+    comment_prompt=(r"\bcomentários\b.{0,120}?\b(?:não (?:serão|são|será) (?:aprovados|publicados)|"
+                    r"(?:serão|são) (?:moderados|removidos))\b"),
     date_joiner=r"de",
     ad_words=frozenset({"publicidade"}),
     credit_openers=frozenset({"com"}),

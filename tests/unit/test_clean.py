@@ -78,6 +78,8 @@ def test_photo_captions_with_credits_are_removed(caption):
         "Follow Fjord Post's full coverage of the fisheries at https://fjordpost.example/fisheries",
         "Get Fjord Monthly delivered through your letterbox every month. 12 issues for £20. Click here for more.",
         "An error has occurred, please try again later.",
+        "Reach the reporters on Twitter at https://twitter.example/kholm and https://twitter.example/tberg",
+        "ATENÇÃO: Comentários ofensivos ou fora do tema não serão aprovados pelo moderador.",
     ],
 )
 def test_trailers_and_site_lines_are_removed(trailer):
@@ -181,6 +183,12 @@ def test_short_lines_above_the_dateline_are_not_story():
     assert result.removed == ("Ingrid Solheim at the harbour", "By Tove Berg")
 
 
+def test_the_writers_address_and_profile_under_the_story_are_not_story():
+    result = cleaned(*STORY, "kari.holm@fjordpost.example", "twitter.com/kariholm")
+    assert result.text.split("\n") == STORY
+    assert result.removed == ("kari.holm@fjordpost.example", "twitter.com/kariholm")
+
+
 @pytest.mark.parametrize("meta", ["07/03/2024 - Posted by: Kari Holm - Category: Fisheries - Tags: cod",
                                   "Publicado por: Kari Holm | 07/03/2024 | Categoria: Pesca"])
 def test_a_posts_meta_line_at_the_top_is_not_story(meta):
@@ -213,6 +221,7 @@ def test_a_line_of_labelled_figures_at_the_top_is_story():
         "Reach the outer skerries at dawn.",
         "Write to the ministry at once, the cooperative told its members.",
         "Follow the coverage of the quota talks at the ministry in Oslo.",
+        "Os comentários do ministro serão publicados amanhã no diário oficial.",
     ],
 )
 def test_body_sentences_that_mention_agencies_or_credits_are_kept(sentence):
