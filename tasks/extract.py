@@ -353,6 +353,11 @@ _HEADLINE_LINK_WORDS = 4
 # to be the site's other stories wherever it stands (a story's own items link a few words of a sentence).
 _LINK_LIST_ITEMS = 2
 _LINKED_ITEM_SHARE = 0.8
+# A list that ends the text links a good part of its words on average (a headline and its teaser);
+# a story's closing bullet points link a word or two of a sentence.
+_TRAILING_LIST_SHARE = 0.3
+# and its items are headlines, with a teaser at most: this many words on average.
+_TRAILING_ITEM_WORDS = 20
 # A paragraph or heading that is one headline link is no longer than this.
 _LINKED_LINE_CHARS = 250
 
@@ -363,10 +368,11 @@ def _without_link_lists(tree: lxml.html.HtmlElement, url: str, text: str) -> str
     List items in a row (trafilatura writes "- item"), each an <li> linking to another page of the
     same site, two of them at least with a link of a headline's length, are a box of other stories
     when every item is a headline nearly all link ("- Photos: Europa, icy moon of Jupiter"), or when
-    the list ends the text (a headline with its teaser, or a headline set in a sentence: "The strange
-    life and <a>mysterious death of a coder</a>"). A story's own list of links stands inside the text
-    and links a few words of each item. Paragraphs and headings that are nothing but such a link
-    count as items too (templates that set "you may also like" links as paragraphs).
+    the list ends the text, links a third of its words or more and its items are short (a headline
+    with its teaser, or a headline set in a sentence: "The strange life and <a>mysterious death of a
+    coder</a>"). A story's own list of links stands inside the text, or its items are sentences that
+    link a few of their words. Paragraphs and headings that are nothing but such a link count as
+    items too (templates that set "you may also like" links as paragraphs).
     """
     lines = text.split("\n")
     # Items: list items, and lines short enough to be a headline link.
@@ -407,7 +413,9 @@ def _without_link_lists(tree: lxml.html.HtmlElement, url: str, text: str) -> str
         while end < len(lines) and found[end] is not None:
             end += 1
         run = found[index:end]
-        if sum(headline for _, headline in run) >= _LINK_LIST_ITEMS and (end == len(lines) or all(
+        ends_text = end == len(lines) and sum(share for share, _ in run) >= _TRAILING_LIST_SHARE * len(run) \
+            and sum(len(_WORD.findall(line)) for line in lines[index:end]) <= _TRAILING_ITEM_WORDS * len(run)
+        if sum(headline for _, headline in run) >= _LINK_LIST_ITEMS and (ends_text or all(
                 headline and share >= _LINKED_ITEM_SHARE for share, headline in run)):
             drop.update(range(index, end))
         index = max(end, index + 1)

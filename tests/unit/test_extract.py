@@ -426,3 +426,22 @@ def test_a_hidden_block_of_microdata_is_not_read_as_text():
     text = extract_article(html, "https://estuary.example/strike").text
     assert text.split("\n")[-len(PARAGRAPHS):] == PARAGRAPHS
     assert "2024-05-07T16:45:00+02:00" not in text and "EstuaryTimesPT" not in text
+
+
+def test_closing_bullet_points_with_a_link_each_are_the_storys_own():
+    # The story ends with key points, each linking a few words to an earlier story of the site.
+    import lxml.html
+
+    from tasks.extract import _without_link_lists
+
+    points = [("The port authority offered a rise of four percent", "/2024/04/port-offer.html",
+               "in April, which the union turned down within a day and called an insult to its members"),
+              ("Pilots last walked out in 2019", "/2019/06/pilots-strike.html",
+               "for two days, and the stoppage ended with a pay rise and a promise of new launches"),
+              ("Cruise lines have warned of cancellations", "/2024/05/cruise-warning.html",
+               "if the dispute drags into the summer season, when most of the big ships call at Lisbon")]
+    items = "".join(f'<li><a href="{href}">{linked}</a> {rest}</li>' for linked, href, rest in points)
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    tree = lxml.html.fromstring(f"<html><body><article>{body}<ul>{items}</ul></article></body></html>")
+    text = "\n".join([*PARAGRAPHS, *(f"- {linked} {rest}" for linked, _, rest in points)])
+    assert _without_link_lists(tree, "https://estuary.example/2024/05/strike.html", text) == text
