@@ -127,8 +127,10 @@ def extract_article(html: bytes | str, url: str, check: Callable[[], None] = lam
         if len(pruned_text) >= _MIN_PRUNED_SHARE * len(text) and _has_paragraph(pruned_text):
             text, meta_tree, text_tree = pruned_text, pruned_tree, pruned_tree
     text = _without_other_articles(text_tree, url, text)
+    check()
     text = _without_headline(text_tree, text)
     text = _without_header_lines(text_tree, text)
+    check()
     text = _without_link_lists(text_tree, url, text)
     if not text:
         raise ExtractionError(f"no article text found in {url!r}")
