@@ -247,6 +247,10 @@ def analyze(lake: Lake, settings: Settings, run_id: str, models: dict[str, tuple
             stats.paragraphs_parsed += round_stats.paragraphs_parsed
             stats.paragraphs_cached += round_stats.paragraphs_cached
             flush()
+            # The round's texts, plan and results are freed but stay mapped unless handed back:
+            # replayed on 30k articles the process grew by about 25 MB a round (184 -> 363 MB
+            # over seven rounds), and stays near 230 MB with this.
+            release_memory(collect=False)
     return {**counts, "paragraphs_parsed": stats.paragraphs_parsed, "paragraphs_reused": stats.paragraphs_cached}
 
 
