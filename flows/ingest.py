@@ -530,6 +530,7 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
                 # Every fetch of the run is done: its log is stored now, so a run that dies later
                 # still leaves it.
                 fetch_log = fetching.fetch_log()
+            del fetching   # its fetcher keeps every request's row (a hundred thousand at 100k pages)
             lake.append(FETCHES, pa.Table.from_pylist([{**row, "run_id": ctx.run_id, "seq": i}
                                                        for i, row in enumerate(fetch_log)], schema=FETCHES.schema),
                         partition_values=[utcnow().date().isoformat()] * len(fetch_log), name=ctx.run_id)
