@@ -180,6 +180,9 @@ def analyze(lake: Lake, settings: Settings, run_id: str, models: dict[str, tuple
 
     def add(a: Analysis) -> None:
         buf.append(a)
+        done = counts["texts_analyzed"] + counts["texts_mapped"]   # of every pending text
+        if total > 50 and (done % 50 == 0 or done == total):
+            progress("nlp texts", done, total)
         counts["texts_failed"] += a.error is not None
         counts["entities"] += len(a.entities)
         counts["quotes"] += len(a.quotes)
@@ -208,7 +211,7 @@ def analyze(lake: Lake, settings: Settings, run_id: str, models: dict[str, tuple
     # round's parses are stored before the next round starts: a paragraph that texts of two
     # rounds share is parsed by the first and read from the cache by the second.
     stats = ParagraphStats()
-    total, done = sum(map(len, pending.values())), 0
+    total = sum(map(len, pending.values()))
     for lang, rows in sorted(pending.items()):
         name, model_id = models[lang]
 
@@ -234,8 +237,7 @@ def analyze(lake: Lake, settings: Settings, run_id: str, models: dict[str, tuple
             for a in analyze_by_paragraph(
                     to_analyse, lambda keys, model_id=model_id: stored_parses(lake, keys, model_id, NLP_VERSION),
                     model_name=name, n_process=settings.n_process, batch_size=PARAGRAPH_BATCH * settings.batch_size,
-                    pool=pool, on_parsed=parsed, stats=round_stats,
-                    progress=lambda d, n, base=done: progress("nlp texts", base + d, total) if total > 50 else None):
+                    pool=pool, on_parsed=parsed, stats=round_stats):
                 counts["texts_analyzed"] += 1
                 add(a)
                 add_copies(a)
@@ -243,7 +245,6 @@ def analyze(lake: Lake, settings: Settings, run_id: str, models: dict[str, tuple
             for source in source_analyses.values():
                 source.model = name
                 add_copies(source)
-            done += len(part)
             stats.paragraphs_parsed += round_stats.paragraphs_parsed
             stats.paragraphs_cached += round_stats.paragraphs_cached
             flush()

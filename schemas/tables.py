@@ -221,7 +221,7 @@ RUNS = _t(
         ("texts_analyzed", pa.int32(), "Distinct texts analysed (each assembled from its paragraphs' parses)"),
         ("texts_mapped", pa.int32(), "Texts given the mapped analysis of another copy of their story (no spaCy run)"),
         ("paragraphs_parsed", pa.int32(), "Distinct paragraphs run through spaCy (analysed texts are assembled from their paragraphs' parses)"),
-        ("paragraphs_reused", pa.int32(), "Distinct paragraphs of analysed texts whose parse was stored by an earlier run"),
+        ("paragraphs_reused", pa.int32(), "Paragraphs of analysed texts whose parse was read from the cache: stored by an earlier run, or by an earlier round of this run (counted once a round)"),
         ("texts_by_language", pa.string(), "Texts pending NLP this run per language, as JSON ({\"en\": 40, \"fr\": 12})"),
         ("texts_without_model", pa.int32(), "Texts left without NLP rows: their language has no model (see texts_by_language)"),
         ("texts_failed", pa.int32(), "Texts whose analysis failed (recorded with its error in nlp_docs.error, not retried until the NLP version changes)"),

@@ -604,21 +604,27 @@ def pending_texts(lake: Lake, models: Mapping[str, str], nlp_version: str, defau
     arts = lake.read_table("articles", schema=ARTICLES.schema, columns=["text_hash", "language", "story_id"])
     if arts is None:
         return {}, {}
+    hashes = arts.column("text_hash").to_pylist()
     lang_of: dict[str, str] = {}
-    story_of: dict[str, str] = {}
-    for h, lang, story in zip(*(arts.column(c).to_pylist() for c in ("text_hash", "language", "story_id"))):
+    for h, lang in zip(hashes, arts.column("language").to_pylist()):
         if lang or h not in lang_of:
             lang_of[h] = primary(lang) or default   # older rows hold codes as declared ("en-US")
-        story_of.setdefault(h, story)
-    del arts
     done = analysed_hashes(lake, nlp_version)
-    todo, without = {}, {}
+    todo_lang, without = {}, {}
     for h in sorted(lang_of):
         lang = lang_of[h]
         if lang not in models:
             without[lang] = without.get(lang, 0) + 1
         elif (h, models[lang]) not in done:
-            todo.setdefault(lang, []).append((h, story_of[h]))
+            todo_lang[h] = lang
+    del lang_of, done
+    story_of: dict[str, str] = {}   # of the pending texts only
+    for h, story in zip(hashes, arts.column("story_id").to_pylist()):
+        if h in todo_lang:
+            story_of.setdefault(h, story)
+    todo: dict[str, list[tuple[str, str]]] = {}
+    for h, lang in todo_lang.items():
+        todo.setdefault(lang, []).append((h, story_of[h]))
     return todo, without
 
 
@@ -670,12 +676,15 @@ def analysed_sources(lake: Lake, story_ids: set[str], model: str, nlp_version: s
                            filter=pc.field("story_id").isin(sorted(story_ids)))
     if arts is None or arts.num_rows == 0:
         return {}, {}
-    docs = lake.read_table("nlp_docs", schema=NLP_DOCS.schema,
-                           filter=(pc.field("model") == model) & (pc.field("nlp_version") == nlp_version)
-                           & pc.field("derived_from").is_null() & pc.field("error").is_null()
-                           & pc.field("text_hash").isin(pc.unique(arts.column("text_hash"))))
-    if docs is None or docs.num_rows == 0:
+    usable = ((pc.field("model") == model) & (pc.field("nlp_version") == nlp_version)
+              & pc.field("derived_from").is_null() & pc.field("error").is_null()
+              & pc.field("text_hash").isin(pc.unique(arts.column("text_hash"))))
+    # The keys first: the whole rows (entity and quote lists) are read only when a story has a
+    # source, not once per round of a run whose stories are all new.
+    found = lake.read_table("nlp_docs", schema=NLP_DOCS.schema, columns=["text_hash"], filter=usable)
+    if found is None or found.num_rows == 0:
         return {}, {}
+    docs = lake.read_table("nlp_docs", schema=NLP_DOCS.schema, filter=usable)
     analyses = {}
     for row in docs.to_pylist():
         analyses[row["text_hash"]] = Analysis(row["text_hash"], row["n_words"], row["entities"], row["quotes"])

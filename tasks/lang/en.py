@@ -279,7 +279,8 @@ WORDING = Wording(
         r"continue reading below|scroll (?:down )?to continue(?: with content)?|skip (?:ad|advertisement)|loading\.*|"
         r"this content is not available.*|javascript is (?:disabled|required).*|please enable javascript.*|"
         r"(?:image|photo|video) (?:unavailable|not available)|embedded content|"
-        r"(?:\d+ )?min(?:ute)?s? read|reading time:?.*|an error (?:has )?occurred.*"),
+        r"(?:\d+ )?min(?:ute)?s? read|reading time:?.*|"
+        r"an error (?:has )?occurred(?:[,.;!]? ?(?:please )?(?:try again|refresh the page|reload the page)[\w ]{0,20})?"),
     paywall=(
         r"\bto (?:view|read|continue reading|access|see|unlock) (?:the |this )?(?:full |whole |entire |rest of (?:the |"
         r"this )?)(?:story|article|content|piece|report)|\bsubscribe (?:now )?to (?:read|continue|view|access|unlock)\b|"

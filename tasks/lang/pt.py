@@ -7,7 +7,7 @@ WORDING = Wording(
     paywall=r"\bexclusivo para assinantes\b",
     # A comment policy: "Comentários ofensivos não serão aprovados pelo moderador."
     comment_prompt=(r"\bcomentários\b.{0,120}?\b(?:não (?:serão|são|será) (?:aprovados|publicados)|"
-                    r"(?:serão|são) (?:moderados|removidos))\b"),
+                    r"(?:serão|são) moderados)\b"),
     date_joiner=r"de",
     ad_words=frozenset({"publicidade"}),
     credit_openers=frozenset({"com"}),

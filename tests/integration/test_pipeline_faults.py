@@ -377,7 +377,7 @@ def test_healthy_feed_is_fully_processed(batch, path, n_entries):
     landed = {r.url for r in batch.results if isinstance(r, P.RawArticle) and r.candidate.feed_url == url}
     expected = {e.url for e in poll.entries} - {batch.base + p for p in FAILING_LINKS}
     assert landed == expected
-    assert all(r.text.strip() for r in batch.results
+    assert all(P.unpack_text(r.text).strip() for r in batch.results
                if isinstance(r, P.RawArticle) and r.candidate.feed_url == url)
 
 

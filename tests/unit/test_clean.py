@@ -222,6 +222,8 @@ def test_a_line_of_labelled_figures_at_the_top_is_story():
         "Write to the ministry at once, the cooperative told its members.",
         "Follow the coverage of the quota talks at the ministry in Oslo.",
         "Os comentários do ministro serão publicados amanhã no diário oficial.",
+        "Comentários racistas são removidos pela plataforma em até 24 horas, disse o porta-voz da empresa.",
+        "An error occurred in the harbour's signal system on Monday, grounding every ferry for six hours.",
     ],
 )
 def test_body_sentences_that_mention_agencies_or_credits_are_kept(sentence):
