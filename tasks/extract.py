@@ -112,6 +112,12 @@ def extract_article(html: bytes | str, url: str, check: Callable[[], None] = lam
     # The text is read from a tree without hidden metadata blocks; the metadata from the page as it is.
     text_tree, meta_tree = _without_hidden_metadata(tree), tree
     text = _main_text(text_tree, url)
+    if text_tree is not tree and len(_long_lines(text)) <= _TEASER_PARAGRAPHS:
+        # A page may show a teaser and hide the whole story in its microdata (a paywall's
+        # markup): then the hidden copy is the only one, and it is read.
+        full = _main_text(tree, url)
+        if len(text) < _HIDDEN_KEEP_SHARE * len(full):
+            text, text_tree = full, tree
     check()
     text = _with_sibling_chunks(text_tree, url, text, check)
     regions = _boilerplate_regions(text_tree)
@@ -152,6 +158,14 @@ def extract_article(html: bytes | str, url: str, check: Callable[[], None] = lam
 # often of the article), which trafilatura reads as text ("2019-11-19T08:57:40+01:00", the publisher's name).
 _HIDDEN_METADATA_XPATH = (
     "//*[(@itemscope or @itemprop) and (@hidden or contains(translate(@style, ' ', ''), 'display:none'))]")
+
+
+# Text read without the hidden blocks under this share of the text read with them: the visible
+# page is a teaser of the hidden story (a copy of the body beside it makes about half).
+_HIDDEN_KEEP_SHARE = 0.3
+# and the visible text has at most this many paragraphs (a story's own text, with a hidden copy of
+# its metadata and body, has more).
+_TEASER_PARAGRAPHS = 2
 
 
 def _without_hidden_metadata(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement:

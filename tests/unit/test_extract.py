@@ -428,6 +428,23 @@ def test_a_hidden_block_of_microdata_is_not_read_as_text():
     assert "2024-05-07T16:45:00+02:00" not in text and "EstuaryTimesPT" not in text
 
 
+def test_a_story_hidden_in_microdata_behind_a_teaser_is_read():
+    # A paywall's markup: one visible paragraph, the whole story in a hidden articleBody.
+    story = [*PARAGRAPHS,
+             "Shipping agents said the backlog would take a week to clear once the pilots returned to work.",
+             "The port authority said it had offered a four percent rise and a review of the night rota in June.",
+             "Two cruise lines moved their Thursday calls to Setubal, and a third said it was watching the talks.",
+             "The union's last stoppage, in 2019, lasted two days and ended with new launches for the night crews.",
+             "Talks are due to resume on Friday at the ministry of the sea, a spokesman for the minister said."]
+    hidden = ("""<div style="display:none" itemscope itemtype="http://schema.org/NewsArticle">"""
+              """<div itemprop="articleBody">""" + "".join(f"<p>{p}</p>" for p in story) + "</div></div>")
+    html = f"""<html><head><title>Pilots strike</title></head><body><article>
+<h1>Lisbon harbour pilots strand cargo ships</h1><p>{PARAGRAPHS[0]}</p>
+<p>Subscribe to read the whole story.</p>{hidden}</article></body></html>"""
+    text = extract_article(html, "https://estuary.example/strike").text
+    assert all(p in text for p in story)
+
+
 def test_closing_bullet_points_with_a_link_each_are_the_storys_own():
     # The story ends with key points, each linking a few words to an earlier story of the site.
     import lxml.html
