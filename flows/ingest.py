@@ -121,7 +121,6 @@ def clean_and_group(lake: Lake, raws: list[P.RawArticle], run_id: str, versions:
     batch, learned, failed = P.clean_articles(raws, {k: frozenset(v) for k, v in furniture.items()}, map_fn,
                                               cpu_seconds)
     furniture.update(learned)
-    release_memory(collect=False)   # what the raw texts and the sites' results left
 
     index_t = lake.read_table("story_index", schema=INDEX_SCHEMA)
     indexed: dict[str, tuple[str, str]] = {}
