@@ -1,6 +1,7 @@
 """The backfill flow: re-derive articles, stories and NLP from raw captures (or WARC files), offline."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import glob
 from datetime import date, datetime, time as dtime, timedelta, timezone
@@ -144,7 +145,8 @@ def backfill_flow(data_dir: str, since: str | None = None, until: str | None = N
         ctx = start_run(settings, "backfill", {"since": since, "until": until, "warc_files": paths,
                                                "data_dir": data_dir})
         summary = RunSummary(ctx.run_id, "running")
-        with workers.run_workers(settings) as pool:
+        with contextlib.ExitStack() as workers_stack:
+            pool = workers_stack.enter_context(workers.run_workers(settings))
             raws: list[P.RawArticle] = []
             if since or until:
                 got, summary.entries, summary.pages_failed = replay_window(ctx.lake, since or "1970-01-01",
@@ -154,7 +156,12 @@ def backfill_flow(data_dir: str, since: str | None = None, until: str | None = N
             raws += import_warcs(ctx, paths, pool, summary)
             raws = P.dedupe_by_canonical(raws, set())
             summary.new_articles = len(raws)
-            group(ctx, raws, summary, workers.map_fn(pool))
+
+            def renew(cleaned: int) -> None:
+                nonlocal pool
+                pool = workers.renewed(pool, settings, workers_stack, cleaned)
+
+            group(ctx, raws, summary, workers.map_fn(pool), renew)
             analyse_pending(ctx, summary, pool)
         summary.status = "ok"
         return finish_run(ctx, summary)

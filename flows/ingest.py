@@ -8,8 +8,8 @@ import functools
 import json
 import time
 import uuid
-from collections import defaultdict
-from collections.abc import Callable
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -46,6 +46,11 @@ ARTICLES_PER_WRITE = 2_000   # rows per `articles` write (bounds the memory of b
 # Pending texts per round of the NLP stage (whole stories; see analyze): bounds what the run
 # holds of them. Between two rounds the workers wait for the last jobs of the first.
 TEXTS_PER_ROUND = 4_000
+# Fetching's lead over extraction (LocalFetching.get_articles): page batches fetched or being
+# fetched ahead of the one handed to the workers (twice the flow's fetch threads), and pages
+# handed to them but not yet extracted.
+FETCH_BATCHES_AHEAD = 16
+PAGES_AWAITING_EXTRACTION = 1_000
 # The index's columns are tasks.dedup's business; the lake only needs a spec to store them.
 STORY_INDEX = TableSpec("story_index", "Near-duplicate index rows (tasks.dedup)",
                         tuple(Column(f.name, f.type, "") for f in INDEX_SCHEMA), ("article_id",))
@@ -107,11 +112,13 @@ def get_articles(fetcher: Fetcher, lake: Lake, batch: list[P.Candidate]) -> list
 
 @task(name="clean-and-group", cache_policy=NO_CACHE)
 def clean_and_group(lake: Lake, raws: list[P.RawArticle], run_id: str, versions: dict,
-                    map_fn: Callable = map, cpu_seconds: float | None = None) -> dict:
+                    map_fn: Callable = map, cpu_seconds: float | None = None,
+                    after_cleaning: Callable[[int], None] = lambda n: None) -> dict:
     """Clean per site, assign stories against the persistent index, write index rows and articles.
 
-    `raws` is emptied (see tasks.pipeline.clean_articles). Returns the counts of articles that
-    joined a story, of new stories and of pages failed (over their CPU budget in cleaning).
+    `raws` is emptied (see tasks.pipeline.clean_articles); `after_cleaning` is called with the
+    number of articles cleaned once `map_fn` has no more work. Returns the counts of articles
+    that joined a story, of new stories and of pages failed (over their CPU budget in cleaning).
     """
     furniture_t = lake.read_table("site_furniture", schema=SITE_FURNITURE.schema)
     furniture: dict[str, set[str]] = defaultdict(set)
@@ -121,6 +128,7 @@ def clean_and_group(lake: Lake, raws: list[P.RawArticle], run_id: str, versions:
     batch, learned, failed = P.clean_articles(raws, {k: frozenset(v) for k, v in furniture.items()}, map_fn,
                                               cpu_seconds)
     furniture.update(learned)
+    after_cleaning(batch.rows.num_rows)
 
     index_t = lake.read_table("story_index", schema=INDEX_SCHEMA)
     indexed: dict[str, tuple[str, str]] = {}
@@ -316,11 +324,14 @@ def write_captures(ctx: RunContext, captures: list[dict]) -> None:
                         partition_values=[c["fetched_at"].date().isoformat() for c in captures], name=ctx.run_id)
 
 
-def group(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, map_fn: Callable = map) -> None:
-    """Clean (per site, through `map_fn`), assign stories and write the articles (empties `raws`)."""
+def group(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, map_fn: Callable = map,
+          after_cleaning: Callable[[int], None] = lambda n: None) -> None:
+    """Clean (per site, through `map_fn`), assign stories and write the articles (empties `raws`);
+    `after_cleaning` is called with the number cleaned before stories are assigned."""
     if raws:
         progress("articles grouped", 0, n := len(raws))
-        counts = clean_and_group(ctx.lake, raws, ctx.run_id, ctx.versions, map_fn, ctx.settings.page_cpu_budget)
+        counts = clean_and_group(ctx.lake, raws, ctx.run_id, ctx.versions, map_fn, ctx.settings.page_cpu_budget,
+                                 after_cleaning)
         progress("articles grouped", n, n)
         summary.duplicates, summary.new_stories = counts["duplicates"], counts["new_stories"]
         summary.pages_failed += counts["pages_failed"]
@@ -348,6 +359,44 @@ def finish_run(ctx: RunContext, summary: RunSummary) -> dict:
     return asdict(summary)
 
 
+def fetch_then_extract(batches: list[list[P.Candidate]], fetch: Callable[[list[P.Candidate]], cf.Future],
+                       extract: Callable[[list[P.FetchedPage]], Iterator], on_fetched: Callable[[int], None],
+                       ahead: int = FETCH_BATCHES_AHEAD, max_waiting: int = PAGES_AWAITING_EXTRACTION
+                       ) -> tuple[list, list[dict]]:
+    """(RawArticle or ArticleFailure per candidate, in no set order; the page captures) of the
+    page batches: `fetch` starts fetching a batch, `extract` maps extraction over fetched pages
+    (lazily, or in workers as they come free); `on_fetched` is told how many are fetched so far.
+
+    Fetching runs at most `ahead` batches ahead of the batch handed to extraction, and waits
+    while more than `max_waiting` pages wait for extraction: on a fast network fetching outruns
+    the workers, and every page waiting holds its HTML in this process.
+    """
+    results, page_captures, done = [], [], 0
+    fetching: deque[cf.Future] = deque()
+    extracting: deque[tuple[Iterator, int]] = deque()   # (the results of a batch's pages, how many)
+    waiting = 0   # pages fetched, not yet extracted
+    for i in range(len(batches)):
+        while len(fetching) < ahead and i + len(fetching) < len(batches):
+            fetching.append(fetch(batches[i + len(fetching)]))
+        # Each future is dropped once read: a future holds its result, and the page bodies in
+        # it must go as soon as extraction has them.
+        batch = fetching.popleft().result()
+        done += len(batch)
+        pages = [r for r in batch if isinstance(r, P.FetchedPage)]
+        results.extend(r for r in batch if not isinstance(r, P.FetchedPage))
+        page_captures.extend(p.capture for p in pages)   # a page that fails extraction is captured too
+        extracting.append((iter(extract(pages)), len(pages)))
+        waiting += len(pages)
+        del batch, pages
+        on_fetched(done)
+        while waiting > max_waiting:
+            extracted, n = extracting.popleft()
+            results.extend(extracted)
+            waiting -= n
+    results += [r for extracted, _ in extracting for r in extracted]
+    return results, page_captures
+
+
 class LocalFetching:
     """Fetching from this process: one Fetcher shared by threads (Prefect tasks), so per-host
     limits hold across them; pages are extracted in the CPU workers while later ones are fetched."""
@@ -371,23 +420,12 @@ class LocalFetching:
     def get_articles(self, cands: list[P.Candidate]) -> tuple[list, list[dict]]:
         """(RawArticle or ArticleFailure per candidate, in no set order; the page captures)."""
         cpu_map = functools.partial(self.cpu_pool.map, chunksize=4) if self.cpu_pool else map
+        extract = functools.partial(cpu_map, functools.partial(P.extract_fetched,
+                                                               cpu_seconds=self.ctx.settings.page_cpu_budget))
+        fetch = functools.partial(get_articles.submit, self.fetcher, self.ctx.lake)
         batches = P.page_batches(cands, self.ctx.settings.page_batch, self.ctx.settings.per_host_concurrency)
-        results, extracting, page_captures, done = [], [], [], 0
-        futures = get_articles.map(unmapped(self.fetcher), unmapped(self.ctx.lake), batches)
-        for i in range(len(futures)):
-            # Each future is dropped once read: a future holds its result, and the page bodies in
-            # it must go as soon as the workers have them, not stay until every page is fetched.
-            batch, futures[i] = futures[i].result(), None
-            done += len(batch)
-            pages = [r for r in batch if isinstance(r, P.FetchedPage)]
-            results.extend(r for r in batch if not isinstance(r, P.FetchedPage))
-            page_captures.extend(p.capture for p in pages)   # a page that fails extraction is captured too
-            extracting.append(cpu_map(functools.partial(P.extract_fetched,
-                                                        cpu_seconds=self.ctx.settings.page_cpu_budget), pages))
-            del batch, pages
-            progress("articles fetched", done, len(cands))
-        results += [r for it in extracting for r in it]
-        return results, page_captures
+        return fetch_then_extract(batches, fetch, extract,
+                                  lambda done: progress("articles fetched", done, len(cands)))
 
     def fetch_log(self) -> list[dict]:
         return self.fetcher.fetch_log()
@@ -535,7 +573,12 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
                                                        for i, row in enumerate(fetch_log)], schema=FETCHES.schema),
                         partition_values=[utcnow().date().isoformat()] * len(fetch_log), name=ctx.run_id)
             del fetch_log
-            group(ctx, raws, summary, workers.map_fn(pool))
+
+            def renew(cleaned: int) -> None:
+                nonlocal pool
+                pool = workers.renewed(pool, settings, workers_stack, cleaned)
+
+            group(ctx, raws, summary, workers.map_fn(pool), renew)
             del raws   # the run's texts are in the lake now; the NLP stage reads them from there
             # After the articles (a page leaves the queue only once its article is stored) and
             # before the feeds' states (a feed's validators never move past a failed page that

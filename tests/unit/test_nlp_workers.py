@@ -1,10 +1,13 @@
 """Worker processes shared by the CPU stages and NLP: jobs run while the model loads; results match."""
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
 
+from flows.settings import load_settings
+from flows.workers import RENEW_AFTER_ARTICLES, renewed
 from tasks.nlp import ModelNotFound, worker_pool
 from tasks.paragraphs import analyze_by_paragraph
 
@@ -105,3 +108,27 @@ def test_arrow_code_below_python_allocates_from_the_pool_whose_pages_go_back(tmp
     env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.split() == ["1000", "True"]
+
+
+def test_a_large_runs_workers_are_replaced_before_nlp(tmp_path):
+    # After cleaning thousands of articles a worker holds a heap it cannot give back: the NLP
+    # stage gets new processes; a small run keeps its workers (a new one costs a model load).
+    settings = load_settings(str(tmp_path), {"n_process": 2})
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(worker_pool(2, load=False))
+        old = _pids(pool)
+        assert renewed(pool, settings, stack, RENEW_AFTER_ARTICLES - 1) is pool
+        new_pool = renewed(pool, settings, stack, RENEW_AFTER_ARTICLES)
+        assert new_pool is not pool
+        assert _pids(new_pool).isdisjoint(old)
+        with pytest.raises(RuntimeError):   # the old processes are gone
+            pool.submit(len, "x")
+        assert analyse(TEXTS[:1], pool=new_pool, batch_size=2, chunk_words=10)[0].entities
+
+
+def _pids(pool) -> set[int]:
+    return set(pool.map(_pid, range(8), chunksize=1))
+
+
+def _pid(_) -> int:
+    return os.getpid()

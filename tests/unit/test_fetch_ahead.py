@@ -1,0 +1,59 @@
+"""Fetching runs a bounded distance ahead of extraction (flows.ingest.fetch_then_extract)."""
+import concurrent.futures as cf
+import threading
+from datetime import datetime, timezone
+
+from flows.ingest import fetch_then_extract
+from tasks import pipeline as P
+
+BATCH = 10
+
+
+def _pages(batch: list[int]) -> list:
+    """A fetched batch: a page per candidate, and a failure for every seventh."""
+    return [P.ArticleFailure(f"http://127.0.0.1/{c}", "feed", "http_404", "gone") if c % 7 == 0 else
+            P.FetchedPage(None, f"http://127.0.0.1/{c}", b"<html>" + b"x" * 1000, datetime.now(timezone.utc),
+                          {"sha256": str(c)})
+            for c in batch]
+
+
+def _run(n_batches: int, **bounds) -> tuple[list, list, int]:
+    """Results, captures, and the most pages fetched but not yet extracted at any moment."""
+    lock = threading.Lock()
+    count = {"fetched": 0, "extracted": 0, "lead": 0}
+
+    def fetch_batch(batch):
+        pages = _pages(batch)
+        with lock:
+            count["fetched"] += sum(isinstance(p, P.FetchedPage) for p in pages)
+        return pages
+
+    def extract_one(page):
+        with lock:
+            count["lead"] = max(count["lead"], count["fetched"] - count["extracted"])
+            count["extracted"] += 1
+        return page.url
+
+    batches = [list(range(i * BATCH, (i + 1) * BATCH)) for i in range(n_batches)]
+    with cf.ThreadPoolExecutor(8) as threads:
+        results, captures = fetch_then_extract(batches, lambda b: threads.submit(fetch_batch, b),
+                                               lambda pages: map(extract_one, pages), lambda done: None, **bounds)
+    return results, captures, count["lead"]
+
+
+def test_every_candidate_has_a_result_and_every_page_a_capture():
+    results, captures, _ = _run(40)
+    pages = [c for c in range(400) if c % 7]
+    assert sorted(r for r in results if isinstance(r, str)) == sorted(f"http://127.0.0.1/{c}" for c in pages)
+    assert len([r for r in results if isinstance(r, P.ArticleFailure)]) == 400 - len(pages)
+    assert sorted(int(c["sha256"]) for c in captures) == pages
+
+
+def test_fetching_waits_for_extraction():
+    # 400 pages; at most 3 batches fetched ahead and 25 pages awaiting extraction: the pages held
+    # at once stay near that, not the run's whole count.
+    _, _, lead = _run(40, ahead=3, max_waiting=25)
+    assert lead <= 25 + (3 + 1) * BATCH
+    # Unbounded, every page would be fetched before extraction caught up.
+    _, _, unbounded = _run(40, ahead=40, max_waiting=10_000)
+    assert unbounded > 25 + (3 + 1) * BATCH
