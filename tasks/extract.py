@@ -351,17 +351,67 @@ def _without_header_lines(tree: lxml.html.HtmlElement, text: str) -> str:
         header = h1.getparent()
     if header is None or long[-1] in _words_of(header):   # the body is in it: no header of its own
         return text
-    matter: dict[str, set[str]] = {}
-    for element in header.iter():
-        if isinstance(element.tag, str):
-            matter.setdefault(_words_of(element), set()).add(element.tag)
+    matter = _ElementWords(header)
     top = 0
     # A subheading, or a short line (a byline, a date); a paragraph of prose set there is the story's lead.
-    while top < len(lines) and (tags := matter.get(" ".join(_WORD.findall(lines[top])))) is not None \
+    while top < len(lines) and (tags := matter.tags(_WORD.findall(lines[top]))) is not None \
             and (tags & _SUBHEADINGS or not _long_lines(lines[top])):
         top += 1
     return "\n".join(lines[top:]) if top and _long_lines("\n".join(lines[top:])) else text
 
+
+
+class _ElementWords:
+    """The tags of the elements of a subtree by their words (_words_of), read in one walk of it.
+
+    Reading each element's words on its own reads a subtree's text once per level of nesting:
+    a headline under 250 wrappers took seconds. Here the subtree's words are read once, in order
+    (an element's words are a run of them); each element is keyed by its run's length and a
+    polynomial hash of it, and a looked-up word list is compared with the run it hashes to.
+    """
+
+    _MOD = (1 << 61) - 1   # a prime: two different runs of words share a key with odds of about 2**-61
+    _BASE = 0x5BD1E995
+
+    def __init__(self, root: lxml.html.HtmlElement) -> None:
+        words: list[str] = []
+        runs: list[tuple[str, int, int]] = []   # (tag, first word, end) of each element
+        stack: list[tuple[lxml.html.HtmlElement, int]] = [(root, -1)]   # start -1: to open, else to close
+        while stack:
+            node, start = stack.pop()
+            if start < 0:
+                stack.append((node, len(words)))
+                if isinstance(node.tag, str) or isinstance(node, lxml.etree._Entity):   # a comment: its tail only
+                    words += _WORD.findall(node.text or "")
+                stack.extend((child, -1) for child in reversed(node))
+                continue
+            if isinstance(node.tag, str):
+                runs.append((node.tag, start, len(words)))
+            if node is not root and node.tail:   # the tail is the parent's text
+                words += _WORD.findall(node.tail)
+        self._words = words
+        self._prefix = prefix = [0] * (len(words) + 1)
+        for index, word in enumerate(words):
+            prefix[index + 1] = (prefix[index] * self._BASE + hash(word)) % self._MOD
+        self._powers = powers = [1] * (len(words) + 1)
+        for index in range(len(words)):
+            powers[index + 1] = powers[index] * self._BASE % self._MOD
+        self._tags: dict[tuple[int, int], tuple[int, set[str]]] = {}
+        for tag, start, end in runs:
+            self._tags.setdefault((end - start, self._hash(start, end)), (start, set()))[1].add(tag)
+
+    def _hash(self, start: int, end: int) -> int:
+        return (self._prefix[end] - self._prefix[start] * self._powers[end - start]) % self._MOD
+
+    def tags(self, words: list[str]) -> set[str] | None:
+        """The tags of the elements whose words are `words` (None if there is none)."""
+        key = 0
+        for word in words:
+            key = (key * self._BASE + hash(word)) % self._MOD
+        found = self._tags.get((len(words), key))
+        if found is None or self._words[found[0]:found[0] + len(words)] != words:
+            return None
+        return found[1]
 
 # A link to another story is a headline: this many words at least ("Pochettino fired by Tottenham").
 _HEADLINE_LINK_WORDS = 4
