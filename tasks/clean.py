@@ -613,19 +613,27 @@ def clean_page(text: str, title: str | None, furniture: frozenset[str], byline: 
     # headline-like lines only count when the list runs to the end of the
     # body (a "Don't miss" box inside a story may precede real short lines),
     # but for the first: a heading links to something.
+    # Marking only turns lines of a list into "related": where a list ends does not change, so a
+    # heading inside the list of one above it shares its end, and the marks that one made (a
+    # page of thousands of headings in a row looked down the whole run from each of them).
+    follow, marked = 0, set()
     for index, line in enumerate(lines):
         if kinds[index] != "related" or not _is_list_heading(_bare(line)):
             continue
         if index + 1 < len(lines) and kinds[index + 1] is None and _is_headline_like(lines[index + 1]) \
                 and len(_words(lines[index + 1])) <= 20 and not _TAG_HEADING.match(_bare(line)):
             kinds[index + 1] = "related"
-        follow = index + 1
+        follow = max(follow, index + 1)
         while follow < len(lines) and (kinds[follow] is not None or _is_list_item(lines[follow])
                                        or _is_headline_like(lines[follow])):
             check()
             follow += 1
+        # The list stops at a line kept as story, so only a list that runs to the end reaches it.
         # Tag and topic lists are single words a story's own lists also look like.
-        reaches_end = all(kind is not None for kind in kinds[follow:]) and not _TAG_HEADING.match(_bare(line))
+        reaches_end = follow == len(lines) and not _TAG_HEADING.match(_bare(line))
+        if (follow, reaches_end) in marked:   # a heading above in the same list marked these already
+            continue
+        marked.add((follow, reaches_end))
         for item in range(index + 1, follow):
             if kinds[item] is None and (reaches_end or _is_list_item(lines[item])):
                 kinds[item] = "related"
