@@ -289,7 +289,7 @@ def _find_single_spans(text: str, taken: list[_Span]) -> list[_Span]:
                 k += 1   # (one inside the pair is a quote within the quote: ‘He told me “calm down”,’ she said)
             if j is None:
                 if nxt > p_end and text[:p_end].rstrip(_INNER_STRIP)[-1:] in _SENT_END \
-                        and (i == p_start or text[p_start:i].rstrip(_INNER_STRIP)[-1:] in _SENT_END + ":"):
+                        and (i == p_start or text[p_start:i].rstrip(_INNER_STRIP)[-1:] in ("", ":", *_SENT_END)):
                     pending = (i, ch, [])
                 break
             span = _make_span(text, i, j, [])

@@ -954,3 +954,13 @@ def test_a_newspaper_with_the_shape_of_a_nationality_is_not_a_person(nlp):
     text = ("Home Secretary Alan Birch announced new powers for the police on Monday.\n\n"
             "The Guardian said the plans were “deeply troubling.”")
     assert _resolved(nlp, text)[-1][1] != "Alan Birch"
+
+
+def test_a_single_quote_opened_after_a_sentence_and_left_open_goes_on_into_the_next_paragraph(nlp):
+    # The open mark after a full stop, unclosed at its paragraph's end: the check that it opens a sentence
+    # added a str to a frozenset (TypeError), and the whole text lost its entities and quotes.
+    text = ("Harbour pilots stayed ashore on Tuesday. Their union leader, Marta Quintela, was blunt. "
+            "'The boats will wait for us.\n'We will not move until the port pays what it promised,' she said.")
+    assert [(q["text"], q["speaker_resolved"]) for q in _quotes(nlp, text)] == [
+        ("The boats will wait for us.\nWe will not move until the port pays what it promised", "Marta Quintela")]
+
