@@ -20,6 +20,7 @@ STRAIGHT_MARK = '"'
 _ALL_MARKS = OPEN_MARKS + CLOSE_MARKS + STRAIGHT_MARK
 _INNER_STRIP = " \t\u00a0\u202f\u2009"
 _SENT_END = frozenset({".", "?", "!"})
+_MARK = re.compile(f"[{re.escape(_ALL_MARKS)}]")
 _SUBJ_DEPS = frozenset({"nsubj", "nsubjpass", "nsubj:pass"})
 
 
@@ -50,7 +51,7 @@ def _find_mark_spans(text: str, orphans: list[int] | None = None) -> list[_Span]
 
     open_at: int | None = None
     continuation: list[int] = []
-    last_end = 0   # end of the last paragraph with text
+    last_start, last_end = 0, 0   # the last paragraph with text
     for p_start, p_end in paragraphs:
         i = p_start
         if open_at is not None and not text[p_start:p_end].strip(_INNER_STRIP):
@@ -64,17 +65,19 @@ def _find_mark_spans(text: str, orphans: list[int] | None = None) -> list[_Span]
                 continuation.append(first)
                 i = first + 1
             else:
-                if (continuation or _opens_sentence(text, open_at)) \
-                        and text[:last_end].rstrip(_INNER_STRIP)[-1:] in _SENT_END:
+                # (the last paragraph with text ends the text before this one: no copy of all of it)
+                last = text[last_start:last_end].rstrip(_INNER_STRIP)
+                if (continuation or _opens_sentence(text, open_at)) and last[-1:] in _SENT_END:
                     # A quote over several paragraphs that an embedded post or a caption cuts
                     # before its closing mark ends with its last full sentence; so does a
                     # sentence in marks whose closing mark was lost at its paragraph's end.
-                    span = _make_span(text, open_at, len(text[:last_end].rstrip(_INNER_STRIP)), continuation)
+                    span = _make_span(text, open_at, last_start + len(last), continuation)
                     if span is not None:
                         spans.append(span)
                 open_at, continuation = None, []
         if text[p_start:p_end].strip(_INNER_STRIP):
-            last_end = p_end
+            last_start, last_end = p_start, p_end
+        first_mark: int | None = None   # the paragraph's first mark, once asked for
         nested: str | None = None
         outer: int | None = None   # a curly quote that a second “ opened inside (see below)
         outer_from = 0
@@ -133,9 +136,14 @@ def _find_mark_spans(text: str, orphans: list[int] | None = None) -> list[_Span]
                     del spans[outer_from:]
                     spans.append(span)
                 outer = None
-            elif ch == "”" and open_at is None and orphans is not None \
-                    and not any(text[k] in _ALL_MARKS for k in range(p_start, i)):
-                orphans.append(i)
+            elif ch == "”" and open_at is None and orphans is not None:
+                # No mark before it in its paragraph (looked for once a paragraph: each mark
+                # looking back over the paragraph was quadratic, minutes on a long one).
+                if first_mark is None:
+                    found = _MARK.search(text, p_start, p_end)
+                    first_mark = found.start() if found else p_end
+                if first_mark >= i:
+                    orphans.append(i)
             i += 1
     if open_at is not None and _opens_sentence(text, open_at) and text.rstrip(_INNER_STRIP + "\n")[-1:] in _SENT_END:
         span = _make_span(text, open_at, len(text.rstrip(_INNER_STRIP + "\n")), continuation)
@@ -254,8 +262,10 @@ def _find_single_spans(text: str, taken: list[_Span]) -> list[_Span]:
             if text[first:first + 1] == mark:
                 j = _single_close(first, _single_closers(text, p_start, p_end, _SINGLE_PAIRS[mark]), in_double)
                 if j is None:
-                    if text[:p_end].rstrip(_INNER_STRIP)[-1:] in _SENT_END:
-                        pending = (open_at, mark, continuation + [first])
+                    # (the paragraph has text: the text up to its end ends in it; no copy of all of it)
+                    if text[p_start:p_end].rstrip(_INNER_STRIP)[-1:] in _SENT_END:
+                        continuation.append(first)   # (its own list: a copy per paragraph was quadratic)
+                        pending = (open_at, mark, continuation)
                     continue
                 span = _make_span(text, open_at, j, continuation + [first])
                 if span is not None:
@@ -288,7 +298,7 @@ def _find_single_spans(text: str, taken: list[_Span]) -> list[_Span]:
                     j = None   # a double-marked quote runs across the mark: no pair
                 k += 1   # (one inside the pair is a quote within the quote: ‘He told me “calm down”,’ she said)
             if j is None:
-                if nxt > p_end and text[:p_end].rstrip(_INNER_STRIP)[-1:] in _SENT_END \
+                if nxt > p_end and text[p_start:p_end].rstrip(_INNER_STRIP)[-1:] in _SENT_END \
                         and (i == p_start or text[p_start:i].rstrip(_INNER_STRIP)[-1:] in ("", ":", *_SENT_END)):
                     pending = (i, ch, [])
                 break
