@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from typing import Any
 
@@ -182,6 +184,7 @@ def extract_entities(doc: Doc) -> list[dict[str, Any]]:
     credit_ranges = _credit_line_ranges(text)
 
     raw: list[dict[str, Any]] = []
+    written: dict[str, bool] = {}   # whether the text writes a title-cased spelling
     for ent in doc.ents:
         if P.label_std(ent.label_) in NON_NAME_LABELS:
             continue
@@ -201,7 +204,9 @@ def extract_entities(doc: Doc) -> list[dict[str, Any]]:
             # Acronyms (NATO, CNN) stay; a capitalized dateline or a word the article also
             # writes in title case ("WASHINGTON" ... "Washington") is a shouted name.
             titled = " ".join(_title_case_caps(surface.split()))
-            title_it = in_dateline or (titled != surface and titled in text)
+            if titled != surface and titled not in written:   # (each search reads the text: once a spelling)
+                written[titled] = titled in text
+            title_it = in_dateline or (titled != surface and written[titled])
         label = ent.label_
         if label in ("ORG", "GPE", "NORP") and ent.start > 0 and doc[ent.start - 1].lower_ in TITLE_WORDS:
             # "organiser Shirin Akter", "colleague Pieter de Villiers": a role word before a
@@ -230,21 +235,25 @@ def extract_entities(doc: Doc) -> list[dict[str, Any]]:
 def _untagged_full_names(text: str, mentions: list[dict[str, Any]], P: Profile) -> None:
     """A lone surname whose full name NER missed ("Zach Parise’s two-goal night"): the first
     "Firstname Surname" in the text that is not a title, e.g. "Wild coach Bruce Boudreau"."""
+    found: dict[str, str | None] = {}   # a surname's full name, looked for once (each search reads the text)
     for mention in mentions:
         norm = mention["norm"]
         if mention["label"] != P.person or " " in norm or not norm[:1].isupper():
             continue
-        full = full_name_in_text(text, norm)
-        if full is not None:
-            mention["norm"] = full
+        if norm not in found:
+            found[norm] = full_name_in_text(text, norm)
+        if found[norm] is not None:
+            mention["norm"] = found[norm]
 
 
 def full_name_in_text(text: str, surname: str) -> str | None:
     """The first "Firstname [X.] Surname" in `text` whose first word is not a title or a
     capitalized word opening a sentence ("Yesterday Parise scored"); None if there is none."""
     for m in re.finditer(r"\b([A-Z][a-z]+(?:\s[A-Z]\.)?)\s" + re.escape(surname) + r"\b", text):
-        before = text[:m.start()].rstrip(" ")
-        if before == "" or before[-1] in ".!?\n\"“”":
+        before = m.start() - 1   # the last character before it but spaces (not a copy of the text before it)
+        while before >= 0 and text[before] == " ":
+            before -= 1
+        if before < 0 or text[before] in ".!?\n\"“”":
             continue
         if m.group(1).lower() not in TITLE_WORDS:
             return f"{m.group(1)} {surname}"
@@ -259,13 +268,18 @@ def _unlabelled_surnames(doc: Doc, mentions: list[dict[str, Any]], P: Profile) -
             surnames.setdefault(m["norm"].split()[-1], m["norm"])
     if not surnames:
         return []
-    covered = [(m["start_char"], m["end_char"]) for m in mentions]
+    # A token is covered when a mention starting at or before it reaches past it: the mentions by
+    # start, with the furthest end so far (asking each mention for each token was quadratic).
+    covered = sorted((m["start_char"], m["end_char"]) for m in mentions)
+    starts = [s for s, _ in covered]
+    reach = list(itertools.accumulate((e for _, e in covered), max))
     extra = []
     for tok in doc:
         full = surnames.get(tok.text)
         if full is None or tok.pos_ != "PROPN":
             continue
-        if any(s <= tok.idx < e for s, e in covered):
+        k = bisect.bisect_right(starts, tok.idx) - 1
+        if k >= 0 and reach[k] > tok.idx:
             continue
         extra.append(
             {"text": tok.text, "norm": full, "label": P.person,
@@ -283,17 +297,25 @@ def _merge_people(mentions: list[dict[str, Any]], P: Profile) -> None:
     ]
     if not full_names:
         return
+    # The full names by each of their endings after a space (of the name without "Jr."), and by their
+    # first word: a lookup per mention, where comparing each mention with each name was quadratic.
+    by_ending: dict[str, list[tuple[int, str]]] = {}
+    by_first: dict[str, list[tuple[int, str]]] = {}
+    for pos, full in full_names:
+        bare = _GENERATION_RE.sub("", full)
+        for space in (i for i, ch in enumerate(bare) if ch == " "):
+            by_ending.setdefault(bare[space + 1:], []).append((pos, full))
+        by_first.setdefault(full.split()[0], []).append((pos, full))
     for mention in mentions:
         norm = mention["norm"]
         if mention["label"] not in (P.person, P.org, "GPE", "NORP") or len(norm.split()) > 3:
             continue
         # A surname, possibly with its particles ("de Villiers" -> "Pieter de Villiers", "Van Der
         # Beek" -> "James Van Der Beek"), and "Kennedy" -> "James P. Kennedy Jr.".
-        candidates = [(pos, full) for pos, full in full_names
-                      if full != norm and _GENERATION_RE.sub("", full).endswith(" " + norm)]
-        if not candidates and mention["label"] == P.person:
+        candidates = [(pos, full) for pos, full in by_ending.get(norm, ()) if full != norm]
+        if not candidates and mention["label"] == P.person and " " not in norm:
             # Family name first (Korean, Chinese, Hungarian order): "Park" -> "Park Seo-yeon".
-            candidates = [(pos, full) for pos, full in full_names if full.split()[0] == norm and " " not in norm]
+            candidates = by_first.get(norm, [])
         if not candidates:
             continue
         earlier = [c for c in candidates if c[0] < mention["start_char"]]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
+import weakref
 from dataclasses import dataclass, field
 from collections.abc import Iterator
 from typing import Any, Callable
@@ -21,6 +23,16 @@ _ALL_MARKS = OPEN_MARKS + CLOSE_MARKS + STRAIGHT_MARK
 _INNER_STRIP = " \t\u00a0\u202f\u2009"
 _SENT_END = frozenset({".", "?", "!"})
 _MARK = re.compile(f"[{re.escape(_ALL_MARKS)}]")
+# Doc.text joins every token's text anew at each call: one per mention was quadratic in the doc
+# (a 90,000-character text of 1,000 quotes spent 45 s of CPU there). Read once a doc.
+_TEXTS: "weakref.WeakKeyDictionary[Doc, str]" = weakref.WeakKeyDictionary()
+
+
+def _text(doc: Doc) -> str:
+    text = _TEXTS.get(doc)
+    if text is None:
+        text = _TEXTS[doc] = doc.text
+    return text
 _SUBJ_DEPS = frozenset({"nsubj", "nsubjpass", "nsubj:pass"})
 
 
@@ -170,7 +182,7 @@ def _orphan_span(doc: Doc, index: "_TokenIndex", close_char: int) -> _Span | Non
     the first mark missing): the sentence that ends at the mark, and the sentences before it in
     its paragraph as long as they speak in the first person (the reporter's own do not). The
     caller keeps it only with an attribution after the mark."""
-    text = doc.text
+    text = _text(doc)
     close_tok = index.at(close_char).i
     lo = _paragraph_token_start(doc, close_tok)
     start = max(doc[close_tok].sent.start, lo)
@@ -320,7 +332,7 @@ def _split_incises(doc: Doc, index: "_TokenIndex", spans: list[_Span]) -> list[_
     if not _lang(doc).clitics:
         return spans
     out: list[_Span] = []
-    text = doc.text
+    text = _text(doc)
     for sp in spans:
         first_tok, last_tok = index.at(sp.start).i, index.at(sp.end - 1).i
         parts = None
@@ -1502,12 +1514,13 @@ class _Resolver:
     def __init__(self, doc: Doc, entities: list[dict[str, Any]], quoted: list[tuple[int, int]]) -> None:
         self.doc = doc
         self.P = _lang(doc)
-        self.entities = entities + _couple_names(doc.text, entities, self.P)
+        self.entities = entities + _couple_names(_text(doc), entities, self.P)
         entities = self.entities
         self.gender: dict[str, str] = {}
         self.history: list[_Mention] = []
         self.done: dict[int, tuple[str, str | None]] = {}
         self.lower_words = {t.text for t in doc if t.is_lower}
+        self.token_starts = [t.idx for t in doc]   # (once: a list per mention was quadratic)
         self.quoted = quoted
         self.quote_starts = [s for s, _ in quoted]
         inside_quote = self.inside_quote
@@ -1701,7 +1714,7 @@ class _Resolver:
         return pronoun, None, "unknown"
 
     def _token_end(self, char: int) -> int:
-        i = bisect.bisect_left([t.idx for t in self.doc], char)
+        i = bisect.bisect_left(self.token_starts, char)
         return max(i, 1)
 
     def _apposition_words(self, e: int) -> frozenset[str]:
@@ -1739,7 +1752,7 @@ class _Resolver:
             for other in self.entities:
                 if other["start_char"] < ent["start_char"] and _std(other) == "ORG" \
                         and other["norm"].split()[0] == ent["norm"]:
-                    m = tail.match(doc.text, other["end_char"])
+                    m = tail.match(_text(doc), other["end_char"])
                     return self._org_proper(other["norm"] + (m.group(0) if m else ""))
         return self._org_proper(ent["norm"])   # ("le syndicat X" -> X)
 
@@ -1951,7 +1964,7 @@ class _Resolver:
 
     def _entity_for(self, tok: Token) -> dict[str, Any] | None:
         labels = frozenset({"PERSON", "ORG", "NORP"}) if tok.pos_ in ("PROPN", "NOUN") else frozenset({"PERSON", "ORG"})
-        return _entity_in(self.entities, 0, len(self.doc.text) + 1, labels, containing=tok.idx)
+        return _entity_in(self.entities, 0, len(_text(self.doc)) + 1, labels, containing=tok.idx)
 
     def _known_person(self, word: str) -> _Mention | None:
         """The latest source met so far who is a person with this surname (the first met when
@@ -1978,8 +1991,8 @@ class _Resolver:
             return known
         found = [(ent["start_char"], ent["norm"]) for ent in self.entities
                  if _std(ent) == "PERSON" and len(ent["norm"].split()) > 1 and _surname(ent["norm"]) == word]
-        if not found and (full := full_name_in_text(self.doc.text, word)) is not None:
-            found = [(self.doc.text.find(full), full)]
+        if not found and (full := full_name_in_text(_text(self.doc), word)) is not None:
+            found = [(_text(self.doc).find(full), full)]
         if not found:
             longer = {ent["norm"] for ent in self.entities if _std(ent) in ("PERSON", "ORG")
                       and len(ent["norm"].split()) > 1 and ent["norm"].split()[0] == word}
@@ -2016,7 +2029,7 @@ class _Resolver:
         for cand in reversed(self.history):
             if cand.kind == "person" and cand.resolved.split()[-n:] == words and len(cand.resolved.split()) > n:
                 return _Mention(span[-1].i, span.text, cand.resolved, cand.entity, "person", cand.head, cand.words)
-        m = re.search(r"\b[^\W\d_][\w-]*(?:[ -][A-ZÀ-Ý][\w-]*)? " + re.escape(span.text) + r"\b", doc.text)
+        m = re.search(r"\b[^\W\d_][\w-]*(?:[ -][A-ZÀ-Ý][\w-]*)? " + re.escape(span.text) + r"\b", _text(doc))
         if m is None or not m.group(0)[:1].isupper() or m.start() >= doc[s].idx:
             return None
         name = m.group(0)
@@ -2027,7 +2040,7 @@ class _Resolver:
     def _named_later(self, phrase: str) -> dict[str, Any] | None:
         """The PERSON entity that a later use of `phrase` introduces as a title ("…'s ambassador
         to Britain Liu Xiaming"), else None."""
-        text = self.doc.text
+        text = _text(self.doc)
         at = text.find(phrase)
         while at != -1:
             after = at + len(phrase)
@@ -2154,7 +2167,7 @@ class _Resolver:
             apposition = self._apposition_words(e)
             if kind == "org" and ent["start_char"] <= doc[s].idx and apposition & self.P.human_nouns:
                 kind = "person"   # "Eswar Prasad, a trade professor at Cornell," tagged ORG
-            if kind == "org" and re.match(r",\s*\d{1,3}\s*(?:,|ans\b)", doc.text[ent["end_char"]:ent["end_char"] + 12]):
+            if kind == "org" and re.match(r",\s*\d{1,3}\s*(?:,|ans\b)", _text(doc)[ent["end_char"]:ent["end_char"] + 12]):
                 kind = "person"   # "Marcus Hill, 51, walked out …": an age in apposition is a person's
             if kind == "org" and not left & self.P.institution_nouns and _given_gender(ent["text"], self.P) \
                     and 2 <= len(ent["text"].split()) <= 3 and all(w[:1].isupper() and w.replace("-", "").replace("'", "").isalpha()
@@ -2244,12 +2257,12 @@ class _Resolver:
             if cand is not None:
                 mention = _Mention(head.i, text, cand.resolved, cand.entity, cand.kind, cand.head, cand.words)
         if mention is None and self.P.varied_roles and self.P.spokesman and e < len(doc) \
-                and (voice := re.match(self.P.spokesman, doc.text[doc[e - 1].idx + len(doc[e - 1]):])):
+                and (voice := re.match(self.P.spokesman, _text(doc)[doc[e - 1].idx + len(doc[e - 1]):])):
             # "l'opposition, par la voix de son chef de file Laurent Duchêne, a salué …": he speaks.
             after = doc[e - 1].idx + len(doc[e - 1]) + voice.end()
             ent = next((x for x in sorted(self.entities, key=lambda x: x["start_char"])
                         if _std(x) == "PERSON" and after <= x["start_char"] <= after + 60
-                        and "," not in doc.text[after:x["start_char"]]), None)
+                        and "," not in _text(doc)[after:x["start_char"]]), None)
             if ent is not None:
                 name = ent["norm"]
                 known = next((c for c in reversed(self.history) if c.kind == "person" and c.resolved == name), None)
@@ -2292,7 +2305,7 @@ class _Resolver:
                         ent = ent or next((x for k in range(s - 1, cand.tok, -1) if doc[k].dep_ in ("relcl", "acl:relcl")
                                            and _agent_of(head.lower_, doc[k].lower_)
                                            and not self.inside_quote(doc[k].idx)
-                                           and (x := _entity_in(self.entities, 0, len(doc.text) + 1,
+                                           and (x := _entity_in(self.entities, 0, len(_text(doc)) + 1,
                                                                 frozenset({"PERSON"}), containing=doc[k].head.idx))
                                            is not None), None)   # "X, who advised the prime minister, …"
                         if ent is not None:
@@ -2350,7 +2363,7 @@ class _Resolver:
             # A name NER missed ("Mayor Ana Ruiz"): the name without its title. A place that
             # speaks ("Kabul had ensured …") is its government, never a "he" or "she".
             name = normalize_name(text, strip_titles=True)
-            place = _entity_in(self.entities, 0, len(doc.text) + 1, frozenset({"LOC"}), containing=head.idx)
+            place = _entity_in(self.entities, 0, len(_text(doc)) + 1, frozenset({"LOC"}), containing=head.idx)
             if place is None and self.P.varied_roles:   # (tagged a place elsewhere in the story only)
                 place = next((x for x in self.entities if _std(x) == "LOC" and re.split(r"[\s'’]", x["text"])[-1] == head.text), None)
             kind = "org" if words & self.P.institution_nouns or place is not None else "person"
@@ -2436,7 +2449,7 @@ class _Resolver:
         before it ("Kamau, 61,", an earlier "the 61-year-old"), else the latest person of a
         compatible gender; None when there is none."""
         doc = self.doc
-        before = doc.text[:doc[s].idx]
+        before = _text(doc)[:doc[s].idx]
         given = [ent for ent in self.entities if age and _std(ent) == "PERSON" and ent["end_char"] <= len(before)
                  and re.match(r",\s*" + age + r"\b", before[ent["end_char"]:ent["end_char"] + 8])]
         cand = None
@@ -2504,7 +2517,7 @@ class _Resolver:
             while k < min(tok.i + 5, len(doc)) and doc[k].pos_ == "PROPN" and doc[k].is_alpha and doc[k].text[:1].isupper():
                 k += 1
             if k - tok.i > 2:
-                ent = _entity_in(self.entities, 0, len(doc.text) + 1, frozenset({"PERSON"}), containing=doc[tok.i + 1].idx)
+                ent = _entity_in(self.entities, 0, len(_text(doc)) + 1, frozenset({"PERSON"}), containing=doc[tok.i + 1].idx)
                 name = ent["norm"] if ent is not None and ent["start_char"] > tok.idx else doc[tok.i + 1:k].text
                 known = next((m for m in reversed(self.history) if m.kind == "person" and m.resolved == name), None)
                 if known is not None:
@@ -2745,7 +2758,7 @@ def _named_after(doc: Doc, e: int, entities: list[dict[str, Any]]) -> dict[str, 
     if e >= len(doc) - 1 or doc[e].text != ",":
         return None
     for k in range(e + 1, min(e + 3, len(doc))):
-        ent = _entity_in(entities, 0, len(doc.text) + 1, frozenset({"PERSON"}), containing=doc[k].idx)
+        ent = _entity_in(entities, 0, len(_text(doc)) + 1, frozenset({"PERSON"}), containing=doc[k].idx)
         if ent is not None and ent["start_char"] >= doc[e + 1].idx:
             return ent
         if doc[k].is_punct or not doc[k].text[:1].isupper():
@@ -2878,7 +2891,7 @@ def _acronym_expansion(doc: Doc, name: str, before: int, entities: list[dict[str
     acronym = words[-1]
     if not _ACRONYM.fullmatch(acronym):
         return None
-    text = doc.text[:before]
+    text = _text(doc)[:before]
     for m in reversed(list(re.finditer(r"\(\s*" + acronym + r"\s*\)", text))):
         prior = text[max(0, m.start() - 160):m.start()].split("\n")[-1].split()
         for start in range(len(prior) - 1, -1, -1):
@@ -2914,7 +2927,7 @@ def _described_person(doc: Doc, tok: Token, entities: list[dict[str, Any]]) -> d
         if parent is cur:
             return None
         if cur.dep_ in ("appos", "relcl", "acl:relcl"):
-            return _entity_in(entities, 0, len(doc.text) + 1, frozenset({"PERSON"}), containing=parent.idx)
+            return _entity_in(entities, 0, len(_text(doc)) + 1, frozenset({"PERSON"}), containing=parent.idx)
         if cur.dep_ not in ("pobj", "prep", "attr", "acomp", "oprd"):
             return None
         cur = parent
@@ -2929,7 +2942,7 @@ def _earlier_description(doc: Doc, head: Token, before_tok: int, entities: list[
         if tok.lower_ != head_text:
             continue
         if tok.dep_ == "compound" and tok.head.pos_ == "PROPN":
-            ent = _entity_in(entities, 0, len(doc.text) + 1, frozenset({"PERSON", "ORG"}), containing=tok.head.idx)
+            ent = _entity_in(entities, 0, len(_text(doc)) + 1, frozenset({"PERSON", "ORG"}), containing=tok.head.idx)
             if ent is not None:
                 return ent["norm"], ent["norm"]
             continue
@@ -2939,15 +2952,15 @@ def _earlier_description(doc: Doc, head: Token, before_tok: int, entities: list[
         if described is not None:   # "Dr. Paul Renner, an immunologist who …" for "the immunologist"
             return described["norm"], described["norm"]
         if tok.i + 1 < len(doc) and tok.is_lower and (named := _entity_in(
-                entities, doc[tok.i + 1].idx, len(doc.text) + 1, frozenset({"PERSON"}),
+                entities, doc[tok.i + 1].idx, len(_text(doc)) + 1, frozenset({"PERSON"}),
                 containing=doc[tok.i + 1].idx)) is not None:
             # "The Italian tenor Federico Sanna cancelled …", however the parser hung the name.
             return named["norm"], named["norm"]
         # "la ministre de la Santé, Claire Roux": the person named beside the title.
         named = next((c for c in tok.children if c.dep_ in ("appos", "flat:name", "nmod") and c.pos_ == "PROPN"
-                      and _entity_in(entities, 0, len(doc.text) + 1, frozenset({"PERSON"}), containing=c.idx)), None)
+                      and _entity_in(entities, 0, len(_text(doc)) + 1, frozenset({"PERSON"}), containing=c.idx)), None)
         if named is not None:
-            ent = _entity_in(entities, 0, len(doc.text) + 1, frozenset({"PERSON"}), containing=named.idx)
+            ent = _entity_in(entities, 0, len(_text(doc)) + 1, frozenset({"PERSON"}), containing=named.idx)
             return ent["norm"], ent["norm"]
         sent = tok.sent
         s, e = _np_bounds(tok, sent.start, sent.end)
@@ -2965,7 +2978,7 @@ def _earlier_description(doc: Doc, head: Token, before_tok: int, entities: list[
         desc = doc[s:_core_end(tok, e)].text.strip()
         if len(desc.split()) < 2 or (desc.split()[0].lower() in _lang(doc).definite and len(desc.split()) <= 2):
             continue   # "the doctors" refers back itself: look further back
-        ent = _entity_in(entities, 0, len(doc.text) + 1, frozenset({"ORG"}), containing=tok.idx)
+        ent = _entity_in(entities, 0, len(_text(doc)) + 1, frozenset({"ORG"}), containing=tok.idx)
         if ent is not None:
             return ent["norm"], ent["norm"]
         return desc, None
@@ -3042,10 +3055,20 @@ def _reported_speech(doc: Doc, quoted: list[tuple[int, int]]) -> list[_Reported]
     complement and a subject outside quote marks reports that clause; a clause that is mostly
     inside quote marks is a direct quote instead. Only the outermost report is kept.
     """
+    # A token is inside quote marks when a span opened at or before it reaches past it: the spans
+    # by start, with the furthest end so far (asking each span for each token was quadratic).
+    spans = sorted(quoted)
+    starts = [a for a, _ in spans]
+    reach = list(itertools.accumulate((b for _, b in spans), max))
+
+    def inside(char: int) -> bool:
+        k = bisect.bisect_right(starts, char) - 1
+        return k >= 0 and reach[k] > char
+
     def quoted_share(lo: int, hi: int) -> float:
         chars = sum(len(t.text) for t in doc[lo:hi])
-        inside = sum(len(t.text) for t in doc[lo:hi] if any(a <= t.idx < b for a, b in quoted))
-        return inside / chars if chars else 1.0
+        inside_chars = sum(len(t.text) for t in doc[lo:hi] if inside(t.idx))
+        return inside_chars / chars if chars else 1.0
 
     found: list[_Reported] = []
     for verb in doc:
@@ -3140,7 +3163,7 @@ def extract_quotes(doc: Doc, entities: list[dict[str, Any]] | None = None) -> li
     ``entities`` is the output of ``tasks.entities.extract_entities(doc)`` when the caller has
     it already (computed here otherwise). Raises nothing for well-formed Docs.
     """
-    text = doc.text
+    text = _text(doc)
     if not text:
         return []
     index = _TokenIndex(doc)
