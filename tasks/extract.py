@@ -221,16 +221,43 @@ def _with_sibling_chunks(tree: lxml.html.HtmlElement, url: str, text: str, check
         return text
     total = sum(map(len, lines))
     known = " | ".join(lines)
-    for holder in [start, *start.iterancestors()]:
+    holders = list(itertools.takewhile(lambda el: el.getparent() is not None and el.tag not in ("body", "html"),
+                                       [start, *start.iterancestors()]))
+    if not holders:
+        return text
+    # The share of the text each holder holds, from one reading of the outermost one's words: each
+    # holder's words stand in them, and hold the words of the holder inside it, so a line found in
+    # one is found in all above it; the first holder of each line is searched for by halves.
+    # (Reading each holder's words and looking for every line in them, level after level, took
+    # seconds on a page nested 250 levels deep.)
+    words = _TreeWords(holders[-1])
+    spans = [words.span(holder) for holder in holders]
+    check()
+    first_holder = {}
+    for line in set(lines):
+        low, high = 0, len(holders)   # the first holder of the line is in [low, high]; len(holders): none
+        if words.text.find(line, *spans[-1]) < 0:
+            low = high
+        else:
+            high -= 1
+        while low < high:
+            middle = (low + high) // 2
+            if words.text.find(line, *spans[middle]) >= 0:
+                high = middle
+            else:
+                low = middle + 1
+        first_holder[line] = low
+    held = [0] * (len(holders) + 1)
+    for line in lines:
+        held[first_holder[line]] += len(line)
+    inside = 0
+    for level, holder in enumerate(holders):
         parent = holder.getparent()
-        if parent is None or holder.tag in ("body", "html"):
-            return text
         check()
-        words = _words_of(holder)
-        inside = sum(len(line) for line in lines if line in words)
+        inside += held[level]
         if inside < 0.5 * total:
             continue
-        if inside < 0.6 * len(words):   # the holder is a layout wrapper, not a chunk of the article
+        if inside < 0.6 * (spans[level][1] - spans[level][0]):   # the holder is a layout wrapper, not a chunk
             return text
         signature = (holder.tag, " ".join((holder.get("class") or "").split()))
         if not signature[1]:
@@ -361,21 +388,17 @@ def _without_header_lines(tree: lxml.html.HtmlElement, text: str) -> str:
 
 
 
-class _ElementWords:
-    """The tags of the elements of a subtree by their words (_words_of), read in one walk of it.
+class _TreeWords:
+    """The words of a subtree in document order, read in one walk of it, and each element's run of them.
 
-    Reading each element's words on its own reads a subtree's text once per level of nesting:
-    a headline under 250 wrappers took seconds. Here the subtree's words are read once, in order
-    (an element's words are a run of them); each element is keyed by its run's length and a
-    polynomial hash of it, and a looked-up word list is compared with the run it hashes to.
+    An element's words (_words_of) are a run of its subtree's root's: " ".join(words[start:end]),
+    which is text[span[0]:span[1]]. Reading each element's words on its own reads a subtree's text
+    once per level of nesting (a page nested 250 levels deep read it 250 times).
     """
-
-    _MOD = (1 << 61) - 1   # a prime: two different runs of words share a key with odds of about 2**-61
-    _BASE = 0x5BD1E995
 
     def __init__(self, root: lxml.html.HtmlElement) -> None:
         words: list[str] = []
-        runs: list[tuple[str, int, int]] = []   # (tag, first word, end) of each element
+        self.runs: dict[lxml.html.HtmlElement, tuple[int, int]] = {}   # element -> (first word, end)
         stack: list[tuple[lxml.html.HtmlElement, int]] = [(root, -1)]   # start -1: to open, else to close
         while stack:
             node, start = stack.pop()
@@ -386,10 +409,33 @@ class _ElementWords:
                 stack.extend((child, -1) for child in reversed(node))
                 continue
             if isinstance(node.tag, str):
-                runs.append((node.tag, start, len(words)))
+                self.runs[node] = (start, len(words))
             if node is not root and node.tail:   # the tail is the parent's text
                 words += _WORD.findall(node.tail)
-        self._words = words
+        self.words = words
+        self.text = " ".join(words)
+        self._offsets = list(itertools.accumulate((len(word) + 1 for word in words), initial=0))
+
+    def span(self, element: lxml.html.HtmlElement) -> tuple[int, int]:
+        """Where the element's words stand in self.text."""
+        start, end = self.runs[element]
+        return (self._offsets[start], self._offsets[end] - 1) if end > start else (self._offsets[start],) * 2
+
+
+class _ElementWords:
+    """The tags of the elements of a subtree by their words (_words_of), read in one walk of it.
+
+    Each element is keyed by its run's length and a polynomial hash of it (_TreeWords); a looked-up
+    word list is compared with the run it hashes to. (Reading each element's words on its own: a
+    headline under 250 wrappers took seconds.)
+    """
+
+    _MOD = (1 << 61) - 1   # a prime: two different runs of words share a key with odds of about 2**-61
+    _BASE = 0x5BD1E995
+
+    def __init__(self, root: lxml.html.HtmlElement) -> None:
+        tree = _TreeWords(root)
+        words = self._words = tree.words
         self._prefix = prefix = [0] * (len(words) + 1)
         for index, word in enumerate(words):
             prefix[index + 1] = (prefix[index] * self._BASE + hash(word)) % self._MOD
@@ -397,8 +443,8 @@ class _ElementWords:
         for index in range(len(words)):
             powers[index + 1] = powers[index] * self._BASE % self._MOD
         self._tags: dict[tuple[int, int], tuple[int, set[str]]] = {}
-        for tag, start, end in runs:
-            self._tags.setdefault((end - start, self._hash(start, end)), (start, set()))[1].add(tag)
+        for element, (start, end) in tree.runs.items():
+            self._tags.setdefault((end - start, self._hash(start, end)), (start, set()))[1].add(element.tag)
 
     def _hash(self, start: int, end: int) -> int:
         return (self._prefix[end] - self._prefix[start] * self._powers[end - start]) % self._MOD
