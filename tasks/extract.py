@@ -318,12 +318,22 @@ def _without_other_articles(tree: lxml.html.HtmlElement, url: str, text: str) ->
     if own is None or not own.xpath(".//h1"):
         return text
     around = set(own.iterancestors()) | set(own.iterdescendants())
-    others = [el for el in tree.iter("article") if el is not own and el not in around
-              and _links_elsewhere_on_site(el.iter("a"), url)]
+    # The elements that hold a link to another page of the site: each such link's ancestors, each
+    # marked once (asking every <article> for its links read nested ones again and again).
+    linking: set[lxml.html.HtmlElement] = set()
+    for link in _links_elsewhere_on_site(tree.iter("a"), url):
+        for element in itertools.chain([link], link.iterancestors()):
+            if element in linking:
+                break
+            linking.add(element)
+    others = [el for el in tree.iter("article") if el is not own and el not in around and el in linking]
     if not others:
         return text
     own_words = _words_of(own)
-    other_words = " | ".join(_words_of(el) for el in others)
+    # The outermost ones: the words of one nested in another stand in that one's words.
+    chosen = set(others)
+    other_words = " | ".join(_words_of(el) for el in others
+                             if not any(ancestor in chosen for ancestor in el.iterancestors("article")))
     kept = []
     for line in text.split("\n"):
         words = " ".join(_WORD.findall(line))
