@@ -555,3 +555,21 @@ def test_other_posts_nested_one_in_another_are_dropped_in_linear_time():
     assert _without_other_articles(deep, url, text).split("\n") == PARAGRAPHS
     assert _without_other_articles(flat, url, text).split("\n") == PARAGRAPHS
     assert _cpu(_without_other_articles, deep, url, text) < 5 * _cpu(_without_other_articles, flat, url, text) + 0.1
+
+
+def test_a_huge_json_ld_list_is_read_in_linear_time():
+    # A 2.4 MB JSON-LD script holding a list of 200,000 objects (an item list gone wild; a page may be 5 MB):
+    # each object was taken off the front of a Python list (1.5 s of CPU here, now 0.07 s; parsing the JSON 0.03 s).
+    import json
+
+    import lxml.html
+
+    from tasks.extract import _json_ld_objects
+
+    script = "[" + ",".join(['{"@type": "ListItem"}'] * 100_000 + ['{"@graph": [{"headline": "Pilots strike"}]}']
+                            + ["{}"] * 100_000) + "]"
+    tree = lxml.html.fromstring(f'<html><head><script type="application/ld+json">{script}</script></head>'
+                                f'<body><p>{PARAGRAPHS[0]}</p></body></html>')
+    objects = list(_json_ld_objects(tree))
+    assert len(objects) == 200_002 and objects[-1] == {"headline": "Pilots strike"}
+    assert _cpu(lambda: list(_json_ld_objects(tree))) < 5 * _cpu(json.loads, script) + 0.1
