@@ -40,7 +40,6 @@ _ENTITY_DECL = re.compile(
     rb"(?:(?P<external>SYSTEM|PUBLIC)\b|\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)')"
 )
 _ROOT_ELEMENT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
-_COMMENT = re.compile(rb"<!--.*?-->", re.S)
 _CHAR_REF = re.compile(rb"&#(?:(\d+)|x([0-9a-fA-F]+));")
 _FEED_ROOTS = frozenset({"rss", "feed", "rdf", "channel"})
 
@@ -429,13 +428,30 @@ def _ascii_view(body: bytes) -> bytes:
     return body
 
 
+def _without_comments(view: bytes) -> bytes:
+    """The document without its <!-- comments -->; an unclosed one is left as it is.
+
+    What re.sub(rb"<!--.*?-->", b"", view, flags=re.S) gives, in linear time: that pattern looked
+    for a closing "-->" from every "<!--" that has none (a 80 KB body of "<!--" took 7 s).
+    """
+    parts, at = [], 0
+    while (start := view.find(b"<!--", at)) >= 0:
+        end = view.find(b"-->", start + 4)
+        if end < 0:
+            break
+        parts.append(view[at:start])
+        at = end + 3
+    parts.append(view[at:])
+    return b"".join(parts)
+
+
 def _prolog(view: bytes) -> bytes:
     """Everything before the root element's start tag (where a DOCTYPE lives), comments removed.
 
     A '<name' inside an entity value ends the prolog early; the declaration cut short
     then fails the count check in _dtd_problem, so the guard fails closed.
     """
-    view = _COMMENT.sub(b"", view)
+    view = _without_comments(view)
     match = _ROOT_ELEMENT.search(view)
     return view if match is None else view[: match.start()]
 
@@ -456,7 +472,7 @@ def _advertised_feed(body: bytes, url: str) -> str:
 
 
 def _root_element(body: bytes) -> str | None:
-    view = _COMMENT.sub(b"", _ascii_view(body[:65536]))
+    view = _without_comments(_ascii_view(body[:65536]))
     match = _ROOT_ELEMENT.search(view)
     if match is None:
         return None
