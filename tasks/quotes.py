@@ -1521,6 +1521,8 @@ class _Resolver:
         self.done: dict[int, tuple[str, str | None]] = {}
         self.lower_words = {t.text for t in doc if t.is_lower}
         self.token_starts = [t.idx for t in doc]   # (once: a list per mention was quadratic)
+        self._named_later_found: dict[str, dict[str, Any] | None] = {}
+        self._people_at: dict[int, list[tuple[int, dict[str, Any]]]] | None = None
         self.quoted = quoted
         self.quote_starts = [s for s, _ in quoted]
         inside_quote = self.inside_quote
@@ -2040,16 +2042,27 @@ class _Resolver:
     def _named_later(self, phrase: str) -> dict[str, Any] | None:
         """The PERSON entity that a later use of `phrase` introduces as a title ("…'s ambassador
         to Britain Liu Xiaming"), else None."""
+        # Once a phrase, with the people by where they start: asking every entity after every use
+        # of every description was cubic (2,000 quotes "…," the pilot said: 2.6 s of CPU).
+        if phrase in self._named_later_found:
+            return self._named_later_found[phrase]
+        if self._people_at is None:
+            self._people_at = {}
+            for order, ent in enumerate(self.entities):
+                if _std(ent) == "PERSON":
+                    self._people_at.setdefault(ent["start_char"], []).append((order, ent))
         text = _text(self.doc)
+        found = None
         at = text.find(phrase)
-        while at != -1:
+        while at != -1 and found is None:
             after = at + len(phrase)
-            ent = next((ent for ent in self.entities if _std(ent) == "PERSON" and after < ent["start_char"] <= after + 2
-                        and not text[after:ent["start_char"]].strip()), None)
-            if ent is not None:
-                return ent
+            # the first of the entities in their order that starts one or two blank characters after it
+            starts = [(order, ent) for start in (after + 1, after + 2) if not text[after:start].strip()
+                      for order, ent in self._people_at.get(start, ())]
+            found = min(starts, key=lambda pair: pair[0])[1] if starts else None
             at = text.find(phrase, after)
-        return None
+        self._named_later_found[phrase] = found
+        return found
 
     def _name_after(self, e: int) -> dict[str, Any] | None:
         """The PERSON entity right after the comma that ends a phrase at token e (a title such
