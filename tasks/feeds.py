@@ -13,6 +13,8 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
+import lxml.etree
+import lxml.html
 
 from tasks.sites import registrable_domain
 
@@ -397,11 +399,38 @@ class _TextExtractor(HTMLParser):
             self.parts.append(data)
 
 
+# Marks that open more constructs than the text closes, beyond this many: Python 3.11's HTMLParser
+# parses the rest of the text again from each unclosed one when it closes (quadratic: a summary of
+# 300,000 "&lt;p" took 150 s of CPU), so such a text is read by lxml instead (linear).
+_UNCLOSED_LIMIT = 8
+# Without comments: lxml's itertext() is quadratic in the comments among an element's children.
+_LXML_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
+_XML_INCOMPATIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _html_to_text(html: str) -> str:
+    """The words of an HTML snippet (a summary, a title) on one line; scripts, styles and forms left out."""
+    if html.count("<") - html.count(">") > _UNCLOSED_LIMIT or html.count("<!--") - html.count("-->") > _UNCLOSED_LIMIT \
+            or html.count("<![") - html.count("]>") > _UNCLOSED_LIMIT:
+        return _lxml_text(html)
     extractor = _TextExtractor()
-    extractor.feed(html)
-    extractor.close()
+    try:
+        extractor.feed(html)
+        extractor.close()
+    except AssertionError:   # "<![ " or "<![foo[" in the text: a marked section HTMLParser cannot name
+        return _lxml_text(html)
     return " ".join(" ".join(extractor.parts).split())
+
+
+def _lxml_text(html: str) -> str:
+    """_html_to_text by lxml's parser: the text of the snippet's elements, those in _SKIPPED_ELEMENTS left out."""
+    try:
+        root = lxml.html.fragment_fromstring(_XML_INCOMPATIBLE.sub("", html), create_parent="div", parser=_LXML_PARSER)
+    except (lxml.etree.ParserError, ValueError):   # nothing but a comment, or nothing at all
+        return ""
+    for element in list(root.iter(*_SKIPPED_ELEMENTS)):
+        element.drop_tree()   # (its tail stays)
+    return " ".join(" ".join(root.itertext()).split())
 
 
 # -- document sniffing --------------------------------------------------------------------

@@ -476,3 +476,26 @@ def test_a_feed_trailing_thousands_of_unclosed_comments_is_read_in_linear_time()
     items = RSS20.replace(b"</channel></rss>", b"")
     assert titles(items + b"<!--" * 10_000) == titles(RSS20)
     assert _cpu(titles, items + b"<!--" * 10_000) < 5 * _cpu(titles, items + b"<!---->" * 5_000 + b"<!--" * 2) + 0.1
+
+
+def _one_item(description: str) -> bytes:
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Harbour notes</title>'
+            f"<item><title>Markup notes</title><link>https://gazette.example/notes/markup</link>"
+            f"<description>{description}</description></item></channel></rss>").encode()
+
+
+def test_a_summary_naming_a_marked_section_does_not_break_the_feed():
+    # HTMLParser raises AssertionError on "<![" before a word it does not know: the whole feed failed.
+    feed = parse_feed(_one_item("In XML, a marked section opens with &lt;![ and a keyword, then a bracket."), BASE)
+    assert [(entry.title, entry.url) for entry in feed.entries] == [("Markup notes", "https://gazette.example/notes/markup")]
+
+
+def test_a_summary_of_thousands_of_unclosed_tags_is_read_in_linear_time():
+    # 40,000 "<p" that never close (240 KB escaped): Python 3.11's HTMLParser reparsed the rest of the text from
+    # each of them when it closed (2.8 s of CPU here, now 0.04 s; 300,000 of them 150 s). The same tags closed: 0.13 s.
+    def entries(body: bytes) -> list[tuple[str | None, str]]:
+        return [(entry.title, entry.url) for entry in parse_feed(body, BASE).entries]
+
+    unclosed, closed = _one_item("&lt;p" * 40_000), _one_item("&lt;p&gt;" * 40_000)
+    assert entries(unclosed) == entries(closed) == [("Markup notes", "https://gazette.example/notes/markup")]
+    assert _cpu(entries, unclosed) < 5 * _cpu(entries, closed) + 0.1
