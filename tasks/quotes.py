@@ -1523,6 +1523,7 @@ class _Resolver:
         self.token_starts = [t.idx for t in doc]   # (once: a list per mention was quadratic)
         self._named_later_found: dict[str, dict[str, Any] | None] = {}
         self._people_at: dict[int, list[tuple[int, dict[str, Any]]]] | None = None
+        self._acronyms: dict[tuple, tuple] = {}
         self.quoted = quoted
         self.quote_starts = [s for s, _ in quoted]
         inside_quote = self.inside_quote
@@ -2420,7 +2421,7 @@ class _Resolver:
                 resolved = self._org_proper(resolved)   # "Le syndicat SUD-Rail" -> SUD-Rail
             mention = _Mention(head.i, text, resolved, None, kind, head.lower_, words)
         if mention.kind in ("org", "person", "desc") and mention.resolved.split() and (
-                full := _acronym_expansion(doc, mention.resolved, doc[s].idx, self.entities)) is not None:
+                full := _acronym_expansion(doc, mention.resolved, doc[s].idx, self.entities, self._acronyms)) is not None:
             # "the NFIA" after "The National Food Inspection Agency (NFIA)", "la DGA", "the Chinese CDC"
             mention = _Mention(mention.tok, mention.text, full, full, "org", mention.head,
                                mention.words | frozenset(full.lower().split()))
@@ -2895,29 +2896,45 @@ def _initials(words: list[str]) -> tuple[str, list[int]]:
     return "".join(letters), where
 
 
-def _acronym_expansion(doc: Doc, name: str, before: int, entities: list[dict[str, Any]]) -> str | None:
+def _acronym_expansion(doc: Doc, name: str, before: int, entities: list[dict[str, Any]],
+                       found: dict[tuple, tuple] | None = None) -> str | None:
     """The full name an acronym stands for, when a source's name ends in one ("NFIA", "Chinese
     CDC"): the words before "(NFIA)" earlier in the text whose initials it is, else the latest
     earlier organisation whose initials hold it as a run and which has the name's other words;
-    None otherwise."""
+    None otherwise. `found` keeps, for a text and its entities, what each acronym can stand for
+    (read once: reading the text and every entity for every mention was quadratic)."""
     words = name.split()
     acronym = words[-1]
     if not _ACRONYM.fullmatch(acronym):
         return None
-    text = _text(doc)[:before]
-    for m in reversed(list(re.finditer(r"\(\s*" + acronym + r"\s*\)", text))):
-        prior = text[max(0, m.start() - 160):m.start()].split("\n")[-1].split()
-        for start in range(len(prior) - 1, -1, -1):
-            letters, _ = _initials(prior[start:])
-            if letters == acronym and prior[start][:1].isupper():
-                return " ".join(prior[start:]).strip(" ,;:")
-    for ent in sorted(entities, key=lambda x: x["start_char"], reverse=True):
-        if _std(ent) != "ORG" or ent["end_char"] > before:
-            continue
-        full = ent["norm"].split()
-        letters, _ = _initials(full)
-        if len(full) > 1 and acronym in letters and all(w in full for w in words[:-1]):
-            return ent["norm"]
+    key = (acronym, tuple(words[:-1]))
+    known = found.get(key) if found is not None else None
+    if known is None:
+        text = _text(doc)
+        spelled: list[tuple[int, str]] = []   # (end of a "(NFIA)", the words before it it stands for), in text order
+        for m in re.finditer(r"\(\s*" + acronym + r"\s*\)", text):
+            prior = text[max(0, m.start() - 160):m.start()].split("\n")[-1].split()
+            for start in range(len(prior) - 1, -1, -1):
+                letters, _ = _initials(prior[start:])
+                if letters == acronym and prior[start][:1].isupper():
+                    spelled.append((m.end(), " ".join(prior[start:]).strip(" ,;:")))
+                    break
+        orgs = []   # the organisations it can stand for, latest first: (start, end, name)
+        for ent in sorted(entities, key=lambda x: x["start_char"], reverse=True):
+            full = ent["norm"].split()
+            if _std(ent) == "ORG" and len(full) > 1 and acronym in _initials(full)[0] \
+                    and all(w in full for w in words[:-1]):
+                orgs.append((ent["start_char"], ent["end_char"], ent["norm"]))
+        known = ([end for end, _ in spelled], spelled, [-start for start, _, _ in orgs], orgs)
+        if found is not None:
+            found[key] = known
+    ends, spelled, starts, orgs = known
+    k = bisect.bisect_right(ends, before) - 1   # the latest "(NFIA)" before the mention
+    if k >= 0:
+        return spelled[k][1]
+    for start, end, norm in orgs[bisect.bisect_left(starts, -before):]:   # those that start before it, latest first
+        if end <= before:
+            return norm
     return None
 
 

@@ -1059,3 +1059,23 @@ def test_a_description_used_for_every_quote_is_looked_up_once(nlp):
     assert [(q["text"], q["speaker"]) for q in analyse(doc)[0]] == [(f"We are ready at berth {n}", speaker)
                                                                     for n in range(300)]
     assert _cpu(analyse, doc) < 3 * _cpu(analyse, *parts) + 0.2
+
+
+def test_an_acronym_used_for_every_quote_is_expanded_once(nlp):
+    # 700 quotes from "the spokesman for the NFIA", each line naming three organisations: for each, the text
+    # before it was searched for "(NFIA)" and every organisation's initials were read (2.2 s of CPU here; the
+    # same lines as ten texts 0.36 s; now 0.35 s and 0.19 s; 2,000 such quotes 7.7 s, now 1.5 s).
+    from tasks.entities import extract_entities
+
+    lines = [f"\u201cWe are ready at berth {n},\u201d the spokesman for the NFIA told the Harbour Pilots Union, the Estuary "
+             f"Shipping Board and the Tagus Ferry Company." for n in range(700)]
+    doc = nlp("\n".join(lines))
+    starts = [sum(len(line) + 1 for line in lines[:n]) for n in range(0, 701, 70)]
+    parts = [doc.char_span(lo, hi - 1).as_doc() for lo, hi in zip(starts, starts[1:])]
+
+    def analyse(*docs) -> list[list[dict]]:
+        return [extract_quotes(d, extract_entities(d)) for d in docs]
+
+    assert [(q["text"], q["speaker"]) for q in analyse(doc)[0]] == [
+        (f"We are ready at berth {n}", "the spokesman for the NFIA") for n in range(700)]
+    assert _cpu(analyse, doc) < 2 * _cpu(analyse, *parts) + 0.1
