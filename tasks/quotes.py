@@ -7,7 +7,7 @@ import itertools
 import re
 import weakref
 from dataclasses import dataclass, field
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, Callable
 
 from spacy.tokens import Doc, Token
@@ -2873,11 +2873,44 @@ def _is_short_description(span, head: Token) -> bool:
 
 def _entity_in(entities: list[dict[str, Any]], start: int, end: int, labels: frozenset[str],
                containing: int | None = None) -> dict[str, Any] | None:
-    for ent in entities:
+    """The first of `entities` with one of `labels` that lies in [start, end] and holds the
+    character `containing` (when given)."""
+    if containing is None:
+        orders: Iterable[int] = range(len(entities))
+    else:   # only those that hold the character (asking every entity for every mention was quadratic)
+        at, wide = _entities_at(entities)
+        orders = sorted([*at.get(containing, ()), *wide]) if wide else at.get(containing, ())
+    for order in orders:
+        ent = entities[order]
         if (_std(ent) in labels or ent["label"] in labels) and ent["start_char"] >= start and ent["end_char"] <= end:
             if containing is None or ent["start_char"] <= containing < ent["end_char"]:
                 return ent
     return None
+
+
+# The entities of the last few lists asked about, by the characters they hold: (the list, its length,
+# character -> positions in the list, positions of entities too long to index). A list is not changed
+# once analysed; its length is checked all the same.
+_ENTITIES_AT: dict[int, tuple[list, int, dict[int, list[int]], list[int]]] = {}
+_WIDE_ENTITY = 1000   # characters
+
+
+def _entities_at(entities: list[dict[str, Any]]) -> tuple[dict[int, list[int]], list[int]]:
+    known = _ENTITIES_AT.get(id(entities))
+    if known is not None and known[0] is entities and known[1] == len(entities):
+        return known[2], known[3]
+    at: dict[int, list[int]] = {}
+    wide: list[int] = []
+    for order, ent in enumerate(entities):
+        if ent["end_char"] - ent["start_char"] > _WIDE_ENTITY:
+            wide.append(order)
+            continue
+        for char in range(ent["start_char"], ent["end_char"]):
+            at.setdefault(char, []).append(order)
+    if len(_ENTITIES_AT) >= 4:
+        _ENTITIES_AT.clear()
+    _ENTITIES_AT[id(entities)] = (entities, len(entities), at, wide)
+    return at, wide
 
 
 _ACRONYM = re.compile(r"[A-Z]{2,6}")

@@ -1079,3 +1079,23 @@ def test_an_acronym_used_for_every_quote_is_expanded_once(nlp):
     assert [(q["text"], q["speaker"]) for q in analyse(doc)[0]] == [
         (f"We are ready at berth {n}", "the spokesman for the NFIA") for n in range(700)]
     assert _cpu(analyse, doc) < 2 * _cpu(analyse, *parts) + 0.1
+
+
+def test_the_entity_holding_a_character_is_found_without_reading_every_entity():
+    # 3,000 people named in a text and a question for each (the description resolver asks for every
+    # mention): each question read every entity (0.42 s of CPU here, now 0.001 s; the same 3,000 questions
+    # about a ten-name text 0.001 s).
+    from tasks.quotes import _entity_in
+
+    def people(n: int) -> list[dict]:
+        return [{"text": f"Marta Quintela{k}", "norm": f"Marta Quintela{k}", "label": "PERSON",
+                 "start_char": 40 * k, "end_char": 40 * k + 15} for k in range(n)]
+
+    def ask(entities: list[dict], at: list[int]) -> list:
+        return [_entity_in(entities, 0, 10**9, frozenset({"PERSON"}), containing=char) for char in at]
+
+    many, few = people(3000), people(10)
+    assert ask(many, [40 * k + 3 for k in range(3000)]) == many
+    assert ask(many, [40 * k + 20 for k in range(3000)]) == [None] * 3000
+    assert _cpu(ask, many, [40 * k + 3 for k in range(3000)]) \
+        < 10 * _cpu(ask, few, [40 * (k % 10) + 3 for k in range(3000)]) + 0.05
