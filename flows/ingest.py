@@ -128,7 +128,7 @@ def clean_and_group(lake: Lake, raws: list[P.RawArticle], run_id: str, versions:
     batch, learned, failed = P.clean_articles(raws, {k: frozenset(v) for k, v in furniture.items()}, map_fn,
                                               cpu_seconds)
     furniture.update(learned)
-    after_cleaning(batch.rows.num_rows)
+    after_cleaning(len(batch.docs))
 
     index_t = lake.read_table("story_index", schema=INDEX_SCHEMA)
     indexed: dict[str, tuple[str, str]] = {}
@@ -359,6 +359,15 @@ def finish_run(ctx: RunContext, summary: RunSummary) -> dict:
     return asdict(summary)
 
 
+def fetches_table(log: list[dict], run_id: str) -> pa.Table:
+    """The `fetches` rows of a run's fetch log (its requests in order), built column by column:
+    a copy of each row with its run id and number would be a hundred thousand more dicts."""
+    own = pa.schema([f for f in FETCHES.schema if f.name not in ("run_id", "seq")])
+    table = pa.Table.from_pylist(log, schema=own)
+    return pa.Table.from_arrays([pa.array([run_id] * len(log), pa.string()), pa.array(range(len(log)), pa.int32()),
+                                 *table.columns], schema=FETCHES.schema)
+
+
 def fetch_then_extract(batches: list[list[P.Candidate]], fetch: Callable[[list[P.Candidate]], cf.Future],
                        extract: Callable[[list[P.FetchedPage]], Iterator], on_fetched: Callable[[int], None],
                        ahead: int = FETCH_BATCHES_AHEAD, max_waiting: int = PAGES_AWAITING_EXTRACTION
@@ -569,10 +578,10 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
                 # still leaves it.
                 fetch_log = fetching.fetch_log()
             del fetching   # its fetcher keeps every request's row (a hundred thousand at 100k pages)
-            lake.append(FETCHES, pa.Table.from_pylist([{**row, "run_id": ctx.run_id, "seq": i}
-                                                       for i, row in enumerate(fetch_log)], schema=FETCHES.schema),
+            lake.append(FETCHES, fetches_table(fetch_log, ctx.run_id),
                         partition_values=[utcnow().date().isoformat()] * len(fetch_log), name=ctx.run_id)
             del fetch_log
+            release_memory(collect=False)   # the log's rows (a hundred thousand dicts at 100k pages)
 
             def renew(cleaned: int) -> None:
                 nonlocal pool

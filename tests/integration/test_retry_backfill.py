@@ -43,8 +43,8 @@ def test_a_backfill_of_the_retry_day_replays_a_page_listed_the_day_before(tmp_pa
         # Day 1: the feed is captured; the ferry page fails, the lighthouse page is stored.
         poll = P.poll_feed(fetcher, lake, server.url("/herald/feed.xml"), None, DAY1, site="Gull Point Herald")
         cands, _ = P.select_new_entries([poll], set())
-        got = [P.get_article(fetcher, lake, c, DAY1) for c in cands]
-        write_captures(lake, [poll.capture] + [r.capture for r in got if isinstance(r, P.RawArticle)], "run1")
+        got = [P.fetch_article(fetcher, lake, c, DAY1) for c in cands]
+        write_captures(lake, [poll.capture] + [r.capture for r in got if isinstance(r, P.FetchedPage)], "run1")
         lake.replace_state(FEEDS, pa.Table.from_pylist([poll.state], schema=FEEDS.schema))   # the feed's site for backfills
         failures = {r.url: r for r in got if isinstance(r, P.ArticleFailure)}
         assert sorted(f.rsplit("/", 1)[-1] for f in failures) == ["ferry.html", "withdrawn.html"]
@@ -52,13 +52,13 @@ def test_a_backfill_of_the_retry_day_replays_a_page_listed_the_day_before(tmp_pa
         # Day 2: the feed is not fetched again; the queue brings the ferry page back.
         retry = due_candidates(queue, DAY2, set())
         assert [c.entry.url.rsplit("/", 1)[-1] for c in retry] == ["ferry.html"]
-        [raw] = [P.get_article(fetcher, lake, c, DAY2) for c in retry]
-        assert isinstance(raw, P.RawArticle)
-        write_captures(lake, [raw.capture], "run2")
+        [fetched] = [P.fetch_article(fetcher, lake, c, DAY2) for c in retry]
+        assert isinstance(P.extract_fetched(fetched), P.RawArticle)
+        write_captures(lake, [fetched.capture], "run2")
 
     out, entries, failures = replay_window(lake, "2026-11-29", "2026-11-29")
     assert [(r.url.rsplit("/", 1)[-1], r.title, r.raw_sha256, r.fetched_at) for r in out] == [
-        ("ferry.html", "Ferry timetable changes after the winter storms", raw.raw_sha256, DAY2)]
+        ("ferry.html", "Ferry timetable changes after the winter storms", fetched.capture["sha256"], DAY2)]
     assert out[0].candidate.feed_sha256 == poll.capture["sha256"] and out[0].candidate.site == "Gull Point Herald"
     assert entries == 1 and failures == 0   # only the page captured in the window is replayed
     # The day before holds the listing and the lighthouse page, not the ferry page.

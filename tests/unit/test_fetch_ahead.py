@@ -1,4 +1,5 @@
-"""Fetching runs a bounded distance ahead of extraction (flows.ingest.fetch_then_extract)."""
+"""The fetch stage: fetching runs a bounded distance ahead of extraction (flows.ingest.fetch_then_extract),
+and the run's fetch log is stored as it was made."""
 import concurrent.futures as cf
 import threading
 from datetime import datetime, timezone
@@ -57,3 +58,12 @@ def test_fetching_waits_for_extraction():
     # Unbounded, every page would be fetched before extraction caught up.
     _, _, unbounded = _run(40, ahead=40, max_waiting=10_000)
     assert unbounded > 25 + (3 + 1) * BATCH
+
+
+def test_the_fetch_log_is_stored_in_request_order_with_the_run_id():
+    from flows.ingest import fetches_table
+
+    log = [{"url": f"http://127.0.0.1/{i}", "kind": "page", "status": 200 if i % 3 else None, "bytes": i, "ms": 2,
+            "error_class": None if i % 3 else "timeout", "error": None} for i in range(5)]
+    rows = fetches_table(log, "run-7").to_pylist()
+    assert rows == [{"run_id": "run-7", "seq": i, **row} for i, row in enumerate(log)]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import random
 from datetime import datetime, timedelta, timezone
 
 from flows import ingest
@@ -44,3 +45,29 @@ def test_raw_texts_are_held_packed_until_cleaning_and_cleaned_as_they_were():
     plain, _, _ = P.clean_articles([dataclasses.replace(raw(0, 0), text=text)], {})
     held, _, _ = P.clean_articles([dataclasses.replace(raw(0, 0), text=packed)], {})
     assert held.rows.column("text").to_pylist() == plain.rows.column("text").to_pylist() != [""]
+
+
+def test_tables_come_in_date_order_with_the_batchs_order_within_a_date():
+    # Sites cleaned one after another, their articles of every date mixed: each written table
+    # holds the next rows by date (ties in the batch's order), each row once, whatever the
+    # table size, and the held rows are packed smaller than Arrow's plain layout.
+    rng = random.Random(7)
+    days = [rng.randrange(6) for _ in range(60)]
+
+    def raws():   # clean_articles empties the list it is given
+        return [dataclasses.replace(raw(i, d), text=raw(i, 0).text * 6) for i, d in enumerate(days)]
+
+    batch, _, _ = P.clean_articles(raws(), {})
+    rows = batch.rows
+    assert sum(b.size for b in batch.packed) < rows.nbytes / 2
+    keys = [(d.date(), i) for i, d in enumerate(rows.column("published_at").to_pylist())]
+    expected = [rows.column("article_id")[i].as_py() for _, i in sorted(keys)]
+    stories = {a: (f"s-{a}", "new") for a in expected}
+    for per_table in (1, 7, 60, 100):
+        again, _, _ = P.clean_articles(raws(), {})
+        tables = list(P.articles_tables(again, stories, "run-1", VERSIONS, per_table))
+        assert all(t.num_rows <= per_table for t, _ in tables)
+        assert [a for t, _ in tables for a in t.column("article_id").to_pylist()] == expected
+        assert [d for t, parts in tables for d in parts] == \
+            [p.date().isoformat() for t, _ in tables for p in t.column("published_at").to_pylist()]
+        assert again.packed == []
