@@ -6,6 +6,7 @@ import unicodedata
 import pytest
 
 from tasks.clean import Cleaned, clean_site_batch, clean_text, find_dateline, site_furniture
+from tests.unit._cpu import least_cpu as _cpu
 
 LEAD = ("OSLO (AFP) – Norway's fisheries ministry on Thursday halved the spring quota for coastal cod, "
         "saying stocks off the Lofoten islands had fallen to their lowest level in two decades.")
@@ -515,16 +516,6 @@ def test_a_repeated_question_or_recipe_line_is_kept():
     assert cleaned(*text).text.split("\n") == text
 
 
-def _cpu(fn, *args, repeat: int = 2) -> float:
-    """The least CPU time of this thread `fn(*args)` takes over `repeat` runs (load on the machine aside)."""
-    import time
-
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.thread_time()
-        fn(*args)
-        best = min(best, time.thread_time() - start)
-    return best
 
 
 @pytest.mark.parametrize("box", [["Related Articles:"], ["Related Articles:", "- Whalers in Tromso fear a quiet season"]])

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 import pytest
 
 from tasks.extract import Extracted, ExtractionError, extract_article, html_fragment_to_text
+from tests.unit._cpu import least_cpu as _cpu
 
 PARAGRAPHS = [
     "LISBON (AFP) – Harbour pilots on the Tagus estuary walked off the job on Tuesday, stranding a dozen cargo "
@@ -466,16 +467,6 @@ def test_closing_bullet_points_with_a_link_each_are_the_storys_own():
 
 # -- bounded work per page: a step's cost grows with the page, not with the page times its depth ----------
 
-def _cpu(fn, *args, repeat: int = 3) -> float:
-    """The least CPU time of this thread `fn(*args)` takes over `repeat` runs (load on the machine aside)."""
-    import time
-
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.thread_time()
-        fn(*args)
-        best = min(best, time.thread_time() - start)
-    return best
 
 
 def _header_tree(levels: int, notes: int, nested: bool):

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from tasks.feeds import FULL_TEXT_MIN_CHARS, FeedListEntry, FeedListError, FeedParseError, parse_feed, read_feed_list
+from tests.unit._cpu import least_cpu as _cpu
 
 # -- read_feed_list ---------------------------------------------------------------------------
 
@@ -456,14 +457,6 @@ def test_corpus_raises_nothing_but_feed_parse_error():
     assert unexpected == []
 
 
-def _cpu(fn, *args, repeat: int = 2) -> float:
-    """The least CPU time of this thread `fn(*args)` takes over `repeat` runs (load on the machine aside)."""
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.thread_time()
-        fn(*args)
-        best = min(best, time.thread_time() - started)
-    return best
 
 
 def test_a_feed_trailing_thousands_of_unclosed_comments_is_read_in_linear_time():

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from tasks.quotes import extract_quotes
+from tests.unit._cpu import least_cpu as _cpu
 from tests.unit._nlp import load_english
 
 
@@ -967,16 +968,6 @@ def test_a_single_quote_opened_after_a_sentence_and_left_open_goes_on_into_the_n
 
 # -- bounded work: the mark scans are linear in the text ----------------------------------------------
 
-def _cpu(fn, *args, repeat: int = 2) -> float:
-    """The least CPU time of this thread `fn(*args)` takes over `repeat` runs (load on the machine aside)."""
-    import time
-
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.thread_time()
-        fn(*args)
-        best = min(best, time.thread_time() - start)
-    return best
 
 
 def test_closing_marks_after_a_long_stretch_of_a_paragraph_are_paired_in_linear_time():
