@@ -156,12 +156,7 @@ def backfill_flow(data_dir: str, since: str | None = None, until: str | None = N
             raws += import_warcs(ctx, paths, pool, summary)
             raws = P.dedupe_by_canonical(raws, set())
             summary.new_articles = len(raws)
-
-            def renew(cleaned: int) -> None:
-                nonlocal pool
-                pool = workers.renewed(pool, settings, workers_stack, cleaned)
-
-            group(ctx, raws, summary, workers.map_fn(pool), renew)
+            pool = group(ctx, raws, summary, pool, workers_stack)
             analyse_pending(ctx, summary, pool)
         summary.status = "ok"
         return finish_run(ctx, summary)

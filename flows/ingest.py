@@ -324,18 +324,30 @@ def write_captures(ctx: RunContext, captures: list[dict]) -> None:
                         partition_values=[c["fetched_at"].date().isoformat() for c in captures], name=ctx.run_id)
 
 
-def group(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, map_fn: Callable = map,
-          after_cleaning: Callable[[int], None] = lambda n: None) -> None:
-    """Clean (per site, through `map_fn`), assign stories and write the articles (empties `raws`);
-    `after_cleaning` is called with the number cleaned before stories are assigned."""
+def group(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, pool: cf.Executor | None,
+          stack: contextlib.ExitStack) -> cf.Executor | None:
+    """Clean (per site, in `pool`'s workers if given), assign stories and write the articles
+    (empties `raws`); returns the workers for the NLP stage.
+
+    For a large run the workers are renewed (flows.workers.renewed; the new ones are stopped
+    when `stack` closes): cleaning runs in new workers without the model, and the NLP stage's
+    load it while stories are assigned.
+    """
+    pool = workers.renewed(pool, ctx.settings, stack, len(raws), load=False)
+
+    def renew(cleaned: int) -> None:
+        nonlocal pool
+        pool = workers.renewed(pool, ctx.settings, stack, cleaned)
+
     if raws:
         progress("articles grouped", 0, n := len(raws))
-        counts = clean_and_group(ctx.lake, raws, ctx.run_id, ctx.versions, map_fn, ctx.settings.page_cpu_budget,
-                                 after_cleaning)
+        counts = clean_and_group(ctx.lake, raws, ctx.run_id, ctx.versions, workers.map_fn(pool),
+                                 ctx.settings.page_cpu_budget, renew)
         progress("articles grouped", n, n)
         summary.duplicates, summary.new_stories = counts["duplicates"], counts["new_stories"]
         summary.pages_failed += counts["pages_failed"]
         summary.new_articles -= counts["pages_failed"]
+    return pool
 
 
 def analyse_pending(ctx: RunContext, summary: RunSummary, pool: cf.Executor | None = None) -> None:
@@ -582,12 +594,7 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
                         partition_values=[utcnow().date().isoformat()] * len(fetch_log), name=ctx.run_id)
             del fetch_log
             release_memory(collect=False)   # the log's rows (a hundred thousand dicts at 100k pages)
-
-            def renew(cleaned: int) -> None:
-                nonlocal pool
-                pool = workers.renewed(pool, settings, workers_stack, cleaned)
-
-            group(ctx, raws, summary, workers.map_fn(pool), renew)
+            pool = group(ctx, raws, summary, pool, workers_stack)
             del raws   # the run's texts are in the lake now; the NLP stage reads them from there
             # After the articles (a page leaves the queue only once its article is stored) and
             # before the feeds' states (a feed's validators never move past a failed page that

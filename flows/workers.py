@@ -60,27 +60,29 @@ def run_workers(settings: Settings) -> Iterator[cf.Executor | None]:
             yield pool
 
 
-# Articles cleaned in a run's local workers from which they are replaced by new ones for the NLP
-# stage. Extraction and cleaning leave a worker with a heap it cannot give back, and the language
-# identifier (76 MB): at 29,274 articles each worker held about 390 MB when its NLP work began,
-# of which the model is about 150. A new worker costs a second model load (about 2 CPU-s,
-# while the run's process assigns stories), which a small run would feel and not gain from.
+# Articles from which a run's local workers are replaced by new ones between its stages. A
+# worker keeps what extraction and cleaning leave in its heap, and the language identifier
+# (76 MB): at 29,274 articles each held about 390 MB when its NLP work began, of which the model
+# is about 150, and at 102,456 pages the two were 370 MB each while cleaning. So a large run
+# cleans in new workers (without the model) and analyses in newer ones (that load it at once,
+# while the run assigns stories). Each costs a start-up and the second a model load (about 2
+# CPU-s), which a small run would feel and not gain from.
 RENEW_AFTER_ARTICLES = 5_000
 
 
-def renewed(pool: cf.Executor | None, settings: Settings, stack: contextlib.ExitStack, cleaned: int
-            ) -> cf.Executor | None:
-    """`pool`, or, once a run's workers have cleaned `cleaned` articles (RENEW_AFTER_ARTICLES or
-    more), new local worker processes in its place, loading the model at once, and stopped when
-    `stack` closes. A Dask cluster's workers are kept.
+def renewed(pool: cf.Executor | None, settings: Settings, stack: contextlib.ExitStack, articles: int, *,
+            load: bool = True) -> cf.Executor | None:
+    """`pool`, or, for a stage of `articles` articles (RENEW_AFTER_ARTICLES or more), new local
+    worker processes in its place, stopped when `stack` closes; with `load` they start loading the
+    model at once. A Dask cluster's workers are kept.
 
     `pool` is shut down (it has no work left; when the caller's early workers, their owner's own
     shutdown later does nothing).
     """
-    if pool is None or settings.dask_address or cleaned < RENEW_AFTER_ARTICLES:
+    if pool is None or settings.dask_address or articles < RENEW_AFTER_ARTICLES:
         return pool
     pool.shutdown(wait=True)
-    return stack.enter_context(worker_pool(settings.n_process, settings.language_models().get("en")))
+    return stack.enter_context(worker_pool(settings.n_process, settings.language_models().get("en"), load=load))
 
 
 def load_model_soon(pool: cf.Executor | None, settings: Settings) -> None:

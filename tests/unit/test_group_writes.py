@@ -1,13 +1,19 @@
 """The grouping stage's writes: every article lands, each publication date in as few files as possible."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 import random
 from datetime import datetime, timedelta, timezone
 
-from flows import ingest
+import pytest
+
+from flows import ingest, workers
+from flows.settings import load_settings
 from tasks import pipeline as P
 from tasks.feeds import FeedEntry
+from tasks.nlp import worker_pool
 from tasks.storage import Lake
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
@@ -71,3 +77,29 @@ def test_tables_come_in_date_order_with_the_batchs_order_within_a_date():
         assert [d for t, parts in tables for d in parts] == \
             [p.date().isoformat() for t, _ in tables for p in t.column("published_at").to_pylist()]
         assert again.packed == []
+
+
+def test_a_large_run_cleans_in_new_workers_and_hands_newer_ones_to_nlp(tmp_path, monkeypatch):
+    # The grouping stage of a run past the renewal size: cleaning runs in workers started for it
+    # (the fetch's are stopped), and the NLP stage gets others; the stored articles are the
+    # ones a run without workers stores.
+    monkeypatch.setattr(workers, "RENEW_AFTER_ARTICLES", 5)
+    monkeypatch.setattr(ingest, "clean_and_group", ingest.clean_and_group.fn)   # the task's code, without Prefect
+    stored = []
+    for use_pool in (False, True):
+        settings = load_settings(str(tmp_path / f"data{use_pool}"), {"n_process": 2})
+        ctx = ingest.start_run(settings, "ingest", {})
+        summary = ingest.RunSummary(ctx.run_id, "running", new_articles=12)
+        with contextlib.ExitStack() as stack:
+            fetch_pool = stack.enter_context(worker_pool(2, load=False)) if use_pool else None
+            fetchers = {fetch_pool.submit(os.getpid).result() for _ in range(4)} if use_pool else set()
+            nlp_pool = ingest.group(ctx, [raw(i, i // 4) for i in range(12)], summary, fetch_pool, stack)
+            if use_pool:
+                assert nlp_pool is not fetch_pool and nlp_pool.submit(os.getpid).result() not in fetchers
+                with pytest.raises(RuntimeError):
+                    fetch_pool.submit(os.getpid)
+            else:
+                assert nlp_pool is None
+        rows = ctx.lake.read_table("articles").sort_by("article_id")
+        stored.append(rows.select(["article_id", "story_id", "text", "published_at"]).to_pylist())
+    assert stored[0] == stored[1] and len(stored[0]) == 12

@@ -110,20 +110,24 @@ def test_arrow_code_below_python_allocates_from_the_pool_whose_pages_go_back(tmp
     assert out.stdout.split() == ["1000", "True"]
 
 
-def test_a_large_runs_workers_are_replaced_before_nlp(tmp_path):
-    # After cleaning thousands of articles a worker holds a heap it cannot give back: the NLP
-    # stage gets new processes; a small run keeps its workers (a new one costs a model load).
+def test_a_large_runs_workers_are_replaced_between_stages(tmp_path):
+    # After extracting or cleaning thousands of articles a worker holds a heap it cannot give
+    # back: a large run cleans in new processes without the model and analyses in newer ones;
+    # a small run keeps its workers (a new one costs a start-up and a model load).
     settings = load_settings(str(tmp_path), {"n_process": 2})
     with contextlib.ExitStack() as stack:
         pool = stack.enter_context(worker_pool(2, load=False))
         old = _pids(pool)
         assert renewed(pool, settings, stack, RENEW_AFTER_ARTICLES - 1) is pool
-        new_pool = renewed(pool, settings, stack, RENEW_AFTER_ARTICLES)
-        assert new_pool is not pool
-        assert _pids(new_pool).isdisjoint(old)
+        cleaning = renewed(pool, settings, stack, RENEW_AFTER_ARTICLES, load=False)
+        cleaners = _pids(cleaning)
+        assert cleaning is not pool and cleaners.isdisjoint(old)
         with pytest.raises(RuntimeError):   # the old processes are gone
             pool.submit(len, "x")
-        assert analyse(TEXTS[:1], pool=new_pool, batch_size=2, chunk_words=10)[0].entities
+        assert not any(cleaning.submit(_model_loaded).result() for _ in range(4))   # cleaning needs no model
+        nlp = renewed(cleaning, settings, stack, RENEW_AFTER_ARTICLES)
+        assert _pids(nlp).isdisjoint(old | cleaners)
+        assert analyse(TEXTS[:1], pool=nlp, batch_size=2, chunk_words=10)[0].entities
 
 
 def _pids(pool) -> set[int]:
