@@ -43,6 +43,7 @@ from tasks.storage import Lake
 # tenth of a news text).
 PARAGRAPH_BATCH = 4
 ARTICLES_PER_WRITE = 2_000   # rows per `articles` write (bounds the memory of building them)
+INDEX_ROWS_PER_WRITE = 10_000   # rows per `story_index` write (see clean_and_group)
 # Pending texts per round of the NLP stage (whole stories; see analyze): bounds what the run
 # holds of them. Between two rounds the workers wait for the last jobs of the first.
 TEXTS_PER_ROUND = 4_000
@@ -146,7 +147,10 @@ def clean_and_group(lake: Lake, raws: list[P.RawArticle], run_id: str, versions:
     del fresh
     batch.docs = []   # the signatures: only the index's representatives are needed from here on
     stories.update(assigned)
-    lake.append(STORY_INDEX, index.new_rows(), name=run_id)
+    # A slice a file: Parquet's writer holds a file's row group in memory, several times its
+    # size for the sample lists (a 100k-article run's 83 MB of rows took 460 MB more to write).
+    for n, i in enumerate(range(0, index.new_count, INDEX_ROWS_PER_WRITE)):
+        lake.append(STORY_INDEX, index.new_rows(i, i + INDEX_ROWS_PER_WRITE), name=f"{run_id}-{n}")
     del index
     # In slices that follow the partitions (publication dates), so that each date gets one file,
     # or a few: every file costs each query that reads the table (the 30k benchmark's articles

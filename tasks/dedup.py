@@ -547,13 +547,19 @@ class StoryIndex:
         index._seq = int(cols["seq"][-1]) + 1
         return index
 
-    def new_rows(self) -> pa.Table:
-        """Return the index rows of the copies assigned since this index was loaded.
+    def new_rows(self, start: int = 0, stop: int | None = None) -> pa.Table:
+        """Return the index rows of the copies assigned since this index was loaded ([start:stop]
+        of them, in order: a caller may store them a slice at a time, see `new_count`).
 
-        Takes: nothing. Returns: a table with INDEX_SCHEMA, one row per newly seen article, to
-        append to the lake; `from_arrow` over all appended rows restores this index.
+        Returns: a table with INDEX_SCHEMA, one row per newly seen article, to append to the
+        lake; `from_arrow` over all appended rows restores this index.
         """
-        return pa.Table.from_pylist(self._new, schema=INDEX_SCHEMA)
+        return pa.Table.from_pylist(self._new[start:stop], schema=INDEX_SCHEMA)
+
+    @property
+    def new_count(self) -> int:
+        """How many rows new_rows() has."""
+        return len(self._new)
 
     def story_ids(self) -> dict[str, str]:
         """Return {article_id: story_id} for every article the index knows."""

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import uuid
@@ -128,7 +127,7 @@ class Lake:
         return self.uri_prefix + self.path(*parts)
 
     # -- blobs ---------------------------------------------------------------------------
-    def put_bytes(self, key: str, data: bytes) -> None:
+    def put_bytes(self, key: str, data: bytes | pa.Buffer) -> None:
         """Write `data` at `key` (relative to the root) atomically."""
         final = self.path(key)
         if self.is_object_store:
@@ -239,9 +238,9 @@ class Lake:
 
     def write_file(self, key: str, table: pa.Table) -> None:
         """Write `table` as one zstd Parquet file at `key`, atomically."""
-        buf = io.BytesIO()
-        pq.write_table(table, buf, compression="zstd")
-        self.put_bytes(key, buf.getvalue())
+        sink = pa.BufferOutputStream()   # its buffer is handed on as it is (BytesIO.getvalue copies)
+        pq.write_table(table, sink, compression="zstd")
+        self.put_bytes(key, sink.getvalue())
 
     def append(self, spec: TableSpec, table: pa.Table, *, partition_values: Iterable | None = None,
                name: str | None = None) -> list[str]:

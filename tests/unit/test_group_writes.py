@@ -12,6 +12,7 @@ import pytest
 from flows import ingest, workers
 from flows.settings import load_settings
 from tasks import pipeline as P
+from tasks.dedup import INDEX_SCHEMA, StoryIndex
 from tasks.feeds import FeedEntry
 from tasks.nlp import worker_pool
 from tasks.storage import Lake
@@ -103,3 +104,13 @@ def test_a_large_run_cleans_in_new_workers_and_hands_newer_ones_to_nlp(tmp_path,
         rows = ctx.lake.read_table("articles").sort_by("article_id")
         stored.append(rows.select(["article_id", "story_id", "text", "published_at"]).to_pylist())
     assert stored[0] == stored[1] and len(stored[0]) == 12
+
+
+def test_the_story_index_is_stored_a_slice_a_file_and_restores_every_story(tmp_path, monkeypatch):
+    monkeypatch.setattr(ingest, "INDEX_ROWS_PER_WRITE", 5)
+    lake = Lake(str(tmp_path / "lake"))
+    ingest.clean_and_group.fn(lake, [raw(i, i // 4) for i in range(12)], "run-1", VERSIONS)
+    assert len(lake.table_files("story_index")) == 3   # 12 rows, 5 a file
+    restored = StoryIndex.from_arrow(lake.read_table("story_index", schema=INDEX_SCHEMA)).story_ids()
+    articles = lake.read_table("articles")
+    assert restored == dict(zip(*(articles.column(c).to_pylist() for c in ("article_id", "story_id"))))
