@@ -550,10 +550,11 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
         prev = {r["feed_url"]: r for r in prev_t.to_pylist()} if prev_t is not None else {}
 
         with contextlib.ExitStack() as workers_stack:
-            # One set of workers for the CPU-bound stages (locally, the CLI's pool, created while
-            # the Prefect server starts): extraction and cleaning run in them, and they load the
-            # model while pages are fetched, so that the NLP stage finds them ready. A run with
-            # nothing new starts no worker process and loads no model.
+            # Workers for the CPU-bound stages (locally, the CLI's pool, created while the
+            # Prefect server starts): extraction and cleaning run in them, and they load the
+            # model while pages are fetched, so that the NLP stage finds them ready (a large run
+            # renews them between its stages, see group). A run with nothing new starts no worker
+            # process and loads no model.
             pool = workers_stack.enter_context(workers.run_workers(settings))
             fetching = ClusterFetching(ctx, pool) if settings.dask_address else LocalFetching(ctx, pool)
             with contextlib.closing(fetching):
