@@ -5,7 +5,9 @@ import concurrent.futures as cf
 import contextlib
 import dataclasses
 import functools
+import itertools
 import json
+import queue
 import time
 import uuid
 from collections import defaultdict, deque
@@ -47,10 +49,10 @@ INDEX_ROWS_PER_WRITE = 10_000   # rows per `story_index` write (see clean_and_gr
 # Pending texts per round of the NLP stage (whole stories; see analyze): bounds what the run
 # holds of them. Between two rounds the workers wait for the last jobs of the first.
 TEXTS_PER_ROUND = 4_000
-# Fetching's lead over extraction (LocalFetching.get_articles): page batches fetched or being
-# fetched ahead of the one handed to the workers (twice the flow's fetch threads), and pages
-# handed to them but not yet extracted.
-FETCH_BATCHES_AHEAD = 16
+# Fetching's lead over extraction (LocalFetching.get_articles): page batches being fetched or
+# waiting for a fetch thread (twice the flow's fetch threads, so that a thread never waits for
+# the next batch), and pages handed to the workers but not yet extracted.
+FETCH_BATCHES_AHEAD = 32
 PAGES_AWAITING_EXTRACTION = 1_000
 # The index's columns are tasks.dedup's business; the lake only needs a spec to store them.
 STORY_INDEX = TableSpec("story_index", "Near-duplicate index rows (tasks.dedup)",
@@ -392,20 +394,27 @@ def fetch_then_extract(batches: list[list[P.Candidate]], fetch: Callable[[list[P
     page batches: `fetch` starts fetching a batch, `extract` maps extraction over fetched pages
     (lazily, or in workers as they come free); `on_fetched` is told how many are fetched so far.
 
-    Fetching runs at most `ahead` batches ahead of the batch handed to extraction, and waits
-    while more than `max_waiting` pages wait for extraction: on a fast network fetching outruns
-    the workers, and every page waiting holds its HTML in this process.
+    At most `ahead` batches are being fetched at once, and each goes to extraction as soon as it
+    is fetched, whatever the order (a slow host's batch holds no other); fetching waits while
+    more than `max_waiting` pages wait for extraction: on a fast network fetching outruns the
+    workers, and every page waiting holds its HTML in this process.
     """
     results, page_captures, done = [], [], 0
-    fetching: deque[cf.Future] = deque()
+    todo = iter(batches)
+    fetched: queue.SimpleQueue = queue.SimpleQueue()   # futures of batches, as they finish
+    fetching = 0
     extracting: deque[tuple[Iterator, int]] = deque()   # (the results of a batch's pages, how many)
     waiting = 0   # pages fetched, not yet extracted
-    for i in range(len(batches)):
-        while len(fetching) < ahead and i + len(fetching) < len(batches):
-            fetching.append(fetch(batches[i + len(fetching)]))
+    while True:
+        for b in itertools.islice(todo, ahead - fetching):
+            fetch(b).add_done_callback(fetched.put)
+            fetching += 1
+        if not fetching:
+            break
         # Each future is dropped once read: a future holds its result, and the page bodies in
         # it must go as soon as extraction has them.
-        batch = fetching.popleft().result()
+        batch = fetched.get().result()
+        fetching -= 1
         done += len(batch)
         pages = [r for r in batch if isinstance(r, P.FetchedPage)]
         results.extend(r for r in batch if not isinstance(r, P.FetchedPage))
@@ -529,7 +538,7 @@ def fetch_articles(ctx: RunContext, fetching: LocalFetching | ClusterFetching, p
 
 # Feed polls and page batches are I/O-bound tasks: threads overlap them. Per-host politeness
 # lives in the shared Fetcher, so more threads never means more load on one host.
-@flow(name="newsflow-ingest", task_runner=ThreadPoolTaskRunner(max_workers=8))
+@flow(name="newsflow-ingest", task_runner=ThreadPoolTaskRunner(max_workers=16))
 def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -> dict:
     """Ingest the feeds listed in `feeds_file` into the lake and catalog under `data_dir`.
 

@@ -67,3 +67,29 @@ def test_the_fetch_log_is_stored_in_request_order_with_the_run_id():
             "error_class": None if i % 3 else "timeout", "error": None} for i in range(5)]
     rows = fetches_table(log, "run-7").to_pylist()
     assert rows == [{"run_id": "run-7", "seq": i, **row} for i, row in enumerate(log)]
+
+
+def test_a_slow_batch_holds_no_other():
+    # The first host is slow: its batch is still being fetched when the others are in, and their
+    # pages go to extraction meanwhile (taken in order, every other batch would wait for it).
+    others_extracted = threading.Event()
+    extracted = []
+
+    def fetch_batch(batch):
+        if batch[0] == 0:
+            others_extracted.wait(timeout=10)
+        return _pages(batch)
+
+    def extract_one(page):
+        extracted.append(page.url)
+        if len(extracted) == 20:
+            others_extracted.set()
+        return page.url
+
+    batches = [list(range(i * BATCH, (i + 1) * BATCH)) for i in range(6)]
+    with cf.ThreadPoolExecutor(4) as threads:
+        results, _ = fetch_then_extract(batches, lambda b: threads.submit(fetch_batch, b),
+                                        lambda pages: [extract_one(p) for p in pages], lambda done: None,
+                                        ahead=4, max_waiting=10_000)
+    assert others_extracted.is_set() and not any(u.endswith("/1") for u in extracted[:20])
+    assert sorted(r for r in results if isinstance(r, str)) == sorted(extracted)
