@@ -49,10 +49,12 @@ INDEX_ROWS_PER_WRITE = 10_000   # rows per `story_index` write (see clean_and_gr
 # Pending texts per round of the NLP stage (whole stories; see analyze): bounds what the run
 # holds of them. Between two rounds the workers wait for the last jobs of the first.
 TEXTS_PER_ROUND = 4_000
+# Threads of the ingest flow's task runner: feed polls and page batches wait on the network.
+FETCH_THREADS = 16
 # Fetching's lead over extraction (LocalFetching.get_articles): page batches being fetched or
-# waiting for a fetch thread (twice the flow's fetch threads, so that a thread never waits for
-# the next batch), and pages handed to the workers but not yet extracted.
-FETCH_BATCHES_AHEAD = 32
+# waiting for a fetch thread (twice the threads, so that a thread never waits for the next
+# batch), and pages handed to the workers but not yet extracted.
+FETCH_BATCHES_AHEAD = 2 * FETCH_THREADS
 PAGES_AWAITING_EXTRACTION = 1_000
 # The index's columns are tasks.dedup's business; the lake only needs a spec to store them.
 STORY_INDEX = TableSpec("story_index", "Near-duplicate index rows (tasks.dedup)",
@@ -538,7 +540,7 @@ def fetch_articles(ctx: RunContext, fetching: LocalFetching | ClusterFetching, p
 
 # Feed polls and page batches are I/O-bound tasks: threads overlap them. Per-host politeness
 # lives in the shared Fetcher, so more threads never means more load on one host.
-@flow(name="newsflow-ingest", task_runner=ThreadPoolTaskRunner(max_workers=16))
+@flow(name="newsflow-ingest", task_runner=ThreadPoolTaskRunner(max_workers=FETCH_THREADS))
 def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -> dict:
     """Ingest the feeds listed in `feeds_file` into the lake and catalog under `data_dir`.
 
