@@ -360,18 +360,20 @@ def classify_line(line: str) -> str | None:
     titles) are decided by clean_text().
     """
     bare = _bare(line)
-    if len(_words(bare)) > 60:
+    words = len(_words(bare))
+    if words > 60:
         return None  # every wrapper shape below is shorter than a body paragraph
     if _is_plugin(bare) or _ASSIGNMENT.search(bare) or _is_ad_slot(bare):
         return "plugin"
-    if _COMMENT_PROMPT.search(bare) and len(_words(bare)) <= 25:
+    # Word counts are tested before the long word-list patterns: most body lines fail them.
+    if words <= 25 and _COMMENT_PROMPT.search(bare):
         return "comment"
-    if _SHARE.search(bare) and len(_words(bare)) <= 15:
+    if words <= 15 and _SHARE.search(bare):
         return "share"
-    if _LINK_LIST_HEADING.match(bare) or (_LINK_LABEL.match(bare) and len(_words(bare)) <= 30
+    if _LINK_LIST_HEADING.match(bare) or (words <= 30 and _LINK_LABEL.match(bare)
                                           and not _is_prose_after_label(bare)) or _is_read_also(bare):
         return "related"
-    if _PAYWALL.search(bare) and len(_words(bare)) <= 30:
+    if words <= 30 and _PAYWALL.search(bare):
         return "paywall"
     if _is_credit(line):
         return "credit"
@@ -379,7 +381,7 @@ def classify_line(line: str) -> str | None:
         return "newsletter"
     if _is_caption(line):
         return "caption"
-    if len(_words(bare)) <= 30:
+    if words <= 30:
         for kind, pattern in _LANGUAGE_WRAPPERS:
             if pattern.search(bare):
                 return kind
