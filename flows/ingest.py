@@ -8,11 +8,10 @@ import functools
 import itertools
 import json
 import queue
-import threading
 import time
 import uuid
-from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -57,7 +56,6 @@ FETCH_THREADS = 16
 # batch), and pages handed to the workers but not yet extracted.
 FETCH_BATCHES_AHEAD = 2 * FETCH_THREADS
 PAGES_AWAITING_EXTRACTION = 1_000
-EXTRACT_CHUNK = 4   # pages per extraction job: a fetched batch is spread over the workers
 # The index's columns are tasks.dedup's business; the lake only needs a spec to store them.
 STORY_INDEX = TableSpec("story_index", "Near-duplicate index rows (tasks.dedup)",
                         tuple(Column(f.name, f.type, "") for f in INDEX_SCHEMA), ("article_id",))
@@ -117,32 +115,24 @@ def get_articles(fetcher: Fetcher, lake: Lake, batch: list[P.Candidate]) -> list
     return [P.fetch_article(fetcher, lake, c, utcnow()) for c in batch]
 
 
-def known_furniture(lake: Lake) -> dict[str, frozenset[str]]:
-    """Each site's furniture that earlier runs learned (the `site_furniture` table)."""
-    t = lake.read_table("site_furniture", schema=SITE_FURNITURE.schema)
-    furniture: dict[str, set[str]] = defaultdict(set)
-    if t is not None:
-        for site, line in zip(t.column("site").to_pylist(), t.column("line").to_pylist()):
-            furniture[site].add(line)
-    return {k: frozenset(v) for k, v in furniture.items()}
-
-
 @task(name="clean-and-group", cache_policy=NO_CACHE)
 def clean_and_group(lake: Lake, raws: list[P.RawArticle], run_id: str, versions: dict,
                     map_fn: Callable = map, cpu_seconds: float | None = None,
-                    after_cleaning: Callable[[int], None] = lambda n: None,
-                    early: dict[str, tuple[list[str], P.SiteCleaned]] | None = None) -> dict:
+                    after_cleaning: Callable[[int], None] = lambda n: None) -> dict:
     """Clean per site, assign stories against the persistent index, write index rows and articles.
 
-    `raws` is emptied (see tasks.pipeline.clean_articles, which also says what `early`, the
-    sites cleaned while the run fetched, is); `after_cleaning` is called with the number of
-    articles cleaned once `map_fn` has no more work. Returns the counts of articles that joined
-    a story, of new stories and of pages failed (over their CPU budget in cleaning).
+    `raws` is emptied (see tasks.pipeline.clean_articles); `after_cleaning` is called with the
+    number of articles cleaned once `map_fn` has no more work. Returns the counts of articles
+    that joined a story, of new stories and of pages failed (over their CPU budget in cleaning).
     """
-    furniture = known_furniture(lake)
-    batch, learned, failed = P.clean_articles(raws, furniture, map_fn, cpu_seconds, early)
-    del early
-    furniture = {**furniture, **learned}
+    furniture_t = lake.read_table("site_furniture", schema=SITE_FURNITURE.schema)
+    furniture: dict[str, set[str]] = defaultdict(set)
+    if furniture_t is not None:
+        for site, line in zip(furniture_t.column("site").to_pylist(), furniture_t.column("line").to_pylist()):
+            furniture[site].add(line)
+    batch, learned, failed = P.clean_articles(raws, {k: frozenset(v) for k, v in furniture.items()}, map_fn,
+                                              cpu_seconds)
+    furniture.update(learned)
     after_cleaning(len(batch.docs))
 
     index_t = lake.read_table("story_index", schema=INDEX_SCHEMA)
@@ -343,19 +333,15 @@ def write_captures(ctx: RunContext, captures: list[dict]) -> None:
 
 
 def group(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, pool: cf.Executor | None,
-          stack: contextlib.ExitStack, early: dict[str, tuple[list[str], P.SiteCleaned]] | None = None
-          ) -> cf.Executor | None:
-    """Clean (per site, in `pool`'s workers if given; the sites in `early` were cleaned while
-    the run fetched, see P.clean_articles), assign stories and write the articles (empties
-    `raws`); returns the workers for the NLP stage.
+          stack: contextlib.ExitStack) -> cf.Executor | None:
+    """Clean (per site, in `pool`'s workers if given), assign stories and write the articles
+    (empties `raws`); returns the workers for the NLP stage.
 
     For a large run the workers are renewed (flows.workers.renewed; the new ones are stopped
-    when `stack` closes): cleaning runs in new workers without the model (unless most of it was
-    done early, in the workers that extracted), and the NLP stage's load it while stories are
-    assigned.
+    when `stack` closes): cleaning runs in new workers without the model, and the NLP stage's
+    load it while stories are assigned.
     """
-    if sum(len(ids) for ids, _ in (early or {}).values()) < len(raws) / 2:
-        pool = workers.renewed(pool, ctx.settings, stack, len(raws), load=False)
+    pool = workers.renewed(pool, ctx.settings, stack, len(raws), load=False)
 
     def renew(cleaned: int) -> None:
         nonlocal pool
@@ -364,7 +350,7 @@ def group(ctx: RunContext, raws: list[P.RawArticle], summary: RunSummary, pool: 
     if raws:
         progress("articles grouped", 0, n := len(raws))
         counts = clean_and_group(ctx.lake, raws, ctx.run_id, ctx.versions, workers.map_fn(pool),
-                                 ctx.settings.page_cpu_budget, renew, early)
+                                 ctx.settings.page_cpu_budget, renew)
         progress("articles grouped", n, n)
         summary.duplicates, summary.new_stories = counts["duplicates"], counts["new_stories"]
         summary.pages_failed += counts["pages_failed"]
@@ -403,14 +389,12 @@ def fetches_table(log: list[dict], run_id: str) -> pa.Table:
 
 
 def fetch_then_extract(batches: list[list[P.Candidate]], fetch: Callable[[list[P.Candidate]], cf.Future],
-                       extract: Callable[[list[P.FetchedPage]], cf.Future], on_fetched: Callable[[int], None],
-                       on_extracted: Callable[[list[P.Candidate], list], None] = lambda batch, results: None,
+                       extract: Callable[[list[P.FetchedPage]], Iterator], on_fetched: Callable[[int], None],
                        ahead: int = FETCH_BATCHES_AHEAD, max_waiting: int = PAGES_AWAITING_EXTRACTION
                        ) -> tuple[list, list[dict]]:
     """(RawArticle or ArticleFailure per candidate, in no set order; the page captures) of the
-    page batches: `fetch` starts fetching a batch, `extract` starts extracting fetched pages (a
-    future of their results, in order); `on_fetched` is told how many are fetched so far, and
-    `on_extracted` each batch with its results as soon as they are all in.
+    page batches: `fetch` starts fetching a batch, `extract` maps extraction over fetched pages
+    (lazily, or in workers as they come free); `on_fetched` is told how many are fetched so far.
 
     At most `ahead` batches are being fetched at once, and each goes to extraction as soon as it
     is fetched, whatever the order (a slow host's batch holds no other); fetching waits while
@@ -419,120 +403,34 @@ def fetch_then_extract(batches: list[list[P.Candidate]], fetch: Callable[[list[P
     """
     results, page_captures, done = [], [], 0
     todo = iter(batches)
-    # Fetches and extractions as they finish: (batch, future, the batch's results that need no
-    # extraction and its number of pages, for an extraction).
-    events: queue.SimpleQueue = queue.SimpleQueue()
-    fetching = extracting = 0
+    fetched: queue.SimpleQueue = queue.SimpleQueue()   # futures of batches, as they finish
+    fetching = 0
+    extracting: deque[tuple[Iterator, int]] = deque()   # (the results of a batch's pages, how many)
     waiting = 0   # pages fetched, not yet extracted
     while True:
-        if waiting <= max_waiting:
-            for b in itertools.islice(todo, ahead - fetching):
-                fetch(b).add_done_callback(lambda f, b=b: events.put((b, f, None)))
-                fetching += 1
-        if not fetching and not extracting:
+        for b in itertools.islice(todo, ahead - fetching):
+            fetch(b).add_done_callback(fetched.put)
+            fetching += 1
+        if not fetching:
             break
         # Each future is dropped once read: a future holds its result, and the page bodies in
         # it must go as soon as extraction has them.
-        b, future, extraction = events.get()
-        if extraction is None:   # fetched: on to extraction
-            batch = future.result()
-            del future
-            fetching -= 1
-            done += len(batch)
-            pages = [r for r in batch if isinstance(r, P.FetchedPage)]
-            page_captures.extend(p.capture for p in pages)   # a page that fails extraction is captured too
-            other = [r for r in batch if not isinstance(r, P.FetchedPage)]
-            extracting += 1
-            waiting += len(pages)
-            extract(pages).add_done_callback(lambda f, b=b, x=(other, len(pages)): events.put((b, f, x)))
-            del batch, pages, other
-            on_fetched(done)
-        else:
-            other, n = extraction
-            got = other + future.result()
-            del future
-            extracting -= 1
+        batch = fetched.get().result()
+        fetching -= 1
+        done += len(batch)
+        pages = [r for r in batch if isinstance(r, P.FetchedPage)]
+        results.extend(r for r in batch if not isinstance(r, P.FetchedPage))
+        page_captures.extend(p.capture for p in pages)   # a page that fails extraction is captured too
+        extracting.append((iter(extract(pages)), len(pages)))
+        waiting += len(pages)
+        del batch, pages
+        on_fetched(done)
+        while waiting > max_waiting:
+            extracted, n = extracting.popleft()
+            results.extend(extracted)
             waiting -= n
-            results.extend(got)
-            on_extracted(b, got)
+    results += [r for extracted, _ in extracting for r in extracted]
     return results, page_captures
-
-
-def completed(value) -> cf.Future:
-    """A future that already holds `value` (work done in this process)."""
-    future: cf.Future = cf.Future()
-    future.set_result(value)
-    return future
-
-
-def gathered(futures: list[cf.Future]) -> cf.Future:
-    """A future of the concatenated results of `futures` (lists), done when all are (failed if one did)."""
-    if not futures:
-        return completed([])
-    out: cf.Future = cf.Future()
-    left = [len(futures)]
-    lock = threading.Lock()
-
-    def one_done(_: cf.Future) -> None:
-        with lock:
-            left[0] -= 1
-            if left[0]:
-                return
-        try:
-            out.set_result([r for f in futures for r in f.result()])
-        except BaseException as e:  # noqa: BLE001 - the first failure is the gathered future's
-            out.set_exception(e)
-
-    for f in futures:
-        f.add_done_callback(one_done)
-    return out
-
-
-class SiteCleaning:
-    """Cleans each site in the CPU workers as soon as all its candidates are fetched and
-    extracted, while the run fetches other sites (flows' part of P.clean_articles' `early`).
-
-    A site is cleaned from its articles in feed order, less those whose canonical URL is known
-    or repeats one of the site's own; P.clean_articles takes the result only if the run's
-    articles of that site (deduplicated across all sites) are the same, else cleans it again.
-    """
-
-    def __init__(self, cands: list[P.Candidate], known_ids: set[str], furniture: dict[str, frozenset[str]],
-                 cpu_seconds: float | None, pool: cf.Executor):
-        self.position = {c.article_id: i for i, c in enumerate(cands)}
-        self.remaining = Counter(c.site for c in cands)
-        self.known_ids, self.furniture, self.cpu_seconds, self.pool = known_ids, furniture, cpu_seconds, pool
-        self.raws: dict[str, list[P.RawArticle]] = defaultdict(list)
-        self.jobs: dict[str, tuple[list[P.RawArticle], cf.Future]] = {}
-        self.cleaned: dict[str, tuple[list[str], P.SiteCleaned]] = {}
-
-    def extracted(self, batch: list[P.Candidate], results: list) -> None:
-        """A batch's results are in: start cleaning each site that has all its articles now."""
-        for r in results:
-            if isinstance(r, P.RawArticle):
-                self.raws[r.candidate.site].append(r)
-        for site, n in Counter(c.site for c in batch).items():
-            self.remaining[site] -= n
-            if self.remaining[site] == 0:
-                rs = P.dedupe_by_canonical(sorted(self.raws.pop(site, []), key=lambda r: self.position[r.candidate.article_id]),
-                                           self.known_ids)
-                if rs:
-                    job = P.site_job(rs, self.furniture.get(site, frozenset()), self.cpu_seconds)
-                    self.jobs[site] = (rs, self.pool.submit(P.clean_site, job))
-        self.collect()
-
-    def collect(self, wait: bool = False) -> None:
-        """Turn the sites cleaned so far into rows (all of them, waiting, with `wait`)."""
-        for site, (rs, job) in list(self.jobs.items()):
-            if wait or job.done():
-                del self.jobs[site]
-                if not job.cancelled() and job.exception() is None:   # else cleaned again, where its error shows
-                    self.cleaned[site] = ([r.candidate.article_id for r in rs], P.site_rows(site, rs, job.result()))
-
-    def results(self) -> dict[str, tuple[list[str], P.SiteCleaned]]:
-        """Every site cleaned early, with the candidate ids of the articles it was cleaned from."""
-        self.collect(wait=True)
-        return self.cleaned
 
 
 class LocalFetching:
@@ -555,27 +453,15 @@ class LocalFetching:
             on_poll(polls[-1])
         return polls
 
-    def get_articles(self, cands: list[P.Candidate], known: set[str]
-                     ) -> tuple[list, list[dict], dict[str, tuple[list[str], P.SiteCleaned]] | None]:
-        """(RawArticle or ArticleFailure per candidate, in no set order; the page captures; the
-        sites cleaned meanwhile, see SiteCleaning: in the CPU workers, when there are some)."""
-        budget = self.ctx.settings.page_cpu_budget
-        pool = self.cpu_pool
-
-        def extract(pages: list[P.FetchedPage]) -> cf.Future:
-            if pool is None or not pages:
-                return completed(P.extract_pages(pages, budget))
-            # In jobs of a few pages, so that both workers extract a batch.
-            return gathered([pool.submit(P.extract_pages, pages[i:i + EXTRACT_CHUNK], budget)
-                             for i in range(0, len(pages), EXTRACT_CHUNK)])
-
-        cleaning = SiteCleaning(cands, known, known_furniture(self.ctx.lake), budget, pool) if pool else None
+    def get_articles(self, cands: list[P.Candidate]) -> tuple[list, list[dict]]:
+        """(RawArticle or ArticleFailure per candidate, in no set order; the page captures)."""
+        cpu_map = functools.partial(self.cpu_pool.map, chunksize=4) if self.cpu_pool else map
+        extract = functools.partial(cpu_map, functools.partial(P.extract_fetched,
+                                                               cpu_seconds=self.ctx.settings.page_cpu_budget))
         fetch = functools.partial(get_articles.submit, self.fetcher, self.ctx.lake)
         batches = P.page_batches(cands, self.ctx.settings.page_batch, self.ctx.settings.per_host_concurrency)
-        results, captures = fetch_then_extract(batches, fetch, extract,
-                                               lambda done: progress("articles fetched", done, len(cands)),
-                                               cleaning.extracted if cleaning else lambda batch, results: None)
-        return results, captures, cleaning.results() if cleaning else None
+        return fetch_then_extract(batches, fetch, extract,
+                                  lambda done: progress("articles fetched", done, len(cands)))
 
     def fetch_log(self) -> list[dict]:
         return self.fetcher.fetch_log()
@@ -617,10 +503,10 @@ class ClusterFetching:
             on_poll(polled[f.url])
         return [polled[f.url] for f in feeds]
 
-    def get_articles(self, cands: list[P.Candidate], known: set[str]) -> tuple[list, list[dict], None]:
+    def get_articles(self, cands: list[P.Candidate]) -> tuple[list, list[dict]]:
         works = self._run(P.fetch_host_pages, P.by_host(cands, lambda c: c.entry.url), "articles fetched",
                           cpu_seconds=self.ctx.settings.page_cpu_budget)
-        return [r for w in works for r in w.results], [c for w in works for c in w.captures], None
+        return [r for w in works for r in w.results], [c for w in works for c in w.captures]
 
     def fetch_log(self) -> list[dict]:
         return list(self.log)
@@ -631,14 +517,13 @@ class ClusterFetching:
 
 def fetch_articles(ctx: RunContext, fetching: LocalFetching | ClusterFetching, polls: list[P.FeedPoll],
                    cands: list[P.Candidate], known: set[str], summary: RunSummary
-                   ) -> tuple[list[P.RawArticle], list[P.ArticleFailure], dict | None]:
+                   ) -> tuple[list[P.RawArticle], list[P.ArticleFailure]]:
     """The new articles (feed full texts as they are, other pages fetched, captured and
-    extracted), the candidates' failures, and the sites cleaned while others were fetched
-    (for P.clean_articles; None when fetching cleans none).
+    extracted) and the candidates' failures.
 
     The captures manifest is written before anything else of the run.
     """
-    results, page_captures, early = fetching.get_articles(cands, known) if cands else ([], [], None)
+    results, page_captures = fetching.get_articles(cands) if cands else ([], [])
     # The manifest goes first: a backfill must find every capture even if this run dies later.
     write_captures(ctx, [p.capture for p in polls if p.capture] + page_captures)
     # In the feeds' order, whatever the batching: of two pages naming one canonical URL, the
@@ -650,7 +535,7 @@ def fetch_articles(ctx: RunContext, fetching: LocalFetching | ClusterFetching, p
     failures = [r for r in results if isinstance(r, P.ArticleFailure)]
     summary.pages_failed = len(failures)
     summary.new_articles = len(raws)
-    return raws, failures, early
+    return raws, failures
 
 
 # Feed polls and page batches are I/O-bound tasks: threads overlap them. Per-host politeness
@@ -711,7 +596,7 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
                 if not cands and not settings.dask_address:
                     workers_stack.close()   # stops the workers if the flow started them
                     pool = fetching.cpu_pool = None
-                raws, failures, early = fetch_articles(ctx, fetching, polls, cands, known, summary)
+                raws, failures = fetch_articles(ctx, fetching, polls, cands, known, summary)
                 queue, retries = update_queue(queue, cands, {f.url: f for f in failures}, known, utcnow(),
                                               retry_policy)
                 summary.pages_retried, summary.pages_recovered, summary.pages_given_up = (
@@ -725,8 +610,8 @@ def ingest_flow(feeds_file: str, data_dir: str, overrides: dict | None = None) -
                         partition_values=[utcnow().date().isoformat()] * len(fetch_log), name=ctx.run_id)
             del fetch_log
             release_memory(collect=False)   # the log's rows (a hundred thousand dicts at 100k pages)
-            pool = group(ctx, raws, summary, pool, workers_stack, early)
-            del raws, early   # the run's texts are in the lake now; the NLP stage reads them from there
+            pool = group(ctx, raws, summary, pool, workers_stack)
+            del raws   # the run's texts are in the lake now; the NLP stage reads them from there
             # After the articles (a page leaves the queue only once its article is stored) and
             # before the feeds' states (a feed's validators never move past a failed page that
             # is not queued): a crash between any two of these writes loses no page, and

@@ -7,7 +7,7 @@ import hashlib
 import itertools
 import zlib
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -407,11 +407,6 @@ def import_warc(lake: Lake, path: str, clock: Callable[[], datetime],
     return JobResult(results, captures, [])
 
 
-def extract_pages(pages: Sequence[FetchedPage], cpu_seconds: float | None = None) -> list[RawArticle | ArticleFailure]:
-    """extract_fetched of each page, in order (one job of a worker: a fetched batch's pages)."""
-    return [extract_fetched(p, cpu_seconds) for p in pages]
-
-
 # -- clean + stories -------------------------------------------------------------------------
 # The `articles` columns known once a copy is cleaned: story assignment adds story_id and
 # dedup_method, the run its id and code versions (articles_tables).
@@ -468,7 +463,7 @@ class CleanError(Exception):
 _PAGE_FAILURES = (CpuBudgetExceeded, CleanError)
 
 
-def clean_site(args: tuple) -> tuple[frozenset[str], list[tuple[dict, Signature] | CpuBudgetExceeded | CleanError]]:
+def _clean_site(args: tuple) -> tuple[frozenset[str], list[tuple[dict, Signature] | CpuBudgetExceeded | CleanError]]:
     """One site's work, run in a worker: learn its furniture, clean, and compute what the
     articles' rows and story assignment need of each cleaned text (hashes, word count,
     language, story signature), so that the run's process needs the texts only to store them.
@@ -516,55 +511,8 @@ def _charged(budget: CpuBudget, fn: Callable, *args):
         return CleanError(f"{type(err).__name__}: {err}"[:500])
 
 
-@dataclass
-class SiteCleaned:
-    """One site's articles cleaned: their rows packed (see CleanBatch), the rows' publication
-    dates, their StoryDocs, the pages that failed and the site's furniture (known plus learned)."""
-
-    packed: pa.Buffer
-    dates: pa.Array
-    docs: list[StoryDoc]
-    failed: list[ArticleFailure]
-    furniture: frozenset[str]
-
-
-def site_job(rs: Sequence[RawArticle], known: frozenset[str], cpu_seconds: float | None) -> tuple:
-    """The arguments of one site's cleaning job (clean_site) for its articles `rs`."""
-    declared = [(r.language, None) if r.language_source == "page" else (None, r.language) for r in rs]
-    return ([r.text for r in rs], [r.title for r in rs], known, [r.author for r in rs], cpu_seconds, declared)
-
-
-def site_rows(site: str, rs: Sequence[RawArticle], result: tuple) -> SiteCleaned:
-    """One site's cleaning job's `result` (clean_site) for its articles `rs`, as rows and StoryDocs."""
-    furniture, cleaned = result
-    rows, docs, failed = [], [], []
-    for r, got in zip(rs, cleaned):
-        if isinstance(got, _PAGE_FAILURES):
-            failed.append(ArticleFailure(r.url, r.candidate.feed_url, got.error_class, str(got)))
-            continue
-        fields, signature = got
-        article_id = article_id_for(r.canonical_url)
-        rows.append({
-            "article_id": article_id, "url": r.url, "canonical_url": r.canonical_url, "site": site,
-            "feed_url": r.candidate.feed_url, "title": r.title, "author": r.author,
-            "published_at": r.published_at, "published_source": r.published_source, "fetched_at": r.fetched_at,
-            "text_source": r.text_source, "raw_sha256": r.raw_sha256, **fields})
-        docs.append(StoryDoc(article_id, site, "", r.title, r.published_at, fields["wire_agency_detected"],
-                             fields["dateline"], fields["content_hash"], fields["language"], signature))
-    table = pa.Table.from_pylist(rows, schema=CLEANED_SCHEMA)
-    return SiteCleaned(pack_rows(table), _dates(table), docs, failed, furniture)
-
-
-def by_site(raws: Iterable[RawArticle]) -> dict[str, list[RawArticle]]:
-    """The articles grouped by site, each site's in the order given."""
-    out: dict[str, list[RawArticle]] = {}
-    for r in raws:
-        out.setdefault(r.candidate.site, []).append(r)
-    return out
-
-
 def clean_articles(raws: list[RawArticle], furniture: dict[str, frozenset[str]], map_fn: Callable = map,
-                   cpu_seconds: float | None = None, early: dict[str, tuple[list[str], SiteCleaned]] | None = None
+                   cpu_seconds: float | None = None
                    ) -> tuple[CleanBatch, dict[str, frozenset[str]], list[ArticleFailure]]:
     """Clean articles site by site; returns them, each site's furniture (known plus learned)
     and the articles that failed: over their CPU budget (`cpu_seconds` per page; None: no
@@ -575,37 +523,48 @@ def clean_articles(raws: list[RawArticle], furniture: dict[str, frozenset[str]],
     process pool's map); sites are independent. The articles come in site order, each site's
     in the order of `raws`.
 
-    `early` holds sites cleaned before (while the run still fetched others), with the candidate
-    ids of the articles each was cleaned from, in order: a site whose articles here are those
-    is taken as it is, any other is cleaned now (the result is the same either way). It is
-    emptied like `raws`.
-
     `raws` is emptied: each raw text goes to its site's job, and each site's results become
     Arrow rows as they come back, so the raw and cleaned texts of a whole run are never all
     held at once, nor as Python strings.
     """
-    sites = by_site(raws)
+    by_site: dict[str, list[RawArticle]] = {}
+    for r in raws:
+        by_site.setdefault(r.candidate.site, []).append(r)
     raws.clear()
-    done = {site: cleaned for site, (ids, cleaned) in (early or {}).items()
-            if site in sites and ids == [r.candidate.article_id for r in sites[site]]}
-    if early:
-        early.clear()   # emptied too: what it held is in `done` or not needed
-    for site in done:
-        del sites[site]
-    todo = sorted(sites)
+    sites = sorted(by_site)
 
     def work(site: str) -> tuple:
-        args = site_job(sites[site], furniture.get(site, frozenset()), cpu_seconds)
-        sites[site] = [dataclasses.replace(r, text="") for r in sites[site]]
+        rs = by_site[site]
+        declared = [(r.language, None) if r.language_source == "page" else (None, r.language) for r in rs]
+        args = ([r.text for r in rs], [r.title for r in rs], furniture.get(site, frozenset()), [r.author for r in rs],
+                cpu_seconds, declared)
+        by_site[site] = [dataclasses.replace(r, text="") for r in rs]
         return args
 
-    for site, result in zip(todo, map_fn(clean_site, (work(s) for s in todo))):
-        done[site] = site_rows(site, sites.pop(site), result)
-        del result
+    packed, dates, docs, failed = [], [], [], []
+    learned = {}
+    for site, (site_furniture_keys, cleaned) in zip(sites, map_fn(_clean_site, (work(s) for s in sites))):
+        learned[site] = site_furniture_keys
+        rows = []
+        for r, got in zip(by_site.pop(site), cleaned):
+            if isinstance(got, _PAGE_FAILURES):
+                failed.append(ArticleFailure(r.url, r.candidate.feed_url, got.error_class, str(got)))
+                continue
+            fields, signature = got
+            article_id = article_id_for(r.canonical_url)
+            rows.append({
+                "article_id": article_id, "url": r.url, "canonical_url": r.canonical_url, "site": site,
+                "feed_url": r.candidate.feed_url, "title": r.title, "author": r.author,
+                "published_at": r.published_at, "published_source": r.published_source, "fetched_at": r.fetched_at,
+                "text_source": r.text_source, "raw_sha256": r.raw_sha256, **fields})
+            docs.append(StoryDoc(article_id, site, "", r.title, r.published_at, fields["wire_agency_detected"],
+                                 fields["dateline"], fields["content_hash"], fields["language"], signature))
+        table = pa.Table.from_pylist(rows, schema=CLEANED_SCHEMA)
+        packed.append(pack_rows(table))
+        dates.append(_dates(table))
+        del rows, cleaned, table
         release_memory(collect=False)   # the site's results, now rows: the heap they leave goes back
-    ordered = [done[site] for site in sorted(done)]
-    return (CleanBatch([c.packed for c in ordered], [c.dates for c in ordered], [d for c in ordered for d in c.docs]),
-            {site: done[site].furniture for site in sorted(done)}, [f for c in ordered for f in c.failed])
+    return CleanBatch(packed, dates, docs), learned, failed
 
 
 def assign_stories(index: StoryIndex, docs: Sequence[StoryDoc]) -> dict[str, tuple[str, str]]:

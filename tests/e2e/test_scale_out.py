@@ -138,7 +138,7 @@ def test_killed_worker_is_replaced_and_the_tables_are_unchanged(local_run, feeds
         deadline = time.monotonic() + 300
         while not killed and proc.poll() is None and time.monotonic() < deadline:
             busy = [w for w, keys in cluster.client.processing().items()
-                    if any(str(k).startswith(("_work", "fetch_host_pages", "clean_site")) for k in keys)]
+                    if any(str(k).startswith(("_work", "fetch_host_pages", "_clean_site")) for k in keys)]
             if busy:
                 pids = cluster.client.run(os.getpid, workers=busy[:1])
                 for pid in pids.values():

@@ -2,10 +2,9 @@
 and the run's fetch log is stored as it was made."""
 import concurrent.futures as cf
 import threading
-import time
 from datetime import datetime, timezone
 
-from flows.ingest import completed, fetch_then_extract
+from flows.ingest import fetch_then_extract
 from tasks import pipeline as P
 
 BATCH = 10
@@ -31,17 +30,15 @@ def _run(n_batches: int, **bounds) -> tuple[list, list, int]:
         return pages
 
     def extract_one(page):
-        time.sleep(0.0005)   # extraction is the slower side
         with lock:
             count["lead"] = max(count["lead"], count["fetched"] - count["extracted"])
             count["extracted"] += 1
         return page.url
 
     batches = [list(range(i * BATCH, (i + 1) * BATCH)) for i in range(n_batches)]
-    with cf.ThreadPoolExecutor(8) as threads, cf.ThreadPoolExecutor(1) as worker:
+    with cf.ThreadPoolExecutor(8) as threads:
         results, captures = fetch_then_extract(batches, lambda b: threads.submit(fetch_batch, b),
-                                               lambda pages: worker.submit(lambda: [extract_one(p) for p in pages]),
-                                               lambda done: None, **bounds)
+                                               lambda pages: map(extract_one, pages), lambda done: None, **bounds)
     return results, captures, count["lead"]
 
 
@@ -92,33 +89,7 @@ def test_a_slow_batch_holds_no_other():
     batches = [list(range(i * BATCH, (i + 1) * BATCH)) for i in range(6)]
     with cf.ThreadPoolExecutor(4) as threads:
         results, _ = fetch_then_extract(batches, lambda b: threads.submit(fetch_batch, b),
-                                        lambda pages: completed([extract_one(p) for p in pages]), lambda done: None,
+                                        lambda pages: [extract_one(p) for p in pages], lambda done: None,
                                         ahead=4, max_waiting=10_000)
     assert others_extracted.is_set() and not any(u.endswith("/1") for u in extracted[:20])
     assert sorted(r for r in results if isinstance(r, str)) == sorted(extracted)
-
-
-def test_each_batch_is_reported_once_its_results_are_in_while_others_are_fetched():
-    # The last batch is slow to fetch: every other batch has been reported, with one result per
-    # candidate, before it comes in (a site can be cleaned while the run still fetches).
-    reported: list[tuple[int, int]] = []
-    last_fetched = threading.Event()
-
-    def fetch_batch(batch):
-        if batch[0] == 50:
-            deadline = time.monotonic() + 10
-            while len(reported) < 5 and time.monotonic() < deadline:
-                time.sleep(0.01)
-            last_fetched.set()
-        return _pages(batch)
-
-    def on_extracted(batch, results):
-        assert last_fetched.is_set() == (batch[0] == 50)
-        reported.append((batch[0], len(results)))
-
-    batches = [list(range(i * BATCH, (i + 1) * BATCH)) for i in range(6)]
-    with cf.ThreadPoolExecutor(4) as threads, cf.ThreadPoolExecutor(2) as workers:
-        results, _ = fetch_then_extract(batches, lambda b: threads.submit(fetch_batch, b),
-                                        lambda pages: workers.submit(lambda: [p.url for p in pages]),
-                                        lambda done: None, on_extracted, ahead=6, max_waiting=10_000)
-    assert sorted(reported) == [(i * BATCH, BATCH) for i in range(6)] and len(results) == 60
